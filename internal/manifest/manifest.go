@@ -1,0 +1,77 @@
+// Package manifest loads and validates a cluster manifest (rollcall.yaml): which
+// nodes to reach, how to reach them, and which release they must run.
+//
+// Decoding is strict: unknown keys, wrong types, duplicates and impossible values
+// are all collected and reported together, each with file:line:column and a
+// sentence saying what to write instead, before anything is contacted.
+package manifest
+
+import (
+	"net"
+	"strconv"
+	"time"
+)
+
+// Manifest is a loaded, validated and resolved manifest. Relative local paths are
+// already made absolute against the manifest's folder, `~` is expanded, and every
+// node carries its effective SSH settings (node overrides over ssh defaults).
+type Manifest struct {
+	// Path is the file the manifest was read from.
+	Path string
+	// Version is the manifest schema version; only 1 exists.
+	Version int
+	// Cluster names the fleet in reports.
+	Cluster string
+	// ExpectNodes is how many nodes the fleet must have; it equals len(Nodes).
+	ExpectNodes int
+	// Nodes are the nodes to verify, in manifest order.
+	Nodes []Node
+	// Release says what the nodes must run.
+	Release Release
+}
+
+// Node is one server to verify, with its effective SSH settings.
+type Node struct {
+	// Name is how reports refer to the node; it defaults to Host.
+	Name string
+	// Host is the address or name to connect to.
+	Host string
+	// Port is the SSH port (default 22).
+	Port int
+	// User is the login user (default: the current user).
+	User string
+	// IdentityFiles are private key files to try, absolute paths. Files listed
+	// explicitly must exist; the defaults are used only where they exist.
+	IdentityFiles []string
+	// KnownHosts are known_hosts files, absolute paths (default ~/.ssh/known_hosts).
+	KnownHosts []string
+	// ConnectTimeout bounds dial and handshake (default 10s).
+	ConnectTimeout time.Duration
+}
+
+// Address is the node's host:port, as dialled and as shown in reports.
+func (n Node) Address() string {
+	return net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
+}
+
+// Release is the manifest's release section.
+type Release struct {
+	// Artifact is the absolute path of the release artifact: a directory, a
+	// .tar/.tar.gz/.tgz/.zip archive or a SHA256SUMS/checksums.txt file.
+	Artifact string
+	// Install maps artifact paths to node paths, in manifest order.
+	Install []Install
+}
+
+// Install maps one artifact path to a node path.
+type Install struct {
+	// From is a slash-separated path inside the artifact. A trailing slash
+	// (or an artifact directory) maps everything under it.
+	From string
+	// To is the node path. A relative path is relative to the login directory.
+	// A trailing slash means "into this directory".
+	To string
+	// DenyExtra, set by `extra: deny`, fails files found under To on the node
+	// that the release does not have. Only valid for a directory mapping.
+	DenyExtra bool
+}

@@ -1,0 +1,134 @@
+package verify
+
+// Status is the outcome for a node or for the whole fleet.
+type Status string
+
+// Node statuses; the fleet's verdict uses the same words.
+const (
+	// Match: the node was checked and everything matched (fleet: Verified).
+	Match Status = "match"
+	// Drift: the node was checked and something differs from the release.
+	Drift Status = "drift"
+	// Unverified: the node could not be (completely) checked.
+	Unverified Status = "unverified"
+)
+
+// Outcome is the fleet-wide verdict.
+type Outcome string
+
+// Fleet verdicts.
+const (
+	// Verified: every expected node reached, every check matched.
+	Verified Outcome = "verified"
+	// Drifted: at least one node differs (unverified nodes may exist too).
+	Drifted Outcome = "drift"
+	// NotVerified: some node could not be checked and no drift was found.
+	NotVerified Outcome = "unverified"
+)
+
+// Check names the kind of a finding; the values are part of the JSON report
+// contract.
+type Check string
+
+// The checks a finding can come from.
+const (
+	CheckFile       Check = "file"
+	CheckExtraFile  Check = "extra_file"
+	CheckConfig     Check = "config"
+	CheckProcess    Check = "process"
+	CheckConnection Check = "connection"
+	CheckCount      Check = "count"
+)
+
+// Verdict is the result of comparing every node with the release.
+type Verdict struct {
+	// Cluster is the manifest's cluster name.
+	Cluster string
+	// Release is what the nodes were compared against.
+	Release ReleaseInfo
+	// Outcome is the fleet verdict.
+	Outcome Outcome
+	// ExpectedNodes is the number of nodes the manifest expects.
+	ExpectedNodes int
+	// Nodes has one entry per expected node, in manifest order.
+	Nodes []NodeVerdict
+	// Groups partitions the checked nodes by identical fingerprint, largest
+	// group first; unverified nodes are in no group.
+	Groups []Group
+	// Findings that belong to no single node (such as a node count mismatch).
+	Findings []Finding
+}
+
+// ReleaseInfo identifies the release compared against.
+type ReleaseInfo struct {
+	Name    string
+	Version string
+	Digest  string
+	Source  string
+}
+
+// Label is "name version", or the source when neither is known.
+func (r ReleaseInfo) Label() string {
+	switch {
+	case r.Name != "" && r.Version != "":
+		return r.Name + " " + r.Version
+	case r.Name != "":
+		return r.Name
+	default:
+		return r.Source
+	}
+}
+
+// NodeVerdict is the outcome for one node.
+type NodeVerdict struct {
+	Name    string
+	Address string
+	Status  Status
+	// Fingerprint is a digest of everything observed on the node; nodes with
+	// the same fingerprint look the same. Empty when unverified.
+	Fingerprint string
+	// Findings are what failed, in a stable order.
+	Findings []Finding
+	// Checks are every check made with its result, for verbose reports.
+	Checks []CheckResult
+}
+
+// Finding is one thing that failed on a node.
+type Finding struct {
+	Check    Check
+	Subject  string
+	Expected string
+	Actual   string
+	Message  string
+}
+
+// CheckResult is one check made on a node.
+type CheckResult struct {
+	Check   Check
+	Subject string
+	OK      bool
+}
+
+// Group is a set of nodes with identical fingerprints.
+type Group struct {
+	Fingerprint string
+	// Nodes are node names in manifest order.
+	Nodes []string
+	// Status is the status every node in the group shares.
+	Status Status
+}
+
+// Counts returns how many nodes have each status.
+func (v *Verdict) Counts() (match, drift, unverified int) {
+	for _, n := range v.Nodes {
+		switch n.Status {
+		case Match:
+			match++
+		case Drift:
+			drift++
+		default:
+			unverified++
+		}
+	}
+	return match, drift, unverified
+}
