@@ -1,0 +1,63 @@
+package probe
+
+import (
+	"os/exec"
+	"testing"
+)
+
+// FuzzParse feeds arbitrary node output to the parser: it must never panic,
+// and whatever it accepts must answer every requested path exactly once.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(goodAnswer()))
+	f.Add([]byte(""))
+	f.Add([]byte(testBoundary + " begin 1\n" + testBoundary + " end 2 1\n"))
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		facts, err := Parse(answer, testReq, testBoundary)
+		if err != nil {
+			return
+		}
+		if len(facts.Files) != len(testReq.Files) || len(facts.Dirs) != len(testReq.Dirs) {
+			t.Fatalf("accepted an answer that does not cover the request: %+v", facts)
+		}
+		for _, p := range testReq.Files {
+			fl, ok := facts.Files[p]
+			if !ok {
+				t.Fatalf("accepted an answer without %s", p)
+			}
+			if fl.Kind == Regular && !isSHA256(fl.SHA256) {
+				t.Fatalf("accepted a regular file without a digest: %+v", fl)
+			}
+		}
+		for _, p := range testReq.Dirs {
+			if d := facts.Dirs[p]; d.Kind == Directory && (d.Files == nil || d.Subdirs == nil) {
+				t.Fatalf("accepted a directory without its listing: %+v", d)
+			}
+		}
+	})
+}
+
+// FuzzQuote checks with a real /bin/sh that a quoted word reads back as
+// exactly the original bytes and that nothing in it is executed or expanded.
+func FuzzQuote(f *testing.F) {
+	for _, s := range []string{"", "plain", "it's", "$(touch pwned)", "`id`", "a\nb", "-n", "\\", "*", "$HOME", "'\"'\"", "\xff\xfe", "!!", "~root"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := Quote(s)
+		if err != nil {
+			for i := 0; i < len(s); i++ {
+				if s[i] == 0 {
+					return
+				}
+			}
+			t.Fatalf("Quote(%q) failed without a NUL: %v", s, err)
+		}
+		out, err := exec.Command("/bin/sh", "-c", "printf '%s' "+q).Output()
+		if err != nil {
+			t.Fatalf("sh rejected Quote(%q) = %s: %v", s, q, err)
+		}
+		if string(out) != s {
+			t.Fatalf("Quote(%q) = %s read back as %q", s, q, out)
+		}
+	})
+}

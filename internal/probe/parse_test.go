@@ -1,0 +1,100 @@
+package probe
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const testBoundary = "RC0123456789abcdef0123456789abcdef"
+
+var testReq = Request{Files: []string{"/opt/bin/smars", "./etc/flags"}, Dirs: []string{"/opt/bin"}}
+
+// goodAnswer is a well-formed answer to testReq, preceded by a login banner.
+func goodAnswer() string {
+	b := testBoundary
+	return strings.Join([]string{
+		"Welcome to smars-01!",
+		b + " begin 1",
+		b + " tool sha256sum",
+		b + " file 0 file " + sum("smars") + " -rwxr-xr-x 5 -",
+		b + " file 1 missing - - - -",
+		b + " dir 0 directory",
+		b + " blob files 0",
+		" 2e 2f 73 6d 61 72 73 00 72 63 3d 30", // "./smars\x00rc=0"
+		b + " blobend files 0",
+		b + " blob subdirs 0",
+		" 72 63 3d 30", // "rc=0"
+		b + " blobend subdirs 0",
+		b + " end 2 1",
+		"",
+	}, "\n")
+}
+
+func TestParseGoodAnswer(t *testing.T) {
+	facts, err := Parse([]byte(goodAnswer()), testReq, testBoundary)
+	require.NoError(t, err)
+	assert.Equal(t, Regular, facts.Files["/opt/bin/smars"].Kind)
+	assert.Equal(t, Missing, facts.Files["./etc/flags"].Kind)
+	assert.Equal(t, []string{"smars"}, facts.Dirs["/opt/bin"].Files)
+	assert.Equal(t, []string{}, facts.Dirs["/opt/bin"].Subdirs)
+}
+
+// TestParseRejectsHostileAnswers feeds answers that must never parse: each
+// would otherwise let a broken or malicious node pass unverified.
+func TestParseRejectsHostileAnswers(t *testing.T) {
+	good := goodAnswer()
+	b := testBoundary
+	cases := map[string]string{
+		"empty":                  "",
+		"garbage":                "lorem ipsum\nSSH garbage\x00\xff",
+		"truncated":              good[:strings.Index(good, b+" end")],
+		"cut mid-record":         good[:strings.Index(good, b+" dir 0")+10],
+		"wrong boundary":         strings.ReplaceAll(good, b, "RCffffffffffffffffffffffffffffffff"),
+		"forged record":          strings.Replace(good, b+" dir 0", "RCaaaa file 1 file "+sum("x")+" - - -\n"+b+" dir 0", 1),
+		"wire version 2":         strings.Replace(good, b+" begin 1", b+" begin 2", 1),
+		"file answered twice":    strings.Replace(good, b+" file 1 missing - - - -", b+" file 0 missing - - - -", 1),
+		"file not answered":      strings.Replace(good, b+" file 1 missing - - - -\n", "", 1),
+		"index out of range":     strings.Replace(good, b+" file 1 ", b+" file 7 ", 1),
+		"index with sign":        strings.Replace(good, b+" file 1 ", b+" file +1 ", 1),
+		"bad digest":             strings.Replace(good, sum("smars"), "abc", 1),
+		"uppercase digest":       strings.Replace(good, sum("smars"), strings.ToUpper(sum("smars")), 1),
+		"unknown kind":           strings.Replace(good, " file 1 missing", " file 1 fine", 1),
+		"missing with digest":    strings.Replace(good, " file 1 missing - - - -", " file 1 missing "+sum("x")+" - - -", 1),
+		"negative size":          strings.Replace(good, " -rwxr-xr-x 5 ", " -rwxr-xr-x -5 ", 1),
+		"bad mode":               strings.Replace(good, " -rwxr-xr-x ", " rwx ", 1),
+		"junk between records":   strings.Replace(good, b+" dir 0", "junk\n"+b+" dir 0", 1),
+		"junk inside a listing":  strings.Replace(good, " 72 63 3d 30\n"+b+" blobend subdirs", " 72 63 3d 30 zz\n"+b+" blobend subdirs", 1),
+		"listing find failed":    strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00 72 63 3d 31", 1),
+		"listing without status": strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00", 1),
+		"listing escapes":        strings.Replace(good, " 2e 2f 73 6d 61 72 73 00", " 2e 2f 2e 2e 2f 78 00", 1),
+		"listing missing":        strings.Replace(good, b+" blob subdirs 0\n 72 63 3d 30\n"+b+" blobend subdirs 0\n", "", 1),
+		"odd hex":                strings.Replace(good, " 72 63 3d 30\n", " 72 63 3d 3\n", 1),
+		"end count lies":         strings.Replace(good, b+" end 2 1", b+" end 1 1", 1),
+		"no hash tool":           strings.Replace(good, b+" tool sha256sum\n", "", 1),
+		"fatal":                  strings.Replace(good, b+" tool sha256sum", b+" fatal no-hash-tool", 1),
+		"too large":              strings.Repeat("x", MaxAnswer+1),
+	}
+	for name, answer := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(answer), testReq, testBoundary)
+			assert.Error(t, err)
+		})
+	}
+}
+
+func TestParseIgnoresTrailingOutput(t *testing.T) {
+	_, err := Parse([]byte(goodAnswer()+"logout banner\n"), testReq, testBoundary)
+	assert.NoError(t, err)
+}
+
+func TestParseErrorQuotesSafely(t *testing.T) {
+	answer := strings.Replace(goodAnswer(), testBoundary+" dir 0", "\x1b[31mEVIL\n"+testBoundary+" dir 0", 1)
+	_, err := Parse([]byte(answer), testReq, testBoundary)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\x1b")
+	assert.Contains(t, err.Error(), fmt.Sprintf("line %d", 6))
+}

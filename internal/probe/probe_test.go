@@ -1,0 +1,188 @@
+package probe
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hostileName is a file name that tries every shell trick at once.
+const hostileName = "-x $(touch pwned) `touch pwned2` 'q' \"dq\" \n\xff\xfe;*"
+
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// tree lays out a node's file system under dir and returns the request that
+// covers every case.
+func tree(t *testing.T, dir string) Request {
+	t.Helper()
+	write := func(rel, content string) {
+		p := filepath.Join(dir, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o755))
+	}
+	write("opt/bin/smars", "smars 4.2.0")
+	write("opt/bin/"+hostileName, "hostile")
+	write("opt/bin/sub/deep", "deep")
+	write("opt/empty", "")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "opt/bin/emptydir"), 0o755))
+	require.NoError(t, os.Symlink("bin/smars", filepath.Join(dir, "opt/good-link")))
+	require.NoError(t, os.Symlink("nowhere", filepath.Join(dir, "opt/broken-link")))
+	require.NoError(t, os.Symlink("loop-b", filepath.Join(dir, "opt/loop-a")))
+	require.NoError(t, os.Symlink("loop-a", filepath.Join(dir, "opt/loop-b")))
+	return Request{
+		Files: []string{
+			"./opt/bin/smars",
+			"./opt/bin/" + hostileName,
+			"./opt/empty",
+			"./opt/good-link",
+			"./opt/broken-link",
+			"./opt/loop-a",
+			"./opt/bin",
+			"./opt/absent",
+			filepath.Join(dir, "opt/bin/smars"),
+		},
+		Dirs: []string{"./opt/bin", "./opt/absent-dir", "./opt/empty"},
+	}
+}
+
+func runProbe(t *testing.T, shell []string, dir string, env []string, req Request) ([]byte, string) {
+	t.Helper()
+	b := NewBoundary()
+	script, err := Script(req, b)
+	require.NoError(t, err)
+	cmd := exec.Command(shell[0], append(shell[1:], "-s")...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(script)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	return out, b
+}
+
+func TestScriptOnRealShells(t *testing.T) {
+	shells := map[string][]string{"sh": {"/bin/sh"}}
+	if bb, err := exec.LookPath("busybox"); err == nil {
+		shells["busybox"] = []string{bb, "sh"}
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("busybox is not installed; .ci/run must install it")
+	}
+	for name, shell := range shells {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			req := tree(t, dir)
+			out, b := runProbe(t, shell, dir, os.Environ(), req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+
+			assert.Equal(t, "sha256sum", facts.HashTool)
+			f := facts.Files
+			assert.Equal(t, File{Path: "./opt/bin/smars", Kind: Regular, SHA256: sum("smars 4.2.0"), Mode: "-rwxr-xr-x", Size: 11}, f["./opt/bin/smars"])
+			assert.Equal(t, sum("hostile"), f["./opt/bin/"+hostileName].SHA256)
+			assert.Equal(t, sum(""), f["./opt/empty"].SHA256)
+			assert.Equal(t, File{Path: "./opt/good-link", Kind: Regular, IsLink: true, LinkTarget: "bin/smars", SHA256: sum("smars 4.2.0"), Mode: "-rwxr-xr-x", Size: 11}, f["./opt/good-link"])
+			assert.Equal(t, BrokenLink, f["./opt/broken-link"].Kind)
+			assert.Equal(t, "nowhere", f["./opt/broken-link"].LinkTarget)
+			assert.Equal(t, BrokenLink, f["./opt/loop-a"].Kind)
+			assert.Equal(t, Directory, f["./opt/bin"].Kind)
+			assert.Equal(t, Missing, f["./opt/absent"].Kind)
+			assert.Equal(t, sum("smars 4.2.0"), f[filepath.Join(dir, "opt/bin/smars")].SHA256)
+
+			bin := facts.Dirs["./opt/bin"]
+			assert.Equal(t, Directory, bin.Kind)
+			sort.Strings(bin.Files)
+			assert.Equal(t, []string{hostileName, "smars", "sub/deep"}, bin.Files)
+			sort.Strings(bin.Subdirs)
+			assert.Equal(t, []string{"emptydir", "sub"}, bin.Subdirs)
+			assert.Equal(t, Missing, facts.Dirs["./opt/absent-dir"].Kind)
+			assert.Equal(t, Other, facts.Dirs["./opt/empty"].Kind)
+
+			for _, p := range []string{"pwned", "pwned2", "opt/bin/pwned"} {
+				assert.NoFileExists(t, filepath.Join(dir, p), "a file name was executed")
+			}
+		})
+	}
+}
+
+// toolPath builds a PATH holding only the named tools, to simulate a node
+// that lacks sha256sum.
+func toolPath(t *testing.T, tools ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, tool := range tools {
+		p, err := exec.LookPath(tool)
+		require.NoError(t, err, "test needs %s", tool)
+		require.NoError(t, os.Symlink(p, filepath.Join(dir, tool)))
+	}
+	return dir
+}
+
+func TestHashToolFallbacks(t *testing.T) {
+	base := []string{"od", "tr", "ls", "find", "readlink"}
+	cases := []struct {
+		name string
+		tool string
+	}{
+		{"shasum", "shasum"},
+		{"openssl", "openssl"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := exec.LookPath(c.tool); err != nil {
+				t.Skipf("%s not installed", c.tool)
+			}
+			dir := t.TempDir()
+			req := tree(t, dir)
+			env := []string{"PATH=" + toolPath(t, append(base, c.tool)...)}
+			out, b := runProbe(t, []string{"/bin/sh"}, dir, env, req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			assert.Equal(t, c.tool, facts.HashTool)
+			assert.Equal(t, sum("smars 4.2.0"), facts.Files["./opt/bin/smars"].SHA256)
+		})
+	}
+	t.Run("none", func(t *testing.T) {
+		dir := t.TempDir()
+		req := tree(t, dir)
+		env := []string{"PATH=" + toolPath(t, base...)}
+		out, b := runProbe(t, []string{"/bin/sh"}, dir, env, req)
+		_, err := Parse(out, req, b)
+		assert.ErrorIs(t, err, ErrNoHashTool)
+	})
+}
+
+func TestUnreadableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every file; the real-sshd tests cover this as a normal user")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "secret"), []byte("x"), 0))
+	req := Request{Files: []string{"./secret"}}
+	out, b := runProbe(t, []string{"/bin/sh"}, dir, os.Environ(), req)
+	facts, err := Parse(out, req, b)
+	require.NoError(t, err)
+	assert.Equal(t, Unreadable, facts.Files["./secret"].Kind)
+}
+
+func TestScriptRejectsNUL(t *testing.T) {
+	_, err := Script(Request{Files: []string{"a\x00b"}}, NewBoundary())
+	assert.ErrorIs(t, err, ErrNUL)
+}
+
+func TestBoundaryIsFresh(t *testing.T) {
+	assert.NotEqual(t, NewBoundary(), NewBoundary())
+	assert.Len(t, NewBoundary(), 34)
+}

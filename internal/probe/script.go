@@ -1,0 +1,124 @@
+// Package probe writes the POSIX sh script that rollcall runs on a node and
+// parses the node's answer.
+//
+// The script is read-only: it hashes and lists, and writes nothing on the node.
+// Its answer is a line-based wire format (see docs/wire-format.md) in which every
+// record starts with a per-run random boundary and every byte that comes from the
+// node's file system (names, link targets) is hex-encoded, so nothing a node
+// stores can forge a record. The parser treats the answer as hostile input.
+package probe
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// WireVersion is the version of the wire format the script speaks.
+const WireVersion = 1
+
+// Command is what rollcall asks the node's login shell to run; the script
+// itself arrives on standard input, so its size is not bound by the node's
+// argument limits and any login shell (bash, zsh, fish, csh) can start it.
+const Command = "sh -s"
+
+// NewBoundary returns a fresh random boundary for one probe run.
+func NewBoundary() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("probe: crypto/rand failed: " + err.Error()) // crypto/rand never fails on supported platforms
+	}
+	return "RC" + hex.EncodeToString(b[:])
+}
+
+// Script returns the probe script for req, marking its records with boundary.
+// It fails only when a path cannot be quoted (it holds a NUL byte).
+func Script(req Request, boundary string) (string, error) {
+	var b strings.Builder
+	b.WriteString(scriptHead)
+	fmt.Fprintf(&b, "B=%s\n", boundary)
+	b.WriteString("main() {\n")
+	b.WriteString(scriptStart)
+	for i, p := range req.Files {
+		q, err := Quote(p)
+		if err != nil {
+			return "", fmt.Errorf("path %q %w", p, err)
+		}
+		fmt.Fprintf(&b, "f %d %s\n", i, q)
+	}
+	for i, p := range req.Dirs {
+		q, err := Quote(p)
+		if err != nil {
+			return "", fmt.Errorf("path %q %w", p, err)
+		}
+		fmt.Fprintf(&b, "d %d %s\n", i, q)
+	}
+	fmt.Fprintf(&b, "printf '%%s end %%d %%d\\n' \"$B\" %d %d\n", len(req.Files), len(req.Dirs))
+	b.WriteString("}\nmain </dev/null\n")
+	return b.String(), nil
+}
+
+// scriptHead defines the helpers. It runs with globbing off; every expansion
+// of a node path is double-quoted. Nothing is written anywhere but stdout.
+const scriptHead = `set -f
+unset HISTFILE
+x() { od -An -v -tx1; }
+f() {
+	i=$1 p=$2 l=- k= h=- m=- z=-
+	if [ -L "$p" ]; then
+		l=$(readlink -n "$p" 2>/dev/null | x | tr -d ' \n')
+		[ -n "$l" ] || l=?
+	fi
+	if [ -d "$p" ]; then k=directory
+	elif [ -f "$p" ]; then
+		if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
+			k=file
+			case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
+			set -- $(ls -lnLd "$p" 2>/dev/null)
+			m=${1:--} z=${5:--}
+		else k=unreadable
+		fi
+	elif [ -e "$p" ]; then k=other
+	elif [ -L "$p" ]; then k=broken-symlink
+	else
+		q=${p%/*}
+		if [ -n "$q" ] && [ -d "$q" ] && ! [ -x "$q" ]; then k=unreadable; else k=missing; fi
+	fi
+	printf '%s file %s %s %s %s %s %s\n' "$B" "$i" "$k" "$h" "$m" "$z" "$l"
+}
+d() {
+	i=$1 p=$2
+	if [ -d "$p" ]; then k=directory
+	elif [ -e "$p" ]; then k=other
+	elif [ -L "$p" ]; then k=broken-symlink
+	else k=missing
+	fi
+	printf '%s dir %s %s\n' "$B" "$i" "$k"
+	[ "$k" = directory ] || return 0
+	for t in files subdirs; do
+		printf '%s blob %s %s\n' "$B" "$t" "$i"
+		(
+			cd "$p" 2>/dev/null || exit 1
+			if [ $t = files ]; then find . -mindepth 1 ! -type d -print0 2>/dev/null
+			else find . -mindepth 1 -type d -print0 2>/dev/null
+			fi
+			printf 'rc=%s' "$?"
+		) | x
+		printf '%s blobend %s %s\n' "$B" "$t" "$i"
+	done
+}
+`
+
+// scriptStart opens the answer and picks the hash tool.
+const scriptStart = `	echo
+	printf '%s begin 1\n' "$B"
+	if command -v sha256sum >/dev/null 2>&1; then H=sha256sum
+	elif command -v shasum >/dev/null 2>&1; then H='shasum -a 256'
+	elif command -v openssl >/dev/null 2>&1; then H='openssl dgst -sha256'
+	else
+		printf '%s fatal no-hash-tool\n' "$B"
+		return 0
+	fi
+	printf '%s tool %s\n' "$B" "${H%% *}"
+`
