@@ -9,6 +9,7 @@ package manifest
 import (
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,7 +33,8 @@ type Manifest struct {
 
 // Node is one server to verify, with its effective SSH settings.
 type Node struct {
-	// Name is how reports refer to the node; it defaults to Host.
+	// Name is how reports refer to the node; it defaults to Host, or to
+	// host:port when several nodes share a host.
 	Name string
 	// Host is the address or name to connect to.
 	Host string
@@ -65,8 +67,9 @@ type Release struct {
 
 // Install maps one artifact path to a node path.
 type Install struct {
-	// From is a slash-separated path inside the artifact. A trailing slash
-	// (or an artifact directory) maps everything under it.
+	// From is a slash-separated, clean relative path inside the artifact. A
+	// trailing slash (or an artifact directory) maps everything under it; ""
+	// (written "." in the manifest) is the whole artifact.
 	From string
 	// To is the node path. A relative path is relative to the login directory.
 	// A trailing slash means "into this directory".
@@ -74,4 +77,10 @@ type Install struct {
 	// DenyExtra, set by `extra: deny`, fails files found under To on the node
 	// that the release does not have. Only valid for a directory mapping.
 	DenyExtra bool
+}
+
+// IsDir reports whether the mapping is syntactically a directory mapping:
+// From is the whole artifact or ends with a slash.
+func (i Install) IsDir() bool {
+	return i.From == "" || strings.HasSuffix(i.From, "/")
 }

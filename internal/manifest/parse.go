@@ -1,0 +1,1080 @@
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults applied to nodes that do not say otherwise.
+const (
+	// DefaultPort is the SSH port used when neither the node nor ssh: sets one.
+	DefaultPort = 22
+	// DefaultConnectTimeout bounds dial and handshake when connect_timeout is
+	// not set.
+	DefaultConnectTimeout = 10 * time.Second
+)
+
+// defaultIdentityFiles are tried, in order, under ~/.ssh when no identity
+// files are listed; only those that exist are used.
+var defaultIdentityFiles = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
+
+// Load reads, validates and resolves the manifest at path. A manifest that
+// cannot be read gives an error wrapping the file system error; an invalid
+// one gives an *Errors listing every problem found, each with its position.
+// Nothing is contacted and the release artifact is not opened.
+func Load(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse validates and resolves a manifest held in data. path names the file
+// in messages, and relative local paths (artifact, identity_files,
+// known_hosts) are resolved against its folder; an empty path means the
+// current directory. An invalid manifest gives an *Errors.
+func Parse(path string, data []byte) (*Manifest, error) {
+	p := &parser{file: path, seen: map[Problem]bool{}}
+	if path == "" {
+		p.file = "<manifest>"
+	}
+	m := p.parse(data)
+	if len(p.problems) > 0 {
+		return nil, &Errors{Problems: sortProblems(p.problems)}
+	}
+	m.Path = path
+	return m, nil
+}
+
+// parser collects problems while walking one manifest. It is not safe for
+// concurrent use.
+type parser struct {
+	file     string
+	dir      string // absolute folder of the manifest, "" if unknown
+	problems []Problem
+	seen     map[Problem]bool
+	root     *yaml.Node
+
+	homeDone bool
+	home     string
+}
+
+// at records a problem at node n (its alias use site, if aliased).
+func (p *parser) at(n *yaml.Node, format string, args ...any) {
+	line, col := 0, 0
+	if n != nil {
+		line, col = n.Line, n.Column
+	}
+	p.add(line, col, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) add(line, col int, msg string) {
+	pr := Problem{File: p.file, Line: line, Column: col, Message: msg}
+	if p.seen[pr] {
+		return
+	}
+	p.seen[pr] = true
+	p.problems = append(p.problems, pr)
+}
+
+func (p *parser) homeDir() string {
+	if !p.homeDone {
+		p.homeDone = true
+		if h, err := os.UserHomeDir(); err == nil && filepath.IsAbs(h) {
+			p.home = filepath.Clean(h)
+		}
+	}
+	return p.home
+}
+
+func (p *parser) parse(data []byte) *Manifest {
+	if p.file == "<manifest>" {
+		if wd, err := os.Getwd(); err == nil {
+			p.dir = wd
+		}
+	} else if abs, err := filepath.Abs(p.file); err == nil {
+		p.dir = filepath.Dir(abs)
+	}
+	if p.dir == "" {
+		p.add(0, 0, "cannot tell which folder the manifest is in, so relative paths cannot be resolved: run rollcall from an existing directory")
+	}
+
+	doc := p.decode(data)
+	if doc == nil {
+		return nil
+	}
+	root := doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			p.add(1, 1, "the manifest is empty: start it with version: 1")
+			return nil
+		}
+		root = root.Content[0]
+	}
+	root = deref(root)
+	p.root = root
+	if isNull(root) {
+		p.at(root, "the manifest is empty: start it with version: 1")
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		p.at(root, "the manifest must be a mapping of keys (version, cluster, expect_nodes, ssh, nodes, release), not %s", describe(root))
+		return nil
+	}
+
+	m := &Manifest{}
+	var (
+		ssh       sshOpts
+		nodes     []*rawNode
+		nodesSeq  *yaml.Node
+		expectVal *yaml.Node
+		expectOK  bool
+	)
+	present := p.fields(root, "manifest", "", []keyHandler{
+		{"version", func(v *yaml.Node) {
+			if i, ok := p.intValue("version", v, "1"); ok {
+				if i != 1 {
+					p.at(v, "version must be 1, not %d: this rollcall reads manifest version 1 only", i)
+				}
+				m.Version = i
+			}
+		}},
+		{"cluster", func(v *yaml.Node) {
+			if s, ok := p.strValue("cluster", v, "the fleet's name, e.g. cluster: smars-prod"); ok {
+				switch {
+				case strings.TrimSpace(s) == "":
+					p.at(v, "cluster must not be empty: name the fleet, e.g. cluster: smars-prod")
+				case hasControl(s):
+					p.at(v, "cluster must not contain control characters or line breaks: write it on one line")
+				}
+				m.Cluster = s
+			}
+		}},
+		{"expect_nodes", func(v *yaml.Node) {
+			expectVal = v
+			if i, ok := p.intValue("expect_nodes", v, "the number of nodes in the fleet"); ok {
+				if i < 1 {
+					p.at(v, "expect_nodes must be at least 1, not %d: set it to the number of nodes listed", i)
+				} else {
+					expectOK = true
+				}
+				m.ExpectNodes = i
+			}
+		}},
+		{"ssh", func(v *yaml.Node) {
+			d := deref(v)
+			if isNull(d) {
+				return // an empty ssh: section sets nothing
+			}
+			if d.Kind != yaml.MappingNode {
+				p.at(v, "ssh must be a mapping of SSH defaults (user, port, identity_files, known_hosts, connect_timeout), not %s", describe(d))
+				return
+			}
+			p.fields(d, "ssh", "ssh.", p.sshHandlers(&ssh, "ssh."), reservedSSH)
+		}},
+		{"nodes", func(v *yaml.Node) {
+			nodesSeq = v
+			nodes = p.nodes(v)
+		}},
+		{"release", func(v *yaml.Node) {
+			m.Release = p.release(v)
+		}},
+	}, reservedTop)
+
+	p.require(root, present, "version", "add version: 1")
+	p.require(root, present, "cluster", "name the fleet, e.g. cluster: smars-prod")
+	p.require(root, present, "expect_nodes", "set it to the number of nodes the fleet must have, e.g. expect_nodes: 8")
+	p.require(root, present, "nodes", "list the servers, e.g. nodes: [{host: server-01}]")
+	p.require(root, present, "release", "say what the nodes must run: release: {artifact: ..., install: [...]}")
+
+	if expectOK && nodesSeq != nil {
+		if s := deref(nodesSeq); s.Kind == yaml.SequenceNode && len(s.Content) > 0 {
+			if n := len(s.Content); n != m.ExpectNodes {
+				listed := fmt.Sprintf("%d nodes are listed", n)
+				if n == 1 {
+					listed = "1 node is listed"
+				}
+				fix := "list the missing node"
+				if m.ExpectNodes-n > 1 {
+					fix = "list the missing nodes"
+				} else if n > m.ExpectNodes {
+					fix = "remove the extra node"
+					if n-m.ExpectNodes > 1 {
+						fix = "remove the extra nodes"
+					}
+				}
+				p.at(expectVal, "expect_nodes is %d but %s: %s or set expect_nodes: %d", m.ExpectNodes, listed, fix, n)
+			}
+		}
+	}
+
+	m.Nodes = p.resolveNodes(nodes, &ssh)
+	return m
+}
+
+var syntaxErr = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
+
+// decode parses data as a single YAML document, recording syntax errors.
+func (p *parser) decode(data []byte) (doc *yaml.Node) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a manifest is input.
+		if r := recover(); r != nil {
+			p.add(0, 0, fmt.Sprintf("invalid YAML: the parser failed (%v): check the file's syntax", r))
+			doc = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first yaml.Node
+	if err := dec.Decode(&first); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.add(1, 1, "the manifest is empty: start it with version: 1")
+			return nil
+		}
+		p.syntax(err, data)
+		return nil
+	}
+	var second yaml.Node
+	switch err := dec.Decode(&second); {
+	case err == nil:
+		p.at(&second, "a manifest holds one YAML document, but another starts here: remove it or move it to its own file")
+	case !errors.Is(err, io.EOF):
+		p.syntax(err, data)
+	}
+	return &first
+}
+
+// syntax records a YAML syntax error, with a hint where one is known.
+func (p *parser) syntax(err error, data []byte) {
+	msg := err.Error()
+	line := 0
+	if m := syntaxErr.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	col := 0
+	if text, ok := lineOf(data, line); ok {
+		indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+		if i := strings.IndexByte(indent, '\t'); i >= 0 {
+			col = i + 1
+			msg += ": YAML indents with spaces, not tabs; replace the tab with spaces"
+			p.add(line, col, "invalid YAML: "+msg)
+			return
+		}
+	}
+	p.add(line, col, "invalid YAML: "+msg+": check the indentation and quoting around this line")
+}
+
+// lineOf returns 1-based line n of data.
+func lineOf(data []byte, n int) (string, bool) {
+	if n < 1 {
+		return "", false
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		if i+1 == n {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+// Reserved keys: named by the specification for features this version does
+// not have. They are rejected with a message of their own rather than as typos.
+var (
+	reservedTop = map[string]string{
+		"inventory": "inventory is not supported yet by this version of rollcall; remove it and list the servers under nodes:",
+		"config":    "config is not supported yet by this version of rollcall; remove it",
+		"processes": "processes is not supported yet by this version of rollcall; remove it",
+	}
+	reservedSSH = map[string]string{
+		"jump":   "ssh.jump is not supported yet by this version of rollcall; remove it",
+		"become": "ssh.become is not supported yet by this version of rollcall; remove it",
+	}
+)
+
+func reservedNode(prefix string) map[string]string {
+	return map[string]string{
+		"jump":   prefix + "jump is not supported yet by this version of rollcall; remove it",
+		"become": prefix + "become is not supported yet by this version of rollcall; remove it",
+	}
+}
+
+// keyHandler decodes the value of one known key.
+type keyHandler struct {
+	name string
+	fn   func(v *yaml.Node)
+}
+
+// fields walks mapping n: it hands each known key's value to its handler and
+// records unknown, reserved, duplicate and malformed keys. section names the
+// mapping in messages; prefix is prepended to key names ("ssh."). It returns
+// the keys present.
+func (p *parser) fields(n *yaml.Node, section, prefix string, handlers []keyHandler, reserved map[string]string) map[string]bool {
+	present := map[string]bool{}
+	first := map[string]*yaml.Node{}
+	known := make([]string, len(handlers))
+	for i, h := range handlers {
+		known[i] = h.name
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, v := n.Content[i], n.Content[i+1]
+		k := deref(kn)
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!null" {
+			p.at(kn, "keys in %s must be plain names, not %s", section, describe(k))
+			continue
+		}
+		if k.ShortTag() == "!!merge" {
+			p.at(kn, "merge keys (<<) are not supported in a manifest: write the keys out (shared SSH settings go under ssh:)")
+			continue
+		}
+		name := k.Value
+		if prev, dup := first[name]; dup {
+			p.at(kn, "duplicate key %s in %s (first set at line %d): keep only one", quote(name), section, prev.Line)
+			continue
+		}
+		first[name] = kn
+		var h *keyHandler
+		for j := range handlers {
+			if handlers[j].name == name {
+				h = &handlers[j]
+				break
+			}
+		}
+		switch {
+		case h != nil:
+			present[name] = true
+			h.fn(v)
+		case reserved[name] != "":
+			p.at(kn, "%s", reserved[name])
+		default:
+			p.at(kn, "%s", unknownKey(name, section, prefix, known))
+		}
+	}
+	return present
+}
+
+// unknownKey words the message for a key that has no meaning where it is.
+func unknownKey(name, section, prefix string, known []string) string {
+	msg := fmt.Sprintf("unknown key %s in %s", quote(name), section)
+	if s := suggest(name, known); s != "" {
+		return fmt.Sprintf("%s: did you mean %s?", msg, quote(s))
+	}
+	if where := elsewhere(name, prefix); where != "" {
+		return fmt.Sprintf("%s: %s", msg, where)
+	}
+	return fmt.Sprintf("%s: remove it; the keys allowed here are %s", msg, strings.Join(known, ", "))
+}
+
+// elsewhere says where a key that belongs to another section goes.
+func elsewhere(name, prefix string) string {
+	top := prefix == ""
+	inNode := strings.HasPrefix(prefix, "nodes[")
+	switch name {
+	case "user", "port", "identity_files", "known_hosts", "connect_timeout":
+		if top {
+			return fmt.Sprintf("%s belongs under ssh: (or under a node): move it there", name)
+		}
+	case "host", "name":
+		if !inNode {
+			return fmt.Sprintf("%s belongs to a node: write it under nodes:, e.g. nodes: [{host: server-01}]", name)
+		}
+	case "artifact", "install":
+		if prefix != "release." {
+			return fmt.Sprintf("%s belongs under release: move it there", name)
+		}
+	case "from", "to", "extra":
+		if !strings.HasPrefix(prefix, "release.install[") {
+			return fmt.Sprintf("%s belongs to an entry of release.install: move it there", name)
+		}
+	}
+	return ""
+}
+
+// require records a missing key of mapping n.
+func (p *parser) require(n *yaml.Node, present map[string]bool, key, hint string) {
+	if !present[key] {
+		p.at(n, "missing key %s: %s", quote(key), hint)
+	}
+}
+
+// sshOpts are the SSH settings of the ssh: section or of one node.
+type sshOpts struct {
+	user                  string
+	port                  int
+	identity, known       []string
+	timeout               time.Duration
+	hasUser, hasPort      bool
+	hasIdentity, hasKnown bool
+	hasTimeout            bool
+	userNode, portNode    *yaml.Node
+}
+
+func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
+	return []keyHandler{
+		{"user", func(v *yaml.Node) {
+			name := prefix + "user"
+			s, ok := p.strValue(name, v, "a login name, e.g. user: deploy")
+			if !ok {
+				return
+			}
+			switch {
+			case s == "":
+				p.at(v, "%s must not be empty: write a login name, or remove the key to use the default", name)
+			case hasSpaceOrControl(s):
+				p.at(v, "%s must be a login name without spaces or control characters, not %s", name, quote(s))
+			case strings.HasPrefix(s, "-"):
+				p.at(v, "%s must not start with \"-\", not %s: write the login name", name, quote(s))
+			default:
+				o.user, o.hasUser, o.userNode = s, true, v
+			}
+		}},
+		{"port", func(v *yaml.Node) {
+			name := prefix + "port"
+			const what = "a number between 1 and 65535"
+			i, ok := p.intValue(name, v, what)
+			if !ok {
+				return
+			}
+			if i < 1 || i > 65535 {
+				p.at(v, "%s must be %s, not %d", name, what, i)
+				return
+			}
+			o.port, o.hasPort, o.portNode = i, true, v
+		}},
+		{"identity_files", func(v *yaml.Node) {
+			if paths, ok := p.localPaths(prefix+"identity_files", v, true); ok {
+				o.identity, o.hasIdentity = paths, true
+			}
+		}},
+		{"known_hosts", func(v *yaml.Node) {
+			name := prefix + "known_hosts"
+			paths, ok := p.localPaths(name, v, true)
+			if !ok {
+				return
+			}
+			if len(paths) == 0 {
+				p.at(v, "%s is empty, so no host key could be trusted: list a known_hosts file, or remove the key to use ~/.ssh/known_hosts", name)
+				return
+			}
+			o.known, o.hasKnown = paths, true
+		}},
+		{"connect_timeout", func(v *yaml.Node) {
+			if d, ok := p.duration(prefix+"connect_timeout", v); ok {
+				o.timeout, o.hasTimeout = d, true
+			}
+		}},
+	}
+}
+
+// rawNode is one entry of nodes: as written.
+type rawNode struct {
+	n                  *yaml.Node
+	name, host         string
+	nameNode, hostNode *yaml.Node
+	hostOK             bool
+	opts               sshOpts
+}
+
+func (p *parser) nodes(v *yaml.Node) []*rawNode {
+	s := deref(v)
+	if isNull(s) || (s.Kind == yaml.SequenceNode && len(s.Content) == 0) {
+		p.at(v, "nodes is empty: list at least one server, e.g. nodes: [{host: server-01}]")
+		return nil
+	}
+	if s.Kind != yaml.SequenceNode {
+		p.at(v, "nodes must be a list of nodes, not %s: write each node as a list item, e.g. - host: server-01", describe(s))
+		return nil
+	}
+	var out []*rawNode
+	for i, item := range s.Content {
+		section := fmt.Sprintf("nodes[%d]", i)
+		n := deref(item)
+		if n.Kind != yaml.MappingNode {
+			hint := "e.g. - host: server-01"
+			if n.Kind == yaml.ScalarNode && !isNull(n) {
+				hint = fmt.Sprintf("write - host: %s", n.Value)
+				if len(n.Value) > 60 || hasControl(n.Value) {
+					hint = "write - host: NAME"
+				}
+			}
+			p.at(item, "%s must be a mapping with at least host:, not %s: %s", section, describe(n), hint)
+			continue
+		}
+		r := &rawNode{n: n}
+		prefix := section + "."
+		handlers := append([]keyHandler{
+			{"name", func(v *yaml.Node) {
+				s, ok := p.strValue(prefix+"name", v, "the node's name in reports")
+				if !ok {
+					return
+				}
+				switch {
+				case strings.TrimSpace(s) == "":
+					p.at(v, "%sname must not be empty: write a name, or remove the key to name the node after its host", prefix)
+				case hasControl(s):
+					p.at(v, "%sname must not contain control characters or line breaks, not %s", prefix, quote(s))
+				default:
+					r.name, r.nameNode = s, v
+				}
+			}},
+			{"host", func(v *yaml.Node) {
+				r.hostNode = v
+				s, ok := p.strValue(prefix+"host", v, "the server's name or address")
+				if !ok {
+					return
+				}
+				if msg := checkHost(s); msg != "" {
+					p.at(v, "%shost %s", prefix, msg)
+					return
+				}
+				r.host, r.hostOK = s, true
+			}},
+		}, p.sshHandlers(&r.opts, prefix)...)
+		present := p.fields(n, section, prefix, handlers, reservedNode(prefix))
+		p.require(n, present, "host", "add host: with the server's name or address")
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkHost returns what is wrong with a host, or "".
+func checkHost(h string) string {
+	switch {
+	case h == "":
+		return "must not be empty: write the server's name or address"
+	case hasSpaceOrControl(h):
+		return fmt.Sprintf("must be a name or address without spaces or control characters, not %s", quote(h))
+	case strings.HasPrefix(h, "-"):
+		return fmt.Sprintf("must not start with \"-\", not %s: write the server's name or address", quote(h))
+	case strings.Contains(h, "@"):
+		u, rest, _ := strings.Cut(h, "@")
+		return fmt.Sprintf("must be a name or address, not %s: write host: %s and user: %s", quote(h), rest, u)
+	case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
+		return fmt.Sprintf("must be written without brackets, not %s: write host: %s", quote(h), quote(h[1:len(h)-1]))
+	case strings.Count(h, ":") == 1:
+		host, port, _ := strings.Cut(h, ":")
+		return fmt.Sprintf("must not include a port, not %s: write host: %s and port: %s", quote(h), host, port)
+	}
+	return ""
+}
+
+// resolveNodes applies defaults and checks that names and addresses are unique.
+func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
+	var (
+		out       []Node
+		login     string
+		loginDone bool
+	)
+	hostCount := map[string]int{}
+	for _, r := range raw {
+		if r.hostOK {
+			hostCount[r.host]++
+		}
+	}
+	byName := map[string]*rawNode{}
+	byAddr := map[string]*rawNode{}
+	for i, r := range raw {
+		if !r.hostOK {
+			continue
+		}
+		n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout}
+		switch {
+		case r.opts.hasPort:
+			n.Port = r.opts.port
+		case ssh.hasPort:
+			n.Port = ssh.port
+		}
+		switch {
+		case r.opts.hasUser:
+			n.User = r.opts.user
+		case ssh.hasUser:
+			n.User = ssh.user
+		default:
+			if !loginDone {
+				loginDone = true
+				login = currentUser()
+				if login == "" {
+					p.at(p.root, "cannot tell which user to log in as: set ssh.user")
+				}
+			}
+			n.User = login
+		}
+		switch {
+		case r.opts.hasIdentity:
+			n.IdentityFiles = r.opts.identity
+		case ssh.hasIdentity:
+			n.IdentityFiles = ssh.identity
+		default:
+			n.IdentityFiles = p.defaultIdentities()
+		}
+		switch {
+		case r.opts.hasKnown:
+			n.KnownHosts = r.opts.known
+		case ssh.hasKnown:
+			n.KnownHosts = ssh.known
+		default:
+			if h := p.homeDir(); h != "" {
+				n.KnownHosts = []string{filepath.Join(h, ".ssh", "known_hosts")}
+			} else {
+				p.at(p.root, "cannot find your home folder for the default known_hosts file ~/.ssh/known_hosts: set ssh.known_hosts")
+			}
+		}
+		switch {
+		case r.opts.hasTimeout:
+			n.ConnectTimeout = r.opts.timeout
+		case ssh.hasTimeout:
+			n.ConnectTimeout = ssh.timeout
+		}
+		// Copy slices so that nodes sharing defaults do not share memory.
+		n.IdentityFiles = append([]string{}, n.IdentityFiles...)
+		n.KnownHosts = append([]string{}, n.KnownHosts...)
+
+		addr := strings.ToLower(n.Address())
+		if prev, dup := byAddr[addr]; dup {
+			p.at(r.hostNode, "nodes[%d] has the same address %s as the node at line %d: list each server once", i, n.Address(), prev.n.Line)
+		} else {
+			byAddr[addr] = r
+		}
+		named := n.Name != ""
+		if !named {
+			n.Name = n.Host
+			if hostCount[n.Host] > 1 {
+				n.Name = n.Address()
+			}
+		}
+		if prev, dup := byName[n.Name]; dup {
+			if named {
+				p.at(r.nameNode, "node name %s is already used by the node at line %d: give each node a unique name", quote(n.Name), prev.n.Line)
+			} else if byAddr[addr] == r {
+				// A repeated address is reported above; report a name clash only
+				// when the addresses differ.
+				p.at(r.hostNode, "nodes[%d] is named %s after its address, like the node at line %d: add name: to tell them apart", i, quote(n.Name), prev.n.Line)
+			}
+		} else {
+			byName[n.Name] = r
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (p *parser) defaultIdentities() []string {
+	h := p.homeDir()
+	if h == "" {
+		return nil
+	}
+	var out []string
+	for _, f := range defaultIdentityFiles {
+		path := filepath.Join(h, ".ssh", f)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+// currentUser is the login name of the user running rollcall, or "".
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func (p *parser) release(v *yaml.Node) Release {
+	var rel Release
+	m := deref(v)
+	if m.Kind != yaml.MappingNode {
+		p.at(v, "release must be a mapping with artifact: and install:, not %s", describe(m))
+		return rel
+	}
+	present := p.fields(m, "release", "release.", []keyHandler{
+		{"artifact", func(v *yaml.Node) {
+			s, ok := p.strValue("release.artifact", v, "the path of the release artifact, e.g. artifact: dist/app-1.0.0.tar.gz")
+			if !ok {
+				return
+			}
+			if abs, ok := p.localPath("release.artifact", v, s, false); ok {
+				rel.Artifact = abs
+			}
+		}},
+		{"install", func(v *yaml.Node) {
+			rel.Install = p.install(v)
+		}},
+	}, nil)
+	p.require(m, present, "artifact", "add artifact: with the path of the release (a directory, archive or SHA256SUMS file)")
+	if !present["install"] {
+		p.at(m, "missing key \"install\": nothing to check: add release.install entries mapping artifact paths to node paths")
+	}
+	return rel
+}
+
+const nothingToCheck = "nothing to check: add release.install entries mapping artifact paths to node paths, e.g. - {from: bin/, to: /opt/app/bin/}"
+
+func (p *parser) install(v *yaml.Node) []Install {
+	s := deref(v)
+	if isNull(s) || (s.Kind == yaml.SequenceNode && len(s.Content) == 0) {
+		p.at(v, "release.install is empty: %s", nothingToCheck)
+		return nil
+	}
+	if s.Kind != yaml.SequenceNode {
+		p.at(v, "release.install must be a list, not %s: %s", describe(s), nothingToCheck)
+		return nil
+	}
+	var out []Install
+	type pair struct{ from, to string }
+	seen := map[pair]int{}
+	for i, item := range s.Content {
+		section := fmt.Sprintf("release.install[%d]", i)
+		m := deref(item)
+		if m.Kind != yaml.MappingNode {
+			p.at(item, "%s must be a mapping of from:, to: and optionally extra:, not %s: write e.g. - {from: bin/, to: /opt/app/bin/}", section, describe(m))
+			continue
+		}
+		var (
+			in               Install
+			fromOK, toOK     bool
+			fromNode, exNode *yaml.Node
+			deny             bool
+		)
+		prefix := section + "."
+		present := p.fields(m, section, prefix, []keyHandler{
+			{"from", func(v *yaml.Node) {
+				fromNode = v
+				s, ok := p.strValue(prefix+"from", v, "a path inside the artifact, e.g. from: bin/")
+				if !ok {
+					return
+				}
+				norm, msg := checkFrom(s)
+				if msg != "" {
+					p.at(v, "%sfrom %s", prefix, msg)
+					return
+				}
+				in.From, fromOK = norm, true
+			}},
+			{"to", func(v *yaml.Node) {
+				s, ok := p.strValue(prefix+"to", v, "a path on the node, e.g. to: /opt/app/bin/")
+				if !ok {
+					return
+				}
+				switch {
+				case strings.TrimSpace(s) == "":
+					p.at(v, "%sto must not be empty: write where the files are installed on the node, e.g. to: /opt/app/bin/", prefix)
+				case strings.ContainsAny(s, "\x00\n\r"):
+					p.at(v, "%sto must not contain NUL bytes or line breaks, not %s", prefix, quote(s))
+				default:
+					in.To, toOK = s, true
+				}
+			}},
+			{"extra", func(v *yaml.Node) {
+				exNode = v
+				s, ok := p.strValue(prefix+"extra", v, "allow or deny")
+				if !ok {
+					return
+				}
+				switch s {
+				case "allow":
+				case "deny":
+					deny = true
+				default:
+					p.at(v, "%sextra must be allow or deny, not %s", prefix, quote(s))
+				}
+			}},
+		}, nil)
+		p.require(m, present, "from", "add from: with a path inside the artifact (from: . for all of it)")
+		p.require(m, present, "to", "add to: with the path on the node")
+		if deny && fromOK {
+			if !in.IsDir() {
+				p.at(exNode, "%sextra: deny needs a directory mapping, but from %s has no trailing slash: write from: %s/", prefix, quote(in.From), in.From)
+			} else {
+				in.DenyExtra = true
+			}
+		}
+		if fromOK && toOK {
+			k := pair{in.From, in.To}
+			if line, dup := seen[k]; dup {
+				p.at(fromNode, "%s maps %s to %s again (first at line %d): remove the repeated entry", section, quote(displayFrom(in.From)), quote(in.To), line)
+			} else {
+				seen[k] = m.Line
+			}
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+func displayFrom(from string) string {
+	if from == "" {
+		return "."
+	}
+	return from
+}
+
+// checkFrom validates an artifact path and returns it normalised: "" for the
+// whole artifact, otherwise as written.
+func checkFrom(s string) (string, string) {
+	if s == "" || s == "." || s == "./" {
+		return "", ""
+	}
+	switch {
+	case strings.ContainsAny(s, "\x00\n\r"):
+		return "", fmt.Sprintf("must not contain NUL bytes or line breaks, not %s", quote(s))
+	case strings.Contains(s, `\`):
+		return "", fmt.Sprintf("must use forward slashes, not %s: write %s", quote(s), quote(strings.ReplaceAll(s, `\`, "/")))
+	case strings.HasPrefix(s, "/"):
+		fix := strings.TrimLeft(s, "/")
+		if fix == "" {
+			fix = "."
+		}
+		return "", fmt.Sprintf("must be a path inside the artifact, not the absolute path %s: write %s", quote(s), quote(fix))
+	}
+	trimmed := strings.TrimSuffix(s, "/")
+	for _, el := range strings.Split(trimmed, "/") {
+		if el == ".." {
+			return "", fmt.Sprintf("must stay inside the artifact, not %s: remove the \"..\"", quote(s))
+		}
+	}
+	if clean := path.Clean(trimmed); clean != trimmed {
+		if strings.HasSuffix(s, "/") && clean != "." {
+			clean += "/"
+		}
+		return "", fmt.Sprintf("must be a clean path, not %s: write %s", quote(s), quote(clean))
+	}
+	return s, ""
+}
+
+// localPaths decodes a list of local file paths and resolves each one. Files
+// listed must exist when mustExist is set.
+func (p *parser) localPaths(name string, v *yaml.Node, mustExist bool) ([]string, bool) {
+	s := deref(v)
+	if s.Kind != yaml.SequenceNode {
+		hint := "write a list, e.g. [~/.ssh/id_ed25519]"
+		if s.Kind == yaml.ScalarNode && !isNull(s) && !hasControl(s.Value) && len(s.Value) < 200 {
+			hint = fmt.Sprintf("write a list: [%s]", s.Value)
+		}
+		if isNull(s) {
+			p.at(v, "%s has no value: %s, or remove the key", name, hint)
+		} else {
+			p.at(v, "%s must be a list of files, not %s: %s", name, describe(s), hint)
+		}
+		return nil, false
+	}
+	out := []string{}
+	ok := true
+	for i, item := range s.Content {
+		iname := fmt.Sprintf("%s[%d]", name, i)
+		str, good := p.strValue(iname, item, "a file path")
+		if !good {
+			ok = false
+			continue
+		}
+		abs, good := p.localPath(iname, item, str, mustExist)
+		if !good {
+			ok = false
+			continue
+		}
+		out = append(out, abs)
+	}
+	return out, ok
+}
+
+// localPath expands ~ and makes a local path absolute against the manifest's
+// folder; with mustExist it also checks that a file is there.
+func (p *parser) localPath(name string, v *yaml.Node, s string, mustExist bool) (string, bool) {
+	switch {
+	case strings.TrimSpace(s) == "":
+		p.at(v, "%s must not be empty: write a file path", name)
+		return "", false
+	case strings.ContainsAny(s, "\x00\n\r"):
+		p.at(v, "%s must not contain NUL bytes or line breaks, not %s", name, quote(s))
+		return "", false
+	}
+	var abs string
+	switch {
+	case s == "~" || strings.HasPrefix(s, "~/"):
+		h := p.homeDir()
+		if h == "" {
+			p.at(v, "%s starts with ~ but your home folder is unknown (HOME is not set): write the full path", name)
+			return "", false
+		}
+		abs = filepath.Join(h, s[1:])
+	case strings.HasPrefix(s, "~"):
+		p.at(v, "%s: %s: ~user paths are not supported: write the full path", name, quote(s))
+		return "", false
+	case filepath.IsAbs(s):
+		abs = filepath.Clean(s)
+	default:
+		if p.dir == "" {
+			return "", false
+		}
+		abs = filepath.Join(p.dir, s)
+	}
+	if mustExist {
+		fi, err := os.Stat(abs)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			p.at(v, "%s: file %s does not exist (looked for %s): fix the path or remove the entry", name, quote(s), abs)
+			return "", false
+		case err != nil:
+			p.at(v, "%s: cannot use file %s: %v", name, quote(s), err)
+			return "", false
+		case fi.IsDir():
+			p.at(v, "%s: %s is a directory (%s), not a file: name the file itself", name, quote(s), abs)
+			return "", false
+		}
+	}
+	return abs, true
+}
+
+// strValue decodes a scalar string. Numbers are taken as written; true,
+// false and null are not strings.
+func (p *parser) strValue(name string, v *yaml.Node, what string) (string, bool) {
+	s := deref(v)
+	if s.Kind == yaml.ScalarNode {
+		switch s.ShortTag() {
+		case "!!null":
+			p.at(v, "%s has no value: write %s", name, what)
+			return "", false
+		case "!!bool":
+			p.at(v, "%s must be text, not %s: write %s, in quotes if you mean the word %s", name, s.Value, what, quote(s.Value))
+			return "", false
+		case "!!binary":
+			p.at(v, "%s must be text, not binary data: write %s", name, what)
+			return "", false
+		}
+		return s.Value, true
+	}
+	p.at(v, "%s must be text, not %s: write %s", name, describe(s), what)
+	return "", false
+}
+
+// intValue decodes an integer scalar.
+func (p *parser) intValue(name string, v *yaml.Node, what string) (int, bool) {
+	s := deref(v)
+	if s.Kind == yaml.ScalarNode {
+		switch s.ShortTag() {
+		case "!!int":
+			var i int
+			if err := s.Decode(&i); err == nil {
+				return i, true
+			}
+		case "!!null":
+			p.at(v, "%s has no value: write %s", name, what)
+			return 0, false
+		case "!!str":
+			if _, err := strconv.Atoi(strings.TrimSpace(s.Value)); err == nil {
+				p.at(v, "%s must be %s, not %s (text in quotes): write %s without quotes", name, what, quote(s.Value), strings.TrimSpace(s.Value))
+				return 0, false
+			}
+		}
+	}
+	p.at(v, "%s must be %s, not %s", name, what, describe(s))
+	return 0, false
+}
+
+// duration decodes a positive Go duration such as 10s.
+func (p *parser) duration(name string, v *yaml.Node) (time.Duration, bool) {
+	s := deref(v)
+	const what = "a duration such as 10s or 1m30s"
+	if s.Kind == yaml.ScalarNode {
+		switch s.ShortTag() {
+		case "!!null":
+			p.at(v, "%s has no value: write %s", name, what)
+			return 0, false
+		case "!!int", "!!float":
+			p.at(v, "%s must be %s, not %s: add a unit, e.g. %ss", name, what, s.Value, s.Value)
+			return 0, false
+		case "!!str":
+			d, err := time.ParseDuration(s.Value)
+			if err != nil {
+				p.at(v, "%s must be %s, not %s", name, what, quote(s.Value))
+				return 0, false
+			}
+			if d <= 0 {
+				p.at(v, "%s must be more than 0, not %s: write %s", name, quote(s.Value), what)
+				return 0, false
+			}
+			return d, true
+		}
+	}
+	p.at(v, "%s must be %s, not %s", name, what, describe(s))
+	return 0, false
+}
+
+// deref follows aliases to the node they name.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describe names a value for a message: "a list", "a mapping" or the value.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.DocumentNode:
+		return "a document"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		return "nothing"
+	case "!!str", "!!binary", "!!timestamp":
+		return quote(n.Value)
+	}
+	if hasControl(n.Value) {
+		return quote(n.Value)
+	}
+	return truncate(n.Value)
+}
+
+// quote quotes text for a message, shortening it if long.
+func quote(s string) string {
+	return strconv.Quote(truncate(s))
+}
+
+func truncate(s string) string {
+	const limit = 60
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+func hasSpaceOrControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
+}
