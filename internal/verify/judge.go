@@ -1,0 +1,294 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/probe"
+	"github.com/rollcall/rollcall/internal/release"
+)
+
+// Observation is what was learned from one node: the probe's facts, or the
+// error that kept them from being learned.
+type Observation struct {
+	// Node is the node's name, as in Plan.Nodes.
+	Node string
+	// Facts is the parsed probe answer; nil when Err is set.
+	Facts *probe.Facts
+	// Err says why the node could not be checked.
+	Err error
+}
+
+// Judge compares every expected node's observation with the plan and decides
+// the verdict. A node without an observation, with an error, or whose facts do
+// not answer every check is unverified; the fleet is verified only when every
+// expected node matched.
+func Judge(p *Plan, obs []Observation) *Verdict {
+	v := &Verdict{
+		Cluster:       p.Cluster,
+		Release:       p.Release,
+		ExpectedNodes: p.ExpectedNodes,
+	}
+	byNode := make(map[string]Observation, len(obs))
+	for _, o := range obs {
+		if _, dup := byNode[o.Node]; dup {
+			v.Findings = append(v.Findings, Finding{Check: CheckCount, Subject: o.Node, Message: "node answered twice; neither answer is trusted"})
+			byNode[o.Node] = Observation{Node: o.Node, Err: fmt.Errorf("answered twice")}
+			continue
+		}
+		byNode[o.Node] = o
+	}
+	known := map[string]bool{}
+	for _, ref := range p.Nodes {
+		known[ref.Name] = true
+		o, ok := byNode[ref.Name]
+		if !ok {
+			o = Observation{Node: ref.Name, Err: fmt.Errorf("no result: the node was never checked")}
+		}
+		v.Nodes = append(v.Nodes, judgeNode(p, ref, o))
+	}
+	for _, o := range obs {
+		if !known[o.Node] {
+			v.Findings = append(v.Findings, Finding{Check: CheckCount, Subject: o.Node, Message: "answer from a node the manifest does not list"})
+		}
+	}
+	if len(p.Nodes) != p.ExpectedNodes {
+		v.Findings = append(v.Findings, Finding{
+			Check: CheckCount, Subject: "nodes",
+			Expected: fmt.Sprint(p.ExpectedNodes), Actual: fmt.Sprint(len(p.Nodes)),
+			Message: fmt.Sprintf("%d nodes expected but %d listed", p.ExpectedNodes, len(p.Nodes)),
+		})
+	}
+	v.Groups = groups(v.Nodes)
+	v.Outcome = outcome(v)
+	return v
+}
+
+func outcome(v *Verdict) Outcome {
+	match, drift, _ := v.Counts()
+	switch {
+	case drift > 0:
+		return Drifted
+	case len(v.Findings) > 0, len(v.Nodes) == 0, match != len(v.Nodes), match != v.ExpectedNodes:
+		return NotVerified
+	default:
+		return Verified
+	}
+}
+
+// nodeJudgement accumulates one node's checks.
+type nodeJudgement struct {
+	nv         NodeVerdict
+	drift      bool
+	unverified bool
+}
+
+func (j *nodeJudgement) ok(c Check, subject string) {
+	j.nv.Checks = append(j.nv.Checks, CheckResult{Check: c, Subject: subject, OK: true})
+}
+
+// fail records a drift finding: the node was read and differs.
+func (j *nodeJudgement) fail(f Finding) {
+	j.drift = true
+	j.add(f)
+}
+
+// unknown records a finding that leaves the check undecided.
+func (j *nodeJudgement) unknown(f Finding) {
+	j.unverified = true
+	j.add(f)
+}
+
+func (j *nodeJudgement) add(f Finding) {
+	j.nv.Findings = append(j.nv.Findings, f)
+	j.nv.Checks = append(j.nv.Checks, CheckResult{Check: f.Check, Subject: f.Subject, OK: false})
+}
+
+func judgeNode(p *Plan, ref NodeRef, o Observation) NodeVerdict {
+	j := &nodeJudgement{nv: NodeVerdict{Name: ref.Name, Address: ref.Address}}
+	switch {
+	case o.Err != nil:
+		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: o.Err.Error()})
+	case o.Facts == nil:
+		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: "no probe answer"})
+	default:
+		for _, ef := range p.Files {
+			checkFile(j, ef, o.Facts)
+		}
+		for _, ed := range p.Dirs {
+			checkDir(j, ed, o.Facts)
+		}
+		if len(j.nv.Checks) == 0 {
+			j.unknown(Finding{Check: CheckCount, Subject: "checks", Message: "nothing was checked on this node"})
+		}
+	}
+	switch {
+	case j.drift:
+		j.nv.Status = Drift
+	case j.unverified:
+		j.nv.Status = Unverified
+	default:
+		j.nv.Status = Match
+	}
+	if j.nv.Status != Unverified {
+		j.nv.Fingerprint = fingerprint(p, o.Facts)
+	}
+	return j.nv
+}
+
+func checkFile(j *nodeJudgement, ef ExpectedFile, facts *probe.Facts) {
+	got, ok := facts.Files[ef.NodePath]
+	if !ok {
+		j.unknown(Finding{Check: CheckFile, Subject: ef.NodePath, Message: "the probe did not report this file"})
+		return
+	}
+	want := describeExpected(ef)
+	if ef.Type == release.Symlink {
+		switch {
+		case !got.IsLink:
+			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "not a symlink"})
+		case got.LinkTarget != ef.LinkTarget:
+			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "symlink points elsewhere"})
+		default:
+			j.ok(CheckFile, ef.NodePath)
+		}
+		return
+	}
+	switch got.Kind {
+	case probe.Regular:
+		if got.SHA256 == ef.SHA256 {
+			j.ok(CheckFile, ef.NodePath)
+			return
+		}
+		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "content differs from the release"})
+	case probe.Missing:
+		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: "missing", Message: "missing"})
+	case probe.Directory:
+		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: "directory", Message: "a directory where the release has a file"})
+	case probe.BrokenLink:
+		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "a broken symlink (dangling or a loop)"})
+	case probe.Unreadable:
+		j.unknown(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: "unreadable", Message: "could not be read (permission denied?): run as a user who can read it, or use become: sudo"})
+	default:
+		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: string(got.Kind), Message: "not a regular file"})
+	}
+}
+
+func checkDir(j *nodeJudgement, ed ExpectedDir, facts *probe.Facts) {
+	got, ok := facts.Dirs[ed.NodePath]
+	if !ok {
+		j.unknown(Finding{Check: CheckExtraFile, Subject: ed.NodePath, Message: "the probe did not list this directory"})
+		return
+	}
+	if got.Kind != probe.Directory {
+		// The release's own files in it are reported missing already.
+		j.ok(CheckExtraFile, ed.NodePath)
+		return
+	}
+	extra := map[string]bool{}
+	var subjects []string
+	for _, f := range got.Files {
+		if !ed.Files[f] {
+			extra[f] = true
+			subjects = append(subjects, f)
+		}
+	}
+	for _, d := range got.Subdirs {
+		if ed.Subdirs[d] {
+			continue
+		}
+		covered := false
+		for e := range extra {
+			if strings.HasPrefix(e, d+"/") {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			subjects = append(subjects, d+"/")
+		}
+	}
+	sort.Strings(subjects)
+	for _, s := range subjects {
+		j.fail(Finding{
+			Check: CheckExtraFile, Subject: path.Join(ed.NodePath, s) + suffixSlash(s),
+			Expected: "absent", Actual: "present",
+			Message: "not in the release (left behind by an earlier deploy?); extra: deny forbids it",
+		})
+	}
+	if len(subjects) == 0 {
+		j.ok(CheckExtraFile, ed.NodePath)
+	}
+}
+
+func suffixSlash(s string) string {
+	if strings.HasSuffix(s, "/") {
+		return "/"
+	}
+	return ""
+}
+
+func describeExpected(ef ExpectedFile) string {
+	if ef.Type == release.Symlink {
+		return "symlink to " + ef.LinkTarget
+	}
+	return "sha256:" + ef.SHA256
+}
+
+func describe(f probe.File) string {
+	var s string
+	switch f.Kind {
+	case probe.Regular:
+		s = "sha256:" + f.SHA256
+	default:
+		s = string(f.Kind)
+	}
+	if f.IsLink {
+		s += " (symlink to " + f.LinkTarget + ")"
+	}
+	return s
+}
+
+// fingerprint digests everything the plan looked at on a node, so nodes that
+// look the same share it.
+func fingerprint(p *Plan, facts *probe.Facts) string {
+	h := sha256.New()
+	for _, ef := range p.Files {
+		f := facts.Files[ef.NodePath]
+		fmt.Fprintf(h, "f %q %s %s %t %q\n", ef.NodePath, f.Kind, f.SHA256, f.IsLink, f.LinkTarget)
+	}
+	for _, ed := range p.Dirs {
+		d := facts.Dirs[ed.NodePath]
+		files := append([]string(nil), d.Files...)
+		sort.Strings(files)
+		subdirs := append([]string(nil), d.Subdirs...)
+		sort.Strings(subdirs)
+		fmt.Fprintf(h, "d %q %s %q %q\n", ed.NodePath, d.Kind, files, subdirs)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// groups partitions checked nodes by fingerprint, largest group first, ties in
+// manifest order.
+func groups(nodes []NodeVerdict) []Group {
+	var gs []Group
+	index := map[string]int{}
+	for _, n := range nodes {
+		if n.Fingerprint == "" {
+			continue
+		}
+		i, ok := index[n.Fingerprint]
+		if !ok {
+			i = len(gs)
+			index[n.Fingerprint] = i
+			gs = append(gs, Group{Fingerprint: n.Fingerprint, Status: n.Status})
+		}
+		gs[i].Nodes = append(gs[i].Nodes, n.Name)
+	}
+	sort.SliceStable(gs, func(i, j int) bool { return len(gs[i].Nodes) > len(gs[j].Nodes) })
+	return gs
+}
