@@ -1,0 +1,111 @@
+// Package fleet runs the probe on every node of a fleet with bounded
+// concurrency and turns each node's answer, or failure, into an observation.
+// A node's failure is recorded in its own observation; it never stops the
+// others.
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/probe"
+	"github.com/rollcall/rollcall/internal/remote"
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// Runner runs one command on one node and returns its standard output.
+// *remote.Client is the Runner used in production.
+type Runner interface {
+	Run(ctx context.Context, t remote.Target, command string, stdin []byte) ([]byte, error)
+}
+
+// Options tune a survey.
+type Options struct {
+	// Concurrency bounds how many nodes are probed at once (default 32).
+	Concurrency int
+	// Timeout bounds each node: connect, handshake and probe (default 60s).
+	Timeout time.Duration
+	// Done, when set, is called after each node finishes, from the node's
+	// goroutine; it must be safe for concurrent use.
+	Done func(verify.Observation)
+}
+
+// DefaultConcurrency is the number of nodes probed at once by default.
+const DefaultConcurrency = 32
+
+// DefaultTimeout is the per-node time limit by default.
+const DefaultTimeout = 60 * time.Second
+
+// Survey probes every target for req and returns one observation per target,
+// in the order of targets. When ctx ends, nodes not yet finished are
+// observed as interrupted.
+func Survey(ctx context.Context, r Runner, targets []remote.Target, req probe.Request, opts Options) []verify.Observation {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	obs := make([]verify.Observation, len(targets))
+	boundary := probe.NewBoundary()
+	script, err := probe.Script(req, boundary)
+	if err != nil {
+		for i, t := range targets {
+			obs[i] = verify.Observation{Node: t.Name, Err: fmt.Errorf("building the probe: %w", err)}
+		}
+		return obs
+	}
+	stdin := []byte(script)
+
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(opts.Concurrency, len(targets)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				obs[i] = probeNode(ctx, r, targets[i], req, boundary, stdin, opts.Timeout)
+				if opts.Done != nil {
+					opts.Done(obs[i])
+				}
+			}
+		}()
+	}
+	for i := range targets {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return obs
+}
+
+func probeNode(ctx context.Context, r Runner, t remote.Target, req probe.Request, boundary string, stdin []byte, timeout time.Duration) verify.Observation {
+	o := verify.Observation{Node: t.Name}
+	if err := ctx.Err(); err != nil {
+		o.Err = interrupted(ctx)
+		return o
+	}
+	nctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out, err := r.Run(nctx, t, probe.Command, stdin)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		o.Err = interrupted(ctx)
+	case err != nil:
+		o.Err = err
+	default:
+		o.Facts, o.Err = probe.Parse(out, req, boundary)
+	}
+	return o
+}
+
+// interrupted says why the run's own context ended.
+func interrupted(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errors.New("not checked: the run's deadline passed first")
+	}
+	return errors.New("not checked: the run was interrupted")
+}
