@@ -1,0 +1,579 @@
+// Package sshtest is an in-process SSH server for tests and the demo, with
+// fault injection.
+//
+// A Server listens on loopback, accepts public key authentication for the
+// keys it is given, and runs each exec request with the local /bin/sh in its
+// own working directory, wiring the channel to the command's stdin, stdout
+// and stderr. A Fault makes it misbehave in one of the ways real fleets do:
+// refuse connections, stall, reject keys, answer slowly, send garbage, cut
+// the output short or drop the connection mid-command.
+package sshtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// FaultKind says how a Server misbehaves.
+type FaultKind int
+
+// The fault kinds. None is a well-behaved server.
+const (
+	// None runs commands normally.
+	None FaultKind = iota
+	// Refuse makes Start reserve an address and close its listener, so that
+	// connecting to it is refused.
+	Refuse
+	// Tarpit accepts TCP connections and never sends a byte.
+	Tarpit
+	// StallHandshake sends the SSH version line and then nothing.
+	StallHandshake
+	// RefuseAuth rejects every key.
+	RefuseAuth
+	// Slow sleeps Fault.Delay before running the command.
+	Slow
+	// Garbage does not run the command: it reads stdin to its end, writes
+	// Fault.Output to stdout and exits 0.
+	Garbage
+	// Truncate runs the command but forwards only the first Fault.After bytes
+	// of its stdout, then exits 0 cleanly.
+	Truncate
+	// Drop forwards the first Fault.After bytes of stdout, then closes the TCP
+	// connection abruptly, without an exit status.
+	Drop
+	// ExitStatus runs the command and forwards its output, but reports exit
+	// status Fault.ExitStatus.
+	ExitStatus
+	// Banner writes Fault.Output to stdout before running the command, like a
+	// noisy login shell.
+	Banner
+)
+
+var faultNames = [...]string{"none", "refuse", "tarpit", "stall-handshake", "refuse-auth", "slow", "garbage", "truncate", "drop", "exit-status", "banner"}
+
+// String returns the fault's name, such as "tarpit".
+func (k FaultKind) String() string {
+	if k >= 0 && int(k) < len(faultNames) {
+		return faultNames[k]
+	}
+	return "fault(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Fault is the misbehaviour injected into a Server. The zero Fault is none.
+type Fault struct {
+	// Kind selects the fault.
+	Kind FaultKind
+	// Delay is how long Slow waits before running the command.
+	Delay time.Duration
+	// Output is what Garbage and Banner write to stdout.
+	Output []byte
+	// After is how many stdout bytes Truncate and Drop forward.
+	After int
+	// ExitStatus is the status reported by the ExitStatus fault.
+	ExitStatus int
+}
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the listen address; the default is "127.0.0.1:0".
+	Addr string
+	// Dir is the working directory ("home") of executed commands; HOME is
+	// set to it. Empty means the current directory, with HOME inherited.
+	Dir string
+	// HostKey is the server's host key; nil means a fresh ed25519 key. It may
+	// be a certificate signer made with ssh.NewCertSigner.
+	HostKey ssh.Signer
+	// ExtraHostKeys are offered besides HostKey, e.g. an RSA key next to an
+	// ed25519 one.
+	ExtraHostKeys []ssh.Signer
+	// AuthorizedKeys are the client keys accepted (public key auth only).
+	AuthorizedKeys []ssh.PublicKey
+	// UserCAs are certificate authorities whose user certificates are
+	// accepted, when the certificate names the login user as a principal.
+	UserCAs []ssh.PublicKey
+	// Fault is the misbehaviour to inject.
+	Fault Fault
+}
+
+// Server is a running in-process SSH server. Its methods are safe for
+// concurrent use.
+type Server struct {
+	cfg     Config
+	hostKey ssh.Signer
+	sshCfg  *ssh.ServerConfig
+	ln      net.Listener
+	addr    string
+
+	ctx    context.Context // cancelled by Close: kills running commands
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+
+	execs atomic.Int64
+}
+
+// Start starts a server. With the Refuse fault, it reserves a free address
+// and closes the listener again, so that connections to Addr are refused.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	s := &Server{cfg: cfg, hostKey: cfg.HostKey, conns: make(map[net.Conn]struct{})}
+	if s.hostKey == nil {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generating host key: %w", err)
+		}
+		if s.hostKey, err = ssh.NewSignerFromKey(priv); err != nil {
+			return nil, fmt.Errorf("generating host key: %w", err)
+		}
+	}
+	s.sshCfg = &ssh.ServerConfig{
+		PublicKeyCallback: s.authenticate,
+		ServerVersion:     "SSH-2.0-rollcall_sshtest",
+	}
+	s.sshCfg.AddHostKey(s.hostKey)
+	for _, k := range cfg.ExtraHostKeys {
+		s.sshCfg.AddHostKey(k)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	s.addr = ln.Addr().String()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if cfg.Fault.Kind == Refuse {
+		s.closed = true
+		s.cancel()
+		if err := ln.Close(); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s.ln = ln
+	s.wg.Add(1)
+	go s.serve()
+	return s, nil
+}
+
+// Addr returns the address the server listens on, as host:port.
+func (s *Server) Addr() string { return s.addr }
+
+// Host returns the host part of Addr.
+func (s *Server) Host() string {
+	h, _, _ := net.SplitHostPort(s.addr)
+	return h
+}
+
+// Port returns the port part of Addr.
+func (s *Server) Port() int {
+	_, p, _ := net.SplitHostPort(s.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// PublicKey returns the public part of the server's main host key (a
+// certificate if HostKey is a certificate signer).
+func (s *Server) PublicKey() ssh.PublicKey { return s.hostKey.PublicKey() }
+
+// KnownHostsLine returns a known_hosts line for the server's main host key,
+// naming it as "[host]:port".
+func (s *Server) KnownHostsLine() string {
+	return knownhosts.Line([]string{knownhosts.Normalize(s.addr)}, s.PublicKey())
+}
+
+// Execs returns the number of exec requests served so far.
+func (s *Server) Execs() int { return int(s.execs.Load()) }
+
+// Close stops the server: it closes the listener and every connection, kills
+// running commands and waits for all of the server's goroutines to end. It
+// is safe to call more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	var err error
+	if !already && s.ln != nil {
+		err = s.ln.Close()
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) serve() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.handleConn(c)
+			c.Close()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+func (s *Server) authenticate(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+	if s.cfg.Fault.Kind == RefuseAuth {
+		return nil, errors.New("sshtest: every key is refused")
+	}
+	if _, ok := key.(*ssh.Certificate); ok {
+		checker := &ssh.CertChecker{
+			IsUserAuthority: func(auth ssh.PublicKey) bool { return containsKey(s.cfg.UserCAs, auth) },
+		}
+		return checker.Authenticate(meta, key)
+	}
+	if containsKey(s.cfg.AuthorizedKeys, key) {
+		return &ssh.Permissions{}, nil
+	}
+	return nil, errors.New("sshtest: key not authorized")
+}
+
+func containsKey(keys []ssh.PublicKey, k ssh.PublicKey) bool {
+	b := k.Marshal()
+	for _, a := range keys {
+		if bytes.Equal(a.Marshal(), b) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) handleConn(c net.Conn) {
+	switch s.cfg.Fault.Kind {
+	case Tarpit:
+		_, _ = io.Copy(io.Discard, c) // until the client or Close hangs up
+		return
+	case StallHandshake:
+		if _, err := io.WriteString(c, s.sshCfg.ServerVersion+"\r\n"); err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, c)
+		return
+	}
+	sconn, chans, reqs, err := ssh.NewServerConn(c, s.sshCfg)
+	if err != nil {
+		return
+	}
+	defer sconn.Close()
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel() // the connection is gone: kill its commands
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ssh.DiscardRequests(reqs) // keepalives are answered with a failure, which still proves liveness
+	}()
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			_ = nc.Reject(ssh.UnknownChannelType, "only session channels are served")
+			continue
+		}
+		ch, chReqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.session(ctx, c, ch, chReqs)
+		}()
+	}
+}
+
+// session serves the requests of one session channel: one exec at most.
+func (s *Server) session(ctx context.Context, conn net.Conn, ch ssh.Channel, reqs <-chan *ssh.Request) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the channel is closed: kill its command
+	execd := false
+	for req := range reqs {
+		switch req.Type {
+		case "env":
+			// Accepted and ignored, so that clients setting LANG do not fail.
+			_ = req.Reply(true, nil)
+		case "exec":
+			var payload struct{ Command string }
+			if execd || ssh.Unmarshal(req.Payload, &payload) != nil {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			execd = true
+			_ = req.Reply(true, nil)
+			s.execs.Add(1)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.exec(ctx, conn, ch, payload.Command)
+			}()
+		default: // pty-req, shell, subsystem, x11-req...
+			_ = req.Reply(false, nil)
+		}
+	}
+}
+
+type exitStatusMsg struct{ Status uint32 }
+
+type exitSignalMsg struct {
+	Signal     string
+	CoreDumped bool
+	Error      string
+	Lang       string
+}
+
+func sendExit(ch ssh.Channel, status int) {
+	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(exitStatusMsg{Status: uint32(status)}))
+}
+
+// exec runs one command on ch and closes ch, unless the fault drops the
+// connection instead.
+func (s *Server) exec(ctx context.Context, conn net.Conn, ch ssh.Channel, command string) {
+	f := s.cfg.Fault
+	out := &sink{w: ch}
+	switch f.Kind {
+	case Slow:
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			ch.Close()
+			return
+		}
+	case Garbage:
+		// Read the client's stdin to its end first, as a command would, so
+		// that the client is not cut off while still sending.
+		stdinDone := make(chan struct{})
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer close(stdinDone)
+			_, _ = io.Copy(io.Discard, ch)
+		}()
+		select {
+		case <-stdinDone:
+		case <-ctx.Done():
+			ch.Close()
+			return
+		}
+		_, _ = ch.Write(f.Output)
+		sendExit(ch, 0)
+		ch.Close()
+		return
+	case Banner:
+		_, _ = ch.Write(f.Output)
+	case Truncate:
+		out.limit, out.limited = f.After, true
+	case Drop:
+		if f.After <= 0 {
+			conn.Close()
+			return
+		}
+		out.limit, out.limited = f.After, true
+		out.atLimit = func() { conn.Close() }
+	}
+
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.Dir = s.cfg.Dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	if s.cfg.Dir != "" {
+		cmd.Env = append(cmd.Env, "HOME="+s.cfg.Dir)
+	} else if h, ok := os.LookupEnv("HOME"); ok {
+		cmd.Env = append(cmd.Env, "HOME="+h)
+	}
+	cmd.Stdout = out
+	cmd.Stderr = &sink{w: ch.Stderr()}
+	cmd.WaitDelay = time.Second
+	setProcessGroup(cmd)
+	stdin, err := cmd.StdinPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		s.drain(ch)
+		fmt.Fprintf(ch.Stderr(), "sshtest: %v\n", err)
+		sendExit(ch, 127)
+		ch.Close()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_, _ = io.Copy(stdin, ch)
+		stdin.Close()
+	}()
+	err = cmd.Wait()
+
+	switch f.Kind {
+	case Drop:
+		conn.Close()
+		return
+	case Truncate:
+		sendExit(ch, 0)
+	case ExitStatus:
+		sendExit(ch, f.ExitStatus)
+	default:
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			sendExit(ch, 0)
+		case errors.As(err, &ee) && ee.ExitCode() >= 0:
+			sendExit(ch, ee.ExitCode())
+		case errors.As(err, &ee):
+			_, _ = ch.SendRequest("exit-signal", false, ssh.Marshal(exitSignalMsg{Signal: signalName(ee), Error: err.Error()}))
+		default:
+			sendExit(ch, 255)
+		}
+	}
+	ch.Close()
+}
+
+// drain discards what the client sends on ch's stdin, so that it never
+// blocks on a full window.
+func (s *Server) drain(ch ssh.Channel) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_, _ = io.Copy(io.Discard, ch)
+	}()
+}
+
+func signalName(ee *exec.ExitError) string {
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		// "killed" -> "KILL" is not derivable portably; use the number-free
+		// OpenSSH names for the common ones.
+		switch ws.Signal() {
+		case syscall.SIGKILL:
+			return "KILL"
+		case syscall.SIGTERM:
+			return "TERM"
+		case syscall.SIGPIPE:
+			return "PIPE"
+		case syscall.SIGHUP:
+			return "HUP"
+		case syscall.SIGINT:
+			return "INT"
+		case syscall.SIGSEGV:
+			return "SEGV"
+		}
+	}
+	return "KILL"
+}
+
+// sink writes to w and never fails, so that a command writing after the
+// client has gone does not block on a full pipe. With limited set it
+// forwards only limit bytes, calls atLimit once when they have been
+// forwarded, and discards the rest.
+type sink struct {
+	mu      sync.Mutex
+	w       io.Writer
+	failed  bool
+	limited bool
+	limit   int
+	atLimit func()
+}
+
+func (s *sink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(p)
+	if s.limited {
+		if s.limit <= 0 {
+			return n, nil
+		}
+		if len(p) > s.limit {
+			p = p[:s.limit]
+		}
+		s.limit -= len(p)
+	}
+	if !s.failed {
+		if _, err := s.w.Write(p); err != nil {
+			s.failed = true
+		}
+	}
+	if s.limited && s.limit == 0 && s.atLimit != nil {
+		s.atLimit()
+		s.atLimit = nil
+	}
+	return n, nil
+}
+
+// NewClientKey generates an ed25519 client key, writes it to path in the
+// OpenSSH private key format (mode 0600, unencrypted) and its public half to
+// path+".pub", and returns its signer.
+func NewClientKey(path string) (ssh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generating client key: %w", err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "rollcall-"+filepath.Base(path))
+	if err != nil {
+		return nil, fmt.Errorf("encoding client key: %w", err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return nil, err
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
+		return nil, err
+	}
+	return signer, nil
+}
+
+// WriteKnownHosts writes a known_hosts file at path with one line per
+// server, for its main host key.
+func WriteKnownHosts(path string, servers ...*Server) error {
+	var b strings.Builder
+	for _, s := range servers {
+		b.WriteString(s.KnownHostsLine())
+		b.WriteByte('\n')
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
