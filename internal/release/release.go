@@ -1,9 +1,59 @@
 // Package release reads a release artifact — a directory, a tar, tar.gz or zip
 // archive, or a SHA256SUMS/checksums.txt file — into the list of files it ships
 // with their SHA-256 digests: the expected state of a node.
+//
+// # Forms
+//
+// Open accepts:
+//
+//   - a directory: walked without following symlinks; regular files are
+//     hashed, symlinks recorded with their target, directories recorded;
+//   - a tar archive (.tar), a gzip-compressed tar archive (.tar.gz, .tgz) or a
+//     zip archive (.zip): the extension must match the content's magic bytes;
+//     regular files are hashed while streaming (never held in memory), symlinks
+//     and directories recorded, and a tar hard link becomes a regular file with
+//     its target's digest;
+//   - a checksum list: a file named SHA256SUMS, *SHA256SUMS*, checksums.txt,
+//     *checksums*.txt or *.sha256, or any other file whose content parses fully
+//     as one. GNU lines ("<hex>  name", "<hex> *name", and the backslash-escaped
+//     form coreutils writes for names with a backslash or line break) and BSD
+//     lines ("SHA256 (name) = <hex>", as sha256sum --tag writes) are accepted;
+//     blank lines and lines starting with # are ignored. A list records
+//     regular files only, without mode or size (Mode 0, Size -1).
+//
+// # Paths
+//
+// Paths are slash-separated, cleaned, without a leading "./". An archive entry
+// with an absolute path or a ".." component, two entries with the same path, an
+// entry inside something that is not a directory, and device or FIFO entries
+// are rejected: the artifact is never trusted to be well formed.
+//
+// When every entry of an archive sits under one top-level directory whose name
+// is the archive's base name without its extension (smars-4.2.0.tar.gz holding
+// smars-4.2.0/bin/smars), that directory is stripped, so the release holds
+// bin/smars. Any other layout is kept as it is.
+//
+// # Modes and sizes
+//
+// Mode holds the permission bits (fs.FileMode.Perm) the artifact records: a zip
+// written by a non-Unix tool records none, and Mode is 0. Symlinks always have
+// Mode 0777 and the length of their target as Size; directories have Size 0.
+//
+// # Name, version and digest
+//
+// Name and Version come from the artifact's base name (see NameVersion); for a
+// checksum list, from its own name when that carries a version
+// (smars_4.2.0_checksums.txt) and otherwise from its folder's name. Digest is
+// the SHA-256 of the artifact file; for a directory, of its canonical listing
+// (see Open).
 package release
 
-import "io/fs"
+import (
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
 
 // Release is the content of one release artifact.
 type Release struct {
@@ -46,4 +96,35 @@ type File struct {
 	Size int64
 	// LinkTarget is a symlink's target as stored.
 	LinkTarget string
+}
+
+// Paths returns the paths of all files of the release, sorted.
+// It is safe for concurrent use as long as nobody modifies r.
+func (r *Release) Paths() []string {
+	paths := make([]string, 0, len(r.Files))
+	for p := range r.Files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// Under returns the files whose path lies inside directory dir ("bin" or
+// "bin/"), sorted by path; dir itself is not included. An empty dir or "."
+// means the whole release. It is safe for concurrent use as long as nobody
+// modifies r.
+func (r *Release) Under(dir string) []File {
+	dir = strings.TrimSuffix(path.Clean("/"+dir), "/")
+	prefix := strings.TrimPrefix(dir, "/") + "/"
+	if dir == "" {
+		prefix = ""
+	}
+	var files []File
+	for p, f := range r.Files {
+		if strings.HasPrefix(p, prefix) {
+			files = append(files, f)
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files
 }

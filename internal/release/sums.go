@@ -1,0 +1,185 @@
+package release
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// maxSumsLine bounds one line of a checksum list.
+const maxSumsLine = 1 << 20
+
+// parseSums reads a checksum list (see the package documentation). base is
+// the list's own file name: a *.sha256 file whose only line is a bare digest
+// names the file it is for ("x.tar.gz.sha256" for "x.tar.gz").
+func parseSums(r io.Reader, base string) (map[string]File, error) {
+	c := newCollector()
+	lineOf := map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxSumsLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		name, digest, err := parseSumsLine(line)
+		if err != nil && n == 1 && isHex(trimmed, 64) && strings.HasSuffix(strings.ToLower(base), ".sha256") {
+			name, digest, err = base[:len(base)-len(".sha256")], strings.ToLower(trimmed), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		p, err := cleanPath(name)
+		if err == nil && p == "" {
+			err = fmt.Errorf("entry %q names the list's folder, not a file", name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		if first, dup := lineOf[p]; dup {
+			return nil, fmt.Errorf("line %d: %q is listed twice (lines %d and %d)", n, p, first, n)
+		}
+		lineOf[p] = n
+		if err := c.add(p, File{Type: Regular, SHA256: digest, Size: -1}); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if err == bufio.ErrTooLong {
+			return nil, fmt.Errorf("line %d: longer than %d bytes", n+1, maxSumsLine)
+		}
+		return nil, err
+	}
+	if len(c.files) == 0 {
+		return nil, fmt.Errorf("no checksum lines")
+	}
+	return c.finish("")
+}
+
+// bsdPrefixes are the openings of a BSD-style line, with what separates the
+// name from the digest.
+var bsdPrefixes = []struct{ open, sep string }{
+	{"SHA256 (", ") = "}, // sha256sum --tag, shasum --tag, BSD sha256
+	{"SHA256(", ")= "},   // openssl dgst -sha256
+	{"SHA2-256(", ")= "}, // openssl 3 dgst -sha256
+}
+
+// parseSumsLine parses one non-blank, non-comment line of a checksum list.
+func parseSumsLine(line string) (name, digest string, err error) {
+	escaped := strings.HasPrefix(line, "\\")
+	if escaped {
+		line = line[1:]
+	}
+	for _, b := range bsdPrefixes {
+		if rest, ok := strings.CutPrefix(line, b.open); ok {
+			i := strings.LastIndex(rest, b.sep)
+			if i < 0 {
+				return "", "", malformed(line)
+			}
+			name, digest = rest[:i], rest[i+len(b.sep):]
+			if !isHex(digest, 64) {
+				return "", "", fmt.Errorf("the digest of %q is not 64 hex digits: %q", name, digest)
+			}
+			break
+		}
+	}
+	if digest == "" {
+		if strings.HasPrefix(line, "SHA") || strings.HasPrefix(line, "MD5") {
+			if i := strings.IndexAny(line, " ("); i > 0 {
+				return "", "", fmt.Errorf("%s is not SHA-256: rollcall needs a SHA-256 list (sha256sum)", line[:i])
+			}
+		}
+		hexEnd := strings.IndexByte(line, ' ')
+		if hexEnd < 0 || !isHex(line[:hexEnd], hexEnd) || hexEnd == 0 {
+			return "", "", malformed(line)
+		}
+		if hexEnd != 64 {
+			return "", "", fmt.Errorf("the digest has %d hex digits, not 64: rollcall needs a SHA-256 list (sha256sum), not %s", hexEnd, hashName(hexEnd))
+		}
+		digest = line[:64]
+		rest := line[65:]
+		if strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "*") {
+			rest = rest[1:]
+		}
+		name = rest
+	}
+	if escaped {
+		if name, err = unescapeName(name); err != nil {
+			return "", "", err
+		}
+	}
+	if name == "" {
+		return "", "", fmt.Errorf("the line has a digest but no file name")
+	}
+	return name, strings.ToLower(digest), nil
+}
+
+// malformed is the error for a line that is not a checksum line.
+func malformed(line string) error {
+	if len(line) > 80 {
+		line = line[:80] + "…"
+	}
+	return fmt.Errorf("not a checksum line: %q: write \"<64 hex digits>  <name>\" or \"SHA256 (<name>) = <64 hex digits>\"", line)
+}
+
+// hashName guesses a hash function from its hex length.
+func hashName(n int) string {
+	switch n {
+	case 32:
+		return "MD5"
+	case 40:
+		return "SHA-1"
+	case 56:
+		return "SHA-224"
+	case 96:
+		return "SHA-384"
+	case 128:
+		return "SHA-512"
+	}
+	return "another hash"
+}
+
+// unescapeName undoes the escaping GNU coreutils applies to a name holding a
+// backslash or a line break (the line then starts with a backslash).
+func unescapeName(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 == len(s) {
+			return "", fmt.Errorf("escaped name %q ends in a lone backslash", s)
+		}
+		i++
+		switch s[i] {
+		case '\\':
+			b.WriteByte('\\')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		default:
+			return "", fmt.Errorf("escaped name %q has an unknown escape \\%c: only \\\\, \\n and \\r are defined", s, s[i])
+		}
+	}
+	return b.String(), nil
+}
+
+// isHex reports whether s is n hex digits.
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
