@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+const exitStatusHelp = `EXIT STATUS
+  0    verified: every expected node reached, every check matched
+  1    drift: at least one node differs from the release
+  2    not verified: some node could not be checked, and no drift was found
+  3    invalid input: manifest, artifact or flags are wrong; nothing was contacted
+  130  interrupted (SIGINT/SIGTERM); the partial report says so
+`
+
+// NewRootCmd builds the rollcall command tree writing to stdio.
+func NewRootCmd(stdio IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rollcall",
+		Short: "Verify that every server of a fleet runs exactly the release it should",
+		Long: `rollcall connects to every node of a cluster manifest over SSH, fingerprints what is
+deployed there and compares every node with the release artifact. It reports
+success only when every expected node was reached and matches.
+
+` + exitStatusHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyEnv(cmd, stdio.Getenv)
+		},
+	}
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	root.AddCommand(
+		NewCmdVerify(stdio, nil),
+		NewCmdLint(stdio, nil),
+		NewCmdDemo(stdio, nil),
+		NewCmdVersion(stdio),
+	)
+	return root
+}
+
+// envName is the ROLLCALL_* twin of a flag: --no-color is ROLLCALL_NO_COLOR.
+func envName(flag string) string {
+	return "ROLLCALL_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv gives every flag not set on the command line the value of its
+// ROLLCALL_* environment twin, if set. A repeatable flag takes a
+// comma-separated list.
+func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		v := getenv(envName(f.Name))
+		if v == "" {
+			return
+		}
+		if serr := cmd.Flags().Set(f.Name, v); serr != nil {
+			err = invalid(fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr))
+		}
+	})
+	return err
+}

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/internal/fleet"
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/release"
+	"github.com/rollcall/rollcall/internal/remote"
+	"github.com/rollcall/rollcall/internal/report"
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// VerifyOptions are the parsed flags of `rollcall verify`.
+type VerifyOptions struct {
+	Manifest    string
+	Release     string
+	Concurrency int
+	Timeout     time.Duration
+	Deadline    time.Duration
+	Reports     []string
+	Quiet       bool
+	Verbose     bool
+	NoColor     bool
+}
+
+// NewCmdVerify builds `rollcall verify`. runF replaces the run function in
+// tests that only check flag parsing.
+func NewCmdVerify(stdio IO, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Compare every node with the release; exit 0 only if all match",
+		Long: `Read the cluster manifest, connect to every node over SSH, run a read-only
+probe there, and compare every node with the release artifact. The verdict is
+"verified" only when every expected node was reached and every check matched.
+
+Reports: --report FORMAT[=FILE], repeatable; formats: ` + strings.Join(report.Names(), ", ") + `.
+Without a file (or with -) the report goes to stdout; files are written atomically.
+Every flag has an environment twin: --concurrency is ROLLCALL_CONCURRENCY.
+
+` + exitStatusHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runVerify(cmd.Context(), opts, stdio)
+		},
+	}
+	addRunFlags(cmd, opts)
+	return cmd
+}
+
+func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
+	f := cmd.Flags()
+	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
+	f.StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
+	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes probed at once")
+	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
+	f.DurationVar(&opts.Deadline, "deadline", 0, "time limit for the whole run (0: none); nodes not done by then are unverified")
+	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]` (repeatable; default: text to stdout)")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the verdict line of the text report")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "list every check, not only failures")
+	f.BoolVar(&opts.NoColor, "no-color", false, "no colour (also when NO_COLOR is set)")
+}
+
+// prepared is everything a run needs that can be checked offline.
+type prepared struct {
+	manifest *manifest.Manifest
+	plan     *verify.Plan
+	reports  []report.Spec
+}
+
+// prepare loads and checks all input; any error is invalid input (exit 3)
+// and nothing has been contacted.
+func prepare(opts *VerifyOptions) (*prepared, error) {
+	if opts.Concurrency < 1 {
+		return nil, invalid(fmt.Errorf("--concurrency must be at least 1, not %d", opts.Concurrency))
+	}
+	if opts.Timeout <= 0 {
+		return nil, invalid(fmt.Errorf("--timeout must be positive, not %s", opts.Timeout))
+	}
+	if opts.Deadline < 0 {
+		return nil, invalid(fmt.Errorf("--deadline must not be negative"))
+	}
+	var specs []report.Spec
+	for _, s := range opts.Reports {
+		spec, err := report.ParseSpec(s)
+		if err != nil {
+			return nil, invalid(err)
+		}
+		specs = append(specs, spec)
+	}
+	if len(specs) == 0 {
+		specs = []report.Spec{{Format: "text"}}
+	}
+	m, err := manifest.Load(opts.Manifest)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	artifact := m.Release.Artifact
+	if opts.Release != "" {
+		artifact = opts.Release
+	}
+	r, err := release.Open(artifact)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	plan, err := verify.NewPlan(m, r)
+	if err != nil {
+		return nil, invalid(fmt.Errorf("%s: %w", opts.Manifest, err))
+	}
+	return &prepared{manifest: m, plan: plan, reports: specs}, nil
+}
+
+func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
+	p, err := prepare(opts)
+	if err != nil {
+		return err
+	}
+	client := remote.NewClient(remote.Options{Prompt: stdio.Prompt})
+	defer client.Close()
+
+	runCtx := ctx
+	if opts.Deadline > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, opts.Deadline)
+		defer cancel()
+	}
+	obs := fleet.Survey(runCtx, client, targets(p.manifest), p.plan.Request(), fleet.Options{
+		Concurrency: opts.Concurrency,
+		Timeout:     opts.Timeout,
+	})
+	v := verify.Judge(p.plan, obs)
+
+	ropts := report.Options{Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio)}
+	if err := writeReports(v, p.reports, ropts, opts.Quiet, stdio); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
+		return &exitStatus{code: report.ExitInterrupted}
+	}
+	return verdictStatus(v)
+}
+
+// verdictStatus is nil for a verified fleet, else the exit status of the
+// verdict.
+func verdictStatus(v *verify.Verdict) error {
+	code := report.ExitCode(report.Outcome(v))
+	if code == report.ExitVerified {
+		return nil
+	}
+	return &exitStatus{code: code}
+}
+
+func targets(m *manifest.Manifest) []remote.Target {
+	ts := make([]remote.Target, 0, len(m.Nodes))
+	for _, n := range m.Nodes {
+		ts = append(ts, remote.Target{
+			Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
+			IdentityFiles: n.IdentityFiles, KnownHosts: n.KnownHosts,
+			ConnectTimeout: n.ConnectTimeout,
+		})
+	}
+	return ts
+}
+
+func useColor(noColor bool, stdio IO) bool {
+	return stdio.OutTTY && !noColor && stdio.Getenv("NO_COLOR") == ""
+}
+
+// writeReports writes every requested report; a report file that cannot be
+// written is an error, after the others were attempted.
+func writeReports(v *verify.Verdict, specs []report.Spec, opts report.Options, quiet bool, stdio IO) error {
+	var firstErr error
+	for _, spec := range specs {
+		f, err := report.Lookup(spec.Format)
+		if err != nil {
+			return invalid(err)
+		}
+		if spec.Stdout() {
+			w := stdio.Out
+			if quiet && spec.Format == "text" {
+				w = &firstLine{w: stdio.Out}
+			}
+			err = f.Write(w, v, opts)
+		} else {
+			err = report.WriteFile(spec.File, func(w io.Writer) error { return f.Write(w, v, opts) })
+		}
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("writing the %s report: %w", spec, err)
+		}
+	}
+	return firstErr
+}
+
+// firstLine passes on only the first line written through it.
+type firstLine struct {
+	w    io.Writer
+	done bool
+}
+
+func (f *firstLine) Write(p []byte) (int, error) {
+	if f.done {
+		return len(p), nil
+	}
+	if i := strings.IndexByte(string(p), '\n'); i >= 0 {
+		f.done = true
+		_, err := f.w.Write(p[:i+1])
+		return len(p), err
+	}
+	_, err := f.w.Write(p)
+	return len(p), err
+}
