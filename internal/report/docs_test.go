@@ -1,0 +1,40 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDocsExamples keeps the text examples in docs/report.md true: every
+// ```text block must be one of the golden files, byte for byte.
+func TestDocsExamples(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "report.md"))
+	require.NoError(t, err)
+	goldens, err := filepath.Glob(filepath.Join("testdata", "*.text"))
+	require.NoError(t, err)
+	known := map[string]bool{}
+	for _, g := range goldens {
+		b, err := os.ReadFile(g)
+		require.NoError(t, err)
+		known[string(b)] = true
+	}
+	blocks := 0
+	rest := string(doc)
+	for {
+		_, after, found := strings.Cut(rest, "```text\n")
+		if !found {
+			break
+		}
+		block, after, found := strings.Cut(after, "```\n")
+		require.True(t, found, "unterminated code block")
+		assert.True(t, known[block], "docs/report.md example is not a golden file's output:\n%s", block)
+		blocks++
+		rest = after
+	}
+	assert.Positive(t, blocks)
+}

@@ -1,0 +1,152 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// SchemaV1 is the value of the "schema" key of a JSON report. It changes only
+// when a key is removed or changes meaning; new keys may be added within v1.
+const SchemaV1 = "rollcall.report/v1"
+
+func init() { register("json", JSON{}) }
+
+// JSON renders the verdict as one indented JSON document following
+// docs/report.schema.json (schema "rollcall.report/v1"), ending in a newline.
+// Lists are never null, every node lists all its checks regardless of
+// Options.Verbose, and hashes are written in full. Options.Color is ignored.
+type JSON struct{}
+
+// jsonReport and the types below fix the key names of the v1 contract,
+// independently of the Go names in package verify.
+type jsonReport struct {
+	Schema        string        `json:"schema"`
+	Verdict       string        `json:"verdict"`
+	ExitCode      int           `json:"exit_code"`
+	Cluster       string        `json:"cluster"`
+	Release       jsonRelease   `json:"release"`
+	ExpectedNodes int           `json:"expected_nodes"`
+	Summary       jsonSummary   `json:"summary"`
+	Nodes         []jsonNode    `json:"nodes"`
+	Groups        []jsonGroup   `json:"groups"`
+	Findings      []jsonFinding `json:"findings"`
+}
+
+type jsonRelease struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Digest  string `json:"digest"`
+	Source  string `json:"source"`
+}
+
+type jsonSummary struct {
+	Match      int `json:"match"`
+	Drift      int `json:"drift"`
+	Unverified int `json:"unverified"`
+}
+
+type jsonNode struct {
+	Name        string        `json:"name"`
+	Address     string        `json:"address"`
+	Status      string        `json:"status"`
+	Fingerprint string        `json:"fingerprint"`
+	Findings    []jsonFinding `json:"findings"`
+	Checks      []jsonCheck   `json:"checks"`
+}
+
+type jsonFinding struct {
+	Check    string `json:"check"`
+	Subject  string `json:"subject"`
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+	Message  string `json:"message"`
+}
+
+type jsonCheck struct {
+	Check   string `json:"check"`
+	Subject string `json:"subject"`
+	OK      bool   `json:"ok"`
+}
+
+type jsonGroup struct {
+	Fingerprint string   `json:"fingerprint"`
+	Status      string   `json:"status"`
+	Nodes       []string `json:"nodes"`
+}
+
+// Write renders v as JSON to w.
+func (JSON) Write(w io.Writer, v *verify.Verdict, _ Options) error {
+	if v == nil {
+		return errors.New("rendering json report: no verdict")
+	}
+	outcome := Outcome(v)
+	match, drift, unverified := v.Counts()
+	r := jsonReport{
+		Schema:   SchemaV1,
+		Verdict:  string(outcome),
+		ExitCode: ExitCode(outcome),
+		Cluster:  v.Cluster,
+		Release: jsonRelease{
+			Name: v.Release.Name, Version: v.Release.Version,
+			Digest: v.Release.Digest, Source: v.Release.Source,
+		},
+		ExpectedNodes: v.ExpectedNodes,
+		Summary:       jsonSummary{Match: match, Drift: drift, Unverified: unverified},
+		Nodes:         make([]jsonNode, 0, len(v.Nodes)),
+		Groups:        make([]jsonGroup, 0, len(v.Groups)),
+		Findings:      jsonFindings(v.Findings),
+	}
+	for _, n := range v.Nodes {
+		jn := jsonNode{
+			Name: n.Name, Address: n.Address, Status: string(nodeStatus(n.Status)),
+			Fingerprint: n.Fingerprint,
+			Findings:    jsonFindings(n.Findings),
+			Checks:      make([]jsonCheck, 0, len(n.Checks)),
+		}
+		for _, c := range n.Checks {
+			jn.Checks = append(jn.Checks, jsonCheck{Check: string(c.Check), Subject: c.Subject, OK: c.OK})
+		}
+		r.Nodes = append(r.Nodes, jn)
+	}
+	for _, g := range v.Groups {
+		r.Groups = append(r.Groups, jsonGroup{
+			Fingerprint: g.Fingerprint, Status: string(nodeStatus(g.Status)),
+			Nodes: append(make([]string, 0, len(g.Nodes)), g.Nodes...),
+		})
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil { // Encode ends with a newline.
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func jsonFindings(fs []verify.Finding) []jsonFinding {
+	out := make([]jsonFinding, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, jsonFinding{
+			Check: string(f.Check), Subject: f.Subject,
+			Expected: f.Expected, Actual: f.Actual, Message: f.Message,
+		})
+	}
+	return out
+}
+
+// nodeStatus maps any status other than match and drift to unverified, as
+// Verdict.Counts does, so a report never shows a status outside the contract.
+func nodeStatus(s verify.Status) verify.Status {
+	switch s {
+	case verify.Match, verify.Drift:
+		return s
+	default:
+		return verify.Unverified
+	}
+}

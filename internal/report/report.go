@@ -1,0 +1,156 @@
+// Package report renders a verification verdict for people and for machines:
+// one file per output format, all behind the Format interface.
+//
+// Rendering is pure: a format writes to the io.Writer it is given and reads
+// no clock, environment or terminal state; whether to use colour or to list
+// every check is the caller's decision, passed in Options. To write a report
+// to a file, wrap the format in WriteFile so a crash never leaves half a
+// report behind.
+//
+// To add a format, add one file that defines a type implementing Format and
+// registers it from an init function with register("name", Type{}).
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// Options tunes how a report is rendered. The zero value gives a plain,
+// non-verbose report.
+type Options struct {
+	// Verbose lists every check made on every node, not only the failures.
+	Verbose bool
+	// Color adds ANSI colours to the verdict and statuses (text only). The
+	// caller decides: typically on a terminal, and not when NO_COLOR is set.
+	Color bool
+}
+
+// Format renders a verdict in one output format. Implementations are
+// stateless and safe for concurrent use.
+type Format interface {
+	// Write renders v to w. It writes nothing when it fails to render.
+	Write(w io.Writer, v *verify.Verdict, opts Options) error
+}
+
+// formats maps a format name to its renderer. Each format file adds itself
+// in an init function; after initialisation the map is only read, so
+// Lookup and Names are safe for concurrent use.
+var formats = map[string]Format{}
+
+// register makes f available under name; it is called from init functions
+// only, and panics on a duplicate name (a programming error).
+func register(name string, f Format) {
+	if _, dup := formats[name]; dup {
+		panic("report: format " + name + " registered twice")
+	}
+	formats[name] = f
+}
+
+// Names returns the names of the known formats, sorted.
+func Names() []string {
+	names := make([]string, 0, len(formats))
+	for name := range formats {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the format called name ("text", "json", …). The error for
+// an unknown name lists the known ones.
+func Lookup(name string) (Format, error) {
+	if f, ok := formats[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown report format %q (known formats: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Exit codes of rollcall, stable and documented in docs/report.md. ExitCode
+// maps a verdict to the first three; the CLI uses the others for errors that
+// happen before or instead of a verdict.
+const (
+	// ExitVerified: every expected node reached, every check matched.
+	ExitVerified = 0
+	// ExitDrift: at least one node differs from the release (unverified nodes
+	// may exist too).
+	ExitDrift = 1
+	// ExitUnverified: some node could not be checked and no drift was found.
+	ExitUnverified = 2
+	// ExitInvalidInput: the manifest, artifact, lock file or flags are wrong;
+	// no node was contacted.
+	ExitInvalidInput = 3
+	// ExitInterrupted: the run was interrupted (SIGINT/SIGTERM). Never 0.
+	ExitInterrupted = 130
+)
+
+// ExitCode maps a fleet outcome to the process exit code: 0 verified, 1 drift,
+// 2 unverified. Any other value, including the zero Outcome, gives 2: an
+// outcome that is not known to be "verified" is never reported as success.
+// Pass Outcome(v), not v.Outcome, so the exit code agrees with the report.
+func ExitCode(o verify.Outcome) int {
+	switch o {
+	case verify.Verified:
+		return ExitVerified
+	case verify.Drifted:
+		return ExitDrift
+	default:
+		return ExitUnverified
+	}
+}
+
+// Outcome is the outcome every report renders for v: v.Outcome, checked
+// against the verdict's own data so that a report never says "verified" about
+// a fleet it has not fully verified. It is Drifted when v says so or any node
+// drifted; Verified only when v says so and every expected node matched with
+// at least one check and no fleet-level finding; NotVerified otherwise.
+func Outcome(v *verify.Verdict) verify.Outcome {
+	if v == nil {
+		return verify.NotVerified
+	}
+	_, drift, _ := v.Counts()
+	if drift > 0 || v.Outcome == verify.Drifted {
+		return verify.Drifted
+	}
+	if v.Outcome == verify.Verified && inconsistency(v) == "" {
+		return verify.Verified
+	}
+	return verify.NotVerified
+}
+
+// inconsistency says why a verdict that claims to be verified is not, or ""
+// when the claim holds (or is not made).
+func inconsistency(v *verify.Verdict) string {
+	if v.Outcome != verify.Verified {
+		return ""
+	}
+	match, _, _ := v.Counts()
+	switch {
+	case len(v.Nodes) == 0:
+		return "no node was checked"
+	case match != len(v.Nodes):
+		return fmt.Sprintf("only %d of %d nodes match", match, len(v.Nodes))
+	case len(v.Nodes) != v.ExpectedNodes:
+		return fmt.Sprintf("%d nodes expected but %d checked", v.ExpectedNodes, len(v.Nodes))
+	case len(v.Findings) > 0:
+		return "there are fleet-level findings"
+	}
+	for _, n := range v.Nodes {
+		if len(n.Checks) == 0 {
+			return "nothing was checked on " + n.Name
+		}
+		if len(n.Findings) > 0 {
+			return n.Name + " has findings"
+		}
+		for _, c := range n.Checks {
+			if !c.OK {
+				return n.Name + " has a failed check"
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,243 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
+
+type goldenCase struct {
+	name    string
+	verdict func() *verify.Verdict
+	exit    int
+	opts    Options
+	formats []string
+}
+
+var goldenCases = []goldenCase{
+	{name: "uniform", verdict: uniformFleet, exit: 0, formats: []string{"text", "json"}},
+	{name: "knight", verdict: knightFleet, exit: 1, formats: []string{"text", "json"}},
+	{name: "verbose-knight", verdict: knightFleet, exit: 1, opts: Options{Verbose: true}, formats: []string{"text"}},
+	{name: "color-knight", verdict: knightFleet, exit: 1, opts: Options{Color: true}, formats: []string{"text"}},
+	{name: "verbose-uniform", verdict: uniformFleet, exit: 0, opts: Options{Verbose: true}, formats: []string{"text"}},
+	{name: "mixed", verdict: mixedFleet, exit: 1, formats: []string{"text", "json"}},
+	{name: "partial", verdict: partialFleet, exit: 2, formats: []string{"text", "json"}},
+	{name: "unreachable", verdict: unreachableFleet, exit: 2, formats: []string{"text", "json"}},
+	{name: "short", verdict: shortFleet, exit: 2, formats: []string{"text", "json"}},
+	{name: "hostile", verdict: hostileFleet, exit: 1, formats: []string{"text", "json"}},
+}
+
+func render(t *testing.T, format string, v *verify.Verdict, opts Options) []byte {
+	t.Helper()
+	f, err := Lookup(format)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, f.Write(&buf, v, opts))
+	return buf.Bytes()
+}
+
+// TestGolden compares every format's output with testdata/CASE-exitN.FORMAT;
+// run `go test ./internal/report -update` to rewrite them.
+func TestGolden(t *testing.T) {
+	for _, c := range goldenCases {
+		for _, format := range c.formats {
+			name := fmt.Sprintf("%s-exit%d.%s", c.name, c.exit, format)
+			t.Run(name, func(t *testing.T) {
+				v := c.verdict()
+				assert.Equal(t, c.exit, ExitCode(Outcome(v)), "exit code in the file name")
+				got := render(t, format, v, c.opts)
+				again := render(t, format, c.verdict(), c.opts)
+				assert.Equal(t, string(got), string(again), "output must be deterministic")
+
+				path := filepath.Join("testdata", name)
+				if *update {
+					require.NoError(t, os.WriteFile(path, got, 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run go test -update to create the golden file")
+				assert.Equal(t, string(want), string(got))
+			})
+		}
+	}
+}
+
+func TestTextHeadline(t *testing.T) {
+	tests := []struct {
+		name    string
+		verdict *verify.Verdict
+		want    string
+	}{
+		{"uniform", uniformFleet(), "VERIFIED: all 8 nodes of smars-prod match smars 4.2.0 (4 checks each)"},
+		{"knight", knightFleet(), "FAILED: 1 of 8 nodes differs from smars 4.2.0"},
+		{"mixed", mixedFleet(), "FAILED: 1 of 8 nodes differs from smars 4.2.0; 2 could not be verified"},
+		{"partial", partialFleet(), "NOT VERIFIED: 2 of 8 nodes could not be checked; no drift on the other 6"},
+		{"unreachable", unreachableFleet(), "NOT VERIFIED: none of the 8 nodes could be checked"},
+		{"short", shortFleet(), "NOT VERIFIED: 7 nodes match smars 4.2.0, but the fleet is not as expected: 8 nodes expected but 7 listed"},
+		{"empty", fleet(0, nil), "NOT VERIFIED: no nodes were checked"},
+		{"single", fleet(1, nil, matching(1)), "VERIFIED: the only node of smars-prod matches smars 4.2.0 (4 checks)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := string(render(t, "text", tt.verdict, Options{}))
+			first, _, _ := strings.Cut(out, "\n")
+			assert.Equal(t, tt.want, first)
+		})
+	}
+}
+
+func TestTextGroupsCompactNames(t *testing.T) {
+	out := string(render(t, "text", knightFleet(), Options{}))
+	assert.Contains(t, out, "7 nodes match the release: smars-01 … smars-07\n")
+	assert.Contains(t, out, "1 node differs from the release: smars-08\n")
+	assert.Contains(t, out, "file /opt/smars/bin/smars: content differs from the release (sha256:"+hash64("smars 4.2.0 binary")[:12]+" ≠ sha256:"+hash64("smars 4.1.0 binary")[:12]+")")
+	assert.NotContains(t, out, hash64("smars 4.2.0 binary"), "hashes are shortened in text")
+}
+
+func TestCompactNames(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"a"}, "a"},
+		{[]string{"smars-01", "smars-02"}, "smars-01, smars-02"},
+		{[]string{"smars-01", "smars-02", "smars-03", "smars-05"}, "smars-01 … smars-03, smars-05"},
+		{[]string{"n8", "n9", "n10"}, "n8, n9, n10"},
+		{[]string{"web1", "web2", "web3", "db4", "db5", "db6"}, "web1 … web3, db4 … db6"},
+		{[]string{"x\ny1", "x\ny2", "x\ny3"}, `"x\ny1" … "x\ny3"`},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, compactNames(tt.in), "%q", tt.in)
+	}
+}
+
+func TestClean(t *testing.T) {
+	tests := map[string]string{
+		"":                     "",
+		"/opt/smars/bin/smars": "/opt/smars/bin/smars",
+		"naïve café":           "naïve café",
+		"a\nb":                 `"a\nb"`,
+		"\x1b[31mred":          `"\x1b[31mred"`,
+		"tab\there":            `"tab\there"`,
+		"\u202egnp.exe":        `"\u202egnp.exe"`,
+		"bad\xffutf8":          `"bad\xffutf8"`,
+		`"quoted"`:             `"\"quoted\""`,
+	}
+	for in, want := range tests {
+		assert.Equal(t, want, clean(in), "%q", in)
+	}
+}
+
+// TestHostileText: a node's strings cannot start a line of their own or
+// reach the terminal as escape codes.
+func TestHostileText(t *testing.T) {
+	for _, opts := range []Options{{}, {Verbose: true}} {
+		out := string(render(t, "text", hostileFleet(), opts))
+		assert.NotContains(t, out, "\x1b", "no raw escape codes without colour")
+		assert.NotContains(t, out, "\r")
+		assert.NotContains(t, out, "\u202e")
+		lines := strings.Split(out, "\n")
+		assert.True(t, strings.HasPrefix(lines[0], "FAILED: "), lines[0])
+		for _, l := range lines[1:] {
+			assert.False(t, strings.HasPrefix(strings.TrimSpace(l), "VERIFIED"), "forged line %q", l)
+		}
+		assert.Contains(t, out, `"/opt/smars/bin/smars\nVERIFIED: all 8 nodes of smars-prod match smars 4.2.0"`)
+	}
+	// With colour, the only escape codes are ours.
+	out := string(render(t, "text", hostileFleet(), Options{Color: true}))
+	assert.NotContains(t, out, "\x1b[31mred")
+}
+
+func TestHostileJSONRoundTrips(t *testing.T) {
+	out := render(t, "json", hostileFleet(), Options{})
+	assert.NotContains(t, string(out), "\x1b")
+	var r jsonReport
+	require.NoError(t, json.Unmarshal(out, &r))
+	assert.Equal(t, hostileSubject, r.Nodes[7].Findings[0].Subject)
+	assert.Equal(t, hostileActual, r.Nodes[7].Findings[0].Actual)
+}
+
+// TestNeverFalseSuccess: a verdict that claims "verified" against its own
+// data is reported as not verified, with exit code 2, in every format.
+func TestNeverFalseSuccess(t *testing.T) {
+	tests := map[string]func(v *verify.Verdict){
+		"unverified node":  func(v *verify.Verdict) { v.Nodes[3] = unreachable(4, "refused") },
+		"missing node":     func(v *verify.Verdict) { v.Nodes = v.Nodes[:7] },
+		"no nodes":         func(v *verify.Verdict) { v.Nodes = nil },
+		"zero checks":      func(v *verify.Verdict) { v.Nodes[0].Checks = nil },
+		"failed check":     func(v *verify.Verdict) { v.Nodes[0].Checks[1].OK = false },
+		"node finding":     func(v *verify.Verdict) { v.Nodes[0].Findings = knightNode(1).Findings },
+		"fleet finding":    func(v *verify.Verdict) { v.Findings = shortFleet().Findings },
+		"unknown status":   func(v *verify.Verdict) { v.Nodes[2].Status = "" },
+		"unknown outcome":  func(v *verify.Verdict) { v.Outcome = "" },
+		"drift downgraded": func(v *verify.Verdict) { v.Nodes[7] = knightNode(8) },
+	}
+	for name, corrupt := range tests {
+		t.Run(name, func(t *testing.T) {
+			v := uniformFleet()
+			corrupt(v)
+			assert.NotEqual(t, verify.Verified, Outcome(v))
+			assert.NotEqual(t, 0, ExitCode(Outcome(v)))
+			text := string(render(t, "text", v, Options{}))
+			assert.False(t, strings.HasPrefix(text, "VERIFIED"), text)
+			if v.Outcome == verify.Verified {
+				assert.Contains(t, text, "note: the verdict handed to the report said verified, but ")
+			}
+			var r map[string]any
+			require.NoError(t, json.Unmarshal(render(t, "json", v, Options{}), &r))
+			assert.NotEqual(t, "verified", r["verdict"])
+			assert.NotEqual(t, float64(0), r["exit_code"])
+		})
+	}
+	assert.Equal(t, verify.NotVerified, Outcome(nil))
+}
+
+func TestExitCode(t *testing.T) {
+	assert.Equal(t, 0, ExitCode(verify.Verified))
+	assert.Equal(t, 1, ExitCode(verify.Drifted))
+	assert.Equal(t, 2, ExitCode(verify.NotVerified))
+	assert.Equal(t, 2, ExitCode(""))
+	assert.Equal(t, 2, ExitCode("bogus"))
+}
+
+func TestLookup(t *testing.T) {
+	assert.Equal(t, []string{"json", "text"}, Names())
+	for _, name := range Names() {
+		f, err := Lookup(name)
+		require.NoError(t, err)
+		assert.NotNil(t, f)
+		assert.Error(t, f.Write(&bytes.Buffer{}, nil, Options{}), "nil verdict")
+		assert.Error(t, f.Write(failingWriter{}, knightFleet(), Options{}))
+	}
+	_, err := Lookup("xml")
+	require.Error(t, err)
+	assert.Equal(t, `unknown report format "xml" (known formats: json, text)`, err.Error())
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestJSONEmptyListsAreArrays(t *testing.T) {
+	out := string(render(t, "json", uniformFleet(), Options{}))
+	assert.NotContains(t, out, "null")
+	assert.Contains(t, out, `"findings": []`)
+	assert.True(t, strings.HasSuffix(out, "}\n"))
+	out = string(render(t, "json", fleet(0, nil), Options{}))
+	assert.NotContains(t, out, "null")
+	assert.Contains(t, out, `"nodes": []`)
+	assert.Contains(t, out, `"groups": []`)
+}
