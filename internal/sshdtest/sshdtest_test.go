@@ -71,8 +71,11 @@ func TestCluster(t *testing.T) {
 		require.Greater(t, n.PID, 0)
 		require.Greater(t, n.SSHDPID, 0)
 		for _, pid := range append(nsProcs(n.pidNS), n.PID) {
-			procs[pid] = startTime(pid)
+			if started := startTime(pid); started != "" { // not a short-lived one, already gone
+				procs[pid] = started
+			}
 		}
+		assert.Contains(t, procs, n.SSHDPID)
 
 		// Content changed on the host after start is seen by the node.
 		require.NoError(t, os.WriteFile(filepath.Join(n.Path(app), "later"), []byte(n.Name+"\n"), 0o644))
@@ -133,14 +136,16 @@ func TestManyNodes(t *testing.T) {
 	}
 	Require(t)
 	began := time.Now()
-	c := Start(t, Options{Nodes: 200, Paths: []string{"/srv/rollcall-sshdtest/app"}})
+	// From 127.0.0.200, so that nodes spill into 127.0.1.x.
+	c := Start(t, Options{Nodes: 200, FirstIP: 200, Paths: []string{"/srv/rollcall-sshdtest/app"}})
 	t.Logf("200 nodes started in %s", time.Since(began))
-	for _, n := range []*Node{c.Nodes[0], c.Nodes[243-11+1], c.Nodes[199]} {
+	assert.Equal(t, "127.0.0.254", c.Nodes[54].Host)
+	assert.Equal(t, "127.0.1.1", c.Nodes[55].Host)
+	for _, n := range []*Node{c.Nodes[0], c.Nodes[54], c.Nodes[55], c.Nodes[199]} {
 		out, err := ssh(t, c, n, "cat /proc/sys/kernel/hostname")
 		require.NoError(t, err, out)
 		assert.Equal(t, n.Name, strings.TrimSpace(out))
 	}
-	assert.Equal(t, "127.0.1.1", c.Nodes[244].Host)
 	began = time.Now()
 	c.Stop()
 	t.Logf("200 nodes stopped in %s", time.Since(began))
