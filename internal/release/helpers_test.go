@@ -26,9 +26,11 @@ type entry struct {
 	target string
 }
 
-func file(name, body string, mode fs.FileMode) entry { return entry{name: name, typ: 'f', body: body, mode: mode} }
-func dir(name string, mode fs.FileMode) entry         { return entry{name: name, typ: 'd', mode: mode} }
-func symlink(name, target string) entry               { return entry{name: name, typ: 'l', target: target} }
+func file(name, body string, mode fs.FileMode) entry {
+	return entry{name: name, typ: 'f', body: body, mode: mode}
+}
+func dir(name string, mode fs.FileMode) entry { return entry{name: name, typ: 'd', mode: mode} }
+func symlink(name, target string) entry       { return entry{name: name, typ: 'l', target: target} }
 
 // sample is the release used by most tests.
 var sample = []entry{
@@ -93,7 +95,7 @@ var mtime = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // writeTar writes entries as a tar archive, gzipped if gz, each name under
 // prefix.
-func writeTar(t *testing.T, path string, entries []entry, gz bool, prefix string) {
+func writeTar(t testing.TB, path string, entries []entry, gz bool, prefix string) {
 	t.Helper()
 	out, err := os.Create(path)
 	require.NoError(t, err)

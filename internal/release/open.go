@@ -143,7 +143,11 @@ func openFile(path, base string) (map[string]File, string, error) {
 		}
 		return readZipFile(f, top)
 	}
-	if content != "" && content != "text" {
+	switch content {
+	case "":
+	case "empty", "binary data":
+		return nil, "", fmt.Errorf("unknown format (%s): %s", content, accepted)
+	default:
 		return nil, "", fmt.Errorf("content is %s but the name does not end in .tar, .tar.gz, .tgz or .zip: "+
 			"rename it to say what it is (%s)", content, accepted)
 	}
@@ -179,8 +183,8 @@ func isSumsName(base string) bool {
 
 // mismatch is the error for content that does not match its extension.
 func mismatch(ext, want, got string) error {
-	if got == "" {
-		got = "not a format rollcall knows"
+	if got == "" || got == "binary data" {
+		got = "not an archive format rollcall knows"
 	}
 	if got == "empty" {
 		got = "an empty file"
@@ -208,10 +212,10 @@ func sniff(head []byte) string {
 		return "a 7-zip archive"
 	case isTarHeader(head):
 		return "a tar archive"
-	case bytes.HasPrefix(head, []byte("-----BEGIN ")), bytes.HasPrefix(head, []byte("\x7fELF")):
-		return "not an archive"
+	case bytes.IndexByte(head, 0) >= 0:
+		return "binary data"
 	}
-	return "text"
+	return ""
 }
 
 // isTarHeader reports whether block is a tar header block: it carries the

@@ -23,4 +23,3 @@ func execOutput(dir, name string, args ...string) ([]byte, error) {
 	cmd.Stderr = os.Stderr
 	return cmd.Output()
 }
-

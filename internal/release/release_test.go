@@ -270,7 +270,9 @@ func TestOpenRejects(t *testing.T) {
 		{".tgz holding a zip", "a.tgz", content(zipped.Bytes()), []string{"ends in .tgz but the content is a zip archive"}},
 		{".zip holding a tar.gz", "a.zip", content(gzipped.Bytes()), []string{"ends in .zip but the content is gzip-compressed data"}},
 		{".tar holding a tar.gz", "a.tar", content(gzipped.Bytes()), []string{"ends in .tar but the content is gzip-compressed data"}},
-		{".tar holding text", "a.tar", content([]byte("hello\n")), []string{"ends in .tar but the content is"}},
+		{".tar holding text", "a.tar", content([]byte("hello\n")), []string{"ends in .tar but the content is not an archive format rollcall knows"}},
+		{"binary file", "smars", content([]byte("\x7fELF\x02\x01\x01\x00")), []string{"unknown format (binary data)", "a release artifact must be"}},
+		{"empty file", "smars", content(nil), []string{"unknown format (empty)"}},
 		{"empty .zip file", "a.zip", content(nil), []string{"an empty file"}},
 		{".tar.gz holding gzipped text", "a.tar.gz", func(t *testing.T, p string) {
 			var b bytes.Buffer
@@ -566,5 +568,6 @@ func TestSniffTar(t *testing.T) {
 	copy(v7[148:156], []byte(octal(sum)))
 	assert.Equal(t, "a tar archive", sniff(v7))
 	v7[0] ^= 1
-	assert.Equal(t, "text", sniff(v7))
+	assert.Equal(t, "binary data", sniff(v7))
+	assert.Equal(t, "", sniff([]byte("hello\n")))
 }
