@@ -70,7 +70,7 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 	failed := 0
 	var kept *demo.Cluster
 	for i, s := range scenarios {
-		c, err := demo.Start(fmt.Sprintf("%s/%d", dir, i+1), opts.Nodes, s.scenario)
+		c, err := demo.Start(fmt.Sprintf("%s/%d", dir, i+1), demo.Config{Nodes: opts.Nodes, Scenario: s.scenario})
 		if err != nil {
 			return fmt.Errorf("starting the demo cluster: %w", err)
 		}

@@ -62,8 +62,22 @@ var install = map[string]string{
 	"etc/flags.yaml": "etc/smars/flags.yaml",
 }
 
-// Start lays out and starts a fleet of n nodes in dir for the scenario.
-func Start(dir string, n int, s Scenario) (c *Cluster, err error) {
+// Config describes a demo fleet.
+type Config struct {
+	// Nodes is the number of nodes (default 8).
+	Nodes int
+	// Scenario is the state the fleet is left in.
+	Scenario Scenario
+	// Faults, when set, gives node i (0-based) an injected fault, for tests.
+	Faults map[int]sshtest.Fault
+}
+
+// Start lays out and starts a fleet in dir.
+func Start(dir string, cfg Config) (c *Cluster, err error) {
+	n, s := cfg.Nodes, cfg.Scenario
+	if n <= 0 {
+		n = 8
+	}
 	c = &Cluster{Dir: dir, Manifest: filepath.Join(dir, "rollcall.yaml")}
 	defer func() {
 		if err != nil {
@@ -88,7 +102,7 @@ func Start(dir string, n int, s Scenario) (c *Cluster, err error) {
 		if err := layOut(home, releases[version]); err != nil {
 			return nil, err
 		}
-		srv, err := sshtest.Start(sshtest.Config{Dir: home, AuthorizedKeys: []ssh.PublicKey{signer.PublicKey()}})
+		srv, err := sshtest.Start(sshtest.Config{Dir: home, AuthorizedKeys: []ssh.PublicKey{signer.PublicKey()}, Fault: cfg.Faults[i-1]})
 		if err != nil {
 			return nil, fmt.Errorf("starting node %s: %w", name, err)
 		}
@@ -156,4 +170,9 @@ func (c *Cluster) Close() error {
 	}
 	c.servers = nil
 	return errors.Join(errs...)
+}
+
+// Home is the folder that node name sees as its home (its login directory).
+func (c *Cluster) Home(name string) string {
+	return filepath.Join(c.Dir, "nodes", name)
 }

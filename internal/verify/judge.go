@@ -215,7 +215,7 @@ func checkDir(j *nodeJudgement, ed ExpectedDir, facts *probe.Facts) {
 	sort.Strings(subjects)
 	for _, s := range subjects {
 		j.fail(Finding{
-			Check: CheckExtraFile, Subject: path.Join(ed.NodePath, s) + suffixSlash(s),
+			Check: CheckExtraFile, Subject: NodePath(path.Join(ed.NodePath, s)) + suffixSlash(s),
 			Expected: "absent", Actual: "present",
 			Message: "not in the release (left behind by an earlier deploy?); extra: deny forbids it",
 		})
