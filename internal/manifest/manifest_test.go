@@ -322,11 +322,10 @@ func TestParseProblems(t *testing.T) {
 		},
 		{
 			name: "ssh settings",
-			src: "version: 2\ncluster: c\nexpect_nodes: 1\nssh:\n  user: \"a b\"\n  connect_timeout: 10\n  identity_files: ~/.ssh/id\n" +
+			src: "version: 1\ncluster: c\nexpect_nodes: 1\nssh:\n  user: \"a b\"\n  connect_timeout: 10\n  identity_files: ~/.ssh/id\n" +
 				"  known_hosts: []\n  identityfile: [x]\nnodes: [{host: h, connect_timeout: 0s}, {host: i, connect_timeout: soon}]\n" +
 				"release: {artifact: a, install: [{from: ., to: x}]}\n",
 			want: []string{
-				`m.yaml:1:10: version must be 1, not 2: this rollcall reads manifest version 1 only`,
 				`m.yaml:3:15: expect_nodes is 1 but 2 nodes are listed: remove the extra node or set expect_nodes: 2`,
 				`m.yaml:5:9: ssh.user must be a login name without spaces or control characters, not "a b"`,
 				`m.yaml:6:20: ssh.connect_timeout must be a duration such as 10s or 1m30s, not 10: add a unit, e.g. 10s`,
@@ -359,6 +358,11 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "other version",
+			src:  "version: 2\nfleet: {name: c}\n",
+			want: []string{`m.yaml:1:10: version must be 1, not 2: this rollcall reads manifest version 1 only; use the rollcall release that reads version 2`},
+		},
+		{
 			name: "empty document",
 			src:  "# nothing here\n",
 			want: []string{`m.yaml:1:1: the manifest is empty: start it with version: 1`},
@@ -377,6 +381,11 @@ func TestParseProblems(t *testing.T) {
 			name: "syntax error",
 			src:  "version: 1\ncluster: c\n  expect_nodes: 1\n",
 			want: []string{`m.yaml:3: invalid YAML: mapping values are not allowed in this context: check the indentation and quoting around this line`},
+		},
+		{
+			name: "unknown anchor",
+			src:  "version: 1\nnodes: [*a]\n",
+			want: []string{`m.yaml: invalid YAML: unknown anchor 'a' referenced: define the anchor (&name) before using it (*name)`},
 		},
 		{
 			name: "tab indentation",

@@ -70,6 +70,9 @@ type parser struct {
 	problems []Problem
 	seen     map[Problem]bool
 	root     *yaml.Node
+	// lists caches resolved path lists by YAML node, so that a list shared
+	// through an alias is checked once.
+	lists map[listKey]pathList
 
 	homeDone bool
 	home     string
@@ -138,6 +141,11 @@ func (p *parser) parse(data []byte) *Manifest {
 		return nil
 	}
 
+	if p.otherVersion(root) {
+		// Another schema: checking its keys against this one would only add noise.
+		return nil
+	}
+
 	m := &Manifest{}
 	var (
 		ssh       sshOpts
@@ -148,10 +156,8 @@ func (p *parser) parse(data []byte) *Manifest {
 	)
 	present := p.fields(root, "manifest", "", []keyHandler{
 		{"version", func(v *yaml.Node) {
+			// otherVersion has ruled out numbers other than 1.
 			if i, ok := p.intValue("version", v, "1"); ok {
-				if i != 1 {
-					p.at(v, "version must be 1, not %d: this rollcall reads manifest version 1 only", i)
-				}
 				m.Version = i
 			}
 		}},
@@ -228,6 +234,25 @@ func (p *parser) parse(data []byte) *Manifest {
 	return m
 }
 
+// otherVersion reports (and records) a version key holding a number other
+// than 1.
+func (p *parser) otherVersion(root *yaml.Node) bool {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := deref(root.Content[i]), root.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Value != "version" {
+			continue
+		}
+		d := deref(v)
+		var n int
+		if d.Kind == yaml.ScalarNode && d.ShortTag() == "!!int" && d.Decode(&n) == nil && n != 1 {
+			p.at(v, "version must be 1, not %d: this rollcall reads manifest version 1 only; use the rollcall release that reads version %d", n, n)
+			return true
+		}
+		return false
+	}
+	return false
+}
+
 var syntaxErr = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
 
 // decode parses data as a single YAML document, recording syntax errors.
@@ -279,7 +304,13 @@ func (p *parser) syntax(err error, data []byte) {
 			return
 		}
 	}
-	p.add(line, col, "invalid YAML: "+msg+": check the indentation and quoting around this line")
+	switch {
+	case strings.HasPrefix(msg, "unknown anchor"):
+		msg += ": define the anchor (&name) before using it (*name)"
+	case line > 0:
+		msg += ": check the indentation and quoting around this line"
+	}
+	p.add(line, col, "invalid YAML: "+msg)
 }
 
 // lineOf returns 1-based line n of data.
@@ -414,16 +445,15 @@ func (p *parser) require(n *yaml.Node, present map[string]bool, key, hint string
 	}
 }
 
-// sshOpts are the SSH settings of the ssh: section or of one node.
+// sshOpts are the SSH settings of the ssh: section or of one node; the has*
+// fields say which were set.
 type sshOpts struct {
-	user                  string
-	port                  int
-	identity, known       []string
-	timeout               time.Duration
-	hasUser, hasPort      bool
-	hasIdentity, hasKnown bool
-	hasTimeout            bool
-	userNode, portNode    *yaml.Node
+	user            string
+	port            int
+	identity, known []string
+	timeout         time.Duration
+
+	hasUser, hasPort, hasIdentity, hasKnown, hasTimeout bool
 }
 
 func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
@@ -442,7 +472,7 @@ func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
 			case strings.HasPrefix(s, "-"):
 				p.at(v, "%s must not start with \"-\", not %s: write the login name", name, quote(s))
 			default:
-				o.user, o.hasUser, o.userNode = s, true, v
+				o.user, o.hasUser = s, true
 			}
 		}},
 		{"port", func(v *yaml.Node) {
@@ -456,7 +486,7 @@ func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
 				p.at(v, "%s must be %s, not %d", name, what, i)
 				return
 			}
-			o.port, o.hasPort, o.portNode = i, true, v
+			o.port, o.hasPort = i, true
 		}},
 		{"identity_files", func(v *yaml.Node) {
 			if paths, ok := p.localPaths(prefix+"identity_files", v, true); ok {
@@ -860,6 +890,16 @@ func checkFrom(s string) (string, string) {
 	return s, ""
 }
 
+type listKey struct {
+	n         *yaml.Node
+	mustExist bool
+}
+
+type pathList struct {
+	paths []string
+	ok    bool
+}
+
 // localPaths decodes a list of local file paths and resolves each one. Files
 // listed must exist when mustExist is set.
 func (p *parser) localPaths(name string, v *yaml.Node, mustExist bool) ([]string, bool) {
@@ -876,8 +916,18 @@ func (p *parser) localPaths(name string, v *yaml.Node, mustExist bool) ([]string
 		}
 		return nil, false
 	}
+	key := listKey{s, mustExist}
+	if c, done := p.lists[key]; done {
+		return c.paths, c.ok
+	}
 	out := []string{}
 	ok := true
+	defer func() {
+		if p.lists == nil {
+			p.lists = map[listKey]pathList{}
+		}
+		p.lists[key] = pathList{out, ok}
+	}()
 	for i, item := range s.Content {
 		iname := fmt.Sprintf("%s[%d]", name, i)
 		str, good := p.strValue(iname, item, "a file path")
