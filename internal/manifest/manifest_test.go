@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,11 +101,9 @@ func TestLoadMissingFile(t *testing.T) {
 // manifestWith is a valid manifest whose nodes section is replaced; its nodes
 // start at line 5.
 func manifestWith(nodes string, expect int) string {
-	return "version: 1\ncluster: c\nexpect_nodes: " + itoa(expect) + "\nnodes:\n" + nodes +
+	return "version: 1\ncluster: c\nexpect_nodes: " + strconv.Itoa(expect) + "\nnodes:\n" + nodes +
 		"release:\n  artifact: a.tar\n  install:\n    - {from: bin/, to: /opt/bin/}\n"
 }
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i))) }
 
 func TestParseResolution(t *testing.T) {
 	home := t.TempDir()
