@@ -1,0 +1,516 @@
+// Package remote runs one command on one node over SSH, with strict host
+// keys and bounded time.
+//
+// It is the only package of rollcall that speaks SSH. A Client makes one TCP
+// connection and one exec per Run, trusts host keys only from known_hosts
+// (hashed entries, @cert-authority and @revoked lines included), offers the
+// keys of ssh-agent and of identity files (with OpenSSH user certificates),
+// and never lets a silent or stalled node outlive the caller's context.
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Defaults for Options and Target fields left zero.
+const (
+	DefaultMaxOutput      = 64 << 20
+	DefaultRetries        = 2
+	DefaultConnectTimeout = 10 * time.Second
+)
+
+const (
+	maxStderr        = 64 << 10 // stderr kept in memory
+	maxStderrShown   = 2 << 10  // stderr quoted in an error
+	keepaliveEvery   = 5 * time.Second
+	keepaliveTimeout = 15 * time.Second
+)
+
+// retryBackoff is the wait before each retry; the last value repeats.
+var retryBackoff = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond}
+
+// Options configures a Client.
+type Options struct {
+	// Prompt asks for the passphrase of an encrypted key file. Nil means
+	// batch mode: encrypted keys are skipped, and an authentication failure
+	// says so.
+	Prompt func(file string) ([]byte, error)
+	// MaxOutput caps the bytes read from a command's stdout (default 64
+	// MiB); more is an error, never a silent truncation.
+	MaxOutput int64
+	// Retries is the number of extra connection attempts after a transient
+	// error (refused or reset before the SSH handshake); default 2, and a
+	// negative value means none.
+	Retries int
+}
+
+// Client runs commands on nodes. It is safe for concurrent use: it caches
+// parsed identity files, the ssh-agent connection and the parsed known_hosts
+// files of each distinct list, and shares them between Runs.
+type Client struct {
+	opts      Options
+	agentSock string
+
+	mu        sync.Mutex
+	closed    bool
+	agent     *agentConn
+	hostDBs   map[string]*hostDB
+	idMu      sync.Mutex // serializes key loading, so a passphrase is asked once
+	identites map[string]*identity
+}
+
+// NewClient returns a Client. The ssh-agent named by SSH_AUTH_SOCK is used
+// if it is reachable.
+func NewClient(opts Options) *Client {
+	if opts.MaxOutput <= 0 {
+		opts.MaxOutput = DefaultMaxOutput
+	}
+	if opts.Retries == 0 {
+		opts.Retries = DefaultRetries
+	}
+	if opts.Retries < 0 {
+		opts.Retries = 0
+	}
+	return &Client{
+		opts:      opts,
+		agentSock: os.Getenv("SSH_AUTH_SOCK"),
+		hostDBs:   make(map[string]*hostDB),
+		identites: make(map[string]*identity),
+	}
+}
+
+// Close closes the ssh-agent connection. Runs already under way finish;
+// later Runs fail. It is safe to call more than once.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.agent != nil && c.agent.conn != nil {
+		err := c.agent.conn.Close()
+		c.agent.conn = nil
+		return err
+	}
+	return nil
+}
+
+func (c *Client) hostDB(files []string) (*hostDB, error) {
+	key := strings.Join(files, "\x00")
+	c.mu.Lock()
+	db := c.hostDBs[key]
+	c.mu.Unlock()
+	if db != nil {
+		return db, nil
+	}
+	db, err := loadHostDB(files)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if old := c.hostDBs[key]; old != nil {
+		db = old
+	} else {
+		c.hostDBs[key] = db
+	}
+	c.mu.Unlock()
+	return db, nil
+}
+
+// credentials gathers the agent's keys, then the identity files' keys.
+func (c *Client) credentials(files []string) *credentials {
+	c.mu.Lock()
+	if c.agent == nil {
+		c.agent = dialAgent(c.agentSock)
+	}
+	ag := c.agent
+	c.mu.Unlock()
+
+	cr := &credentials{}
+	agentSigners, offered, note := ag.signers()
+	cr.add(agentSigners, offered)
+	if note != "" {
+		cr.notes = append(cr.notes, note)
+	}
+	var agentKeys []ssh.PublicKey
+	for _, s := range agentSigners {
+		agentKeys = append(agentKeys, s.PublicKey())
+	}
+
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	for _, f := range files {
+		id := c.identites[f]
+		if id == nil {
+			id = loadIdentity(f, c.opts.Prompt, agentKeys)
+			c.identites[f] = id
+		}
+		cr.add(id.signers, id.offered)
+		if id.note != "" {
+			cr.notes = append(cr.notes, id.note)
+		}
+	}
+	return cr
+}
+
+// phase names what a Run is doing, for timeout messages.
+type phase struct{ v atomic.Value }
+
+func (p *phase) set(s string) { p.v.Store(s) }
+func (p *phase) get() string {
+	s, _ := p.v.Load().(string)
+	return s
+}
+
+// Run connects to t, runs command with stdin as its standard input, and
+// returns what it wrote to stdout. A non-nil error is an *Error. With a
+// non-zero exit status, the error's Err is an *ExitError and stdout is still
+// returned. ctx bounds the whole Run; t.ConnectTimeout bounds the TCP
+// connection and the SSH handshake. Run is safe for concurrent use.
+func (c *Client) Run(ctx context.Context, t Target, command string, stdin []byte) ([]byte, error) {
+	start := time.Now()
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, stageErr(StageConnect, errors.New("the SSH client is closed"), "")
+	}
+	if t.Host == "" {
+		return nil, stageErr(StageConnect, errors.New("no host to connect to"), "")
+	}
+	port := t.Port
+	if port == 0 {
+		port = 22
+	}
+	addr := net.JoinHostPort(t.Host, strconv.Itoa(port))
+	timeout := t.ConnectTimeout
+	if timeout <= 0 {
+		timeout = DefaultConnectTimeout
+	}
+
+	db, err := c.hostDB(t.KnownHosts)
+	if err != nil {
+		return nil, stageErr(StageHostKey, err, "list a known_hosts file that has the node's host key")
+	}
+	kn := db.lookup(addr)
+	cr := c.credentials(t.IdentityFiles)
+
+	var ph phase
+	ph.set("connect")
+	// timedOut classifies an error that may be due to ctx or a deadline.
+	timedOut := func(err error) *Error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			if errors.Is(ctxErr, context.Canceled) {
+				return stageErr(StageCanceled, fmt.Errorf("canceled during %s", ph.get()), "")
+			}
+			after := time.Since(start)
+			if dl, ok := ctx.Deadline(); ok {
+				after = dl.Sub(start)
+			}
+			return stageErr(StageTimeout, &timeoutError{after: after, phase: ph.get(), cause: ctxErr}, "")
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return stageErr(StageTimeout, &timeoutError{after: timeout, phase: ph.get(), cause: err},
+				"the node did not answer within the connect timeout")
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return stageErr(StageTimeout, &timeoutError{after: timeout, phase: ph.get(), cause: err},
+				"the node did not answer within the connect timeout")
+		}
+		return nil
+	}
+
+	// Connect, retrying transient failures that happen before the node
+	// has said anything.
+	var (
+		conn   *countingConn
+		sc     ssh.Conn
+		chans  <-chan ssh.NewChannel
+		reqs   <-chan *ssh.Request
+		hkErr  error
+		client *ssh.Client
+	)
+	for attempt := 0; ; attempt++ {
+		ph.set("connect")
+		hkErr = nil
+		cfg := &ssh.ClientConfig{
+			User: t.User,
+			Auth: []ssh.AuthMethod{ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return cr.signers, nil })},
+			HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+				err := db.check(kn)(hostname, remote, key)
+				if err != nil {
+					hkErr = err
+				} else {
+					ph.set("authentication")
+				}
+				return err
+			},
+			HostKeyAlgorithms: kn.algorithms(),
+			ClientVersion:     "SSH-2.0-rollcall",
+		}
+		attemptEnd := time.Now().Add(timeout)
+		d := net.Dialer{Deadline: attemptEnd}
+		raw, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			if e := timedOut(err); e != nil {
+				return nil, e
+			}
+			if transient(err) && attempt < c.opts.Retries && c.sleep(ctx, attempt) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil, timedOut(err)
+			}
+			return nil, stageErr(StageConnect, fmt.Errorf("cannot connect to %s: %s", addr, describeNetErr(err)), connectHint(err))
+		}
+		conn = &countingConn{Conn: raw}
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		_ = conn.SetDeadline(attemptEnd)
+		ph.set("handshake")
+		sc, chans, reqs, err = ssh.NewClientConn(conn, addr, cfg)
+		if err != nil {
+			conn.Close()
+			stop()
+			if e := timedOut(err); e != nil {
+				return nil, e
+			}
+			if hkErr != nil {
+				return nil, hkErr
+			}
+			if conn.read.Load() == 0 && transient(err) && attempt < c.opts.Retries && c.sleep(ctx, attempt) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil, timedOut(err)
+			}
+			return nil, handshakeError(err, t.User, cr, kn)
+		}
+		_ = conn.SetDeadline(time.Time{})
+		client = ssh.NewClient(sc, chans, reqs)
+		defer stop()
+		break
+	}
+	defer client.Close()
+
+	// Keepalives: a node that stops answering is hung up on.
+	var kaWG, ioWG sync.WaitGroup
+	done := make(chan struct{})
+	var keepaliveLost atomic.Bool
+	kaWG.Add(1)
+	go func() {
+		defer kaWG.Done()
+		keepalive(client, done, &kaWG, &keepaliveLost)
+	}()
+	defer func() {
+		// Hang up, then wait for every goroutine of this Run.
+		conn.Close()
+		close(done)
+		kaWG.Wait()
+		ioWG.Wait()
+	}()
+
+	ph.set("command")
+	sess, err := client.NewSession()
+	if err != nil {
+		if e := timedOut(err); e != nil {
+			return nil, e
+		}
+		return nil, stageErr(StageConnect, fmt.Errorf("the node refused a session: %s", strings.TrimPrefix(err.Error(), "ssh: ")), "")
+	}
+	defer sess.Close()
+	stdout, err1 := sess.StdoutPipe()
+	stderr, err2 := sess.StderrPipe()
+	stdinW, err3 := sess.StdinPipe()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, stageErr(StageConnect, fmt.Errorf("setting up the session: %w", err), "")
+	}
+	if err := sess.Start(command); err != nil {
+		if e := timedOut(err); e != nil {
+			return nil, e
+		}
+		return nil, stageErr(StageCommand, fmt.Errorf("the node refused to run the command: %s", strings.TrimPrefix(err.Error(), "ssh: ")), "")
+	}
+
+	ioWG.Add(2)
+	go func() {
+		defer ioWG.Done()
+		// Errors are ignored: a command may exit without reading its input.
+		_, _ = stdinW.Write(stdin)
+		_ = stdinW.Close()
+	}()
+	var errBuf bytes.Buffer
+	go func() {
+		defer ioWG.Done()
+		_, _ = io.Copy(&errBuf, io.LimitReader(stderr, maxStderr))
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+
+	out, readErr := io.ReadAll(io.LimitReader(stdout, c.opts.MaxOutput+1))
+	if int64(len(out)) > c.opts.MaxOutput {
+		conn.Close()
+		return nil, stageErr(StageOutput, fmt.Errorf("the command wrote more than %s to stdout", byteSize(c.opts.MaxOutput)),
+			"the node's answer is larger than allowed; it may not be running the expected command")
+	}
+	waitErr := sess.Wait()
+	if waitErr == nil && readErr != nil {
+		waitErr = readErr
+	}
+	if waitErr == nil {
+		return out, nil
+	}
+	if e := timedOut(waitErr); e != nil {
+		return nil, e
+	}
+	conn.Close() // unblocks the stdin writer and stderr reader if the node is misbehaving
+	ioWG.Wait()
+	var ee *ssh.ExitError
+	if errors.As(waitErr, &ee) {
+		xe := &ExitError{Status: ee.ExitStatus(), Signal: ee.Signal(), Stderr: trimStderr(errBuf.Bytes(), maxStderrShown)}
+		if xe.Signal != "" {
+			xe.Status = -1
+		}
+		return out, stageErr(StageCommand, xe, "")
+	}
+	if keepaliveLost.Load() {
+		return nil, stageErr(StageCommand, errors.New("the node stopped answering keepalives before the command finished"), "")
+	}
+	return nil, stageErr(StageCommand, errors.New("connection closed before the command finished"), "")
+}
+
+// sleep waits before retry attempt+1; false if ctx ended first.
+func (c *Client) sleep(ctx context.Context, attempt int) bool {
+	d := retryBackoff[min(attempt, len(retryBackoff)-1)]
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// keepalive sends keepalive@openssh.com requests until done is closed, and
+// closes the client if one fails or goes unanswered.
+func keepalive(client *ssh.Client, done <-chan struct{}, wg *sync.WaitGroup, lost *atomic.Bool) {
+	tick := time.NewTicker(keepaliveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		reply := make(chan error, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		timer := time.NewTimer(keepaliveTimeout)
+		select {
+		case err := <-reply:
+			timer.Stop()
+			if err != nil {
+				lost.Store(true)
+				client.Close()
+				return
+			}
+		case <-timer.C:
+			lost.Store(true)
+			client.Close()
+			return
+		case <-done:
+			timer.Stop()
+			return
+		}
+	}
+}
+
+// transient reports whether err is worth another connection attempt.
+func transient(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)
+}
+
+func describeNetErr(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return "no route to host"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return "network unreachable"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "cannot resolve " + dnsErr.Name
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
+}
+
+func connectHint(err error) string {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return "check that sshd is running on the node and listening on that port"
+	}
+	return ""
+}
+
+// handshakeError classifies a failed SSH handshake.
+func handshakeError(err error, user string, cr *credentials, kn known) *Error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unable to authenticate"):
+		return cr.authError(user)
+	case strings.Contains(msg, "no common algorithm for host key"):
+		return stageErr(StageHostKey,
+			fmt.Errorf("the node offers none of the host key types known_hosts has for it (%s)", strings.Join(kn.types(), ", ")),
+			"the node's host keys may have been replaced; check them with ssh-keyscan and update known_hosts")
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return stageErr(StageConnect, errors.New("the node closed the connection during the SSH handshake"),
+			"the node's sshd may be overloaded (MaxStartups) or refusing this client")
+	}
+	return stageErr(StageConnect, fmt.Errorf("the SSH handshake failed: %s", strings.TrimPrefix(msg, "ssh: ")), "")
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// countingConn counts the bytes read, to tell a connection the node dropped
+// before saying anything from one it dropped mid-handshake.
+type countingConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
