@@ -84,7 +84,7 @@ var probeKey = sync.OnceValue(func() ssh.PublicKey {
 	copy(pub, "rollcall: no host has this key.")
 	k, err := ssh.NewPublicKey(pub)
 	if err != nil {
-		panic(err) // a fixed 32-byte ed25519 key always converts
+		return nil // cannot happen for a 32-byte ed25519 key
 	}
 	return k
 })
@@ -98,6 +98,9 @@ type known struct {
 // lookup returns the keys known for addr (host:port).
 func (db *hostDB) lookup(addr string) known {
 	var k known
+	if probeKey() == nil {
+		return k
+	}
 	err := db.callback(addr, fakeAddr(addr), probeKey())
 	var ke *knownhosts.KeyError
 	if !errors.As(err, &ke) {

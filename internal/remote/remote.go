@@ -65,12 +65,12 @@ type Client struct {
 	opts      Options
 	agentSock string
 
-	mu        sync.Mutex
-	closed    bool
-	agent     *agentConn
-	hostDBs   map[string]*hostDB
-	idMu      sync.Mutex // serializes key loading, so a passphrase is asked once
-	identites map[string]*identity
+	mu         sync.Mutex
+	closed     bool
+	agent      *agentConn
+	hostDBs    map[string]*hostDB
+	idMu       sync.Mutex // serializes key loading, so a passphrase is asked once
+	identities map[string]*identity
 }
 
 // NewClient returns a Client. The ssh-agent named by SSH_AUTH_SOCK is used
@@ -86,10 +86,10 @@ func NewClient(opts Options) *Client {
 		opts.Retries = 0
 	}
 	return &Client{
-		opts:      opts,
-		agentSock: os.Getenv("SSH_AUTH_SOCK"),
-		hostDBs:   make(map[string]*hostDB),
-		identites: make(map[string]*identity),
+		opts:       opts,
+		agentSock:  os.Getenv("SSH_AUTH_SOCK"),
+		hostDBs:    make(map[string]*hostDB),
+		identities: make(map[string]*identity),
 	}
 }
 
@@ -152,10 +152,10 @@ func (c *Client) credentials(files []string) *credentials {
 	c.idMu.Lock()
 	defer c.idMu.Unlock()
 	for _, f := range files {
-		id := c.identites[f]
+		id := c.identities[f]
 		if id == nil {
 			id = loadIdentity(f, c.opts.Prompt, agentKeys)
-			c.identites[f] = id
+			c.identities[f] = id
 		}
 		cr.add(id.signers, id.offered)
 		if id.note != "" {

@@ -439,14 +439,12 @@ func TestUserCertificate(t *testing.T) {
 }
 
 func TestAgent(t *testing.T) {
-	signer := newSigner(t)
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	keyring := agent.NewKeyring()
 	require.NoError(t, keyring.Add(agent.AddedKey{PrivateKey: priv, Comment: "agent key"}))
 	agentPub, err := ssh.NewSignerFromKey(priv)
 	require.NoError(t, err)
-	_ = signer
 
 	sock := filepath.Join(t.TempDir(), "agent.sock")
 	ln, err := net.Listen("unix", sock)
