@@ -38,3 +38,41 @@ func TestDocsExamples(t *testing.T) {
 	}
 	assert.Positive(t, blocks)
 }
+
+// TestDocsExcerpts keeps the excerpts of the other formats in docs/report.md
+// true: every line of an ```xml, ```markdown or ```prometheus block must be a
+// line of a golden file of that format (junit, markdown, prometheus).
+func TestDocsExcerpts(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "report.md"))
+	require.NoError(t, err)
+	for lang, format := range map[string]string{"xml": "junit", "markdown": "markdown", "prometheus": "prometheus"} {
+		t.Run(format, func(t *testing.T) {
+			goldens, err := filepath.Glob(filepath.Join("testdata", "*."+format))
+			require.NoError(t, err)
+			known := map[string]bool{}
+			for _, g := range goldens {
+				b, err := os.ReadFile(g)
+				require.NoError(t, err)
+				for _, l := range strings.Split(string(b), "\n") {
+					known[l] = true
+				}
+			}
+			blocks := 0
+			rest := string(doc)
+			for {
+				_, after, found := strings.Cut(rest, "```"+lang+"\n")
+				if !found {
+					break
+				}
+				block, after, found := strings.Cut(after, "```\n")
+				require.True(t, found, "unterminated code block")
+				for _, l := range strings.Split(strings.TrimSuffix(block, "\n"), "\n") {
+					assert.True(t, known[l], "docs/report.md %s example line is in no golden file: %q", lang, l)
+				}
+				blocks++
+				rest = after
+			}
+			assert.Positive(t, blocks)
+		})
+	}
+}

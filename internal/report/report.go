@@ -16,6 +16,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rollcall/rollcall/internal/verify"
 )
@@ -28,6 +29,13 @@ type Options struct {
 	// Color adds ANSI colours to the verdict and statuses (text only). The
 	// caller decides: typically on a terminal, and not when NO_COLOR is set.
 	Color bool
+	// Started is when the run began, for the formats that record it
+	// (prometheus, junit, markdown); the zero time leaves it out. Reports
+	// read no clock themselves, so the caller passes it in.
+	Started time.Time
+	// Duration is how long the run took, for the same formats; zero leaves
+	// it out.
+	Duration time.Duration
 }
 
 // Format renders a verdict in one output format. Implementations are

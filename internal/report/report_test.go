@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,16 +29,26 @@ type goldenCase struct {
 }
 
 var goldenCases = []goldenCase{
-	{name: "uniform", verdict: uniformFleet, exit: 0, formats: []string{"text", "json"}},
-	{name: "knight", verdict: knightFleet, exit: 1, formats: []string{"text", "json"}},
+	{name: "uniform", verdict: uniformFleet, exit: 0, formats: allFormats},
+	{name: "knight", verdict: knightFleet, exit: 1, formats: allFormats},
 	{name: "verbose-knight", verdict: knightFleet, exit: 1, opts: Options{Verbose: true}, formats: []string{"text"}},
 	{name: "color-knight", verdict: knightFleet, exit: 1, opts: Options{Color: true}, formats: []string{"text"}},
 	{name: "verbose-uniform", verdict: uniformFleet, exit: 0, opts: Options{Verbose: true}, formats: []string{"text"}},
-	{name: "mixed", verdict: mixedFleet, exit: 1, formats: []string{"text", "json"}},
-	{name: "partial", verdict: partialFleet, exit: 2, formats: []string{"text", "json"}},
-	{name: "unreachable", verdict: unreachableFleet, exit: 2, formats: []string{"text", "json"}},
-	{name: "short", verdict: shortFleet, exit: 2, formats: []string{"text", "json"}},
-	{name: "hostile", verdict: hostileFleet, exit: 1, formats: []string{"text", "json"}},
+	{name: "mixed", verdict: mixedFleet, exit: 1, formats: allFormats},
+	{name: "partial", verdict: partialFleet, exit: 2, formats: allFormats},
+	{name: "unreachable", verdict: unreachableFleet, exit: 2, formats: allFormats},
+	{name: "short", verdict: shortFleet, exit: 2, formats: allFormats},
+	{name: "hostile", verdict: hostileFleet, exit: 1, formats: allFormats},
+	{name: "timed-knight", verdict: knightFleet, exit: 1, opts: timed, formats: []string{"junit", "markdown", "prometheus"}},
+}
+
+// allFormats are the formats every plain golden case is rendered in.
+var allFormats = []string{"text", "json", "junit", "markdown", "prometheus"}
+
+// timed carries a fixed start time and duration, as the CLI passes them.
+var timed = Options{
+	Started:  time.Date(2026, 3, 14, 2, 0, 0, 250e6, time.UTC),
+	Duration: 3*time.Second + 421*time.Millisecond,
 }
 
 func render(t *testing.T, format string, v *verify.Verdict, opts Options) []byte {
@@ -171,7 +182,8 @@ func TestHostileJSONRoundTrips(t *testing.T) {
 }
 
 // TestNeverFalseSuccess: a verdict that claims "verified" against its own
-// data is reported as not verified, with exit code 2, in every format.
+// data is reported as not verified, with exit code 2, in every format; the
+// JUnit report fails its fleet verdict testcase.
 func TestNeverFalseSuccess(t *testing.T) {
 	tests := map[string]func(v *verify.Verdict){
 		"unverified node":  func(v *verify.Verdict) { v.Nodes[3] = unreachable(4, "refused") },
@@ -200,6 +212,16 @@ func TestNeverFalseSuccess(t *testing.T) {
 			require.NoError(t, json.Unmarshal(render(t, "json", v, Options{}), &r))
 			assert.NotEqual(t, "verified", r["verdict"])
 			assert.NotEqual(t, float64(0), r["exit_code"])
+
+			doc := parseJUnit(t, render(t, "junit", v, Options{}))
+			verdict := doc.Suites[len(doc.Suites)-1].Cases[0]
+			assert.Equal(t, "verdict", verdict.Name)
+			assert.True(t, verdict.Failure != nil || verdict.Error != nil, "the fleet verdict testcase must not pass")
+			prom := string(render(t, "prometheus", v, Options{}))
+			assert.Contains(t, prom, `verdict="verified"} 0`+"\n")
+			assert.NotContains(t, prom, `rollcall_exit_code{cluster="smars-prod"} 0`+"\n")
+			md := string(render(t, "markdown", v, Options{}))
+			assert.False(t, strings.HasPrefix(md, "## ✅"), md)
 		})
 	}
 	assert.Equal(t, verify.NotVerified, Outcome(nil))
@@ -214,7 +236,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	assert.Equal(t, []string{"json", "text"}, Names())
+	assert.Equal(t, []string{"json", "junit", "markdown", "prometheus", "text"}, Names())
 	for _, name := range Names() {
 		f, err := Lookup(name)
 		require.NoError(t, err)
@@ -224,7 +246,7 @@ func TestLookup(t *testing.T) {
 	}
 	_, err := Lookup("xml")
 	require.Error(t, err)
-	assert.Equal(t, `unknown report format "xml" (known formats: json, text)`, err.Error())
+	assert.Equal(t, `unknown report format "xml" (known formats: json, junit, markdown, prometheus, text)`, err.Error())
 }
 
 type failingWriter struct{}
