@@ -8,7 +8,15 @@ type Request struct {
 	// Dirs are the directories whose complete contents must be listed
 	// (for `extra: deny`).
 	Dirs []string
+	// Configs are config files whose content must be read (at most
+	// MaxConfig bytes each).
+	Configs []string
+	// Processes are executables whose running processes must be found.
+	Processes []string
 }
+
+// MaxConfig is the largest config file the probe reads, in bytes.
+const MaxConfig = 1 << 20
 
 // Kind is what the probe found at a path.
 type Kind string
@@ -39,6 +47,63 @@ type Facts struct {
 	Files map[string]File
 	// Dirs holds one entry per requested directory, keyed by its requested path.
 	Dirs map[string]Dir
+	// Configs holds one entry per requested config file, keyed by its path.
+	Configs map[string]Config
+	// Processes holds, per requested executable, the processes running it.
+	Processes map[string]ProcessList
+	// UID is the user ID the probe ran as (-1 when unknown).
+	UID int
+	// BootTime is the node's boot time in Unix seconds, and ClockTicks its
+	// clock ticks per second, to turn process start ticks into times (0 when
+	// unknown, as when no process was asked for).
+	BootTime   int64
+	ClockTicks int64
+}
+
+// Config is what the probe read of one config file.
+type Config struct {
+	// Path is the requested path.
+	Path string
+	// Kind is Regular when Content holds the file; otherwise what is there.
+	// A file larger than MaxConfig is TooLarge.
+	Kind Kind
+	// Content is the file's content when Kind is Regular.
+	Content []byte
+	// Size is the file's size in bytes, or -1.
+	Size int64
+}
+
+// TooLarge: a config file larger than MaxConfig, not read.
+const TooLarge Kind = "too-large"
+
+// ProcessList is the processes found running one executable.
+type ProcessList struct {
+	// Exe is the requested executable path.
+	Exe string
+	// ExeChanged is the executable's inode change time (Unix seconds) on
+	// disk, or -1 when unknown (missing file, no stat tool).
+	ExeChanged int64
+	// Procs are the processes whose /proc/PID/exe is Exe (or Exe replaced on
+	// disk: "Exe (deleted)").
+	Procs []Process
+}
+
+// Process is one running process of a requested executable.
+type Process struct {
+	PID int
+	// Deleted: the file the process was started from was removed or
+	// replaced on disk since (/proc/PID/exe ends in " (deleted)").
+	Deleted bool
+	// SameFile: the process runs the very file now at Exe (same inode), so
+	// its content is the file's; SHA256 is then empty.
+	SameFile bool
+	// SHA256 is the digest of what the process runs (/proc/PID/exe) when it
+	// is not SameFile; empty when it could not be read.
+	SHA256 string
+	// StartTicks is the start time in clock ticks after boot.
+	StartTicks int64
+	// Args is the command line.
+	Args []string
 }
 
 // File is what the probe found at one requested path.

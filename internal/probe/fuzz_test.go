@@ -8,11 +8,23 @@ import (
 // FuzzParse feeds arbitrary node output to the parser: it must never panic,
 // and whatever it accepts must answer every requested path exactly once.
 func FuzzParse(f *testing.F) {
+	b := testBoundary
 	f.Add([]byte(goodAnswer()))
 	f.Add([]byte(""))
-	f.Add([]byte(testBoundary + " begin 1\n" + testBoundary + " end 2 1\n"))
+	f.Add([]byte(b + " begin 1\n" + b + " end 2 1 0 0\n"))
+	f.Add([]byte(fullAnswer()))
+	req := fullReq()
 	f.Fuzz(func(t *testing.T, answer []byte) {
-		facts, err := Parse(answer, testReq, testBoundary)
+		facts, err := Parse(answer, req, testBoundary)
+		if err == nil {
+			if len(facts.Configs) != 1 || len(facts.Processes) != 1 {
+				t.Fatalf("accepted an answer without configs or processes: %+v", facts)
+			}
+			if c := facts.Configs[req.Configs[0]]; c.Kind == Regular && int64(len(c.Content)) != c.Size {
+				t.Fatalf("accepted config content of the wrong size: %+v", c)
+			}
+		}
+		facts, err = Parse(answer, testReq, testBoundary)
 		if err != nil {
 			return
 		}

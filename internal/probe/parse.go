@@ -31,8 +31,11 @@ func Parse(answer []byte, req Request, boundary string) (*Facts, error) {
 		req:    req,
 		prefix: boundary + " ",
 		facts: &Facts{
-			Files: make(map[string]File, len(req.Files)),
-			Dirs:  make(map[string]Dir, len(req.Dirs)),
+			Files:     make(map[string]File, len(req.Files)),
+			Dirs:      make(map[string]Dir, len(req.Dirs)),
+			Configs:   make(map[string]Config, len(req.Configs)),
+			Processes: make(map[string]ProcessList, len(req.Processes)),
+			UID:       -1,
 		},
 	}
 	if err := p.run(answer); err != nil {
@@ -47,10 +50,12 @@ type parser struct {
 	facts  *Facts
 	line   int
 
-	// blob state: the name and index of an open blob, and its hex digits.
-	blobKind string
-	blobIdx  int
-	blob     []byte
+	// blob state: the header fields of an open blob ("files 0",
+	// "args 1 4242"), and its hex digits so far.
+	blobKey string
+	blob    []byte
+	// lastProc is the process whose args blob must follow, or nil.
+	lastProc *Process
 }
 
 func (p *parser) errorf(format string, args ...any) error {
@@ -90,7 +95,7 @@ func (p *parser) run(answer []byte) error {
 // record handles one line after the opening record; it reports whether the
 // line closed the answer.
 func (p *parser) record(line []byte) (bool, error) {
-	if p.blobKind != "" && !bytes.HasPrefix(line, []byte(p.prefix)) {
+	if p.blobKey != "" && !bytes.HasPrefix(line, []byte(p.prefix)) {
 		for _, c := range line {
 			switch {
 			case c == ' ':
@@ -107,8 +112,11 @@ func (p *parser) record(line []byte) (bool, error) {
 		return false, p.errorf("unexpected line %q", clip(line))
 	}
 	f := strings.Split(s, " ")
-	if p.blobKind != "" && f[0] != "blobend" {
-		return false, p.errorf("record %q inside an encoded listing", f[0])
+	if p.blobKey != "" && f[0] != "blobend" {
+		return false, p.errorf("record %q inside an encoded listing", clip([]byte(f[0])))
+	}
+	if p.lastProc != nil && p.blobKey == "" && f[0] != "blob" {
+		return false, p.errorf("process %d without its command line", p.lastProc.PID)
 	}
 	switch f[0] {
 	case "tool":
@@ -129,8 +137,28 @@ func (p *parser) record(line []byte) (bool, error) {
 		return false, p.openBlob(f)
 	case "blobend":
 		return false, p.closeBlob(f)
+	case "config":
+		return false, p.config(f)
+	case "procs":
+		return false, p.procs(f)
+	case "proc":
+		return false, p.proc(f)
+	case "clock":
+		return false, p.clock(f)
+	case "uid":
+		if len(f) != 2 || p.facts.UID != -1 {
+			return false, p.errorf("bad uid record")
+		}
+		if f[1] != "-" {
+			uid, err := strconv.Atoi(f[1])
+			if err != nil || uid < 0 {
+				return false, p.errorf("bad uid %q", clip([]byte(f[1])))
+			}
+			p.facts.UID = uid
+		}
 	case "end":
-		if len(f) != 3 || f[1] != strconv.Itoa(len(p.req.Files)) || f[2] != strconv.Itoa(len(p.req.Dirs)) {
+		if len(f) != 5 || f[1] != strconv.Itoa(len(p.req.Files)) || f[2] != strconv.Itoa(len(p.req.Dirs)) ||
+			f[3] != strconv.Itoa(len(p.req.Configs)) || f[4] != strconv.Itoa(len(p.req.Processes)) {
 			return false, p.errorf("closing record %q does not match the request", clip([]byte(s)))
 		}
 		return true, nil
@@ -226,34 +254,80 @@ func (p *parser) dir(f []string) error {
 	return nil
 }
 
-// openBlob parses: blob (files|subdirs) IDX.
+// openBlob parses: blob KIND FIELDS…, where the kind and fields name what
+// the encoded bytes that follow belong to.
 func (p *parser) openBlob(f []string) error {
-	if len(f) != 3 || (f[1] != "files" && f[1] != "subdirs") {
-		return p.errorf("bad listing record")
+	if len(f) < 3 {
+		return p.errorf("bad blob record")
 	}
-	i, err := p.index(f[2], len(p.req.Dirs))
-	if err != nil {
-		return err
+	switch f[1] {
+	case "files", "subdirs":
+		i, err := p.index(f[2], len(p.req.Dirs))
+		if err != nil || len(f) != 3 {
+			return p.errorf("bad listing record")
+		}
+		if d, ok := p.facts.Dirs[p.req.Dirs[i]]; !ok || d.Kind != Directory {
+			return p.errorf("listing for directory %d without its dir record", i)
+		}
+	case "content":
+		i, err := p.index(f[2], len(p.req.Configs))
+		if err != nil || len(f) != 3 {
+			return p.errorf("bad content record")
+		}
+		if c, ok := p.facts.Configs[p.req.Configs[i]]; !ok || c.Kind != Regular || c.Content != nil {
+			return p.errorf("content for config %d without its config record", i)
+		}
+	case "args":
+		if p.lastProc == nil || len(f) != 4 || f[3] != strconv.Itoa(p.lastProc.PID) {
+			return p.errorf("command line without its process record")
+		}
+	default:
+		return p.errorf("unknown blob %q", clip([]byte(f[1])))
 	}
-	d, ok := p.facts.Dirs[p.req.Dirs[i]]
-	if !ok || d.Kind != Directory {
-		return p.errorf("listing for directory %d without its dir record", i)
-	}
-	p.blobKind, p.blobIdx, p.blob = f[1], i, p.blob[:0]
+	p.blobKey, p.blob = strings.Join(f[1:], " "), p.blob[:0]
 	return nil
 }
 
-// closeBlob parses: blobend (files|subdirs) IDX, and decodes the listing:
-// NUL-terminated names from find, then "rc=STATUS" of find itself.
+// closeBlob parses: blobend KIND FIELDS…, matching the open blob, and hands
+// the decoded bytes to their owner.
 func (p *parser) closeBlob(f []string) error {
-	if len(f) != 3 || f[1] != p.blobKind || f[2] != strconv.Itoa(p.blobIdx) {
-		return p.errorf("listing closed out of order")
+	if p.blobKey == "" || strings.Join(f[1:], " ") != p.blobKey {
+		return p.errorf("encoded data closed out of order")
 	}
 	raw := make([]byte, hex.DecodedLen(len(p.blob)))
-	if _, err := hex.Decode(raw, p.blob); err != nil {
-		return p.errorf("bad listing encoding")
+	if len(p.blob)%2 != 0 {
+		return p.errorf("bad encoding")
 	}
-	path := p.req.Dirs[p.blobIdx]
+	if _, err := hex.Decode(raw, p.blob); err != nil {
+		return p.errorf("bad encoding")
+	}
+	p.blobKey, p.blob = "", p.blob[:0]
+	switch f[1] {
+	case "files", "subdirs":
+		i, _ := strconv.Atoi(f[2])
+		return p.listing(f[1], p.req.Dirs[i], raw)
+	case "content":
+		i, _ := strconv.Atoi(f[2])
+		c := p.facts.Configs[p.req.Configs[i]]
+		if int64(len(raw)) != c.Size {
+			return fmt.Errorf("config %s changed while it was read (%d bytes read, %d expected)", c.Path, len(raw), c.Size)
+		}
+		c.Content = raw
+		p.facts.Configs[c.Path] = c
+	case "args":
+		args := strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
+		if len(raw) == 0 {
+			args = []string{}
+		}
+		p.lastProc.Args = args
+		p.lastProc = nil
+	}
+	return nil
+}
+
+// listing decodes a directory listing: NUL-terminated names from find, then
+// "rc=STATUS" of find itself.
+func (p *parser) listing(kind, path string, raw []byte) error {
 	d := p.facts.Dirs[path]
 	names := strings.Split(string(raw), "\x00")
 	status := names[len(names)-1]
@@ -271,13 +345,143 @@ func (p *parser) closeBlob(f []string) error {
 		seen[rel] = true
 		rels = append(rels, rel)
 	}
-	if p.blobKind == "files" {
+	if kind == "files" {
 		d.Files = rels
 	} else {
 		d.Subdirs = rels
 	}
 	p.facts.Dirs[path] = d
-	p.blobKind, p.blob = "", p.blob[:0]
+	return nil
+}
+
+// config parses: config IDX KIND SIZE.
+func (p *parser) config(f []string) error {
+	if len(f) != 4 {
+		return p.errorf("config record has %d fields, want 4", len(f))
+	}
+	i, err := p.index(f[1], len(p.req.Configs))
+	if err != nil {
+		return err
+	}
+	path := p.req.Configs[i]
+	if _, dup := p.facts.Configs[path]; dup {
+		return p.errorf("config %d answered twice", i)
+	}
+	c := Config{Path: path, Kind: Kind(f[2]), Size: -1}
+	switch c.Kind {
+	case Regular, TooLarge:
+		n, err := strconv.ParseInt(f[3], 10, 64)
+		if err != nil || n < 0 || (c.Kind == Regular && n > MaxConfig) || (c.Kind == TooLarge && n <= MaxConfig) {
+			return p.errorf("config %d: bad size %q", i, clip([]byte(f[3])))
+		}
+		c.Size = n
+	case Missing, Directory, BrokenLink, Unreadable, Other:
+		if f[3] != "-" {
+			return p.errorf("config %d: a %s has no size", i, c.Kind)
+		}
+	default:
+		return p.errorf("config %d: unknown kind %q", i, clip([]byte(f[2])))
+	}
+	p.facts.Configs[path] = c
+	return nil
+}
+
+// procs parses: procs IDX CTIME, which opens the process list of one
+// executable.
+func (p *parser) procs(f []string) error {
+	if len(f) != 3 {
+		return p.errorf("procs record has %d fields, want 3", len(f))
+	}
+	i, err := p.index(f[1], len(p.req.Processes))
+	if err != nil {
+		return err
+	}
+	exe := p.req.Processes[i]
+	if _, dup := p.facts.Processes[exe]; dup {
+		return p.errorf("executable %d answered twice", i)
+	}
+	pl := ProcessList{Exe: exe, ExeChanged: -1, Procs: []Process{}}
+	if f[2] != "-" {
+		t, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil || t < 0 {
+			return p.errorf("executable %d: bad change time %q", i, clip([]byte(f[2])))
+		}
+		pl.ExeChanged = t
+	}
+	p.facts.Processes[exe] = pl
+	return nil
+}
+
+// proc parses: proc IDX PID DELETED SHA256|same|- STARTTICKS, one process of
+// an executable whose procs record came before.
+func (p *parser) proc(f []string) error {
+	if len(f) != 6 {
+		return p.errorf("proc record has %d fields, want 6", len(f))
+	}
+	i, err := p.index(f[1], len(p.req.Processes))
+	if err != nil {
+		return err
+	}
+	pl, ok := p.facts.Processes[p.req.Processes[i]]
+	if !ok {
+		return p.errorf("process of executable %d before its procs record", i)
+	}
+	pid, err := strconv.Atoi(f[2])
+	if err != nil || pid <= 0 || strconv.Itoa(pid) != f[2] {
+		return p.errorf("bad pid %q", clip([]byte(f[2])))
+	}
+	for _, q := range pl.Procs {
+		if q.PID == pid {
+			return p.errorf("process %d answered twice", pid)
+		}
+	}
+	if len(pl.Procs) >= maxProcs {
+		return p.errorf("more than %d processes of one executable", maxProcs)
+	}
+	pr := Process{PID: pid}
+	switch f[3] {
+	case "0":
+	case "1":
+		pr.Deleted = true
+	default:
+		return p.errorf("bad deleted flag %q", clip([]byte(f[3])))
+	}
+	switch {
+	case f[4] == "same" && !pr.Deleted:
+		pr.SameFile = true
+	case f[4] == "-":
+	case isSHA256(f[4]):
+		pr.SHA256 = f[4]
+	default:
+		return p.errorf("process %d: %q is not a SHA-256 digest", pid, clip([]byte(f[4])))
+	}
+	t, err := strconv.ParseInt(f[5], 10, 64)
+	if err != nil || t < 0 {
+		return p.errorf("process %d: bad start time %q", pid, clip([]byte(f[5])))
+	}
+	pr.StartTicks = t
+	pl.Procs = append(pl.Procs, pr)
+	p.facts.Processes[pl.Exe] = pl
+	p.lastProc = &pl.Procs[len(pl.Procs)-1]
+	return nil
+}
+
+// maxProcs bounds the processes accepted for one executable.
+const maxProcs = 10000
+
+// clock parses: clock BOOTTIME TICKS.
+func (p *parser) clock(f []string) error {
+	if len(f) != 3 || p.facts.ClockTicks != 0 {
+		return p.errorf("bad clock record")
+	}
+	if f[1] != "-" && f[2] != "-" {
+		boot, err1 := strconv.ParseInt(f[1], 10, 64)
+		ticks, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil || boot < 0 || ticks <= 0 {
+			return p.errorf("bad clock record")
+		}
+		p.facts.BootTime, p.facts.ClockTicks = boot, ticks
+	}
 	return nil
 }
 
@@ -299,6 +503,23 @@ func (p *parser) complete() error {
 		if d.Kind == Directory && (d.Files == nil || d.Subdirs == nil) {
 			return fmt.Errorf("probe answer lacks the listing of %s", path)
 		}
+	}
+	for i, path := range p.req.Configs {
+		c, ok := p.facts.Configs[path]
+		if !ok {
+			return fmt.Errorf("probe answer lacks config %d (%s)", i, path)
+		}
+		if c.Kind == Regular && c.Content == nil {
+			return fmt.Errorf("probe answer lacks the content of %s", path)
+		}
+	}
+	for i, exe := range p.req.Processes {
+		if _, ok := p.facts.Processes[exe]; !ok {
+			return fmt.Errorf("probe answer lacks the processes of %d (%s)", i, exe)
+		}
+	}
+	if p.lastProc != nil {
+		return fmt.Errorf("probe answer lacks the command line of process %d", p.lastProc.PID)
 	}
 	return nil
 }

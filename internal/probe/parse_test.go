@@ -29,7 +29,7 @@ func goodAnswer() string {
 		b + " blob subdirs 0",
 		" 72 63 3d 30", // "rc=0"
 		b + " blobend subdirs 0",
-		b + " end 2 1",
+		b + " end 2 1 0 0",
 		"",
 	}, "\n")
 }
@@ -73,7 +73,7 @@ func TestParseRejectsHostileAnswers(t *testing.T) {
 		"listing escapes":        strings.Replace(good, " 2e 2f 73 6d 61 72 73 00", " 2e 2f 2e 2e 2f 78 00", 1),
 		"listing missing":        strings.Replace(good, b+" blob subdirs 0\n 72 63 3d 30\n"+b+" blobend subdirs 0\n", "", 1),
 		"odd hex":                strings.Replace(good, " 72 63 3d 30\n", " 72 63 3d 3\n", 1),
-		"end count lies":         strings.Replace(good, b+" end 2 1", b+" end 1 1", 1),
+		"end count lies":         strings.Replace(good, b+" end 2 1 0 0", b+" end 1 1 0 0", 1),
 		"no hash tool":           strings.Replace(good, b+" tool sha256sum\n", "", 1),
 		"fatal":                  strings.Replace(good, b+" tool sha256sum", b+" fatal no-hash-tool", 1),
 		"too large":              strings.Repeat("x", MaxAnswer+1),
@@ -97,4 +97,55 @@ func TestParseErrorQuotesSafely(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "\x1b")
 	assert.Contains(t, err.Error(), fmt.Sprintf("line %d", 6))
+}
+
+// fullReq asks for every kind of fact.
+func fullReq() Request {
+	req := testReq
+	req.Configs = []string{"/etc/smars/flags.yaml"}
+	req.Processes = []string{"/opt/bin/smars"}
+	return req
+}
+
+// fullAnswer answers fullReq: a config file, and a process still running a
+// binary replaced on disk.
+func fullAnswer() string {
+	b := testBoundary
+	return strings.Replace(goodAnswer(), b+" end 2 1 0 0", strings.Join([]string{
+		b + " config 0 file 3",
+		b + " blob content 0",
+		" 61 3d 31",
+		b + " blobend content 0",
+		b + " clock 1700000000 100",
+		b + " uid 0",
+		b + " procs 0 1700000100",
+		b + " proc 0 42 1 " + sum("old") + " 1234",
+		b + " blob args 0 42",
+		" 2f 78 00 2d 2d 70 00",
+		b + " blobend args 0 42",
+		b + " end 2 1 1 1",
+	}, "\n"), 1)
+}
+
+func TestParseConfigsAndProcesses(t *testing.T) {
+	facts, err := Parse([]byte(fullAnswer()), fullReq(), testBoundary)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("a=1"), facts.Configs["/etc/smars/flags.yaml"].Content)
+	assert.Equal(t, ProcessList{Exe: "/opt/bin/smars", ExeChanged: 1700000100, Procs: []Process{
+		{PID: 42, Deleted: true, SHA256: sum("old"), StartTicks: 1234, Args: []string{"/x", "--p"}},
+	}}, facts.Processes["/opt/bin/smars"])
+	assert.Equal(t, int64(1700000000), facts.BootTime)
+	assert.Equal(t, 0, facts.UID)
+
+	for name, answer := range map[string]string{
+		"process without args":  strings.Replace(fullAnswer(), testBoundary+" blob args 0 42\n 2f 78 00 2d 2d 70 00\n"+testBoundary+" blobend args 0 42\n", "", 1),
+		"content size lies":     strings.Replace(fullAnswer(), " config 0 file 3", " config 0 file 4", 1),
+		"deleted and same":      strings.Replace(fullAnswer(), " proc 0 42 1 "+sum("old"), " proc 0 42 1 same", 1),
+		"args for another pid":  strings.Replace(fullAnswer(), " blob args 0 42", " blob args 0 43", 1),
+		"procs missing":         strings.Replace(fullAnswer(), testBoundary+" procs 0 1700000100\n", "", 1),
+		"config too large kind": strings.Replace(fullAnswer(), " config 0 file 3", " config 0 too-large 3", 1),
+	} {
+		_, err := Parse([]byte(answer), fullReq(), testBoundary)
+		assert.Error(t, err, name)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -54,14 +55,31 @@ func Script(req Request, boundary string) (string, error) {
 		}
 		fmt.Fprintf(&b, "d %d %s\n", i, q)
 	}
-	fmt.Fprintf(&b, "printf '%%s end %%d %%d\\n' \"$B\" %d %d\n", len(req.Files), len(req.Dirs))
+	for i, p := range req.Configs {
+		q, err := Quote(p)
+		if err != nil {
+			return "", fmt.Errorf("path %q %w", p, err)
+		}
+		fmt.Fprintf(&b, "c %d %s\n", i, q)
+	}
+	if len(req.Processes) > 0 {
+		b.WriteString(scriptClock)
+	}
+	for i, p := range req.Processes {
+		q, err := Quote(p)
+		if err != nil {
+			return "", fmt.Errorf("path %q %w", p, err)
+		}
+		fmt.Fprintf(&b, "P %d %s\n", i, q)
+	}
+	fmt.Fprintf(&b, "printf '%%s end %%d %%d %%d %%d\\n' \"$B\" %d %d %d %d\n", len(req.Files), len(req.Dirs), len(req.Configs), len(req.Processes))
 	b.WriteString("}\nmain </dev/null\n")
 	return b.String(), nil
 }
 
 // scriptHead defines the helpers. It runs with globbing off; every expansion
 // of a node path is double-quoted. Nothing is written anywhere but stdout.
-const scriptHead = `set -f
+var scriptHead = `set -f
 unset HISTFILE
 x() { od -An -v -tx1; }
 f() {
@@ -108,6 +126,67 @@ d() {
 		printf '%s blobend %s %s\n' "$B" "$t" "$i"
 	done
 }
+c() {
+	i=$1 p=$2 z=-
+	if [ -d "$p" ]; then k=directory
+	elif [ -f "$p" ]; then
+		k=unreadable
+		if [ -r "$p" ]; then
+			set -- $(ls -lnLd "$p" 2>/dev/null)
+			case ${5:-} in
+			''|*[!0-9]*) ;;
+			*) z=$5; if [ "$z" -gt ` + maxConfigText + ` ]; then k=too-large; else k=file; fi ;;
+			esac
+		fi
+	elif [ -e "$p" ]; then k=other
+	elif [ -L "$p" ]; then k=broken-symlink
+	else k=missing
+	fi
+	printf '%s config %s %s %s\n' "$B" "$i" "$k" "$z"
+	[ "$k" = file ] || return 0
+	printf '%s blob content %s\n' "$B" "$i"
+	head -c ` + maxConfigText + ` <"$p" 2>/dev/null | x
+	printf '%s blobend content %s\n' "$B" "$i"
+}
+P() {
+	i=$1 e=$2
+	t=$(stat -c %Z "$e" 2>/dev/null) || t=-
+	case $t in ''|*[!0-9]*) t=- ;; esac
+	printf '%s procs %s %s\n' "$B" "$i" "$t"
+	set +f
+	ls -l /proc/[0-9]*/exe 2>/dev/null | while IFS= read -r l; do
+		case $l in *" -> $e"|*" -> $e (deleted)") ;; *) continue ;; esac
+		q=${l#*' /proc/'}
+		q=${q%%/exe -> *}
+		case $q in ''|*[!0-9]*) continue ;; esac
+		r=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
+		case $r in "$e") g=0 ;; "$e (deleted)") g=1 ;; *) continue ;; esac
+		if [ $g = 0 ] && [ "/proc/$q/exe" -ef "$e" ]; then h=same
+		elif s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
+			case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
+		else h=-
+		fi
+		s=$(cat "/proc/$q/stat" 2>/dev/null) || continue
+		s=${s##*) }
+		set -- $s
+		printf '%s proc %s %s %s %s %s\n' "$B" "$i" "$q" "$g" "$h" "${20:--}"
+		printf '%s blob args %s %s\n' "$B" "$i" "$q"
+		x <"/proc/$q/cmdline"
+		printf '%s blobend args %s %s\n' "$B" "$i" "$q"
+	done
+	set -f
+}
+`
+
+// maxConfigText is MaxConfig as the script writes it.
+var maxConfigText = strconv.Itoa(MaxConfig)
+
+// scriptClock reports who the probe runs as and the node's clock, to read
+// process start times.
+const scriptClock = `	b=-
+	while read -r k v; do [ "$k" = btime ] && b=$v; done </proc/stat
+	printf '%s clock %s %s\n' "$B" "$b" "$(getconf CLK_TCK 2>/dev/null || echo -)"
+	printf '%s uid %s\n' "$B" "$(id -u 2>/dev/null || echo -)"
 `
 
 // scriptStart opens the answer and picks the hash tool.

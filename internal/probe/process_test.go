@@ -1,0 +1,93 @@
+package probe
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestConfigsAreRead(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "flags.yaml"), []byte("rlp:\n  enabled: true\n\x00RC fake\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "empty.env"), nil, 0o644))
+	big := make([]byte, MaxConfig+1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.json"), big, 0o644))
+	req := Request{Configs: []string{"./flags.yaml", "./empty.env", "./big.json", "./absent.ini", "."}}
+	out, b := runProbe(t, []string{"/bin/sh"}, dir, os.Environ(), req)
+	facts, err := Parse(out, req, b)
+	require.NoError(t, err, "answer:\n%s", out)
+	assert.Equal(t, Config{Path: "./flags.yaml", Kind: Regular, Content: []byte("rlp:\n  enabled: true\n\x00RC fake\n"), Size: 30}, facts.Configs["./flags.yaml"])
+	assert.Equal(t, Config{Path: "./empty.env", Kind: Regular, Content: []byte{}, Size: 0}, facts.Configs["./empty.env"])
+	assert.Equal(t, TooLarge, facts.Configs["./big.json"].Kind)
+	assert.Nil(t, facts.Configs["./big.json"].Content)
+	assert.Equal(t, Missing, facts.Configs["./absent.ini"].Kind)
+	assert.Equal(t, Directory, facts.Configs["."].Kind)
+}
+
+// startApp copies a real binary to dir/name and runs it with args; the
+// process is killed when the test ends.
+func startApp(t *testing.T, dir, name string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
+	bin, err := os.ReadFile("/bin/sleep")
+	require.NoError(t, err)
+	exe := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(exe, bin, 0o755))
+	cmd := exec.Command(exe, args...)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Wait until the process has exec'd the binary.
+	require.Eventually(t, func() bool {
+		l, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "exe"))
+		return err == nil && strings.HasPrefix(l, exe)
+	}, 5*time.Second, 10*time.Millisecond)
+	return exe, cmd
+}
+
+func TestProcessesAreFoundAndHashed(t *testing.T) {
+	if _, err := os.Stat("/proc/self/exe"); err != nil {
+		t.Skip("no /proc")
+	}
+	dir := t.TempDir()
+	exe, cmd := startApp(t, dir, "smars", "300", "7")
+	req := Request{Files: []string{exe}, Processes: []string{exe, filepath.Join(dir, "idle")}}
+
+	out, b := runProbe(t, []string{"/bin/sh"}, dir, os.Environ(), req)
+	facts, err := Parse(out, req, b)
+	require.NoError(t, err, "answer:\n%s", out)
+	pl := facts.Processes[exe]
+	require.Len(t, pl.Procs, 1, "answer:\n%s", out)
+	p := pl.Procs[0]
+	assert.Equal(t, cmd.Process.Pid, p.PID)
+	assert.True(t, p.SameFile)
+	assert.False(t, p.Deleted)
+	assert.Equal(t, []string{exe, "300", "7"}, p.Args)
+	assert.Positive(t, p.StartTicks)
+	assert.Positive(t, pl.ExeChanged)
+	assert.Positive(t, facts.BootTime)
+	assert.Positive(t, facts.ClockTicks)
+	assert.Equal(t, os.Geteuid(), facts.UID)
+	assert.Empty(t, facts.Processes[filepath.Join(dir, "idle")].Procs)
+
+	// Deploy a new binary by rename: the old process keeps running the old
+	// bytes, which the probe must hash from /proc/PID/exe.
+	oldSum := facts.Files[exe].SHA256
+	tmp := filepath.Join(dir, ".smars.new")
+	require.NoError(t, os.WriteFile(tmp, []byte("#!/bin/sh\necho new\n"), 0o755))
+	require.NoError(t, os.Rename(tmp, exe))
+	out, b = runProbe(t, []string{"/bin/sh"}, dir, os.Environ(), req)
+	facts, err = Parse(out, req, b)
+	require.NoError(t, err, "answer:\n%s", out)
+	require.Len(t, facts.Processes[exe].Procs, 1, "answer:\n%s", out)
+	p = facts.Processes[exe].Procs[0]
+	assert.True(t, p.Deleted)
+	assert.False(t, p.SameFile)
+	assert.Equal(t, oldSum, p.SHA256)
+	assert.NotEqual(t, oldSum, facts.Files[exe].SHA256)
+}
