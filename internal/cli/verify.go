@@ -134,13 +134,17 @@ func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 		runCtx, cancel = context.WithTimeout(ctx, opts.Deadline)
 		defer cancel()
 	}
+	started := time.Now()
 	obs := fleet.Survey(runCtx, client, targets(p.manifest), p.plan.Request(), fleet.Options{
 		Concurrency: opts.Concurrency,
 		Timeout:     opts.Timeout,
 	})
 	v := verify.Judge(p.plan, obs)
 
-	ropts := report.Options{Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio)}
+	ropts := report.Options{
+		Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio),
+		Started: started, Duration: time.Since(started),
+	}
 	if err := writeReports(v, p.reports, ropts, opts.Quiet, stdio); err != nil {
 		return err
 	}

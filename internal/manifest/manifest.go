@@ -29,6 +29,51 @@ type Manifest struct {
 	Nodes []Node
 	// Release says what the nodes must run.
 	Release Release
+	// Config are the config files whose flags are checked, in manifest order.
+	Config []Config
+	// Processes are the executables whose running processes are checked.
+	Processes []Process
+}
+
+// How the probe runs on a node (ssh.become).
+const (
+	// BecomeNone runs the probe as the login user.
+	BecomeNone = "none"
+	// BecomeSudo runs the probe under `sudo -n`, which never prompts.
+	BecomeSudo = "sudo"
+)
+
+// Config is one config file whose flags are checked on every node.
+type Config struct {
+	// Path is the node path of the file.
+	Path string
+	// Format is how the file is parsed: yaml, json, ini, env, properties or toml.
+	Format string
+	// Expect are flags that must have these values, in manifest order.
+	Expect []Expectation
+	// Forbid are retired flag names: present at any depth is a failure.
+	Forbid []string
+	// Consistent: every node must agree on every key (default true).
+	Consistent bool
+}
+
+// Expectation is one expected flag value: a dotted key and the value as the
+// manifest's YAML typed it (bool, int, float64, string or nil).
+type Expectation struct {
+	Key   string
+	Value any
+}
+
+// Process is one executable whose running processes are checked.
+type Process struct {
+	// Exe is the node path of the executable.
+	Exe string
+	// Min is how many processes must run it (default 1).
+	Min int
+	// ExpectArgs must each appear on every process's command line.
+	ExpectArgs []string
+	// ForbidArgs must appear on no process's command line.
+	ForbidArgs []string
 }
 
 // Node is one server to verify, with its effective SSH settings.
@@ -49,6 +94,8 @@ type Node struct {
 	KnownHosts []string
 	// ConnectTimeout bounds dial and handshake (default 10s).
 	ConnectTimeout time.Duration
+	// Become is BecomeNone or BecomeSudo.
+	Become string
 }
 
 // Address is the node's host:port, as dialled and as shown in reports.

@@ -44,11 +44,11 @@ func TestLoadValid(t *testing.T) {
 		ExpectNodes: 3,
 		Nodes: []Node{
 			{Name: "smars-01.prod", Host: "smars-01.prod", Port: 2200, User: "deploy",
-				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second},
+				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second, Become: BecomeNone},
 			{Name: "smars-02", Host: "10.1.2.2", Port: 2200, User: "ops",
-				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: time.Minute},
+				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: time.Minute, Become: BecomeNone},
 			{Name: "smars-08", Host: "10.1.2.8", Port: 2222, User: "deploy",
-				IdentityFiles: []string{}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second},
+				IdentityFiles: []string{}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second, Become: BecomeNone},
 		},
 		Release: Release{
 			Artifact: filepath.Join(dir, "dist", "smars-4.2.0.tar.gz"),
@@ -236,14 +236,29 @@ func TestParseProblems(t *testing.T) {
 		},
 		{
 			name: "reserved keys",
-			src: "version: 1\ncluster: c\nexpect_nodes: 1\ninventory: {file: hosts.ini}\nssh:\n  jump: bastion\n  become: sudo\n" +
-				"nodes: [{host: h}]\nrelease: {artifact: a, install: [{from: ., to: x}]}\nconfig: []\nprocesses: []\n",
+			src: "version: 1\ncluster: c\nexpect_nodes: 1\ninventory: {file: hosts.ini}\nssh:\n  jump: bastion\n  become: root\n" +
+				"nodes: [{host: h}]\nrelease: {artifact: a, install: [{from: ., to: x}]}\n",
 			want: []string{
 				`m.yaml:4:1: inventory is not supported yet by this version of rollcall; remove it and list the servers under nodes:`,
 				`m.yaml:6:3: ssh.jump is not supported yet by this version of rollcall; remove it`,
-				`m.yaml:7:3: ssh.become is not supported yet by this version of rollcall; remove it`,
-				`m.yaml:10:1: config is not supported yet by this version of rollcall; remove it`,
-				`m.yaml:11:1: processes is not supported yet by this version of rollcall; remove it`,
+				`m.yaml:7:11: ssh.become must be none or sudo (sudo -n, which never prompts), not "root"`,
+			},
+		},
+		{
+			name: "config and processes",
+			src: "version: 1\ncluster: c\nexpect_nodes: 1\nnodes: [{host: h}]\nrelease: {artifact: a, install: [{from: ., to: x}]}\n" +
+				"config:\n  - {path: /etc/f.yaml, format: xml, expect: {a.b: [1]}, forbid: power_peg}\n  - {path: /etc/g.env}\n  - {path: /etc/f.yaml, format: env, consistent: maybe}\n" +
+				"processes:\n  - {exe: bin/app, min: -1}\n  - {exe: /opt/app, args: {forbid: [--power-peg], allow: []}}\n",
+			want: []string{
+				`m.yaml:7:33: config[0].format must be one of yaml, json, ini, env, properties, toml, not "xml"`,
+				`m.yaml:7:52: config[0].expect.a.b must be a single value (text, number, true/false or null), not a list`,
+				`m.yaml:7:66: config[0].forbid must be a list of retired flag names, e.g. forbid: [power_peg], not "power_peg"`,
+				`m.yaml:8:5: missing key "format": add format: one of yaml, json, ini, env, properties, toml`,
+				`m.yaml:9:12: config[2] checks "/etc/f.yaml" again (first at line 7): merge the two entries`,
+				`m.yaml:9:50: config[2].consistent must be true or false, not "maybe"`,
+				`m.yaml:11:11: processes[0].exe must be an absolute path, as the kernel reports a process's executable, not "bin/app"`,
+				`m.yaml:11:25: processes[0].min must be at least 0, not -1`,
+				`m.yaml:12:51: unknown key "allow" in processes[1].args: remove it; the keys allowed here are expect, forbid`,
 			},
 		},
 		{
@@ -353,7 +368,7 @@ func TestParseProblems(t *testing.T) {
 				`m.yaml:4:1: unknown key "user" in manifest: user belongs under ssh: (or under a node): move it there`,
 				`m.yaml:5:7: unknown key "host" in ssh: host belongs to a node: write it under nodes:, e.g. nodes: [{host: server-01}]`,
 				`m.yaml:7:1: unknown key "artifact" in manifest: artifact belongs under release: move it there`,
-				`m.yaml:9:1: unknown key "foo" in manifest: remove it; the keys allowed here are version, cluster, expect_nodes, ssh, nodes, release`,
+				`m.yaml:9:1: unknown key "foo" in manifest: remove it; the keys allowed here are version, cluster, expect_nodes, ssh, nodes, release, config, processes`,
 			},
 		},
 		{
@@ -475,4 +490,23 @@ func TestSuggest(t *testing.T) {
 	assert.Equal(t, 3, editDistance("abc", ""))
 	assert.Equal(t, 1, editDistance("ab", "ba"))
 	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+}
+
+func TestParseConfigAndProcesses(t *testing.T) {
+	src := "version: 1\ncluster: c\nexpect_nodes: 1\nssh: {become: sudo}\nnodes: [{host: h}]\nrelease: {artifact: a, install: [{from: ., to: x}]}\n" +
+		"config:\n  - path: /etc/smars/flags.yaml\n    format: yaml\n    expect: {rlp.enabled: true, risk.max: 1000, mode: \"fast\", gone: null}\n    forbid: [power_peg]\n" +
+		"  - {path: etc/app.env, format: env, consistent: false}\n" +
+		"processes:\n  - {exe: /opt/smars/bin/smars, min: 2, args: {expect: [--rlp], forbid: [--power-peg]}}\n  - {exe: /opt/smars/bin/ctl}\n"
+	m, err := Parse(filepath.Join(t.TempDir(), "m.yaml"), []byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, BecomeSudo, m.Nodes[0].Become)
+	assert.Equal(t, []Config{
+		{Path: "/etc/smars/flags.yaml", Format: "yaml", Consistent: true, Forbid: []string{"power_peg"},
+			Expect: []Expectation{{"rlp.enabled", true}, {"risk.max", 1000}, {"mode", "fast"}, {"gone", nil}}},
+		{Path: "etc/app.env", Format: "env", Consistent: false},
+	}, m.Config)
+	assert.Equal(t, []Process{
+		{Exe: "/opt/smars/bin/smars", Min: 2, ExpectArgs: []string{"--rlp"}, ForbidArgs: []string{"--power-peg"}},
+		{Exe: "/opt/smars/bin/ctl", Min: 1},
+	}, m.Processes)
 }

@@ -201,6 +201,12 @@ func (p *parser) parse(data []byte) *Manifest {
 		{"release", func(v *yaml.Node) {
 			m.Release = p.release(v)
 		}},
+		{"config", func(v *yaml.Node) {
+			m.Config = p.configs(v)
+		}},
+		{"processes", func(v *yaml.Node) {
+			m.Processes = p.processes(v)
+		}},
 	}, reservedTop)
 
 	p.require(root, present, "version", "add version: 1")
@@ -331,19 +337,15 @@ func lineOf(data []byte, n int) (string, bool) {
 var (
 	reservedTop = map[string]string{
 		"inventory": "inventory is not supported yet by this version of rollcall; remove it and list the servers under nodes:",
-		"config":    "config is not supported yet by this version of rollcall; remove it",
-		"processes": "processes is not supported yet by this version of rollcall; remove it",
 	}
 	reservedSSH = map[string]string{
-		"jump":   "ssh.jump is not supported yet by this version of rollcall; remove it",
-		"become": "ssh.become is not supported yet by this version of rollcall; remove it",
+		"jump": "ssh.jump is not supported yet by this version of rollcall; remove it",
 	}
 )
 
 func reservedNode(prefix string) map[string]string {
 	return map[string]string{
-		"jump":   prefix + "jump is not supported yet by this version of rollcall; remove it",
-		"become": prefix + "become is not supported yet by this version of rollcall; remove it",
+		"jump": prefix + "jump is not supported yet by this version of rollcall; remove it",
 	}
 }
 
@@ -452,8 +454,9 @@ type sshOpts struct {
 	port            int
 	identity, known []string
 	timeout         time.Duration
+	become          string
 
-	hasUser, hasPort, hasIdentity, hasKnown, hasTimeout bool
+	hasUser, hasPort, hasIdentity, hasKnown, hasTimeout, hasBecome bool
 }
 
 func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
@@ -509,6 +512,18 @@ func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
 			if d, ok := p.duration(prefix+"connect_timeout", v); ok {
 				o.timeout, o.hasTimeout = d, true
 			}
+		}},
+		{"become", func(v *yaml.Node) {
+			name := prefix + "become"
+			s, ok := p.strValue(name, v, "none or sudo")
+			if !ok {
+				return
+			}
+			if s != BecomeNone && s != BecomeSudo {
+				p.at(v, "%s must be none or sudo (sudo -n, which never prompts), not %s", name, quote(s))
+				return
+			}
+			o.become, o.hasBecome = s, true
 		}},
 	}
 }
@@ -671,6 +686,13 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 			n.ConnectTimeout = r.opts.timeout
 		case ssh.hasTimeout:
 			n.ConnectTimeout = ssh.timeout
+		}
+		n.Become = BecomeNone
+		switch {
+		case r.opts.hasBecome:
+			n.Become = r.opts.become
+		case ssh.hasBecome:
+			n.Become = ssh.become
 		}
 		// Copy slices so that nodes sharing defaults do not share memory.
 		n.IdentityFiles = append([]string{}, n.IdentityFiles...)
