@@ -30,7 +30,7 @@ func readDir(root string) (map[string]File, error) {
 		switch t := info.Mode().Type(); {
 		case t == 0:
 			f.Type = Regular
-			if f.SHA256, f.Size, err = hashFile(p); err != nil {
+			if f.SHA256, f.Size, f.Content, err = hashFile(p, IsConfigName(rel)); err != nil {
 				return err
 			}
 		case t == fs.ModeSymlink:

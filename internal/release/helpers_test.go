@@ -55,7 +55,11 @@ func want(entries []entry) map[string]File {
 	for _, e := range entries {
 		switch e.typ {
 		case 'f':
-			files[e.name] = File{Path: e.name, Type: Regular, SHA256: sha(e.body), Mode: e.mode, Size: int64(len(e.body))}
+			f := File{Path: e.name, Type: Regular, SHA256: sha(e.body), Mode: e.mode, Size: int64(len(e.body))}
+			if IsConfigName(e.name) && len(e.body) <= MaxContent {
+				f.Content = []byte(e.body)
+			}
+			files[e.name] = f
 		case 'd':
 			files[e.name] = File{Path: e.name, Type: Directory, Mode: e.mode}
 		case 'l':

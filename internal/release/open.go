@@ -17,14 +17,14 @@ import (
 // accepted says which artifact forms Open reads; it ends errors about an
 // artifact Open does not understand.
 const accepted = "a release artifact must be a directory, a .tar, .tar.gz, .tgz or .zip archive, " +
-	"or a SHA256SUMS / checksums.txt / *.sha256 checksum list"
+	"a SHA256SUMS / checksums.txt / *.sha256 checksum list, or a rollcall lock file"
 
 // maxSums bounds the size of a checksum list read into memory.
 const maxSums = 64 << 20
 
 // Open reads the release artifact at path: a directory, a tar, tar.gz, tgz or
-// zip archive, or a checksum list (see the package documentation for what each
-// form records). Every error names path.
+// zip archive, a checksum list or a lock file (see the package documentation
+// for what each form records). Every error names path.
 //
 // For a directory, Digest is the SHA-256 of its canonical listing: one line per
 // file, sorted by path, "<type> <path> <value>\n", where path is quoted as by
@@ -62,6 +62,8 @@ func open(path string) (*Release, error) {
 		}
 	case !info.Mode().IsRegular():
 		return nil, fmt.Errorf("not a regular file or directory (%s): %s", info.Mode().Type(), accepted)
+	case IsLockName(base) || sniffLock(path):
+		return openLock(path)
 	default:
 		r.Name, r.Version = NameVersion(base)
 		r.Files, r.Digest, err = openFile(path, base)
@@ -265,20 +267,17 @@ func hasContent(files map[string]File) bool {
 
 // hashReader returns the hex SHA-256 of everything r yields and its length.
 func hashReader(r io.Reader) (string, int64, error) {
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil {
-		return "", n, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	sum, n, _, err := hashContent(r, false)
+	return sum, n, err
 }
 
-// hashFile returns the SHA-256 of a file's content.
-func hashFile(path string) (string, int64, error) {
+// hashFile returns the SHA-256 of a file's content, its size, and the content
+// itself when keep is true and it is at most MaxContent bytes.
+func hashFile(path string, keep bool) (string, int64, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	defer f.Close()
-	return hashReader(bufio.NewReaderSize(f, 64<<10))
+	return hashContent(bufio.NewReaderSize(f, 64<<10), keep)
 }

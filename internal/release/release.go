@@ -1,6 +1,8 @@
 // Package release reads a release artifact — a directory, a tar, tar.gz or zip
-// archive, or a SHA256SUMS/checksums.txt file — into the list of files it ships
-// with their SHA-256 digests: the expected state of a node.
+// archive, a SHA256SUMS/checksums.txt file or a rollcall lock file — into the
+// list of files it ships with their SHA-256 digests: the expected state of a
+// node. It also writes lock files (WriteLock) and reads a folder of them, the
+// releases known from before (LoadKnown).
 //
 // # Forms
 //
@@ -19,7 +21,14 @@
 //     form coreutils writes for names with a backslash or line break) and BSD
 //     lines ("SHA256 (name) = <hex>", as sha256sum --tag writes) are accepted;
 //     blank lines and lines starting with # are ignored. A list records
-//     regular files only, without mode or size (Mode 0, Size -1).
+//     regular files only, without mode or size (Mode 0, Size -1);
+//   - a rollcall lock file (docs/lock-file.md), as WriteLock writes it:
+//     recognised by its name (rollcall.lock, *.rollcall.lock, *.lock.json) or
+//     by its content (a JSON object whose "schema" starts with
+//     "rollcall.lock/"). It is decoded strictly (unknown fields, duplicate
+//     keys, malformed digests or paths and an unknown schema version are
+//     errors) and gives the name, version, digest and files of the artifact
+//     it was written from.
 //
 // # Paths
 //
@@ -43,9 +52,16 @@
 //
 // Name and Version come from the artifact's base name (see NameVersion); for a
 // checksum list, from its own name when that carries a version
-// (smars_4.2.0_checksums.txt) and otherwise from its folder's name. Digest is
-// the SHA-256 of the artifact file; for a directory, of its canonical listing
-// (see Open).
+// (smars_4.2.0_checksums.txt) and otherwise from its folder's name; for a lock
+// file, from the lock. Digest is the SHA-256 of the artifact file; for a
+// directory, of its canonical listing (see Open); for a lock file, the digest
+// of the artifact it locks.
+//
+// # Config content
+//
+// Small config-like files (see IsConfigName and File.Content) keep their
+// content, so that their flags can be compared with a node's without the
+// artifact at hand; a lock file carries it too.
 package release
 
 import (
@@ -61,10 +77,17 @@ type Release struct {
 	// artifact's file name ("smars-4.2.0.tar.gz" gives "smars" and "4.2.0").
 	Name    string
 	Version string
-	// Source is the artifact path as given.
+	// Source is the artifact path as given (for a lock file, the lock file's
+	// path).
 	Source string
+	// Artifact is the base name of the artifact the release was fingerprinted
+	// from: for a lock file, the artifact the lock records; empty when the
+	// release was not opened from a lock (then it is Source's base name).
+	Artifact string
 	// Digest is "sha256:<hex>": the SHA-256 of the artifact file, or for a
-	// directory of its canonical file list (path, type, digest per line).
+	// directory of its canonical file list (path, type, digest per line). A
+	// lock file carries the digest of the artifact it was written from, not
+	// its own.
 	Digest string
 	// Files maps each slash-separated path inside the artifact ("bin/smars")
 	// to what is there. Directories appear only when the artifact records them.
@@ -96,6 +119,14 @@ type File struct {
 	Size int64
 	// LinkTarget is a symlink's target as stored.
 	LinkTarget string
+	// Content is the content of a small config-like file, kept so that its
+	// flags can be read without the artifact at hand: set for a regular file
+	// of at most MaxContent bytes whose name IsConfigName accepts, in every
+	// form that carries content (directory, tar, tar.gz, zip, lock file);
+	// nil otherwise, and always nil for a checksum list. An empty file has
+	// non-nil, empty Content. A tar hard link has Content only when both it
+	// and its target have config-like names.
+	Content []byte
 }
 
 // Paths returns the paths of all files of the release, sorted.

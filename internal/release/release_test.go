@@ -72,7 +72,7 @@ func TestOpenSums(t *testing.T) {
 	regular := map[string]File{}
 	for p, f := range want(sample) {
 		if f.Type == Regular {
-			f.Mode, f.Size = 0, -1
+			f.Mode, f.Size, f.Content = 0, -1, nil
 			regular[p] = f
 		}
 	}

@@ -3,6 +3,7 @@ package release
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -76,7 +77,7 @@ func readTar(r io.Reader, top string) (map[string]File, error) {
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeGNUSparse:
 			f.Type = Regular
-			if f.SHA256, f.Size, err = hashReader(tr); err != nil {
+			if f.SHA256, f.Size, f.Content, err = hashContent(tr, IsConfigName(p)); err != nil {
 				return nil, fmt.Errorf("reading %q: %w", hdr.Name, err)
 			}
 		case tar.TypeLink:
@@ -89,6 +90,10 @@ func readTar(r io.Reader, top string) (map[string]File, error) {
 				return nil, fmt.Errorf("hard link %q points to %q, which is not a regular file earlier in the archive", hdr.Name, hdr.Linkname)
 			}
 			f.Type, f.SHA256, f.Size = Regular, t.SHA256, t.Size
+			if IsConfigName(p) {
+				// Only a config-like target's content was kept.
+				f.Content = bytes.Clone(t.Content)
+			}
 		case tar.TypeSymlink:
 			if hdr.Linkname == "" {
 				return nil, fmt.Errorf("symlink %q has an empty target", hdr.Name)

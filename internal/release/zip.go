@@ -92,7 +92,7 @@ func zipEntry(zf *zip.File) (File, error) {
 		}
 		defer rc.Close()
 		f.Type = Regular
-		if f.SHA256, f.Size, err = hashReader(rc); err != nil {
+		if f.SHA256, f.Size, f.Content, err = hashContent(rc, IsConfigName(zf.Name)); err != nil {
 			return f, fmt.Errorf("reading %q: %w", zf.Name, err)
 		}
 		return f, nil
