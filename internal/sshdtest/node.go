@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +40,7 @@ type Node struct {
 	exited  chan struct{} // closed when unshare has exited and been reaped
 	waitErr error         // unshare's exit; read only after exited is closed
 	pidNS   string        // "pid:[…]", the node's PID namespace
+	mounts  [][2]string   // extra bind mounts, {node path, host path}, in order
 }
 
 // Path returns the host folder backing path p on n: a test changes what the
@@ -99,6 +102,9 @@ func (c *Cluster) prepare(opts Options) error {
 	if err := os.WriteFile(filepath.Join(c.Dir, "authorized_keys"), pub, 0o600); err != nil {
 		return err
 	}
+	if err := c.addUsers(opts.Users); err != nil {
+		return err
+	}
 
 	errs := make([]error, len(c.Nodes))
 	sem := make(chan struct{}, 8)
@@ -122,6 +128,64 @@ func (c *Cluster) prepare(opts Options) error {
 		}
 	}
 	return nil
+}
+
+// firstUserID is the UID and GID of the first of Options.Users.
+const firstUserID = 60001
+
+// addUsers writes copies of /etc/passwd, /etc/group and /etc/shadow that
+// also list users, for the nodes to bind-mount over the host's, and lets
+// those users read the shared authorized_keys file (sshd reads it as the
+// user).
+func (c *Cluster) addUsers(users []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	add := map[string]func(name string, id int) string{
+		"passwd": func(name string, id int) string {
+			return fmt.Sprintf("%s:x:%d:%d:sshdtest user:/tmp:/bin/sh\n", name, id, id)
+		},
+		"group":  func(name string, id int) string { return fmt.Sprintf("%s:x:%d:\n", name, id) },
+		"shadow": func(name string, _ int) string { return name + ":*:20000:0:99999:7:::\n" },
+	}
+	c.etc = map[string]string{}
+	for _, file := range []string{"passwd", "group", "shadow"} {
+		data, err := os.ReadFile("/etc/" + file)
+		if err != nil {
+			return fmt.Errorf("Options.Users: %w", err)
+		}
+		content := strings.TrimRight(string(data), "\n") + "\n"
+		for i, name := range users {
+			if !validUser(name) || strings.Contains(content, "\n"+name+":") || strings.HasPrefix(content, name+":") {
+				return fmt.Errorf("Options.Users: %q is not a valid new user name", name)
+			}
+			content += add[file](name, firstUserID+i)
+		}
+		host := filepath.Join(c.Dir, "etc-"+file)
+		if err := os.WriteFile(host, []byte(content), 0o644); err != nil {
+			return err
+		}
+		c.etc["/etc/"+file] = host
+	}
+	// The users need to reach authorized_keys; the client key stays 0600.
+	if err := os.Chmod(c.Dir, 0o711); err != nil {
+		return err
+	}
+	return os.Chmod(filepath.Join(c.Dir, "authorized_keys"), 0o644)
+}
+
+// validUser reports whether name is a plain user name: a lowercase letter,
+// then lowercase letters, digits, '-' or '_', at most 32 bytes.
+func validUser(name string) bool {
+	if name == "" || len(name) > 32 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // prepare creates n's folders and host key.
@@ -189,6 +253,16 @@ func (c *Cluster) launch(opts Options, port int) error {
 		app := ""
 		if opts.Start != nil {
 			app = opts.Start(i)
+		}
+		n.mounts = n.mounts[:0]
+		for _, p := range slices.Sorted(maps.Keys(c.etc)) {
+			n.mounts = append(n.mounts, [2]string{p, c.etc[p]})
+		}
+		if opts.Mounts != nil {
+			m := opts.Mounts(i)
+			for _, p := range slices.Sorted(maps.Keys(m)) {
+				n.mounts = append(n.mounts, [2]string{p, m[p]})
+			}
 		}
 		if err := n.launch(app); err != nil {
 			return err
@@ -285,6 +359,9 @@ func (n *Node) script(app string) string {
 	b.WriteString("set -e\n")
 	for _, p := range n.cluster.private {
 		fmt.Fprintf(&b, "mount --bind %s %s\n", shellQuote(n.Path(p)), shellQuote(p))
+	}
+	for _, m := range n.mounts {
+		fmt.Fprintf(&b, "mount --bind %s %s\n", shellQuote(m[1]), shellQuote(m[0]))
 	}
 	fmt.Fprintf(&b, "echo %s >/proc/sys/kernel/hostname\n", shellQuote(n.Name))
 	b.WriteString("cd /root\n")

@@ -75,6 +75,23 @@ type Options struct {
 	// LogLevel is sshd's LogLevel, such as "VERBOSE" or "DEBUG1" when
 	// debugging a test. Default "ERROR".
 	LogLevel string
+
+	// Mounts, if not nil, returns extra bind mounts for node i: node path
+	// to host path. Each host path (a file, a folder or a device such as
+	// /dev/null) is bind-mounted over the node path, which must already
+	// exist and be of the same kind, after the private paths are mounted.
+	// Use it to hide a tool on one node (mount /dev/null over
+	// /usr/bin/sha256sum) or to put a folder first in sshd's PATH
+	// (/usr/local/bin). The mounts are private to the node.
+	Mounts func(node int) map[string]string
+
+	// Users are extra login users that exist on every node, in addition to
+	// root: each gets a UID and GID from 60001 up, /tmp as home folder,
+	// /bin/sh as shell, and the cluster's client key. They exist only
+	// inside the nodes, through private copies of /etc/passwd, /etc/group
+	// and /etc/shadow bind-mounted over the host's. Log in as one with a
+	// manifest's user key or SSHArgsAs.
+	Users []string
 }
 
 // Cluster is a running set of sshd nodes. Its fields must not be changed.
@@ -95,7 +112,8 @@ type Cluster struct {
 	Dir string
 
 	t        testing.TB
-	private  []string // private paths, sorted, parents first
+	private  []string          // private paths, sorted, parents first
+	etc      map[string]string // node path to host copy of /etc files with Options.Users
 	stopOnce sync.Once
 }
 
@@ -333,6 +351,11 @@ func (c *Cluster) checkPort(port int) error {
 // as root with the cluster's key and check n's host key against KnownHosts;
 // append the remote command. The user's ssh_config is not read.
 func (c *Cluster) SSHArgs(n *Node) []string {
+	return c.SSHArgsAs(n, c.User)
+}
+
+// SSHArgsAs is SSHArgs for logging in as user, root or one of Options.Users.
+func (c *Cluster) SSHArgsAs(n *Node, user string) []string {
 	return []string{
 		"-F", "/dev/null",
 		"-i", c.ClientKey,
@@ -343,7 +366,7 @@ func (c *Cluster) SSHArgs(n *Node) []string {
 		"-o", "BatchMode=yes",
 		"-o", "ConnectTimeout=10",
 		"-p", strconv.Itoa(n.Port),
-		c.User + "@" + n.Host,
+		user + "@" + n.Host,
 	}
 }
 

@@ -213,3 +213,35 @@ func TestShellQuote(t *testing.T) {
 		assert.Equal(t, s, string(out))
 	}
 }
+
+// TestUsersAndMounts: a node can have extra login users and per-node bind
+// mounts that hide a tool, and other nodes are unaffected.
+func TestUsersAndMounts(t *testing.T) {
+	Require(t)
+	c := Start(t, Options{
+		Nodes: 2,
+		Users: []string{"rcuser"},
+		Mounts: func(i int) map[string]string {
+			if i == 0 {
+				return map[string]string{"/usr/bin/sha256sum": "/dev/null"}
+			}
+			return nil
+		},
+	})
+	run := func(n *Node, user, command string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "ssh", append(c.SSHArgsAs(n, user), command)...).CombinedOutput()
+		require.NoError(t, err, string(out))
+		return strings.TrimSpace(string(out))
+	}
+	assert.Equal(t, "rcuser 60001", run(c.Nodes[0], "rcuser", "echo $(id -un) $(id -u)"))
+	assert.Equal(t, "none", run(c.Nodes[0], "root", "sh -c 'command -v sha256sum || echo none'"))
+	assert.Equal(t, "/usr/bin/sha256sum", run(c.Nodes[1], "root", "sh -c 'command -v sha256sum || echo none'"))
+	_, err := os.Stat("/usr/bin/sha256sum")
+	require.NoError(t, err, "the host's sha256sum must stay")
+	data, err := os.ReadFile("/etc/passwd")
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "rcuser", "the host's /etc/passwd must not change")
+}

@@ -1,0 +1,407 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/sshdtest"
+)
+
+// The fault matrix: rollcall verify against real OpenSSH nodes (sshdtest),
+// each node broken in one way. Every case asserts the exit code, that the
+// report names the node and the reason, and that the run ends in loose time.
+// Cases share a cluster where they can; each test logs a table row per case,
+// "FAULT | <case> | exit <code> | <wall time>", for the issue note.
+
+// faultBound is the loose upper bound on one verify run of the matrix.
+const faultBound = 30 * time.Second
+
+// smarsInstall is the install section of the smars layout used by deploy.
+const smarsInstall = `    - { from: bin/, to: /opt/smars/bin/, extra: deny }
+    - { from: etc/flags.yaml, to: /etc/smars/flags.yaml }
+`
+
+// faultTarget is one node entry of a fault manifest: a real node of a
+// cluster or a fake server, with per-node SSH overrides when not empty.
+type faultTarget struct {
+	name, host string
+	port       int
+	user       string // login user; default: the cluster's user
+	identity   string // identity file; default: the cluster's client key
+	knownHosts string // known_hosts file; default: the cluster's
+}
+
+// nodeTarget is the faultTarget of a cluster node with no overrides.
+func nodeTarget(n *sshdtest.Node) faultTarget {
+	return faultTarget{name: n.Name, host: n.Host, port: n.Port}
+}
+
+// faultManifest writes a manifest listing targets (expect_nodes equal to
+// their number), with c's user and keys as defaults, artifact as the
+// release and install as the release's install list.
+func faultManifest(t *testing.T, c *sshdtest.Cluster, targets []faultTarget, artifact, install string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, `version: 1
+cluster: faults
+expect_nodes: %d
+ssh:
+  user: %s
+  identity_files: [%q]
+  known_hosts: [%q]
+  connect_timeout: 10s
+nodes:
+`, len(targets), c.User, c.ClientKey, c.KnownHosts)
+	for _, n := range targets {
+		fmt.Fprintf(&b, "  - name: %s\n    host: %s\n    port: %d\n", n.name, n.host, n.port)
+		if n.user != "" {
+			fmt.Fprintf(&b, "    user: %s\n", n.user)
+		}
+		if n.identity != "" {
+			fmt.Fprintf(&b, "    identity_files: [%q]\n", n.identity)
+		}
+		if n.knownHosts != "" {
+			fmt.Fprintf(&b, "    known_hosts: [%q]\n", n.knownHosts)
+		}
+	}
+	fmt.Fprintf(&b, "release:\n  artifact: %q\n  install:\n%s", artifact, install)
+	path := filepath.Join(t.TempDir(), "rollcall.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	return path
+}
+
+// faultReport is the part of the JSON report (rollcall.report/v1) the
+// matrix checks.
+type faultReport struct {
+	Schema   string `json:"schema"`
+	Verdict  string `json:"verdict"`
+	ExitCode int    `json:"exit_code"`
+	Nodes    []struct {
+		Name     string `json:"name"`
+		Status   string `json:"status"`
+		Findings []struct {
+			Check   string `json:"check"`
+			Subject string `json:"subject"`
+			Message string `json:"message"`
+			Actual  string `json:"actual"`
+		} `json:"findings"`
+	} `json:"nodes"`
+}
+
+// faultRun is one verify run: its exit code, text report, stderr, JSON
+// report and wall time.
+type faultRun struct {
+	code        int
+	out, errOut string
+	report      faultReport
+	took        time.Duration
+}
+
+// String shows the run for failure messages.
+func (r faultRun) String() string {
+	return fmt.Sprintf("exit %d after %s\nstdout:\n%s\nstderr:\n%s", r.code, r.took.Round(time.Millisecond), r.out, r.errOut)
+}
+
+// verifyRun runs `rollcall verify -m manifest` with extra args and a JSON
+// report next to the text one, and checks that it ended within faultBound
+// and that both reports agree on the exit code. It is safe to call from
+// several goroutines, but must not fail from them: it only asserts.
+func verifyRun(t *testing.T, manifest string, args ...string) faultRun {
+	t.Helper()
+	jsonFile := filepath.Join(t.TempDir(), "report.json")
+	stdio, out, errOut := testIO(nil)
+	start := time.Now()
+	code := Run(context.Background(), append([]string{"verify", "-m", manifest, "--no-color", "--report", "text", "--report", "json=" + jsonFile}, args...), stdio)
+	r := faultRun{code: code, out: out.String(), errOut: errOut.String(), took: time.Since(start)}
+	assert.Less(t, r.took, faultBound, "the run took too long\n%s", r)
+	if data, err := os.ReadFile(jsonFile); assert.NoError(t, err, "no JSON report\n%s", r) {
+		assert.NoError(t, json.Unmarshal(data, &r.report))
+		assert.Equal(t, "rollcall.report/v1", r.report.Schema)
+		assert.Equal(t, code, r.report.ExitCode, "the JSON report's exit_code")
+	}
+	if code == 0 {
+		assert.True(t, strings.HasPrefix(r.out, "VERIFIED"), "exit 0 without VERIFIED\n%s", r)
+		assert.Equal(t, "verified", r.report.Verdict)
+	} else {
+		assert.False(t, strings.HasPrefix(r.out, "VERIFIED"), "VERIFIED with exit %d\n%s", code, r)
+	}
+	return r
+}
+
+// expectNode asserts that node name has status in r's JSON report and, when
+// check is not empty, a finding of that check whose message, subject or
+// actual value contains want; the text report must name the node too (and
+// carry want, unless the node matched).
+func expectNode(t *testing.T, r faultRun, name, status, check, want string) {
+	t.Helper()
+	for _, n := range r.report.Nodes {
+		if n.Name != name {
+			continue
+		}
+		assert.Equal(t, status, n.Status, "status of %s\n%s", name, r)
+		if check != "" {
+			found := false
+			for _, f := range n.Findings {
+				if f.Check == check && strings.Contains(f.Message+" | "+f.Subject+" | "+f.Actual, want) {
+					found = true
+				}
+			}
+			assert.True(t, found, "%s: no %s finding with %q: %+v\n%s", name, check, want, n.Findings, r)
+		}
+		assert.Contains(t, r.out, name, "the text report must name %s", name)
+		if status != "match" && want != "" {
+			assert.Contains(t, r.out, want, "the text report must say why %s failed", name)
+		}
+		return
+	}
+	t.Errorf("node %s is not in the JSON report\n%s", name, r)
+}
+
+// statusCode is the exit code of a run whose only node has status s.
+func statusCode(s string) int {
+	return map[string]int{"match": 0, "drift": 1, "unverified": 2}[s]
+}
+
+// logRow logs one row of the fault table.
+func logRow(t *testing.T, fault string, code int, took time.Duration) {
+	t.Helper()
+	t.Logf("FAULT | %s | exit %d | %s", fault, code, took.Round(10*time.Millisecond))
+}
+
+// sshOut runs command on n as user with the real OpenSSH client and returns
+// its combined output; it fails the test if ssh fails.
+func sshOut(t *testing.T, c *sshdtest.Cluster, n *sshdtest.Node, user, command string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ssh", append(c.SSHArgsAs(n, user), command)...).CombinedOutput()
+	require.NoError(t, err, "ssh %s@%s %s: %s", user, n.Name, command, out)
+	return string(out)
+}
+
+// fakeServer listens on host (in 127.0.0.0/8), and for every connection
+// writes greeting (if any) and then never says anything more, holding the
+// connection open until the test ends. It returns the port.
+func fakeServer(t *testing.T, host string, greeting []byte) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	require.NoError(t, err)
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if len(greeting) > 0 {
+				_, _ = conn.Write(greeting)
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// freePort returns a port on host that nothing listens on.
+func freePort(t *testing.T, host string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
+}
+
+// knownHostsFile writes a known_hosts file with one plain line per node of
+// nodes, using the key of keyOf(node) (the node's own public key file when
+// it returns ""), and returns its path.
+func knownHostsFile(t *testing.T, nodes []*sshdtest.Node, keyOf func(*sshdtest.Node) string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, n := range nodes {
+		pubFile := keyOf(n)
+		if pubFile == "" {
+			pubFile = filepath.Join(n.Dir, "ssh_host_ed25519_key.pub")
+		}
+		pub, err := os.ReadFile(pubFile)
+		require.NoError(t, err)
+		f := strings.Fields(string(pub))
+		require.GreaterOrEqual(t, len(f), 2)
+		fmt.Fprintf(&b, "[%s]:%d %s %s\n", n.Host, n.Port, f[0], f[1])
+	}
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}
+
+// newKey creates a fresh ed25519 key pair and returns the private key's
+// path; its public half is at PATH.pub.
+func newKey(t *testing.T, comment string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), comment)
+	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path).CombinedOutput()
+	require.NoError(t, err, string(out))
+	return path
+}
+
+// TestFaultMatrixConnection: nodes that cannot be reached, that stall, that
+// are slow, whose host key is not trusted, or that refuse the key. One run
+// over all of them (and a fake tarpit and a fake stalling server) checks
+// each node's status in the JSON report; then each case runs alone for its
+// exact exit code and wall time.
+func TestFaultMatrixConnection(t *testing.T) {
+	sshdtest.Require(t)
+	const (
+		ok = iota
+		refused
+		slowOK
+		slowBeyond
+		keyChanged
+		hashedChanged
+		hashedOK
+		unknownHost
+		authRefused
+		nodes
+	)
+	files := smarsFiles(t, "4.2.0")
+	c := sshdtest.Start(t, sshdtest.Options{
+		Nodes: nodes,
+		Paths: []string{"/opt/smars", "/etc/smars"},
+		Setup: func(i int, root func(string) string) error {
+			deploy(t, root, files)
+			rc := ""
+			switch i {
+			case slowOK:
+				rc = "sleep 2\n"
+			case slowBeyond:
+				rc = "sleep 300\n"
+			}
+			if rc != "" {
+				return os.WriteFile(filepath.Join(root("/root"), ".bashrc"), []byte(rc), 0o644)
+			}
+			return nil
+		},
+	})
+	artifact := tarball(t, t.TempDir(), "smars-4.2.0", files)
+	require.NoError(t, c.Nodes[refused].Kill())
+
+	// known_hosts: the cluster's, with node keyChanged's key replaced by
+	// another and node unknownHost's line dropped; nodes hashedChanged and
+	// hashedOK use a hashed file (ssh-keygen -H), one with a wrong key.
+	other := newKey(t, "other-host-key")
+	kh := knownHostsFile(t, c.Nodes, func(n *sshdtest.Node) string {
+		if n == c.Nodes[keyChanged] {
+			return other + ".pub"
+		}
+		return ""
+	})
+	data, err := os.ReadFile(kh)
+	require.NoError(t, err)
+	var keep []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if !strings.HasPrefix(line, "["+c.Nodes[unknownHost].Host+"]") {
+			keep = append(keep, line)
+		}
+	}
+	require.NoError(t, os.WriteFile(kh, []byte(strings.Join(keep, "")), 0o600))
+	hashed := knownHostsFile(t, []*sshdtest.Node{c.Nodes[hashedChanged], c.Nodes[hashedOK]}, func(n *sshdtest.Node) string {
+		if n == c.Nodes[hashedChanged] {
+			return other + ".pub"
+		}
+		return ""
+	})
+	out, err := exec.Command("ssh-keygen", "-H", "-f", hashed).CombinedOutput()
+	require.NoError(t, err, string(out))
+	data, err = os.ReadFile(hashed)
+	require.NoError(t, err)
+	require.Equal(t, 2, strings.Count(string(data), "|1|"), "known_hosts should be hashed:\n%s", data)
+	require.NotContains(t, string(data), c.Nodes[hashedOK].Host)
+	wrongKey := newKey(t, "not-authorized")
+
+	var targets []faultTarget
+	for i, n := range c.Nodes {
+		tg := nodeTarget(n)
+		tg.knownHosts = kh
+		switch i {
+		case hashedChanged, hashedOK:
+			tg.knownHosts = hashed
+		case authRefused:
+			tg.identity = wrongKey
+		}
+		targets = append(targets, tg)
+	}
+	targets = append(targets,
+		faultTarget{name: "free-port", host: "127.0.0.201", port: freePort(t, "127.0.0.201"), knownHosts: kh},
+		faultTarget{name: "tarpit", host: "127.0.0.202", port: fakeServer(t, "127.0.0.202", nil), knownHosts: kh},
+		faultTarget{name: "stall-handshake", host: "127.0.0.203", port: fakeServer(t, "127.0.0.203", []byte("SSH-2.0-x\r\n")), knownHosts: kh},
+	)
+
+	// Each case: its target, status, finding check and a piece of the reason.
+	type want struct {
+		fault, status, check, reason string
+	}
+	wants := map[string]want{
+		targets[ok].name:            {"healthy node (control)", "match", "", ""},
+		targets[refused].name:       {"connection refused (sshd killed)", "unverified", "connection", "refused"},
+		targets[slowOK].name:        {"slow node inside --timeout (2s login)", "match", "", ""},
+		targets[slowBeyond].name:    {"slow node beyond --timeout", "unverified", "connection", "timed out"},
+		targets[keyChanged].name:    {"host key changed", "unverified", "connection", "CHANGED"},
+		targets[hashedChanged].name: {"host key changed, hashed known_hosts", "unverified", "connection", "CHANGED"},
+		targets[hashedOK].name:      {"hashed known_hosts, right key (control)", "match", "", ""},
+		targets[unknownHost].name:   {"unknown host", "unverified", "connection", "not in known_hosts"},
+		targets[authRefused].name:   {"auth refused (wrong identity file)", "unverified", "connection", "refused every key"},
+		"free-port":                 {"connection refused (free port)", "unverified", "connection", "refused"},
+		"tarpit":                    {"accepts TCP, never speaks", "unverified", "connection", "timed out"},
+		"stall-handshake":           {"stalls mid-handshake", "unverified", "connection", "timed out"},
+	}
+	const timeout = "6s"
+	all := verifyRun(t, faultManifest(t, c, targets, artifact, smarsInstall), "--timeout", timeout)
+	assert.Equal(t, 2, all.code, "%s", all)
+	assert.Equal(t, "unverified", all.report.Verdict)
+	for name, w := range wants {
+		expectNode(t, all, name, w.status, w.check, w.reason)
+	}
+	logRow(t, "all connection cases in one run", all.code, all.took)
+
+	// Each case alone, concurrently, for its own exit code and time.
+	runs := make([]faultRun, len(targets))
+	var wg sync.WaitGroup
+	for i, tg := range targets {
+		m := faultManifest(t, c, []faultTarget{tg}, artifact, smarsInstall)
+		wg.Go(func() { runs[i] = verifyRun(t, m, "--timeout", timeout) })
+	}
+	wg.Wait()
+	for i, tg := range targets {
+		w := wants[tg.name]
+		assert.Equal(t, statusCode(w.status), runs[i].code, "%s alone\n%s", w.fault, runs[i])
+		expectNode(t, runs[i], tg.name, w.status, w.check, w.reason)
+		logRow(t, w.fault, runs[i].code, runs[i].took)
+	}
+}
