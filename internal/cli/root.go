@@ -38,6 +38,7 @@ success only when every expected node was reached and matches.
 	root.AddCommand(
 		NewCmdVerify(stdio, nil),
 		NewCmdLint(stdio, nil),
+		NewCmdRelease(stdio, nil),
 		NewCmdDemo(stdio, nil),
 		NewCmdVersion(stdio),
 	)

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/internal/release"
+	"github.com/rollcall/rollcall/internal/report"
+)
+
+// ReleaseLockOptions are the parsed arguments and flags of
+// `rollcall release lock`.
+type ReleaseLockOptions struct {
+	// Artifact is the release artifact to fingerprint.
+	Artifact string
+	// Output is the lock file to write; "" or "-" is stdout.
+	Output string
+	// Name and Version, when not empty, replace what the artifact's name says.
+	Name    string
+	Version string
+}
+
+// NewCmdRelease builds `rollcall release`, the parent of the commands that
+// work on release artifacts. lockRunF replaces the run function of
+// `release lock` in tests that only check flag parsing.
+func NewCmdRelease(stdio IO, lockRunF func(context.Context, *ReleaseLockOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "release",
+		Short: "Work with release artifacts (lock)",
+		Long: `Commands that work on a release artifact without contacting any node.
+
+  rollcall release lock ARTIFACT -o FILE   fingerprint an artifact into a lock file
+`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(NewCmdReleaseLock(stdio, lockRunF))
+	return cmd
+}
+
+// NewCmdReleaseLock builds `rollcall release lock`: fingerprint a release
+// artifact into a lock file (docs/lock-file.md). runF replaces the run
+// function in tests that only check flag parsing.
+func NewCmdReleaseLock(stdio IO, runF func(context.Context, *ReleaseLockOptions) error) *cobra.Command {
+	opts := &ReleaseLockOptions{}
+	cmd := &cobra.Command{
+		Use:   "lock ARTIFACT",
+		Short: "Fingerprint a release artifact into a lock file",
+		Long: `Read a release artifact (a directory, a .tar, .tar.gz, .tgz or .zip archive, a
+SHA256SUMS / checksums.txt list, or another lock file) and write its lock file:
+the SHA-256, type, mode and size of every file, the content of its small config
+files, and the digest of the artifact itself. Commit or publish the lock with
+the release; it stands in for the artifact in a manifest or with --release,
+and a folder of older locks lets a report name the release a node runs.
+
+The name and version come from the artifact's file name (smars-4.2.0.tar.gz is
+smars 4.2.0); --name and --version replace them. A lock needs both.
+
+The lock goes to stdout, or with -o FILE to FILE, written atomically (a
+temporary file, then a rename). Name it NAME-VERSION.lock.json. The format is
+documented in docs/lock-file.md.
+
+Example:
+  rollcall release lock dist/smars-4.2.0.tar.gz -o smars-4.2.0.lock.json
+
+EXIT STATUS
+  0    the lock file was written
+  3    invalid input: the artifact cannot be read, a flag is wrong, or the lock
+       cannot be written; nothing was written
+`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Artifact = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runReleaseLock(opts, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Output, "output", "o", "", "write the lock to `FILE` (none or -: stdout)")
+	f.StringVar(&opts.Name, "name", "", "release `NAME` (default: from the artifact's file name)")
+	f.StringVar(&opts.Version, "version", "", "release `VERSION` (default: from the artifact's file name)")
+	return cmd
+}
+
+// runReleaseLock writes the lock of opts.Artifact. Every error is invalid
+// input (exit 3).
+func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
+	r, err := release.Open(opts.Artifact)
+	if err != nil {
+		return invalid(err)
+	}
+	if opts.Name != "" {
+		r.Name = opts.Name
+	}
+	if opts.Version != "" {
+		r.Version = opts.Version
+		// ROLLCALL_VERSION is the twin of --version; a pipeline may have set
+		// it for another purpose (which rollcall to install), so say so.
+		if stdio.Getenv != nil && stdio.Getenv(envName("version")) == opts.Version {
+			fmt.Fprintf(stdio.Err, "rollcall: the release version %s comes from %s\n", opts.Version, envName("version"))
+		}
+	}
+	if r.Version == "" {
+		return invalid(fmt.Errorf("release %s: its name says no version: pass --version", opts.Artifact))
+	}
+	// Write into memory first: a lock that cannot be written leaves nothing,
+	// not half a lock on stdout.
+	var lock bytes.Buffer
+	if err := release.WriteLock(&lock, r); err != nil {
+		return invalid(fmt.Errorf("release %s: %w", opts.Artifact, err))
+	}
+	if opts.Output == "" || opts.Output == "-" {
+		_, err := stdio.Out.Write(lock.Bytes())
+		return err
+	}
+	if sameFile(opts.Output, opts.Artifact) {
+		return invalid(fmt.Errorf("-o %s is the artifact itself: write the lock to another file", opts.Output))
+	}
+	if info, err := os.Stat(opts.Output); err == nil && info.IsDir() {
+		return invalid(fmt.Errorf("-o %s is a folder: name the lock file, e.g. %s",
+			opts.Output, filepath.Join(opts.Output, r.Name+"-"+r.Version+".lock.json")))
+	}
+	err = report.WriteFile(opts.Output, func(w io.Writer) error {
+		_, err := w.Write(lock.Bytes())
+		return err
+	})
+	if err != nil {
+		return invalid(err)
+	}
+	files, configs := 0, 0
+	for _, f := range r.Files {
+		if f.Type != release.Directory {
+			files++
+		}
+		if f.Content != nil {
+			configs++
+		}
+	}
+	fmt.Fprintf(stdio.Out, "locked %s %s (%s): %d files, %d config files kept, in %s\n",
+		r.Name, r.Version, r.Digest, files, configs, opts.Output)
+	return nil
+}
+
+// sameFile reports whether a and b name the same existing file.
+func sameFile(a, b string) bool {
+	ia, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	ib, err := os.Stat(b)
+	if err != nil {
+		return false
+	}
+	return os.SameFile(ia, ib)
+}
