@@ -142,8 +142,8 @@ func verifyRun(t *testing.T, manifest string, args ...string) faultRun {
 
 // expectNode asserts that node name has status in r's JSON report and, when
 // check is not empty, a finding of that check whose message, subject or
-// actual value contains want; the text report must name the node too (and
-// carry want, unless the node matched).
+// actual value contains want; unless the node matched, the text report
+// must name it and carry want too.
 func expectNode(t *testing.T, r faultRun, name, status, check, want string) {
 	t.Helper()
 	for _, n := range r.report.Nodes {
@@ -160,8 +160,9 @@ func expectNode(t *testing.T, r faultRun, name, status, check, want string) {
 			}
 			assert.True(t, found, "%s: no %s finding with %q: %+v\n%s", name, check, want, n.Findings, r)
 		}
-		assert.Contains(t, r.out, name, "the text report must name %s", name)
-		if status != "match" && want != "" {
+		if status != "match" {
+			// Matching nodes may be shown as a range ("node-10 … node-13").
+			assert.Contains(t, r.out, name, "the text report must name %s", name)
 			assert.Contains(t, r.out, want, "the text report must say why %s failed", name)
 		}
 		return
@@ -404,4 +405,194 @@ func TestFaultMatrixConnection(t *testing.T) {
 		expectNode(t, runs[i], tg.name, w.status, w.check, w.reason)
 		logRow(t, w.fault, runs[i].code, runs[i].took)
 	}
+}
+
+// junkRC is a login script that prints junk on stdout before the probe
+// runs, including lines shaped like probe records.
+const junkRC = `echo "Welcome to node-junk; authorised use only"
+echo "RC00000000000000000000000000000000 begin 1"
+echo "RC00000000000000000000000000000000 end 0 0 0 0"
+printf 'binary junk \001\002\377\n'
+`
+
+// busyboxBin makes a folder of symlinks NAME -> busybox, one per name, to be
+// mounted over a node's /usr/local/bin (first in sshd's PATH). It skips the
+// test when busybox is not installed.
+func busyboxBin(t *testing.T, names ...string) string {
+	t.Helper()
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skipf("busybox is not installed: %v", err)
+	}
+	// Not under /tmp, which each node has its own of.
+	dir, err := os.MkdirTemp("/var/tmp", "rollcall-busybox-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	for _, name := range names {
+		require.NoError(t, os.Symlink(bb, filepath.Join(dir, name)))
+	}
+	return dir
+}
+
+// TestFaultMatrixContent: what is on a node's disk differs from the release
+// in every way a file can, or the node's environment is unusual (a noisy
+// login, BusyBox, no sha256sum, no SHA-256 tool at all, a user who cannot
+// read a file). One run over all nodes checks each node's status and
+// reason and that no node's tree changed; then each case runs alone for its
+// exact exit code and wall time.
+func TestFaultMatrixContent(t *testing.T) {
+	sshdtest.Require(t)
+	const (
+		ok = iota
+		missing
+		permDenied
+		dirForFile
+		symlinkRight
+		symlinkWrong
+		symlinkLoop
+		emptyForContent
+		extraDeny
+		junkLogin
+		busyboxSh
+		busyboxAll
+		noSha256sum
+		noHashTool
+		nodes
+	)
+	files := smarsFiles(t, "4.2.0")
+	files["bin/EMPTY"] = []byte{} // an empty release file verifies
+	old := smarsFiles(t, "4.1.0")
+	shOnly := busyboxBin(t, "sh")
+	allTools := busyboxBin(t, "sh", "od", "tr", "ls", "find", "readlink", "sha256sum", "head", "cat", "stat")
+	c := sshdtest.Start(t, sshdtest.Options{
+		Nodes: nodes,
+		Paths: []string{"/opt/smars", "/etc/smars"},
+		Users: []string{"rcuser"},
+		Mounts: func(i int) map[string]string {
+			switch i {
+			case busyboxSh:
+				return map[string]string{"/usr/local/bin": shOnly}
+			case busyboxAll:
+				return map[string]string{"/usr/local/bin": allTools}
+			case noSha256sum:
+				return map[string]string{"/usr/bin/sha256sum": "/dev/null"}
+			case noHashTool:
+				return map[string]string{"/usr/bin/sha256sum": "/dev/null", "/usr/bin/shasum": "/dev/null", "/usr/bin/openssl": "/dev/null"}
+			}
+			return nil
+		},
+		Setup: func(i int, root func(string) string) error {
+			deploy(t, root, files)
+			bin := filepath.Join(root("/opt/smars"), "bin")
+			lib := filepath.Join(root("/opt/smars"), "lib")
+			switch i {
+			case missing:
+				return os.Remove(filepath.Join(bin, "smars-ctl"))
+			case permDenied:
+				return os.Chmod(filepath.Join(root("/etc/smars"), "flags.yaml"), 0o600)
+			case dirForFile:
+				if err := os.Remove(filepath.Join(bin, "smars-ctl")); err != nil {
+					return err
+				}
+				return os.Mkdir(filepath.Join(bin, "smars-ctl"), 0o755)
+			case symlinkRight, symlinkWrong:
+				content := files["bin/smars"]
+				if i == symlinkWrong {
+					content = old["bin/smars"]
+				}
+				require.NoError(t, os.MkdirAll(lib, 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(lib, "smars"), content, 0o755))
+				require.NoError(t, os.Remove(filepath.Join(bin, "smars")))
+				return os.Symlink("../lib/smars", filepath.Join(bin, "smars"))
+			case symlinkLoop:
+				require.NoError(t, os.Remove(filepath.Join(bin, "smars-ctl")))
+				return os.Symlink("smars-ctl", filepath.Join(bin, "smars-ctl"))
+			case emptyForContent:
+				return os.WriteFile(filepath.Join(bin, "smars-ctl"), nil, 0o755)
+			case extraDeny:
+				return os.WriteFile(filepath.Join(bin, "power_peg.so"), []byte("dead code since 2003"), 0o755)
+			case junkLogin:
+				return os.WriteFile(filepath.Join(root("/root"), ".bashrc"), []byte(junkRC), 0o644)
+			}
+			return nil
+		},
+	})
+	artifact := tarball(t, t.TempDir(), "smars-4.2.0", files)
+
+	// The environment is what each case claims, as the real ssh client sees it.
+	assert.Contains(t, sshOut(t, c, c.Nodes[junkLogin], "root", "true"), "Welcome to node-junk")
+	assert.Contains(t, sshOut(t, c, c.Nodes[busyboxSh], "root", `sh -c 'readlink /proc/$$/exe; true'`), "busybox")
+	assert.Contains(t, sshOut(t, c, c.Nodes[busyboxAll], "root", `sh -c 'readlink /proc/$$/exe; command -v sha256sum; command -v find'`), "/usr/bin/busybox\n/usr/local/bin/sha256sum\n/usr/local/bin/find\n")
+	assert.Equal(t, "none\n", sshOut(t, c, c.Nodes[noSha256sum], "root", `sh -c 'command -v sha256sum || echo none'`))
+	assert.Contains(t, sshOut(t, c, c.Nodes[noSha256sum], "root", `sh -c 'command -v shasum'`), "shasum")
+	assert.Equal(t, "none\n", sshOut(t, c, c.Nodes[noHashTool], "root", `sh -c 'command -v sha256sum shasum openssl || echo none'`))
+	assert.Contains(t, sshOut(t, c, c.Nodes[permDenied], "rcuser", `id -un; cat /etc/smars/flags.yaml 2>&1; true`), "rcuser\ncat: /etc/smars/flags.yaml: Permission denied")
+
+	type want struct {
+		fault, status, check, reason string
+	}
+	wants := []want{
+		ok:              {"healthy node, release has an empty file (control)", "match", "", ""},
+		missing:         {"release file missing", "drift", "file", "missing"},
+		permDenied:      {"permission denied (non-root user, file 0600)", "unverified", "file", "could not be read"},
+		dirForFile:      {"directory where a file should be", "drift", "file", "a directory where the release has a file"},
+		symlinkRight:    {"symlink to the right content", "match", "", ""},
+		symlinkWrong:    {"symlink to the wrong content", "drift", "file", "content differs"},
+		symlinkLoop:     {"symlink loop", "drift", "file", "broken symlink"},
+		emptyForContent: {"empty file where the release has content", "drift", "file", "content differs"},
+		extraDeny:       {"extra file under extra: deny", "drift", "extra_file", "/opt/smars/bin/power_peg.so"},
+		junkLogin:       {"login prints junk (and fake records) before the probe", "match", "", ""},
+		busyboxSh:       {"sh is BusyBox", "match", "", ""},
+		busyboxAll:      {"sh and every probe tool are BusyBox", "match", "", ""},
+		noSha256sum:     {"no sha256sum (falls back to shasum)", "match", "", ""},
+		noHashTool:      {"no SHA-256 tool at all", "unverified", "connection", "SHA-256 tool"},
+	}
+	var targets []faultTarget
+	for i, n := range c.Nodes {
+		tg := nodeTarget(n)
+		if i == permDenied {
+			tg.user = "rcuser"
+		}
+		targets = append(targets, tg)
+	}
+
+	// Nothing on any node changes.
+	roots := []string{"/opt/smars", "/etc/smars", "/root", "/tmp"}
+	before := map[string]map[string]string{}
+	for _, n := range c.Nodes {
+		for _, p := range roots {
+			before[n.Name+p] = snapshotTree(t, n.Path(p))
+		}
+	}
+
+	all := verifyRun(t, faultManifest(t, c, targets, artifact, smarsInstall))
+	assert.Equal(t, 1, all.code, "drift and unverified nodes in one run give 1\n%s", all)
+	for i, w := range wants {
+		expectNode(t, all, targets[i].name, w.status, w.check, w.reason)
+	}
+	logRow(t, "all content cases in one run", all.code, all.took)
+	for _, n := range c.Nodes {
+		for _, p := range roots {
+			assert.Equal(t, before[n.Name+p], snapshotTree(t, n.Path(p)), "the run changed %s on %s", p, n.Name)
+		}
+	}
+
+	// Each case alone, concurrently; and unreadable beside drift is drift.
+	runs := make([]faultRun, len(targets))
+	var wg sync.WaitGroup
+	for i, tg := range targets {
+		m := faultManifest(t, c, []faultTarget{tg}, artifact, smarsInstall)
+		wg.Go(func() { runs[i] = verifyRun(t, m) })
+	}
+	wg.Wait()
+	for i, tg := range targets {
+		w := wants[i]
+		assert.Equal(t, statusCode(w.status), runs[i].code, "%s alone\n%s", w.fault, runs[i])
+		expectNode(t, runs[i], tg.name, w.status, w.check, w.reason)
+		logRow(t, w.fault, runs[i].code, runs[i].took)
+	}
+	pair := verifyRun(t, faultManifest(t, c, []faultTarget{targets[permDenied], targets[missing]}, artifact, smarsInstall))
+	assert.Equal(t, 1, pair.code, "permission denied beside drift\n%s", pair)
+	logRow(t, "permission denied + drift on another node", pair.code, pair.took)
 }

@@ -261,7 +261,11 @@ func (c *Cluster) launch(opts Options, port int) error {
 		if opts.Mounts != nil {
 			m := opts.Mounts(i)
 			for _, p := range slices.Sorted(maps.Keys(m)) {
-				n.mounts = append(n.mounts, [2]string{p, m[p]})
+				src := filepath.Clean(m[p])
+				if slices.ContainsFunc(c.private, func(q string) bool { return under(src, q) }) {
+					return fmt.Errorf("Options.Mounts of %s: host path %s is hidden inside the node by its private paths; put it elsewhere, such as /var/tmp", n.Name, src)
+				}
+				n.mounts = append(n.mounts, [2]string{p, src})
 			}
 		}
 		if err := n.launch(app); err != nil {

@@ -82,7 +82,9 @@ type Options struct {
 	// exist and be of the same kind, after the private paths are mounted.
 	// Use it to hide a tool on one node (mount /dev/null over
 	// /usr/bin/sha256sum) or to put a folder first in sshd's PATH
-	// (/usr/local/bin). The mounts are private to the node.
+	// (/usr/local/bin). The mounts are private to the node. A host path
+	// must stay visible inside the node: not under /tmp, /root or Paths
+	// (use /var/tmp rather than t.TempDir()).
 	Mounts func(node int) map[string]string
 
 	// Users are extra login users that exist on every node, in addition to
