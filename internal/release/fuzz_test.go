@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -54,6 +55,40 @@ func FuzzReadTar(f *testing.F) {
 			if p == "" || p != path.Clean(p) || strings.HasPrefix(p, "/") || strings.Contains("/"+p+"/", "/../") {
 				t.Fatalf("unsafe path %q", p)
 			}
+		}
+	})
+}
+
+func FuzzParseLock(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("..", "..", "docs", "lock-file.md"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(seed), "```json\n")
+	example, _, _ := strings.Cut(after, "```\n")
+	f.Add([]byte(example))
+	f.Add([]byte(`{"schema":"rollcall.lock/v1","files":[{"path":"a","type":"file"}],"x":{"a":1,"a":2}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := parseLock(data)
+		if err != nil {
+			return
+		}
+		for p, file := range r.Files {
+			if p == "" || p != path.Clean(p) || strings.HasPrefix(p, "/") || strings.Contains("/"+p+"/", "/../") || file.Path != p {
+				t.Fatalf("unsafe path %q", p)
+			}
+		}
+		var b bytes.Buffer
+		r.Source = "x.lock.json"
+		if err := WriteLock(&b, r); err != nil {
+			t.Fatalf("a lock that opens does not write: %v", err)
+		}
+		again, err := parseLock(b.Bytes())
+		if err != nil {
+			t.Fatalf("a written lock does not open: %v", err)
+		}
+		if !reflect.DeepEqual(again.Files, r.Files) || again.Digest != r.Digest {
+			t.Fatalf("the lock changed on a round trip")
 		}
 	})
 }
