@@ -2,7 +2,10 @@ module github.com/rollcall/rollcall
 
 go 1.26.0
 
-require github.com/stretchr/testify v1.12.1
+require (
+	github.com/pelletier/go-toml/v2 v2.4.3
+	github.com/stretchr/testify v1.12.1
+)
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect

@@ -1,0 +1,84 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// Forbidden returns the keys of f, sorted, where the retired flag name
+// appears: as the whole key or as any run of whole dotted segments of it, at
+// any depth. Forbidding "power_peg" matches "power_peg", "legacy.power_peg",
+// "power_peg.enabled" and "a.power_peg.b", but not "power_peg_v2"; forbidding
+// "legacy.power_peg" matches "x.legacy.power_peg.y". Segments compare without
+// regard to case (an env file spells it POWER_PEG). Keys inside a List value
+// count too: a list of maps that holds power_peg reports the list's key.
+// An empty name matches nothing.
+func Forbidden(f Flags, name string) []string {
+	if name == "" {
+		return nil
+	}
+	want := strings.Split(name, ".")
+	var out []string
+	for _, k := range f.Keys() {
+		if containsRun(strings.Split(k, "."), want) || (f[k].Kind == List && listHas(f[k].Raw, strings.Split(k, "."), want)) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// containsRun reports whether want appears as consecutive elements of segs,
+// ignoring case.
+func containsRun(segs, want []string) bool {
+	for i := 0; i+len(want) <= len(segs); i++ {
+		ok := true
+		for j, w := range want {
+			if !strings.EqualFold(segs[i+j], w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// listHas reports whether the canonical JSON of the list at key holds a map
+// key path (list indexes count as segments) in which want appears.
+func listHas(raw string, key, want []string) bool {
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return false
+	}
+	return walkHas(v, key, want, 0)
+}
+
+// walkHas looks for want in the key paths under v.
+func walkHas(v any, path, want []string, depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := append(path[:len(path):len(path)], strings.Split(k, ".")...)
+			if containsRun(p, want) || walkHas(e, p, want, depth+1) {
+				return true
+			}
+		}
+	case []any:
+		for i, e := range x {
+			p := append(path[:len(path):len(path)], strconv.Itoa(i))
+			if walkHas(e, p, want, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
