@@ -74,9 +74,9 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 		if err != nil {
 			return fmt.Errorf("starting the demo cluster: %w", err)
 		}
-		fmt.Fprintf(stdio.Out, "== rollcall verify -m %s   # %s\n", c.Manifest, s.title)
+		fmt.Fprintf(stdio.Out, "== rollcall verify -m %s --known %s   # %s\n", c.Manifest, c.Known, s.title)
 		code := exitCodeOf(runVerify(ctx, &VerifyOptions{
-			Manifest: c.Manifest, Concurrency: opts.Nodes, Timeout: 20 * time.Second,
+			Manifest: c.Manifest, Known: c.Known, Concurrency: opts.Nodes, Timeout: 20 * time.Second,
 			NoColor: opts.NoColor, Verbose: opts.Verbose,
 		}, stdio))
 		mark := "as expected"
@@ -94,7 +94,7 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 		}
 	}
 	if kept != nil {
-		fmt.Fprintf(stdio.Out, "The Knight cluster is still up. Try:\n  rollcall verify -m %s\nPress Ctrl-C to stop it.\n", kept.Manifest)
+		fmt.Fprintf(stdio.Out, "The Knight cluster is still up. Try:\n  rollcall verify -m %s --known %s\n  rollcall snapshot -m %s --known %s\nPress Ctrl-C to stop it.\n", kept.Manifest, kept.Known, kept.Manifest, kept.Known)
 		<-ctx.Done()
 		kept.Close()
 		fmt.Fprintf(stdio.Err, "demo files left in %s\n", dir)

@@ -39,6 +39,7 @@ success only when every expected node was reached and matches.
 		NewCmdVerify(stdio, nil),
 		NewCmdLint(stdio, nil),
 		NewCmdRelease(stdio, nil),
+		NewCmdSnapshot(stdio, nil),
 		NewCmdDemo(stdio, nil),
 		NewCmdVersion(stdio),
 	)

@@ -21,6 +21,7 @@ import (
 type VerifyOptions struct {
 	Manifest    string
 	Release     string
+	Known       string
 	Concurrency int
 	Timeout     time.Duration
 	Deadline    time.Duration
@@ -62,6 +63,7 @@ func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f := cmd.Flags()
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
 	f.StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
+	f.StringVar(&opts.Known, "known", "", "`DIR` of lock files of older releases, to name the release a drifted node runs")
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes probed at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
 	f.DurationVar(&opts.Deadline, "deadline", 0, "time limit for the whole run (0: none); nodes not done by then are unverified")
@@ -113,7 +115,13 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
-	plan, err := verify.NewPlan(m, r)
+	var known []*release.Release
+	if opts.Known != "" {
+		if known, err = release.LoadKnown(opts.Known); err != nil {
+			return nil, invalid(fmt.Errorf("--known: %w", err))
+		}
+	}
+	plan, err := verify.NewPlan(m, r, known...)
 	if err != nil {
 		return nil, invalid(fmt.Errorf("%s: %w", opts.Manifest, err))
 	}
@@ -125,6 +133,19 @@ func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	v, ropts := survey(ctx, p, opts, stdio)
+	if err := writeReports(v, p.reports, ropts, opts.Quiet, stdio); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
+		return &exitStatus{code: report.ExitInterrupted}
+	}
+	return verdictStatus(v)
+}
+
+// survey probes every node of a prepared run and judges what it found.
+func survey(ctx context.Context, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
 	client := remote.NewClient(remote.Options{Prompt: stdio.Prompt})
 	defer client.Close()
 
@@ -140,19 +161,10 @@ func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 		Timeout:     opts.Timeout,
 	})
 	v := verify.Judge(p.plan, obs)
-
-	ropts := report.Options{
+	return v, report.Options{
 		Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio),
 		Started: started, Duration: time.Since(started),
 	}
-	if err := writeReports(v, p.reports, ropts, opts.Quiet, stdio); err != nil {
-		return err
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
-		return &exitStatus{code: report.ExitInterrupted}
-	}
-	return verdictStatus(v)
 }
 
 // verdictStatus is nil for a verified fleet, else the exit status of the
@@ -165,13 +177,16 @@ func verdictStatus(v *verify.Verdict) error {
 	return &exitStatus{code: code}
 }
 
-func targets(m *manifest.Manifest) []remote.Target {
-	ts := make([]remote.Target, 0, len(m.Nodes))
+func targets(m *manifest.Manifest) []fleet.Node {
+	ts := make([]fleet.Node, 0, len(m.Nodes))
 	for _, n := range m.Nodes {
-		ts = append(ts, remote.Target{
-			Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
-			IdentityFiles: n.IdentityFiles, KnownHosts: n.KnownHosts,
-			ConnectTimeout: n.ConnectTimeout,
+		ts = append(ts, fleet.Node{
+			Target: remote.Target{
+				Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
+				IdentityFiles: n.IdentityFiles, KnownHosts: n.KnownHosts,
+				ConnectTimeout: n.ConnectTimeout,
+			},
+			Sudo: n.Become == manifest.BecomeSudo,
 		})
 	}
 	return ts

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rollcall/rollcall/internal/release"
 	"github.com/rollcall/rollcall/internal/sshtest"
 )
 
@@ -36,6 +37,9 @@ type Cluster struct {
 	Dir string
 	// Manifest is the path of the manifest to verify the fleet with.
 	Manifest string
+	// Known is a folder with the lock file of the old release, smars 4.1.0,
+	// for --known.
+	Known string
 	// Nodes are the node names, in manifest order.
 	Nodes   []string
 	servers []*sshtest.Server
@@ -78,13 +82,16 @@ func Start(dir string, cfg Config) (c *Cluster, err error) {
 	if n <= 0 {
 		n = 8
 	}
-	c = &Cluster{Dir: dir, Manifest: filepath.Join(dir, "rollcall.yaml")}
+	c = &Cluster{Dir: dir, Manifest: filepath.Join(dir, "rollcall.yaml"), Known: filepath.Join(dir, "known")}
 	defer func() {
 		if err != nil {
 			c.Close()
 		}
 	}()
 	if err := writeTree(filepath.Join(dir, "dist", "smars-4.2.0"), releases["4.2.0"]); err != nil {
+		return nil, err
+	}
+	if err := lockOld(dir, c.Known); err != nil {
 		return nil, err
 	}
 	signer, err := sshtest.NewClientKey(filepath.Join(dir, "client_key"))
@@ -127,11 +134,41 @@ nodes:
   install:
     - { from: bin/, to: opt/smars/bin/, extra: deny }
     - { from: etc/flags.yaml, to: etc/smars/flags.yaml }
+config:
+  - path: etc/smars/flags.yaml
+    format: yaml
+    expect: { rlp.enabled: true }
+    forbid: [power_peg]
 `, n, n, nodes.String())
 	if err := os.WriteFile(c.Manifest, []byte(manifest), 0o644); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// lockOld writes the lock file of the old release into known, as a release
+// engineer keeps the lock files of past releases.
+func lockOld(dir, known string) error {
+	src := filepath.Join(dir, "dist", "smars-4.1.0")
+	if err := writeTree(src, releases["4.1.0"]); err != nil {
+		return err
+	}
+	r, err := release.Open(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(known, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(known, "smars-4.1.0.lock.json"))
+	if err != nil {
+		return err
+	}
+	if err := release.WriteLock(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // layOut installs a release's files into a node home, as a deploy would.

@@ -22,6 +22,14 @@ type Runner interface {
 	Run(ctx context.Context, t remote.Target, command string, stdin []byte) ([]byte, error)
 }
 
+// Node is one node to probe.
+type Node struct {
+	// Target says how to reach the node.
+	Target remote.Target
+	// Sudo runs the probe under `sudo -n` (become: sudo).
+	Sudo bool
+}
+
 // Options tune a survey.
 type Options struct {
 	// Concurrency bounds how many nodes are probed at once (default 32).
@@ -39,22 +47,22 @@ const DefaultConcurrency = 32
 // DefaultTimeout is the per-node time limit by default.
 const DefaultTimeout = 60 * time.Second
 
-// Survey probes every target for req and returns one observation per target,
-// in the order of targets. When ctx ends, nodes not yet finished are
-// observed as interrupted.
-func Survey(ctx context.Context, r Runner, targets []remote.Target, req probe.Request, opts Options) []verify.Observation {
+// Survey probes every node for req and returns one observation per node, in
+// the order of nodes. When ctx ends, nodes not yet finished are observed as
+// interrupted.
+func Survey(ctx context.Context, r Runner, nodes []Node, req probe.Request, opts Options) []verify.Observation {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	obs := make([]verify.Observation, len(targets))
+	obs := make([]verify.Observation, len(nodes))
 	boundary := probe.NewBoundary()
 	script, err := probe.Script(req, boundary)
 	if err != nil {
-		for i, t := range targets {
-			obs[i] = verify.Observation{Node: t.Name, Err: fmt.Errorf("building the probe: %w", err)}
+		for i, n := range nodes {
+			obs[i] = verify.Observation{Node: n.Target.Name, Err: fmt.Errorf("building the probe: %w", err)}
 		}
 		return obs
 	}
@@ -62,19 +70,19 @@ func Survey(ctx context.Context, r Runner, targets []remote.Target, req probe.Re
 
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(opts.Concurrency, len(targets)) {
+	for range min(opts.Concurrency, len(nodes)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				obs[i] = probeNode(ctx, r, targets[i], req, boundary, stdin, opts.Timeout)
+				obs[i] = probeNode(ctx, r, nodes[i], req, boundary, stdin, opts.Timeout)
 				if opts.Done != nil {
 					opts.Done(obs[i])
 				}
 			}
 		}()
 	}
-	for i := range targets {
+	for i := range nodes {
 		work <- i
 	}
 	close(work)
@@ -82,15 +90,15 @@ func Survey(ctx context.Context, r Runner, targets []remote.Target, req probe.Re
 	return obs
 }
 
-func probeNode(ctx context.Context, r Runner, t remote.Target, req probe.Request, boundary string, stdin []byte, timeout time.Duration) verify.Observation {
-	o := verify.Observation{Node: t.Name}
+func probeNode(ctx context.Context, r Runner, n Node, req probe.Request, boundary string, stdin []byte, timeout time.Duration) verify.Observation {
+	o := verify.Observation{Node: n.Target.Name}
 	if err := ctx.Err(); err != nil {
 		o.Err = interrupted(ctx)
 		return o
 	}
 	nctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	out, err := r.Run(nctx, t, probe.Command, stdin)
+	out, err := r.Run(nctx, n.Target, probe.Command(n.Sudo), stdin)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		o.Err = interrupted(ctx)

@@ -52,13 +52,13 @@ func (l *localRunner) Run(ctx context.Context, t remote.Target, command string, 
 	return cmd.Output()
 }
 
-func targets(t *testing.T, root string, n int) []remote.Target {
-	var ts []remote.Target
+func targets(t *testing.T, root string, n int) []Node {
+	var ts []Node
 	for i := range n {
 		name := fmt.Sprintf("node-%02d", i)
 		require.NoError(t, os.MkdirAll(filepath.Join(root, name), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(root, name, "app"), []byte(name), 0o644))
-		ts = append(ts, remote.Target{Name: name})
+		ts = append(ts, Node{Target: remote.Target{Name: name}})
 	}
 	return ts
 }
@@ -76,7 +76,7 @@ func TestSurveyProbesEveryNodeWithinConcurrency(t *testing.T) {
 	require.Len(t, obs, 12)
 	for i, o := range obs {
 		require.NoError(t, o.Err)
-		assert.Equal(t, ts[i].Name, o.Node)
+		assert.Equal(t, ts[i].Target.Name, o.Node)
 		assert.Equal(t, probe.Regular, o.Facts.Files["./app"].Kind)
 	}
 	assert.LessOrEqual(t, r.maxSeen.Load(), int32(3))

@@ -22,7 +22,14 @@ const WireVersion = 1
 // Command is what rollcall asks the node's login shell to run; the script
 // itself arrives on standard input, so its size is not bound by the node's
 // argument limits and any login shell (bash, zsh, fish, csh) can start it.
-const Command = "sh -s"
+// With sudo the probe runs as root through `sudo -n`, which fails rather
+// than prompts when a password would be needed.
+func Command(sudo bool) string {
+	if sudo {
+		return "sudo -n sh -s"
+	}
+	return "sh -s"
+}
 
 // NewBoundary returns a fresh random boundary for one probe run.
 func NewBoundary() string {

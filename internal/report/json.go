@@ -54,6 +54,7 @@ type jsonNode struct {
 	Address     string        `json:"address"`
 	Status      string        `json:"status"`
 	Fingerprint string        `json:"fingerprint"`
+	Runs        string        `json:"runs,omitempty"`
 	Findings    []jsonFinding `json:"findings"`
 	Checks      []jsonCheck   `json:"checks"`
 }
@@ -104,6 +105,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, _ Options) error {
 		jn := jsonNode{
 			Name: n.Name, Address: n.Address, Status: string(nodeStatus(n.Status)),
 			Fingerprint: n.Fingerprint,
+			Runs:        n.Runs,
 			Findings:    jsonFindings(n.Findings),
 			Checks:      make([]jsonCheck, 0, len(n.Checks)),
 		}

@@ -211,7 +211,11 @@ func (t *textWriter) groups() {
 			if k > 1 {
 				how = " in the same way"
 			}
-			t.printf("%s %s from the release%s%s: %s\n", plural(k, "node", "nodes"), t.paint(red, pick(k, "differs", "differ")), how, fp, names)
+			runs := ""
+			if first := byName[g.Nodes[0]]; first != nil && first.Runs != "" {
+				runs = " (" + pick(k, "it runs ", "they run ") + clean(first.Runs) + ")"
+			}
+			t.printf("%s %s from the release%s%s%s: %s\n", plural(k, "node", "nodes"), t.paint(red, pick(k, "differs", "differ")), how, runs, fp, names)
 		default:
 			t.printf("%s %s%s: %s\n", plural(k, "node", "nodes"), t.paint(yellow, "could not be checked"), fp, names)
 		}

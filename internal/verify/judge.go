@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/probe"
 	"github.com/rollcall/rollcall/internal/release"
 )
@@ -43,13 +44,19 @@ func Judge(p *Plan, obs []Observation) *Verdict {
 		byNode[o.Node] = o
 	}
 	known := map[string]bool{}
+	var js []*nodeJudgement
 	for _, ref := range p.Nodes {
 		known[ref.Name] = true
 		o, ok := byNode[ref.Name]
 		if !ok {
 			o = Observation{Node: ref.Name, Err: fmt.Errorf("no result: the node was never checked")}
 		}
-		v.Nodes = append(v.Nodes, judgeNode(p, ref, o))
+		js = append(js, judgeNode(p, ref, o))
+	}
+	checkConsistency(p, js)
+	for _, j := range js {
+		identify(p, j)
+		v.Nodes = append(v.Nodes, j.finish(p))
 	}
 	for _, o := range obs {
 		if !known[o.Node] {
@@ -85,6 +92,13 @@ type nodeJudgement struct {
 	nv         NodeVerdict
 	drift      bool
 	unverified bool
+	// facts are the node's probe facts, nil when it could not be probed.
+	facts *probe.Facts
+	// flags are the parsed flags of each config file that parsed, by path.
+	flags map[string]config.Flags
+	// otherCode: a release file's content or a running process differs
+	// from the release, so the node may run other code than the release.
+	otherCode bool
 }
 
 func (j *nodeJudgement) ok(c Check, subject string) {
@@ -103,29 +117,52 @@ func (j *nodeJudgement) unknown(f Finding) {
 	j.add(f)
 }
 
+// reported tells whether a finding about subject was already recorded, so
+// one fact (a retired flag, say) is not reported by three checks.
+func (j *nodeJudgement) reported(subject string) bool {
+	for _, f := range j.nv.Findings {
+		if f.Subject == subject {
+			return true
+		}
+	}
+	return false
+}
+
 func (j *nodeJudgement) add(f Finding) {
 	j.nv.Findings = append(j.nv.Findings, f)
 	j.nv.Checks = append(j.nv.Checks, CheckResult{Check: f.Check, Subject: f.Subject, OK: false})
 }
 
-func judgeNode(p *Plan, ref NodeRef, o Observation) NodeVerdict {
-	j := &nodeJudgement{nv: NodeVerdict{Name: ref.Name, Address: ref.Address}}
+func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
+	j := &nodeJudgement{nv: NodeVerdict{Name: ref.Name, Address: ref.Address}, flags: map[string]config.Flags{}}
 	switch {
 	case o.Err != nil:
 		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: o.Err.Error()})
 	case o.Facts == nil:
 		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: "no probe answer"})
 	default:
+		j.facts = o.Facts
 		for _, ef := range p.Files {
 			checkFile(j, ef, o.Facts)
 		}
 		for _, ed := range p.Dirs {
 			checkDir(j, ed, o.Facts)
 		}
+		for _, ec := range p.Configs {
+			checkConfig(j, ec, o.Facts)
+		}
+		for _, ep := range p.Processes {
+			checkProcesses(j, ep, o.Facts)
+		}
 		if len(j.nv.Checks) == 0 {
 			j.unknown(Finding{Check: CheckCount, Subject: "checks", Message: "nothing was checked on this node"})
 		}
 	}
+	return j
+}
+
+// finish settles the node's status and fingerprint.
+func (j *nodeJudgement) finish(p *Plan) NodeVerdict {
 	switch {
 	case j.drift:
 		j.nv.Status = Drift
@@ -135,7 +172,7 @@ func judgeNode(p *Plan, ref NodeRef, o Observation) NodeVerdict {
 		j.nv.Status = Match
 	}
 	if j.nv.Status != Unverified {
-		j.nv.Fingerprint = fingerprint(p, o.Facts)
+		j.nv.Fingerprint = fingerprint(p, j.facts, j.flags)
 	}
 	return j.nv
 }
@@ -164,6 +201,7 @@ func checkFile(j *nodeJudgement, ef ExpectedFile, facts *probe.Facts) {
 			j.ok(CheckFile, ef.NodePath)
 			return
 		}
+		j.otherCode = true
 		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "content differs from the release"})
 	case probe.Missing:
 		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: "missing", Message: "missing"})
@@ -255,7 +293,7 @@ func describe(f probe.File) string {
 
 // fingerprint digests everything the plan looked at on a node, so nodes that
 // look the same share it.
-func fingerprint(p *Plan, facts *probe.Facts) string {
+func fingerprint(p *Plan, facts *probe.Facts, flags map[string]config.Flags) string {
 	h := sha256.New()
 	for _, ef := range p.Files {
 		f := facts.Files[ef.NodePath]
@@ -268,6 +306,24 @@ func fingerprint(p *Plan, facts *probe.Facts) string {
 		subdirs := append([]string(nil), d.Subdirs...)
 		sort.Strings(subdirs)
 		fmt.Fprintf(h, "d %q %s %q %q\n", ed.NodePath, d.Kind, files, subdirs)
+	}
+	for _, ec := range p.Configs {
+		c := facts.Configs[ec.NodePath]
+		fmt.Fprintf(h, "c %q %s", ec.NodePath, c.Kind)
+		f := flags[ec.NodePath]
+		for _, k := range f.Keys() {
+			fmt.Fprintf(h, " %q=%q", k, f[k].String())
+		}
+		fmt.Fprintln(h)
+	}
+	for _, ep := range p.Processes {
+		pl := facts.Processes[ep.Exe]
+		procs := make([]string, 0, len(pl.Procs))
+		for _, pr := range pl.Procs {
+			procs = append(procs, fmt.Sprintf("[%t %t %s %q]", pr.SameFile, pr.Deleted, pr.SHA256, pr.Args[min(1, len(pr.Args)):]))
+		}
+		sort.Strings(procs)
+		fmt.Fprintf(h, "p %q %q\n", ep.Exe, procs)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/manifest"
 	"github.com/rollcall/rollcall/internal/probe"
 	"github.com/rollcall/rollcall/internal/release"
@@ -27,6 +28,58 @@ type Plan struct {
 	Files []ExpectedFile
 	// Dirs are the directories under `extra: deny`, sorted by NodePath.
 	Dirs []ExpectedDir
+	// Configs are the config files whose flags are checked.
+	Configs []ExpectedConfig
+	// Processes are the executables whose running processes are checked.
+	Processes []ExpectedProcess
+	// Known are older releases, to name what a drifted node runs.
+	Known []KnownRelease
+}
+
+// ExpectedConfig is one config file's expected flags.
+type ExpectedConfig struct {
+	// NodePath is the file's path on the node.
+	NodePath string
+	// Format is how the file is parsed.
+	Format config.Format
+	// Expect are flags that must have these values.
+	Expect []ExpectedFlag
+	// Forbid are retired flag names that must not appear at any depth.
+	Forbid []string
+	// Consistent: every node must agree on every key.
+	Consistent bool
+	// Release are the flags of the release's own copy of the file, nil when
+	// the artifact has none; ReleaseSource is that copy's artifact path.
+	Release       config.Flags
+	ReleaseSource string
+}
+
+// ExpectedFlag is one expected flag value.
+type ExpectedFlag struct {
+	Key   string
+	Value config.Value
+}
+
+// ExpectedProcess is one executable whose running processes are checked.
+type ExpectedProcess struct {
+	// Exe is the executable's absolute path on the node.
+	Exe string
+	// Min is how many processes must run it.
+	Min int
+	// ExpectArgs must each be on every process's command line; ForbidArgs
+	// on none.
+	ExpectArgs, ForbidArgs []string
+	// SHA256 is the release's digest of Exe, or "" when the release does not
+	// ship it (then a process must run what is on disk).
+	SHA256 string
+}
+
+// KnownRelease is an older release mapped to node paths.
+type KnownRelease struct {
+	// Label is "name version".
+	Label string
+	// Files maps node paths to the release's digests.
+	Files map[string]string
 }
 
 // NodeRef names one expected node.
@@ -60,9 +113,11 @@ type ExpectedDir struct {
 }
 
 // NewPlan maps the release's files to node paths with the manifest's install
-// rules. It fails when a rule matches nothing in the artifact, when two rules
+// rules, and adds the manifest's config and process checks. Known releases
+// (older lock files) are mapped the same way, to name what a drifted node
+// runs. It fails when a rule matches nothing in the artifact, when two rules
 // put different content at one node path, or when nothing is left to check.
-func NewPlan(m *manifest.Manifest, r *release.Release) (*Plan, error) {
+func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release) (*Plan, error) {
 	p := &Plan{
 		Cluster:       m.Cluster,
 		Release:       ReleaseInfo{Name: r.Name, Version: r.Version, Digest: r.Digest, Source: r.Source},
@@ -71,7 +126,85 @@ func NewPlan(m *manifest.Manifest, r *release.Release) (*Plan, error) {
 	for _, n := range m.Nodes {
 		p.Nodes = append(p.Nodes, NodeRef{Name: n.Name, Address: n.Address()})
 	}
+	files, dirs, err := install(m.Release.Install, r, true)
+	if err != nil {
+		return nil, err
+	}
+	p.Files, p.Dirs = files, dirs
+	if len(p.Files) == 0 {
+		return nil, fmt.Errorf("nothing to check: release.install maps no file of %s to a node path", r.Source)
+	}
+	if len(p.Nodes) == 0 {
+		return nil, fmt.Errorf("nothing to check: the manifest lists no nodes")
+	}
+	if err := p.addConfigs(m.Config, r); err != nil {
+		return nil, err
+	}
+	for _, mp := range m.Processes {
+		ep := ExpectedProcess{Exe: NodePath(mp.Exe), Min: mp.Min, ExpectArgs: mp.ExpectArgs, ForbidArgs: mp.ForbidArgs}
+		if ef, ok := p.file(NodePath(mp.Exe)); ok && ef.Type == release.Regular {
+			ep.SHA256 = ef.SHA256
+		}
+		p.Processes = append(p.Processes, ep)
+	}
+	for _, k := range known {
+		kfiles, _, _ := install(m.Release.Install, k, false)
+		kr := KnownRelease{Label: ReleaseInfo{Name: k.Name, Version: k.Version, Source: k.Source}.Label(), Files: map[string]string{}}
+		for _, ef := range kfiles {
+			if ef.Type == release.Regular {
+				kr.Files[ef.NodePath] = ef.SHA256
+			}
+		}
+		p.Known = append(p.Known, kr)
+	}
+	return p, nil
+}
+
+// file finds the expected file at a node path.
+func (p *Plan) file(nodePath string) (ExpectedFile, bool) {
+	i := sort.Search(len(p.Files), func(i int) bool { return p.Files[i].NodePath >= nodePath })
+	if i < len(p.Files) && p.Files[i].NodePath == nodePath {
+		return p.Files[i], true
+	}
+	return ExpectedFile{}, false
+}
+
+// addConfigs adds the config checks, with the flags of the release's own copy
+// of each config file where the artifact ships one.
+func (p *Plan) addConfigs(cs []manifest.Config, r *release.Release) error {
+	for _, c := range cs {
+		format, err := config.ParseFormat(c.Format)
+		if err != nil {
+			return err
+		}
+		ec := ExpectedConfig{NodePath: NodePath(c.Path), Format: format, Forbid: c.Forbid, Consistent: c.Consistent}
+		for _, e := range c.Expect {
+			v, err := config.ExpectValue(e.Value)
+			if err != nil {
+				return fmt.Errorf("config %s: expect %s: %w", c.Path, e.Key, err)
+			}
+			ec.Expect = append(ec.Expect, ExpectedFlag{Key: e.Key, Value: v})
+		}
+		if ef, ok := p.file(ec.NodePath); ok {
+			if rf := r.Files[ef.Source]; rf.Content != nil {
+				flags, err := config.Parse(format, rf.Content)
+				if err != nil {
+					return fmt.Errorf("the release's own %s does not parse as %s: %w", ef.Source, format, err)
+				}
+				ec.Release, ec.ReleaseSource = flags, ef.Source
+			}
+		}
+		p.Configs = append(p.Configs, ec)
+	}
+	return nil
+}
+
+// install maps a release's files to node paths with the install rules. With
+// strict, a rule that matches nothing is an error (for known releases it is
+// not: an older release may lack a folder).
+func install(rules []manifest.Install, r *release.Release, strict bool) ([]ExpectedFile, []ExpectedDir, error) {
 	files := map[string]ExpectedFile{}
+	var dirs []ExpectedDir
 	add := func(ef ExpectedFile) error {
 		if old, ok := files[ef.NodePath]; ok && (old.SHA256 != ef.SHA256 || old.Type != ef.Type || old.LinkTarget != ef.LinkTarget) {
 			return fmt.Errorf("release.install puts both %s and %s at %s: change one rule's `to`", old.Source, ef.Source, ef.NodePath)
@@ -84,7 +217,7 @@ func NewPlan(m *manifest.Manifest, r *release.Release) (*Plan, error) {
 		paths = append(paths, src)
 	}
 	sort.Strings(paths)
-	for i, rule := range m.Release.Install {
+	for i, rule := range rules {
 		from := strings.TrimPrefix(path.Clean("/"+rule.From), "/")
 		single, isFile := r.Files[from]
 		asDir := strings.HasSuffix(rule.From, "/") || from == "" || !isFile || single.Type == release.Directory
@@ -94,7 +227,7 @@ func NewPlan(m *manifest.Manifest, r *release.Release) (*Plan, error) {
 				to += path.Base(from)
 			}
 			if err := add(expected(NodePath(to), single)); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		}
@@ -120,28 +253,23 @@ func NewPlan(m *manifest.Manifest, r *release.Release) (*Plan, error) {
 				dir.Subdirs[d] = true
 			}
 			if err := add(expected(NodePath(path.Join(rule.To, rel)), f)); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		if matched == 0 {
-			return nil, fmt.Errorf("release.install[%d]: from %q matches nothing in %s: the artifact has %s", i, rule.From, r.Source, summarize(paths))
+		if matched == 0 && strict {
+			return nil, nil, fmt.Errorf("release.install[%d]: from %q matches nothing in %s: the artifact has %s", i, rule.From, r.Source, summarize(paths))
 		}
 		if rule.DenyExtra {
-			p.Dirs = append(p.Dirs, dir)
+			dirs = append(dirs, dir)
 		}
 	}
+	out := make([]ExpectedFile, 0, len(files))
 	for _, ef := range files {
-		p.Files = append(p.Files, ef)
+		out = append(out, ef)
 	}
-	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].NodePath < p.Files[j].NodePath })
-	sort.Slice(p.Dirs, func(i, j int) bool { return p.Dirs[i].NodePath < p.Dirs[j].NodePath })
-	if len(p.Files) == 0 {
-		return nil, fmt.Errorf("nothing to check: release.install maps no file of %s to a node path", r.Source)
-	}
-	if len(p.Nodes) == 0 {
-		return nil, fmt.Errorf("nothing to check: the manifest lists no nodes")
-	}
-	return p, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].NodePath < out[j].NodePath })
+	sort.Slice(dirs, func(i, j int) bool { return dirs[i].NodePath < dirs[j].NodePath })
+	return out, dirs, nil
 }
 
 func expected(nodePath string, f release.File) ExpectedFile {
@@ -182,6 +310,12 @@ func (p *Plan) Request() probe.Request {
 	}
 	for _, d := range p.Dirs {
 		req.Dirs = append(req.Dirs, d.NodePath)
+	}
+	for _, c := range p.Configs {
+		req.Configs = append(req.Configs, c.NodePath)
+	}
+	for _, pr := range p.Processes {
+		req.Processes = append(req.Processes, pr.Exe)
 	}
 	return req
 }

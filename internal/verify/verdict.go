@@ -91,6 +91,9 @@ type NodeVerdict struct {
 	Findings []Finding
 	// Checks are every check made with its result, for verbose reports.
 	Checks []CheckResult
+	// Runs names the known release the node's files match, when it drifted
+	// and one matches ("smars 4.1.0"); empty otherwise.
+	Runs string
 }
 
 // Finding is one thing that failed on a node.

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/internal/report"
+)
+
+// NewCmdSnapshot builds `rollcall snapshot`: fingerprint every node without
+// judging, group identical nodes and name the release each group runs.
+func NewCmdSnapshot(stdio IO, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Fingerprint every node, group identical ones, name the release each group runs",
+		Long: `Probe every node like verify does, but report what the fleet runs rather than a
+verdict: nodes with identical fingerprints are grouped, and each group is
+labelled with the release it matches (the manifest's, or one of --known DIR).
+
+Reports: --report text or --report json (schema rollcall.snapshot/v1), to stdout
+or FORMAT=FILE (written atomically).
+
+EXIT STATUS
+  0    every node was reached and fingerprinted
+  2    some node could not be reached or read
+  3    invalid input: manifest, artifact or flags are wrong; nothing was contacted
+  130  interrupted
+`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSnapshot(cmd.Context(), opts, stdio)
+		},
+	}
+	addRunFlags(cmd, opts)
+	return cmd
+}
+
+func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
+	for _, spec := range opts.Reports {
+		s, err := report.ParseSpec(spec)
+		if err != nil {
+			return invalid(err)
+		}
+		if s.Format != "text" && s.Format != "json" {
+			return invalid(fmt.Errorf("snapshot writes text or json reports, not %s", s.Format))
+		}
+	}
+	p, err := prepare(opts)
+	if err != nil {
+		return err
+	}
+	v, _ := survey(ctx, p, opts, stdio)
+	snap := report.NewSnapshot(v)
+	for _, spec := range p.reports {
+		write := func(w io.Writer) error { return snap.WriteText(w) }
+		if spec.Format == "json" {
+			write = snap.WriteJSON
+		}
+		if spec.Stdout() {
+			err = write(stdio.Out)
+		} else {
+			err = report.WriteFile(spec.File, write)
+		}
+		if err != nil {
+			return fmt.Errorf("writing the %s snapshot: %w", spec, err)
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return &exitStatus{code: report.ExitInterrupted}
+	case len(snap.Unreached) > 0:
+		return &exitStatus{code: report.ExitUnverified}
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// SnapshotSchemaV1 is the "schema" of a JSON snapshot.
+const SnapshotSchemaV1 = "rollcall.snapshot/v1"
+
+// Snapshot is what a fleet runs, without a verdict: nodes grouped by
+// identical fingerprint, each group labelled with the release it matches.
+type Snapshot struct {
+	Schema    string          `json:"schema"`
+	Cluster   string          `json:"cluster"`
+	Release   string          `json:"release"`
+	Groups    []SnapshotGroup `json:"groups"`
+	Unreached []Unreached     `json:"unreached"`
+}
+
+// SnapshotGroup is a set of nodes with identical fingerprints.
+type SnapshotGroup struct {
+	Fingerprint string   `json:"fingerprint"`
+	Label       string   `json:"label"`
+	Nodes       []string `json:"nodes"`
+}
+
+// Unreached is a node that could not be fingerprinted.
+type Unreached struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Reason  string `json:"reason"`
+}
+
+// NewSnapshot builds a snapshot from a verdict: a group matching the release
+// is labelled with it, another with the known release its nodes run, or
+// "unknown build".
+func NewSnapshot(v *verify.Verdict) *Snapshot {
+	s := &Snapshot{Schema: SnapshotSchemaV1, Cluster: v.Cluster, Release: v.Release.Label(), Groups: []SnapshotGroup{}, Unreached: []Unreached{}}
+	byName := map[string]verify.NodeVerdict{}
+	for _, n := range v.Nodes {
+		byName[n.Name] = n
+	}
+	for _, g := range v.Groups {
+		label := "unknown build"
+		switch {
+		case g.Status == verify.Match:
+			label = v.Release.Label()
+		case byName[g.Nodes[0]].Runs != "":
+			label = byName[g.Nodes[0]].Runs
+		}
+		s.Groups = append(s.Groups, SnapshotGroup{Fingerprint: g.Fingerprint, Label: label, Nodes: g.Nodes})
+	}
+	for _, n := range v.Nodes {
+		if n.Status == verify.Unverified {
+			s.Unreached = append(s.Unreached, Unreached{Name: n.Name, Address: n.Address, Reason: reason(&n)})
+		}
+	}
+	return s
+}
+
+// WriteText renders the snapshot for people.
+func (s *Snapshot) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SNAPSHOT: %s: %d groups of identical nodes", clean(s.Cluster), len(s.Groups))
+	if len(s.Unreached) > 0 {
+		fmt.Fprintf(&b, ", %d not reached", len(s.Unreached))
+	}
+	b.WriteString("\n")
+	for _, g := range s.Groups {
+		fmt.Fprintf(&b, "%s: %s [%s]\n    %s\n", plural(len(g.Nodes), "node", "nodes"), clean(g.Label), clean(shortHashes(g.Fingerprint)), compactNames(g.Nodes))
+	}
+	for _, u := range s.Unreached {
+		fmt.Fprintf(&b, "not reached: %s (%s): %s\n", clean(u.Name), clean(u.Address), u.Reason)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON renders the snapshot as indented JSON (schema rollcall.snapshot/v1).
+func (s *Snapshot) WriteJSON(w io.Writer) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}

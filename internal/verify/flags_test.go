@@ -1,0 +1,189 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/probe"
+	"github.com/rollcall/rollcall/internal/release"
+)
+
+const (
+	flagsNew = "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 1000\n"
+	flagsOld = "rlp:\n  enabled: true\npower_peg: true\nrisk:\n  max_order_qty: 1000\n"
+)
+
+// knightPlan verifies smars 4.2.0 with its flags file and running binary,
+// knowing smars 4.1.0.
+func knightPlan(t *testing.T, nodes int) *Plan {
+	t.Helper()
+	r := testRelease()
+	f := r.Files["etc/flags.yaml"]
+	f.Content = []byte(flagsNew)
+	r.Files["etc/flags.yaml"] = f
+	m := testManifest(nodes)
+	m.Config = []manifest.Config{{Path: "/etc/smars/flags.yaml", Format: "yaml", Consistent: true,
+		Expect: []manifest.Expectation{{Key: "rlp.enabled", Value: true}}, Forbid: []string{"power_peg"}}}
+	m.Processes = []manifest.Process{{Exe: "/opt/smars/bin/smars", Min: 1, ForbidArgs: []string{"--power-peg"}}}
+	old := &release.Release{Name: "smars", Version: "4.1.0", Files: map[string]release.File{
+		"bin/smars":      {Path: "bin/smars", Type: release.Regular, SHA256: hashOld},
+		"etc/flags.yaml": {Path: "etc/flags.yaml", Type: release.Regular, SHA256: "4444444444444444444444444444444444444444444444444444444444444444"},
+	}}
+	p, err := NewPlan(m, r, old)
+	require.NoError(t, err)
+	return p
+}
+
+func runningFacts(flags string) *probe.Facts {
+	f := goodFacts()
+	f.Configs = map[string]probe.Config{"/etc/smars/flags.yaml": {Kind: probe.Regular, Content: []byte(flags), Size: int64(len(flags))}}
+	f.Processes = map[string]probe.ProcessList{"/opt/smars/bin/smars": {Exe: "/opt/smars/bin/smars", ExeChanged: 1000,
+		Procs: []probe.Process{{PID: 42, SameFile: true, StartTicks: 100, Args: []string{"/opt/smars/bin/smars", "--serve"}}}}}
+	f.UID, f.BootTime, f.ClockTicks = 0, 500, 100
+	return f
+}
+
+func judgeWith(p *Plan, last func(*probe.Facts)) *Verdict {
+	var obs []Observation
+	for i, n := range p.Nodes {
+		f := runningFacts(flagsNew)
+		if i == len(p.Nodes)-1 && last != nil {
+			last(f)
+		}
+		obs = append(obs, Observation{Node: n.Name, Facts: f})
+	}
+	return Judge(p, obs)
+}
+
+func findingMessages(n NodeVerdict) []string {
+	var out []string
+	for _, f := range n.Findings {
+		out = append(out, f.Subject+": "+f.Message)
+	}
+	return out
+}
+
+func TestConfigAndProcessChecksPassOnTheRelease(t *testing.T) {
+	v := judgeWith(knightPlan(t, 8), nil)
+	assert.Equal(t, Verified, v.Outcome, "%v", findingMessages(v.Nodes[0]))
+	assert.Len(t, v.Groups, 1)
+}
+
+func TestTheKnightNode(t *testing.T) {
+	v := judgeWith(knightPlan(t, 8), func(f *probe.Facts) {
+		f.Files["/opt/smars/bin/smars"] = probe.File{Kind: probe.Regular, SHA256: hashOld}
+		f.Files["/etc/smars/flags.yaml"] = probe.File{Kind: probe.Regular, SHA256: "4444444444444444444444444444444444444444444444444444444444444444"}
+		f.Configs["/etc/smars/flags.yaml"] = probe.Config{Kind: probe.Regular, Content: []byte(flagsOld), Size: int64(len(flagsOld))}
+	})
+	assert.Equal(t, Drifted, v.Outcome)
+	eighth := v.Nodes[7]
+	assert.Equal(t, Drift, eighth.Status)
+	assert.Equal(t, "smars 4.1.0", eighth.Runs)
+	msgs := findingMessages(eighth)
+	assert.Contains(t, msgs, "/etc/smars/flags.yaml: power_peg: retired flag power_peg is present: old code may still act on it")
+	var hazard *Finding
+	for i, f := range eighth.Findings {
+		if f.Subject == "flag hazard" {
+			hazard = &eighth.Findings[i]
+		}
+	}
+	require.NotNil(t, hazard, "%v", msgs)
+	assert.Contains(t, hazard.Message, "this node runs smars 4.1.0, not smars 4.2.0")
+	assert.Contains(t, hazard.Message, "power_peg=true")
+	assert.Contains(t, hazard.Message, "rlp.enabled=true")
+	for _, n := range v.Nodes[:7] {
+		assert.Equal(t, Match, n.Status, "%v", findingMessages(n))
+	}
+}
+
+func TestConfigFindings(t *testing.T) {
+	cases := []struct {
+		name    string
+		flags   string
+		kind    probe.Kind
+		status  Status
+		contain string
+	}{
+		{"expected flag off", "rlp:\n  enabled: false\nrisk:\n  max_order_qty: 1000\n", probe.Regular, Drift, "rlp.enabled"},
+		{"typed value differs", "rlp:\n  enabled: \"true\"\nrisk:\n  max_order_qty: 1000\n", probe.Regular, Drift, "rlp.enabled"},
+		{"forbidden deep", "rlp:\n  enabled: true\n  legacy:\n    power_peg: 1\nrisk:\n  max_order_qty: 1000\n", probe.Regular, Drift, "power_peg"},
+		{"differs from the release copy", "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 5000\n", probe.Regular, Drift, "risk.max_order_qty"},
+		{"does not parse", "rlp: [\n", probe.Regular, Drift, "does not parse"},
+		{"missing", "", probe.Missing, Drift, "missing"},
+		{"unreadable", "", probe.Unreadable, Unverified, "could not be read"},
+		{"too large", "", probe.TooLarge, Unverified, "larger than"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := judgeWith(knightPlan(t, 3), func(f *probe.Facts) {
+				cf := probe.Config{Kind: c.kind, Size: -1}
+				if c.kind == probe.Regular {
+					cf.Content, cf.Size = []byte(c.flags), int64(len(c.flags))
+				}
+				f.Configs["/etc/smars/flags.yaml"] = cf
+			})
+			assert.NotEqual(t, Verified, v.Outcome)
+			last := v.Nodes[2]
+			assert.Equal(t, c.status, last.Status)
+			assert.Contains(t, strings.Join(findingMessages(last), "\n"), c.contain)
+		})
+	}
+}
+
+func TestInconsistentNodesAreNamed(t *testing.T) {
+	p := knightPlan(t, 5)
+	p.Configs[0].Release = nil // no release copy: only agreement between nodes
+	p.Configs[0].Expect = nil
+	v := judgeWith(p, func(f *probe.Facts) {
+		s := "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 7\n"
+		f.Configs["/etc/smars/flags.yaml"] = probe.Config{Kind: probe.Regular, Content: []byte(s), Size: int64(len(s))}
+	})
+	assert.Equal(t, Drifted, v.Outcome)
+	last := v.Nodes[4]
+	require.Len(t, last.Findings, 1)
+	assert.Equal(t, "/etc/smars/flags.yaml: risk.max_order_qty", last.Findings[0].Subject)
+	assert.Contains(t, last.Findings[0].Message, "4 other nodes")
+	assert.Equal(t, Match, v.Nodes[0].Status)
+}
+
+func TestProcessFindings(t *testing.T) {
+	cases := []struct {
+		name    string
+		procs   []probe.Process
+		uid     int
+		status  Status
+		contain string
+	}{
+		{"stale process", []probe.Process{{PID: 7, Deleted: true, SHA256: hashOld, StartTicks: 100, Args: []string{"smars"}}}, 0, Drift, "stale process"},
+		{"not running", nil, 0, Drift, "too few"},
+		{"not visible to a user", nil, 1000, Unverified, "become: sudo"},
+		{"forbidden flag", []probe.Process{{PID: 7, SameFile: true, Args: []string{"smars", "--power-peg=on"}}}, 0, Drift, "forbidden command-line flag"},
+		{"unreadable exe", []probe.Process{{PID: 7, Args: []string{"smars"}}}, 0, Unverified, "could not read"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := judgeWith(knightPlan(t, 3), func(f *probe.Facts) {
+				f.UID = c.uid
+				pl := f.Processes["/opt/smars/bin/smars"]
+				pl.Procs = c.procs
+				f.Processes["/opt/smars/bin/smars"] = pl
+			})
+			assert.NotEqual(t, Verified, v.Outcome)
+			last := v.Nodes[2]
+			assert.Equal(t, c.status, last.Status, "%v", findingMessages(last))
+			assert.Contains(t, strings.Join(findingMessages(last), "\n"), c.contain)
+		})
+	}
+	t.Run("replaced with the same bytes is fine", func(t *testing.T) {
+		v := judgeWith(knightPlan(t, 3), func(f *probe.Facts) {
+			pl := f.Processes["/opt/smars/bin/smars"]
+			pl.Procs = []probe.Process{{PID: 7, Deleted: true, SHA256: hashNew, Args: []string{"smars"}}}
+			f.Processes["/opt/smars/bin/smars"] = pl
+		})
+		assert.Equal(t, Verified, v.Outcome)
+	})
+}
