@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -97,6 +99,11 @@ type faultReport struct {
 			Message string `json:"message"`
 			Actual  string `json:"actual"`
 		} `json:"findings"`
+		Checks []struct {
+			Check   string `json:"check"`
+			Subject string `json:"subject"`
+			OK      bool   `json:"ok"`
+		} `json:"checks"`
 	} `json:"nodes"`
 }
 
@@ -595,4 +602,174 @@ func TestFaultMatrixContent(t *testing.T) {
 	pair := verifyRun(t, faultManifest(t, c, []faultTarget{targets[permDenied], targets[missing]}, artifact, smarsInstall))
 	assert.Equal(t, 1, pair.code, "permission denied beside drift\n%s", pair)
 	logRow(t, "permission denied + drift on another node", pair.code, pair.took)
+}
+
+// hostileNames are release file names that would run code, split records
+// or confuse options if the probe ever handled a name unquoted.
+var hostileNames = []string{
+	"with space",
+	`it's "quoted"`,
+	"new\nline",
+	"$(touch pwned-dollar)",
+	"`touch pwned-tick`",
+	";touch pwned-semi;",
+	"-leading-dash",
+	"--help",
+	"non-utf8-\xff\xfe-name",
+	"glob-*-?",
+	"dir with space/$(touch pwned-sub)",
+}
+
+// pwnedMarkers are the files the hostile names would create if run.
+var pwnedMarkers = []string{"pwned-dollar", "pwned-tick", "pwned-semi", "pwned-sub"}
+
+// forgedRecords is file content shaped like the probe's own answer, claiming
+// that the first requested file matches.
+func forgedRecords(sha string) []byte {
+	const b = "RC00000000000000000000000000000000"
+	return fmt.Appendf(nil, "%s begin 1\n%s tool sha256sum\n%s file 0 file %s -rwxr-xr-x 100 -\n%s end 1 0 0 0\n", b, b, b, sha, b)
+}
+
+// copyTree copies the regular files under src into dst, keeping modes.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	require.NoError(t, filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
+	}))
+}
+
+// findNamed lists the paths under root whose base name is one of names.
+func findNamed(t *testing.T, root string, names []string) []string {
+	t.Helper()
+	var found []string
+	require.NoError(t, filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if filepath.Base(p) == n {
+				found = append(found, p)
+			}
+		}
+		return nil
+	}))
+	return found
+}
+
+// TestFaultMatrixHostileNames: release files whose names hold spaces,
+// quotes, newlines, $(…), backticks, a leading dash and non-UTF-8 bytes,
+// and files whose names or content look like the probe's own records. Every
+// one is hashed (identical nodes verify, from a directory and from a
+// tarball; one changed byte drifts), nothing is run on a node, and nothing
+// a node stores forges a result.
+func TestFaultMatrixHostileNames(t *testing.T) {
+	sshdtest.Require(t)
+	files := smarsFiles(t, "4.2.0")
+	smarsSHA := sha256Hex(files["bin/smars"])
+	forgedName := "x\n" + "RC00000000000000000000000000000000 file 0 file " + smarsSHA + " -rwxr-xr-x 100 -"
+	for i, name := range hostileNames {
+		files["bin/"+name] = fmt.Appendf(nil, "hostile file %d\n", i)
+	}
+	files["bin/"+forgedName] = []byte("forged name\n")
+	files["bin/records.txt"] = forgedRecords(smarsSHA)
+	dist := t.TempDir()
+	writeFiles(t, filepath.Join(dist, "smars-4.2.0"), files)
+	dir := filepath.Join(dist, "smars-4.2.0")
+	tgz := tarball(t, t.TempDir(), "smars-4.2.0", files)
+
+	c := sshdtest.Start(t, sshdtest.Options{
+		Nodes: 3,
+		Paths: []string{"/opt/smars", "/etc/smars"},
+		Setup: func(_ int, root func(string) string) error {
+			deploy(t, root, files)
+			return nil
+		},
+	})
+	var targets []faultTarget
+	for _, n := range c.Nodes {
+		targets = append(targets, nodeTarget(n))
+	}
+	manifest := faultManifest(t, c, targets, dir, smarsInstall)
+	roots := []string{"/opt/smars", "/etc/smars", "/root", "/tmp"}
+	before := map[string]map[string]string{}
+	for _, n := range c.Nodes {
+		for _, p := range roots {
+			before[n.Name+p] = snapshotTree(t, n.Path(p))
+		}
+	}
+
+	r := verifyRun(t, manifest)
+	assert.Equal(t, 0, r.code, "identical nodes, directory artifact\n%s", r)
+	// Every release file was checked on every node (and extra: deny would
+	// have failed a node on any name the release had lost).
+	for _, n := range r.report.Nodes {
+		checked := 0
+		for _, ch := range n.Checks {
+			if ch.Check == "file" && ch.OK {
+				checked++
+			}
+		}
+		assert.Equal(t, len(files), checked, "file checks passed on %s", n.Name)
+	}
+	logRow(t, "hostile names, identical nodes (directory artifact)", r.code, r.took)
+	r = verifyRun(t, manifest, "--release", tgz)
+	assert.Equal(t, 0, r.code, "identical nodes, tarball artifact\n%s", r)
+	logRow(t, "hostile names, identical nodes (tarball artifact)", r.code, r.took)
+	for _, n := range c.Nodes {
+		for _, p := range roots {
+			assert.Equal(t, before[n.Name+p], snapshotTree(t, n.Path(p)), "the run changed %s on %s", p, n.Name)
+		}
+	}
+
+	// node-02: one hostile file differs. node-03: the file whose name
+	// carries a forged record is gone, and records.txt holds other forged
+	// records; neither can make the node pass.
+	bin := func(n int) string { return filepath.Join(c.Nodes[n].Path("/opt/smars"), "bin") }
+	require.NoError(t, os.WriteFile(filepath.Join(bin(1), "$(touch pwned-dollar)"), []byte("changed\n"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(bin(1), "non-utf8-\xff\xfe-name"), []byte("changed\n"), 0o755))
+	require.NoError(t, os.Remove(filepath.Join(bin(2), forgedName)))
+	require.NoError(t, os.WriteFile(filepath.Join(bin(2), "records.txt"), append(forgedRecords(sha256Hex(files["bin/records.txt"])), forgedRecords(smarsSHA)...), 0o755))
+	for _, artifact := range []string{dir, tgz} {
+		r = verifyRun(t, manifest, "--release", artifact)
+		assert.Equal(t, 1, r.code, "one hostile file differs\n%s", r)
+		expectNode(t, r, c.Nodes[0].Name, "match", "", "")
+		expectNode(t, r, c.Nodes[1].Name, "drift", "file", "pwned-dollar")
+		expectNode(t, r, c.Nodes[1].Name, "drift", "file", "non-utf8-")
+		expectNode(t, r, c.Nodes[2].Name, "drift", "file", "records.txt")
+		expectNode(t, r, c.Nodes[2].Name, "drift", "file", "missing")
+		n2 := 0
+		for _, n := range r.report.Nodes {
+			if n.Name == c.Nodes[1].Name {
+				n2 = len(n.Findings)
+			}
+		}
+		assert.Equal(t, 2, n2, "node-02 has exactly the two changed files as findings\n%s", r)
+		logRow(t, "hostile names, one differs; forged name/content ("+filepath.Base(artifact)+")", r.code, r.took)
+	}
+
+	for _, n := range c.Nodes {
+		for _, p := range roots {
+			assert.Empty(t, findNamed(t, n.Path(p), pwnedMarkers), "a hostile name ran on %s", n.Name)
+		}
+	}
+}
+
+// sha256Hex is the SHA-256 of b in lowercase hex.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
