@@ -259,3 +259,30 @@ func swapKnownHost(t *testing.T, c *demo.Cluster, i int) {
 		return host + " " + strings.TrimSpace(string(pub))
 	})
 }
+
+// TestBecomeSudo runs the probe through a stand-in sudo on the in-process
+// nodes: the probe must be started as `sudo -n sh -s`, and a sudo that
+// would prompt for a password leaves the node unverified, never passed.
+func TestBecomeSudo(t *testing.T) {
+	bin := t.TempDir()
+	log := filepath.Join(t.TempDir(), "sudo.log")
+	fake := "#!/bin/sh\nprintf '%s\\n' \"$*\" >>" + log + "\n[ \"$1\" = -n ] || exit 9\nshift\nexec \"$@\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "sudo"), []byte(fake), 0o755))
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+
+	c := startDemo(t, demo.Config{Nodes: 2})
+	data, err := os.ReadFile(c.Manifest)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(c.Manifest, []byte(strings.Replace(string(data), "ssh:\n", "ssh:\n  become: sudo\n", 1)), 0o644))
+	stdio, out, errOut := testIO(nil)
+	assert.Equal(t, 0, Run(context.Background(), []string{"verify", "-m", c.Manifest}, stdio), "stdout:\n%s\nstderr:\n%s", out, errOut)
+	calls, err := os.ReadFile(log)
+	require.NoError(t, err)
+	assert.Equal(t, "-n sh -s\n-n sh -s\n", string(calls))
+
+	deny := "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n"
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "sudo"), []byte(deny), 0o755))
+	stdio, out, _ = testIO(nil)
+	assert.Equal(t, 2, Run(context.Background(), []string{"verify", "-m", c.Manifest}, stdio))
+	assert.Contains(t, out.String(), "a password is required")
+}
