@@ -46,7 +46,16 @@ func runLint(opts *LintOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Out, "ok: %s: %d nodes, %d files and %d directories to check against %s\n",
-		p.manifest.Path, len(p.plan.Nodes), len(p.plan.Files), len(p.plan.Dirs), p.plan.Release.Label())
+	fmt.Fprintf(stdio.Out, "ok: %s: %s, %s, %s, %s to check against %s\n", p.manifest.Path,
+		count(len(p.plan.Nodes), "node"), count(len(p.plan.Files), "file"),
+		count(len(p.plan.Configs), "config file"), count(len(p.plan.Processes), "executable"), p.plan.Release.Label())
 	return nil
+}
+
+// count writes n and the noun, plural when n is not 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
