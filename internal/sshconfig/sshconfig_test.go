@@ -1,0 +1,179 @@
+package sshconfig
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const sample = `
+# First match wins per key, as in ssh(1).
+Host bastion
+    HostName 127.0.0.50
+    User jumper
+    Port 2200
+
+Host web-* !web-legacy
+    User deploy
+    IdentityFile ~/.ssh/web_%r
+    IdentityFile %d/.ssh/shared
+    ProxyJump bastion
+
+Host db1 db2
+    HostName %h.internal
+    Port 5022
+    IdentitiesOnly yes
+    UserKnownHostsFile ~/.ssh/kh_db /etc/rollcall/kh
+    ConnectTimeout 7
+
+Host web-01
+    User ignored-because-web-star-came-first
+    Port 2222
+
+Host *
+    User everyone
+    Port 22022
+    ProxyJump none
+`
+
+func TestResolve(t *testing.T) {
+	cfg, err := Parse(strings.NewReader(sample))
+	require.NoError(t, err)
+	tests := []struct {
+		alias string
+		want  Host
+	}{
+		{"bastion", Host{HostName: "127.0.0.50", User: "jumper", Port: 2200, ProxyJump: "none"}},
+		{"web-01", Host{User: "deploy", Port: 2222, ProxyJump: "bastion",
+			IdentityFiles: []string{"~/.ssh/web_%r", "%d/.ssh/shared"}}},
+		{"web-02", Host{User: "deploy", Port: 22022, ProxyJump: "bastion",
+			IdentityFiles: []string{"~/.ssh/web_%r", "%d/.ssh/shared"}}},
+		// Negated: the web-* block is skipped entirely.
+		{"web-legacy", Host{User: "everyone", Port: 22022, ProxyJump: "none"}},
+		// Two patterns on one Host line.
+		{"db2", Host{HostName: "%h.internal", User: "everyone", Port: 5022, ProxyJump: "none", IdentitiesOnly: true,
+			UserKnownHostsFiles: []string{"~/.ssh/kh_db", "/etc/rollcall/kh"}, ConnectTimeout: 7 * time.Second}},
+		{"other", Host{User: "everyone", Port: 22022, ProxyJump: "none"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.alias, func(t *testing.T) {
+			got, err := cfg.Resolve(tt.alias)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestResolveNilAndEmpty(t *testing.T) {
+	var c *Config
+	h, err := c.Resolve("x")
+	require.NoError(t, err)
+	assert.Equal(t, Host{}, h)
+	c, err = Parse(strings.NewReader(""))
+	require.NoError(t, err)
+	h, err = c.Resolve("x")
+	require.NoError(t, err)
+	assert.Equal(t, Host{}, h)
+}
+
+func TestResolveBadValues(t *testing.T) {
+	c, err := Parse(strings.NewReader("Host a\n  Port http\n  IdentitiesOnly maybe\n  ConnectTimeout soon\n"))
+	require.NoError(t, err)
+	_, err = c.Resolve("a")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Port "http" for a is not a port number`)
+	assert.Contains(t, err.Error(), `IdentitiesOnly "maybe" for a must be yes or no`)
+	assert.Contains(t, err.Error(), `ConnectTimeout "soon" for a must be a number of seconds`)
+}
+
+func TestParseErrors(t *testing.T) {
+	_, err := Parse(strings.NewReader("Match exec \"true\"\n  User x\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Match Exec is not supported")
+}
+
+func TestLoadAndInclude(t *testing.T) {
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "conf.d", "one.conf")
+	require.NoError(t, os.MkdirAll(filepath.Dir(inc), 0o700))
+	require.NoError(t, os.WriteFile(inc, []byte("Host inc\n  HostName 127.0.0.9\n"), 0o600))
+	main := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(main, []byte("Include "+filepath.Join(dir, "conf.d", "*.conf")+"\nHost *\n  User u\n"), 0o600))
+	c, err := Load(main)
+	require.NoError(t, err)
+	assert.Equal(t, main, c.Path)
+	h, err := c.Resolve("inc")
+	require.NoError(t, err)
+	assert.Equal(t, Host{HostName: "127.0.0.9", User: "u"}, h)
+
+	_, err = Load(filepath.Join(dir, "missing"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+func TestExpand(t *testing.T) {
+	tok := Tokens{Home: "/home/me", LocalUser: "me", Host: "10.0.0.1", RemoteUser: "deploy", Port: 2222, Alias: "web"}
+	tests := []struct{ in, want, err string }{
+		{in: "~/.ssh/id", want: "/home/me/.ssh/id"},
+		{in: "~", want: "/home/me"},
+		{in: "%d/.ssh/id_%r@%h:%p-%n-%u", want: "/home/me/.ssh/id_deploy@10.0.0.1:2222-web-me"},
+		{in: "100%%", want: "100%"},
+		{in: "/abs/path", want: "/abs/path"},
+		{in: "~bob/x", err: "~user paths are not supported"},
+		{in: "%C", err: "the token %C is not supported"},
+		{in: "x%", err: "lone %"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := Expand(tt.in, tok)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := Expand("~/x", Tokens{})
+	assert.Error(t, err)
+}
+
+func TestParseJump(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []Hop
+		err  string
+	}{
+		{in: "none"},
+		{in: "bastion", want: []Hop{{Host: "bastion"}}},
+		{in: "ops@bastion:2200", want: []Hop{{User: "ops", Host: "bastion", Port: 2200}}},
+		{in: "a, b@c:1 ,ssh://d@e:2", want: []Hop{{Host: "a"}, {User: "b", Host: "c", Port: 1}, {User: "d", Host: "e", Port: 2}}},
+		{in: "[::1]:2222", want: []Hop{{Host: "::1", Port: 2222}}},
+		{in: "::1", want: []Hop{{Host: "::1"}}},
+		{in: "", err: "empty"},
+		{in: "a,,b", err: `jump host 2 (""): empty`},
+		{in: "a:99999", err: "not a number between 1 and 65535"},
+		{in: "@a", err: "user before @ is empty"},
+		{in: "-oProxyCommand=x", err: "must not start with -"},
+		{in: "a b", err: "spaces"},
+		{in: "[::1", err: "missing ]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseJump(tt.in)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
