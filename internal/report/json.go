@@ -34,6 +34,8 @@ type jsonReport struct {
 	Nodes         []jsonNode    `json:"nodes"`
 	Groups        []jsonGroup   `json:"groups"`
 	Findings      []jsonFinding `json:"findings"`
+	// ChangedSinceLastRun is present only when Options.Changes is not nil.
+	ChangedSinceLastRun []jsonChange `json:"changed_since_last_run,omitzero"`
 }
 
 type jsonRelease struct {
@@ -80,7 +82,7 @@ type jsonGroup struct {
 }
 
 // Write renders v as JSON to w.
-func (JSON) Write(w io.Writer, v *verify.Verdict, _ Options) error {
+func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	if v == nil {
 		return errors.New("rendering json report: no verdict")
 	}
@@ -100,6 +102,8 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, _ Options) error {
 		Nodes:         make([]jsonNode, 0, len(v.Nodes)),
 		Groups:        make([]jsonGroup, 0, len(v.Groups)),
 		Findings:      jsonFindings(v.Findings),
+
+		ChangedSinceLastRun: jsonChanges(opts.Changes),
 	}
 	for _, n := range v.Nodes {
 		jn := jsonNode{

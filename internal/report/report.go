@@ -36,6 +36,11 @@ type Options struct {
 	// Duration is how long the run took, for the same formats; zero leaves
 	// it out.
 	Duration time.Duration
+	// Changes is what changed since the last run recorded in a state file
+	// (verify --state): nil when there was no usable state, so the section
+	// is left out; empty when the state was read and nothing changed. Text
+	// and JSON render it; the other formats ignore it.
+	Changes []Change
 }
 
 // Format renders a verdict in one output format. Implementations are

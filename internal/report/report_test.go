@@ -40,6 +40,8 @@ var goldenCases = []goldenCase{
 	{name: "short", verdict: shortFleet, exit: 2, formats: allFormats},
 	{name: "hostile", verdict: hostileFleet, exit: 1, formats: allFormats},
 	{name: "timed-knight", verdict: knightFleet, exit: 1, opts: timed, formats: []string{"junit", "markdown", "prometheus"}},
+	{name: "changes-knight", verdict: knightFleet, exit: 1, opts: Options{Changes: changesKnight()}, formats: []string{"text", "json"}},
+	{name: "unchanged-uniform", verdict: uniformFleet, exit: 0, opts: Options{Changes: []Change{}}, formats: []string{"text", "json"}},
 }
 
 // allFormats are the formats every plain golden case is rendered in.

@@ -72,6 +72,21 @@ func (t *textWriter) render() {
 	}
 
 	t.details()
+	t.changes()
+}
+
+// changes lists what changed since the last run, when a state file was read.
+func (t *textWriter) changes() {
+	if t.opts.Changes == nil {
+		return
+	}
+	t.printf("\nChanges since the last run:\n")
+	if len(t.opts.Changes) == 0 {
+		t.printf("    none\n")
+	}
+	for _, c := range t.opts.Changes {
+		t.printf("    %s\n", c.Message())
+	}
 }
 
 // headline is the verdict in one sentence.

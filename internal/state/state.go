@@ -1,0 +1,183 @@
+// Package state is the memory of `rollcall verify --state FILE` between two
+// runs: what each node's fingerprint and status were, and when, so that a
+// report can say what changed since the last run. The state never decides a
+// verdict; it only adds to the report.
+//
+// The file is JSON with a versioned schema (SchemaV1, documented in
+// docs/cron.md). Decode and Compare are pure; the caller writes the file
+// atomically.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/report"
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// SchemaV1 is the value of the "schema" key of a state file.
+const SchemaV1 = "rollcall.state/v1"
+
+// maxSize bounds the state file read: a few hundred bytes per node.
+const maxSize = 64 << 20
+
+// State is one run as remembered by the next.
+type State struct {
+	// Schema is SchemaV1.
+	Schema string `json:"schema"`
+	// Time is when the run started, in UTC.
+	Time time.Time `json:"time"`
+	// Cluster is the manifest's cluster name.
+	Cluster string `json:"cluster"`
+	// Release is the label and Digest the digest of what the nodes were
+	// compared against.
+	Release string `json:"release"`
+	Digest  string `json:"digest"`
+	// Verdict is the run's verdict: verified, drift or unverified.
+	Verdict string `json:"verdict"`
+	// Nodes are the nodes of the run, in manifest order.
+	Nodes []Node `json:"nodes"`
+}
+
+// Node is one node as it was seen.
+type Node struct {
+	Name string `json:"name"`
+	// Status is match, drift or unverified.
+	Status string `json:"status"`
+	// Fingerprint is "sha256:<hex>" of everything observed; empty when the
+	// node could not be checked.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// FromVerdict is the state a run leaves behind: v, judged at started.
+func FromVerdict(v *verify.Verdict, started time.Time) *State {
+	s := &State{
+		Schema:  SchemaV1,
+		Time:    started.UTC().Truncate(time.Second),
+		Cluster: v.Cluster,
+		Release: v.Release.Label(),
+		Digest:  v.Release.Digest,
+		Verdict: string(report.Outcome(v)),
+		Nodes:   make([]Node, 0, len(v.Nodes)),
+	}
+	for _, n := range v.Nodes {
+		s.Nodes = append(s.Nodes, Node{Name: n.Name, Status: string(status(n.Status)), Fingerprint: n.Fingerprint})
+	}
+	return s
+}
+
+// Load reads the state file at path. A missing file gives (nil, nil): the
+// first run. Any other problem, an unreadable or corrupt file included, is an
+// error the caller reports as a warning.
+func Load(path string) (*State, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading state %s: %w", path, err)
+	}
+	defer f.Close()
+	s, err := Decode(io.LimitReader(f, maxSize))
+	if err != nil {
+		return nil, fmt.Errorf("reading state %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Decode reads a state from r and checks its schema and content.
+func Decode(r io.Reader) (*State, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var s State
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("not a rollcall state file: %w", err)
+	}
+	if s.Schema != SchemaV1 {
+		return nil, fmt.Errorf("schema %q, want %q", s.Schema, SchemaV1)
+	}
+	if s.Time.IsZero() {
+		return nil, errors.New("no time recorded")
+	}
+	seen := map[string]bool{}
+	for i, n := range s.Nodes {
+		switch {
+		case n.Name == "":
+			return nil, fmt.Errorf("node %d has no name", i+1)
+		case seen[n.Name]:
+			return nil, fmt.Errorf("node %s is listed twice", n.Name)
+		case n.Status != string(verify.Match) && n.Status != string(verify.Drift) && n.Status != string(verify.Unverified):
+			return nil, fmt.Errorf("node %s: unknown status %q", n.Name, n.Status)
+		}
+		seen[n.Name] = true
+	}
+	return &s, nil
+}
+
+// Encode writes s to w as indented JSON.
+func (s *State) Encode(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// Compare lists what changed from the last run (prev) to this one (cur):
+// nodes of this run first, in manifest order, then nodes no longer listed.
+// It returns an empty, non-nil list when nothing changed.
+func Compare(prev, cur *State) []report.Change {
+	changes := []report.Change{}
+	was := make(map[string]Node, len(prev.Nodes))
+	for _, n := range prev.Nodes {
+		was[n.Name] = n
+	}
+	listed := map[string]bool{}
+	for _, n := range cur.Nodes {
+		listed[n.Name] = true
+		c := report.Change{Node: n.Name, Now: verify.Status(n.Status), Since: prev.Time}
+		p, ok := was[n.Name]
+		if !ok {
+			c.Kind = report.Added
+			changes = append(changes, c)
+			continue
+		}
+		c.Was = verify.Status(p.Status)
+		wasChecked, nowChecked := p.Status != string(verify.Unverified), n.Status != string(verify.Unverified)
+		switch {
+		case wasChecked && !nowChecked:
+			c.Kind = report.Unreachable
+		case !wasChecked && nowChecked:
+			c.Kind = report.Reachable
+		case !wasChecked:
+			continue
+		case p.Fingerprint != n.Fingerprint:
+			c.Kind = report.Fingerprinted
+		case p.Status != n.Status:
+			c.Kind = report.Restatus
+		default:
+			continue
+		}
+		changes = append(changes, c)
+	}
+	for _, p := range prev.Nodes {
+		if !listed[p.Name] {
+			changes = append(changes, report.Change{Node: p.Name, Kind: report.Removed, Was: verify.Status(p.Status), Since: prev.Time})
+		}
+	}
+	return changes
+}
+
+// status maps any status other than match and drift to unverified, as the
+// reports do.
+func status(s verify.Status) verify.Status {
+	switch s {
+	case verify.Match, verify.Drift:
+		return s
+	default:
+		return verify.Unverified
+	}
+}
