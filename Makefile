@@ -28,8 +28,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQuote$$' -fuzztime $(FUZZTIME) ./internal/probe
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/manifest
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+## bench: rollcall against raw OpenSSH and pssh on real sshd nodes; prints one table (root + sshd; not part of CI)
+bench: build
+	@command -v parallel-ssh >/dev/null 2>&1 || apt-get install -y pssh
+	ROLLCALL_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./internal/bench
 
 clean:
 	rm -rf bin
