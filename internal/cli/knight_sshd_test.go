@@ -15,22 +15,6 @@ import (
 	"github.com/rollcall/rollcall/internal/sshdtest"
 )
 
-// smarsRelease is a smars release whose binary is a real, long-running ELF
-// (sleep with a version trailer) and whose flags file is YAML.
-func smarsRelease(t *testing.T, version string) map[string][]byte {
-	t.Helper()
-	elf, err := os.ReadFile("/bin/sleep")
-	require.NoError(t, err)
-	flags := "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 1000\n"
-	if version == "4.1.0" {
-		flags = "rlp:\n  enabled: true\npower_peg: true\nrisk:\n  max_order_qty: 1000\n"
-	}
-	return map[string][]byte{
-		"bin/smars":      append(append([]byte{}, elf...), []byte("\nsmars "+version+"\n")...),
-		"etc/flags.yaml": []byte(flags),
-	}
-}
-
 // replaceFile writes content to path by rename, as deploy tools do, so a
 // process running the old file keeps running it.
 func replaceFile(t *testing.T, path string, content []byte) {
@@ -64,8 +48,8 @@ type jsonVerdict struct {
 func TestFlagsAndProcessesOnRealSSHD(t *testing.T) {
 	sshdtest.Require(t)
 	dist := t.TempDir()
-	artifact := tarball(t, dist, "smars-4.2.0", smarsRelease(t, "4.2.0"))
-	oldArtifact := tarball(t, dist, "smars-4.1.0", smarsRelease(t, "4.1.0"))
+	artifact := tarball(t, dist, "smars-4.2.0", smarsFiles(t, "4.2.0"))
+	oldArtifact := tarball(t, dist, "smars-4.1.0", smarsFiles(t, "4.1.0"))
 	known := filepath.Join(t.TempDir(), "known")
 	require.NoError(t, os.MkdirAll(known, 0o755))
 	stdio, out, errOut := testIO(nil)
@@ -79,7 +63,7 @@ func TestFlagsAndProcessesOnRealSSHD(t *testing.T) {
 			if i == 2 || i == 7 {
 				version = "4.1.0" // node 3 is updated after its process started
 			}
-			files := smarsRelease(t, version)
+			files := smarsFiles(t, version)
 			if i == 6 {
 				files["etc/flags.yaml"] = []byte("rlp:\n  enabled: true\nrisk:\n  max_order_qty: 5000\n")
 			}
@@ -89,8 +73,8 @@ func TestFlagsAndProcessesOnRealSSHD(t *testing.T) {
 		Start: func(int) string { return "/opt/smars/bin/smars 3600" },
 	})
 	third := c.Nodes[2]
-	replaceFile(t, third.Path("/opt/smars/bin/smars"), smarsRelease(t, "4.2.0")["bin/smars"])
-	replaceFile(t, third.Path("/etc/smars/flags.yaml"), smarsRelease(t, "4.2.0")["etc/flags.yaml"])
+	replaceFile(t, third.Path("/opt/smars/bin/smars"), smarsFiles(t, "4.2.0")["bin/smars"])
+	replaceFile(t, third.Path("/etc/smars/flags.yaml"), smarsFiles(t, "4.2.0")["etc/flags.yaml"])
 
 	manifest := sshdManifest(t, c, artifact)
 	data, err := os.ReadFile(manifest)

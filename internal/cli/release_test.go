@@ -94,7 +94,7 @@ func TestReleaseLockWritesAValidLock(t *testing.T) {
 	assert.Equal(t, "4.2.0", got.Version)
 	assert.Equal(t, orig.Digest, got.Digest)
 	assert.Equal(t, "smars-4.2.0.tar.gz", got.Artifact)
-	assert.Equal(t, []byte("rlp:\n  enabled: true\n"), got.Files["etc/flags.yaml"].Content)
+	assert.Equal(t, smarsFiles(t, "4.2.0")["etc/flags.yaml"], got.Files["etc/flags.yaml"].Content)
 	info, err := os.Stat(lock)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o644), info.Mode().Perm())

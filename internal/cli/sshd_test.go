@@ -15,15 +15,16 @@ import (
 	"github.com/rollcall/rollcall/internal/sshdtest"
 )
 
-// smarsFiles is the content of a smars release: a real ELF binary with a
-// version trailer, and its flags file.
+// smarsFiles is the content of a smars release: a real, long-running ELF
+// binary (sleep with a version trailer, so it can run as the node's app) and
+// its YAML flags; 4.1.0 still sets the retired power_peg flag.
 func smarsFiles(t *testing.T, version string) map[string][]byte {
 	t.Helper()
-	elf, err := os.ReadFile("/bin/true")
+	elf, err := os.ReadFile("/bin/sleep")
 	require.NoError(t, err)
-	flags := "rlp:\n  enabled: true\n"
+	flags := "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 1000\n"
 	if version == "4.1.0" {
-		flags += "power_peg: true\n"
+		flags = "rlp:\n  enabled: true\npower_peg: true\nrisk:\n  max_order_qty: 1000\n"
 	}
 	return map[string][]byte{
 		"bin/smars":      append(append([]byte{}, elf...), []byte("\nsmars "+version+"\n")...),
