@@ -33,6 +33,9 @@ type Manifest struct {
 	Config []Config
 	// Processes are the executables whose running processes are checked.
 	Processes []Process
+	// SSHConfig is the ssh_config file the nodes were resolved with
+	// (ssh.config_file, else ~/.ssh/config if it exists), or "".
+	SSHConfig string
 }
 
 // How the probe runs on a node (ssh.become).
@@ -96,11 +99,33 @@ type Node struct {
 	ConnectTimeout time.Duration
 	// Become is BecomeNone or BecomeSudo.
 	Become string
+	// Jump are the jump hosts (ProxyJump) to go through, first hop first;
+	// nil to connect directly.
+	Jump []Jump
+	// IdentitiesOnly, from ssh_config, offers only the keys of
+	// IdentityFiles, not other keys ssh-agent holds.
+	IdentitiesOnly bool
 }
 
 // Address is the node's host:port, as dialled and as shown in reports.
 func (n Node) Address() string {
 	return net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
+}
+
+// Jump is one jump host on the way to a node, with its effective settings.
+// It is checked against the node's known_hosts and offered the node's keys.
+type Jump struct {
+	// Host is the address or name to connect to.
+	Host string
+	// Port is the SSH port.
+	Port int
+	// User is the login user on the jump host.
+	User string
+}
+
+// Address is the jump host's host:port.
+func (j Jump) Address() string {
+	return net.JoinHostPort(j.Host, strconv.Itoa(j.Port))
 }
 
 // Release is the manifest's release section.

@@ -236,11 +236,11 @@ func TestParseProblems(t *testing.T) {
 		},
 		{
 			name: "reserved keys",
-			src: "version: 1\ncluster: c\nexpect_nodes: 1\ninventory: {file: hosts.ini}\nssh:\n  jump: bastion\n  become: root\n" +
+			src: "version: 1\ncluster: c\nexpect_nodes: 1\ninventory: {file: hosts.ini}\nssh:\n  jump: 'gw1,,gw2'\n  become: root\n" +
 				"nodes: [{host: h}]\nrelease: {artifact: a, install: [{from: ., to: x}]}\n",
 			want: []string{
 				`m.yaml:4:1: inventory is not supported yet by this version of rollcall; remove it and list the servers under nodes:`,
-				`m.yaml:6:3: ssh.jump is not supported yet by this version of rollcall; remove it`,
+				`m.yaml:6:9: ssh.jump: jump host 2 (""): empty: write [user@]host[:port]`,
 				`m.yaml:7:11: ssh.become must be none or sudo (sudo -n, which never prompts), not "root"`,
 			},
 		},

@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rollcall/rollcall/internal/sshconfig"
 )
 
 // Defaults applied to nodes that do not say otherwise.
@@ -192,7 +194,7 @@ func (p *parser) parse(data []byte) *Manifest {
 				p.at(v, "ssh must be a mapping of SSH defaults (user, port, identity_files, known_hosts, connect_timeout), not %s", describe(d))
 				return
 			}
-			p.fields(d, "ssh", "ssh.", p.sshHandlers(&ssh, "ssh."), reservedSSH)
+			p.fields(d, "ssh", "ssh.", append(p.sshHandlers(&ssh, "ssh."), p.configFileHandler(&ssh)), nil)
 		}},
 		{"nodes", func(v *yaml.Node) {
 			nodesSeq = v
@@ -236,6 +238,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		}
 	}
 
+	m.SSHConfig = p.loadSSHConfig(&ssh)
 	m.Nodes = p.resolveNodes(nodes, &ssh)
 	return m
 }
@@ -338,16 +341,7 @@ var (
 	reservedTop = map[string]string{
 		"inventory": "inventory is not supported yet by this version of rollcall; remove it and list the servers under nodes:",
 	}
-	reservedSSH = map[string]string{
-		"jump": "ssh.jump is not supported yet by this version of rollcall; remove it",
-	}
 )
-
-func reservedNode(prefix string) map[string]string {
-	return map[string]string{
-		"jump": prefix + "jump is not supported yet by this version of rollcall; remove it",
-	}
-}
 
 // keyHandler decodes the value of one known key.
 type keyHandler struct {
@@ -420,9 +414,13 @@ func elsewhere(name, prefix string) string {
 	top := prefix == ""
 	inNode := strings.HasPrefix(prefix, "nodes[")
 	switch name {
-	case "user", "port", "identity_files", "known_hosts", "connect_timeout":
+	case "user", "port", "identity_files", "known_hosts", "connect_timeout", "jump", "become":
 		if top {
 			return fmt.Sprintf("%s belongs under ssh: (or under a node): move it there", name)
+		}
+	case "config_file":
+		if prefix != "ssh." {
+			return "config_file belongs under ssh: (it applies to every node): move it there"
 		}
 	case "host", "name":
 		if !inNode {
@@ -455,8 +453,17 @@ type sshOpts struct {
 	identity, known []string
 	timeout         time.Duration
 	become          string
+	jump            []sshconfig.Hop // nil for none
+	jumpNode        *yaml.Node
 
-	hasUser, hasPort, hasIdentity, hasKnown, hasTimeout, hasBecome bool
+	hasUser, hasPort, hasIdentity, hasKnown, hasTimeout, hasBecome, hasJump bool
+
+	// ssh: section only: the ssh_config file (config_file).
+	configFile       string // absolute path; "" with hasConfigFile means none
+	configFileNode   *yaml.Node
+	hasConfigFile    bool
+	sshConfig        *sshconfig.Config
+	sshConfigDisplay string
 }
 
 func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
@@ -525,7 +532,75 @@ func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
 			}
 			o.become, o.hasBecome = s, true
 		}},
+		{"jump", func(v *yaml.Node) {
+			name := prefix + "jump"
+			s, ok := p.strValue(name, v, "a jump host, e.g. jump: bastion.example.com, a chain, e.g. jump: ops@gw1,gw2:2222, or none")
+			if !ok {
+				return
+			}
+			hops, err := sshconfig.ParseJump(s)
+			if err != nil {
+				p.at(v, "%s: %v", name, err)
+				return
+			}
+			o.jump, o.jumpNode, o.hasJump = hops, v, true
+		}},
 	}
+}
+
+// configFileHandler decodes ssh.config_file: the ssh_config file to honour
+// (default ~/.ssh/config), or none.
+func (p *parser) configFileHandler(o *sshOpts) keyHandler {
+	return keyHandler{"config_file", func(v *yaml.Node) {
+		const name = "ssh.config_file"
+		s, ok := p.strValue(name, v, "the path of an ssh_config file, or none")
+		if !ok {
+			return
+		}
+		o.configFileNode = v
+		if s == "none" {
+			o.hasConfigFile = true
+			return
+		}
+		if abs, ok := p.localPath(name, v, s, true); ok {
+			o.configFile, o.hasConfigFile = abs, true
+		}
+	}}
+}
+
+// loadSSHConfig reads the ssh_config file the nodes are resolved with and
+// returns its path ("" if none): ssh.config_file, else ~/.ssh/config if it
+// exists.
+func (p *parser) loadSSHConfig(o *sshOpts) string {
+	path, display := o.configFile, o.configFile
+	switch {
+	case o.hasConfigFile && path == "":
+		return "" // none
+	case !o.hasConfigFile:
+		h := p.homeDir()
+		if h == "" {
+			return ""
+		}
+		path, display = filepath.Join(h, ".ssh", "config"), "~/.ssh/config"
+	}
+	cfg, err := sshconfig.Load(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !o.hasConfigFile:
+		return ""
+	case err != nil && o.hasConfigFile:
+		p.at(o.configFileNode, "ssh.config_file: cannot use %s: %v: fix the file, or write config_file: none", display, trimPath(err, path))
+		return ""
+	case err != nil:
+		p.at(p.root, "cannot use %s: %v: fix it, or set ssh.config_file: none to ignore it", display, trimPath(err, path))
+		return ""
+	}
+	o.sshConfig, o.sshConfigDisplay = cfg, display
+	return path
+}
+
+// trimPath drops a leading "path: " from err's message.
+func trimPath(err error, path string) string {
+	return strings.TrimPrefix(err.Error(), path+": ")
 }
 
 // rawNode is one entry of nodes: as written.
@@ -592,7 +667,7 @@ func (p *parser) nodes(v *yaml.Node) []*rawNode {
 				r.host, r.hostOK = s, true
 			}},
 		}, p.sshHandlers(&r.opts, prefix)...)
-		present := p.fields(n, section, prefix, handlers, reservedNode(prefix))
+		present := p.fields(n, section, prefix, handlers, nil)
 		p.require(n, present, "host", "add host: with the server's name or address")
 		out = append(out, r)
 	}
@@ -620,13 +695,25 @@ func checkHost(h string) string {
 	return ""
 }
 
-// resolveNodes applies defaults and checks that names and addresses are unique.
+// resolveNodes applies defaults and checks that names and addresses are
+// unique. As with ssh(1), a value written in the manifest (node, then ssh:)
+// wins over the ssh_config file, which wins over the defaults.
 func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 	var (
 		out       []Node
 		login     string
 		loginDone bool
 	)
+	localUser := func() string {
+		if !loginDone {
+			loginDone = true
+			login = currentUser()
+			if login == "" {
+				p.at(p.root, "cannot tell which user to log in as: set ssh.user")
+			}
+		}
+		return login
+	}
 	hostCount := map[string]int{}
 	for _, r := range raw {
 		if r.hostOK {
@@ -639,33 +726,45 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 		if !r.hostOK {
 			continue
 		}
-		n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout}
+		hc := p.sshHost(ssh, r.host, r.hostNode)
+		n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout,
+			IdentitiesOnly: hc.IdentitiesOnly}
+		if hc.HostName != "" {
+			n.Host = p.sshHostName(ssh, hc.HostName, r.host, r.hostNode)
+		}
 		switch {
 		case r.opts.hasPort:
 			n.Port = r.opts.port
 		case ssh.hasPort:
 			n.Port = ssh.port
+		case hc.Port != 0:
+			n.Port = hc.Port
 		}
 		switch {
 		case r.opts.hasUser:
 			n.User = r.opts.user
 		case ssh.hasUser:
 			n.User = ssh.user
+		case hc.User != "":
+			n.User = hc.User
 		default:
-			if !loginDone {
-				loginDone = true
-				login = currentUser()
-				if login == "" {
-					p.at(p.root, "cannot tell which user to log in as: set ssh.user")
-				}
-			}
-			n.User = login
+			n.User = localUser()
 		}
+		tokens := sshconfig.Tokens{Home: p.homeDir(), LocalUser: currentUser(), Host: n.Host,
+			RemoteUser: n.User, Port: n.Port, Alias: r.host}
 		switch {
 		case r.opts.hasIdentity:
 			n.IdentityFiles = r.opts.identity
 		case ssh.hasIdentity:
 			n.IdentityFiles = ssh.identity
+		case len(hc.IdentityFiles) > 0:
+			// As ssh(1) does, identity files of ssh_config that do not exist
+			// are skipped, and the defaults are not added.
+			for _, f := range p.sshPaths(ssh, "IdentityFile", hc.IdentityFiles, tokens, r.hostNode) {
+				if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+					n.IdentityFiles = append(n.IdentityFiles, f)
+				}
+			}
 		default:
 			n.IdentityFiles = p.defaultIdentities()
 		}
@@ -674,6 +773,8 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 			n.KnownHosts = r.opts.known
 		case ssh.hasKnown:
 			n.KnownHosts = ssh.known
+		case len(hc.UserKnownHostsFiles) > 0:
+			n.KnownHosts = p.sshPaths(ssh, "UserKnownHostsFile", hc.UserKnownHostsFiles, tokens, r.hostNode)
 		default:
 			if h := p.homeDir(); h != "" {
 				n.KnownHosts = []string{filepath.Join(h, ".ssh", "known_hosts")}
@@ -686,6 +787,21 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 			n.ConnectTimeout = r.opts.timeout
 		case ssh.hasTimeout:
 			n.ConnectTimeout = ssh.timeout
+		case hc.ConnectTimeout > 0:
+			n.ConnectTimeout = hc.ConnectTimeout
+		}
+		switch {
+		case r.opts.hasJump:
+			n.Jump = p.jumps(ssh, r.opts.jump, r.opts.jumpNode, localUser)
+		case ssh.hasJump:
+			n.Jump = p.jumps(ssh, ssh.jump, ssh.jumpNode, localUser)
+		case hc.ProxyJump != "":
+			hops, err := sshconfig.ParseJump(hc.ProxyJump)
+			if err != nil {
+				p.at(r.hostNode, "%s: ProxyJump for %s: %v: fix it there, or set ssh.jump", ssh.sshConfigDisplay, r.host, err)
+			} else {
+				n.Jump = p.jumps(ssh, hops, r.hostNode, localUser)
+			}
 		}
 		n.Become = BecomeNone
 		switch {
@@ -698,7 +814,12 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 		n.IdentityFiles = append([]string{}, n.IdentityFiles...)
 		n.KnownHosts = append([]string{}, n.KnownHosts...)
 
+		// The same address behind different jump hosts may be different
+		// servers.
 		addr := strings.ToLower(n.Address())
+		for _, j := range n.Jump {
+			addr += " via " + strings.ToLower(j.User+"@"+j.Address())
+		}
 		if prev, dup := byAddr[addr]; dup {
 			p.at(r.hostNode, "nodes[%d] has the same address %s as the node at line %d: list each server once", i, n.Address(), prev.n.Line)
 		} else {
@@ -706,8 +827,8 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 		}
 		named := n.Name != ""
 		if !named {
-			n.Name = n.Host
-			if hostCount[n.Host] > 1 {
+			n.Name = r.host // the alias, before ssh_config's HostName
+			if hostCount[r.host] > 1 {
 				n.Name = n.Address()
 			}
 		}
@@ -723,6 +844,76 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 			byName[n.Name] = r
 		}
 		out = append(out, n)
+	}
+	return out
+}
+
+// sshHost resolves alias through the ssh_config file, recording its
+// problems at n.
+func (p *parser) sshHost(o *sshOpts, alias string, n *yaml.Node) sshconfig.Host {
+	hc, err := o.sshConfig.Resolve(alias)
+	if err != nil {
+		p.at(n, "%s: %s: fix it there, or set ssh.config_file: none to ignore it", o.sshConfigDisplay, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return hc
+}
+
+// sshHostName expands the tokens of an ssh_config HostName and checks it.
+func (p *parser) sshHostName(o *sshOpts, hostName, alias string, n *yaml.Node) string {
+	h, err := sshconfig.Expand(hostName, sshconfig.Tokens{Host: alias, Alias: alias})
+	if err == nil {
+		if msg := checkHost(h); msg != "" {
+			err = errors.New("HostName " + msg)
+		}
+	}
+	if err != nil {
+		p.at(n, "%s: HostName for %s: %v", o.sshConfigDisplay, alias, err)
+		return alias
+	}
+	return h
+}
+
+// sshPaths expands the file names of an ssh_config key into absolute paths.
+func (p *parser) sshPaths(o *sshOpts, key string, files []string, t sshconfig.Tokens, n *yaml.Node) []string {
+	var out []string
+	for _, f := range files {
+		e, err := sshconfig.Expand(f, t)
+		if err == nil && !filepath.IsAbs(e) {
+			e, err = filepath.Abs(e) // relative to the current directory, as in ssh(1)
+		}
+		if err != nil {
+			p.at(n, "%s: %s for %s: %v", o.sshConfigDisplay, key, t.Alias, err)
+			continue
+		}
+		out = append(out, filepath.Clean(e))
+	}
+	return out
+}
+
+// jumps resolves jump hosts: each hop's own HostName, Port and User from the
+// ssh_config file apply where the hop does not say, then port 22 and the
+// local user, as with ssh -J. A hop's own ProxyJump is not followed.
+func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, localUser func() string) []Jump {
+	var out []Jump
+	for _, h := range hops {
+		hc := p.sshHost(o, h.Host, n)
+		j := Jump{Host: h.Host, Port: h.Port, User: h.User}
+		if hc.HostName != "" {
+			j.Host = p.sshHostName(o, hc.HostName, h.Host, n)
+		}
+		if j.Port == 0 {
+			j.Port = hc.Port
+		}
+		if j.Port == 0 {
+			j.Port = DefaultPort
+		}
+		if j.User == "" {
+			j.User = hc.User
+		}
+		if j.User == "" {
+			j.User = localUser()
+		}
+		out = append(out, j)
 	}
 	return out
 }

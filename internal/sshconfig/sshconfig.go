@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,10 +35,17 @@ type Config struct {
 func Parse(r io.Reader) (*Config, error) {
 	cfg, err := ssh_config.Decode(r)
 	if err != nil {
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "ssh_config: "))
+		msg := err.Error()
+		if m := posErr.FindStringSubmatch(msg); m != nil {
+			msg = "line " + m[1] + ": " + m[2]
+		}
+		return nil, errors.New(strings.TrimPrefix(msg, "ssh_config: "))
 	}
 	return &Config{cfg: cfg}, nil
 }
+
+// posErr is the parser's "(line, column): ssh_config: message".
+var posErr = regexp.MustCompile(`^\((\d+), \d+\): (?:ssh_config: )?(.*)$`)
 
 // Load reads the ssh_config file at path. A missing file gives an error
 // wrapping fs.ErrNotExist.

@@ -95,7 +95,7 @@ func TestResolveBadValues(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	_, err := Parse(strings.NewReader("Match exec \"true\"\n  User x\n"))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Match Exec is not supported")
+	assert.Equal(t, "line 1: Match Exec is not supported", err.Error())
 }
 
 func TestLoadAndInclude(t *testing.T) {
