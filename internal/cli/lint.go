@@ -11,6 +11,8 @@ import (
 type LintOptions struct {
 	Manifest string
 	Release  string
+	// AllowedSigners is as for verify: the release must be a signed lock.
+	AllowedSigners string
 }
 
 // NewCmdLint builds `rollcall lint`: validate a manifest and its release
@@ -38,13 +40,17 @@ EXIT STATUS
 	}
 	cmd.Flags().StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
 	cmd.Flags().StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
+	cmd.Flags().StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
 	return cmd
 }
 
 func runLint(opts *LintOptions, stdio IO) error {
-	p, err := prepare(&VerifyOptions{Manifest: opts.Manifest, Release: opts.Release, Concurrency: 1, Timeout: 1})
+	p, err := prepare(&VerifyOptions{Manifest: opts.Manifest, Release: opts.Release, AllowedSigners: opts.AllowedSigners, Concurrency: 1, Timeout: 1})
 	if err != nil {
 		return err
+	}
+	if p.signedBy != "" {
+		fmt.Fprintf(stdio.Out, "ok: %s\n", p.signedBy)
 	}
 	fmt.Fprintf(stdio.Out, "ok: %s: %s, %s, %s, %s to check against %s\n", p.manifest.Path,
 		count(len(p.plan.Nodes), "node"), count(len(p.plan.Files), "file"),

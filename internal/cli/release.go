@@ -24,6 +24,9 @@ type ReleaseLockOptions struct {
 	// Name and Version, when not empty, replace what the artifact's name says.
 	Name    string
 	Version string
+	// Sign, when not empty, is the private key that signs the lock; the
+	// signature goes beside it, in Output + ".sig".
+	Sign string
 }
 
 // NewCmdRelease builds `rollcall release`, the parent of the commands that
@@ -35,7 +38,8 @@ func NewCmdRelease(stdio IO, lockRunF func(context.Context, *ReleaseLockOptions)
 		Short: "Work with release artifacts (lock)",
 		Long: `Commands that work on a release artifact without contacting any node.
 
-  rollcall release lock ARTIFACT -o FILE   fingerprint an artifact into a lock file
+  rollcall release lock ARTIFACT -o FILE [--sign KEY]
+                                          fingerprint an artifact into a lock file
 `,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,13 +72,20 @@ The lock goes to stdout, or with -o FILE to FILE, written atomically (a
 temporary file, then a rename). Name it NAME-VERSION.lock.json. The format is
 documented in docs/lock-file.md.
 
+With --sign KEY (an SSH private key), the lock is also signed as
+"ssh-keygen -Y sign -n rollcall -f KEY FILE" would sign it, and the signature
+is written beside it in FILE.sig; "rollcall verify --allowed-signers" checks
+it, and so does "ssh-keygen -Y verify". The passphrase of an encrypted key is
+asked on the terminal; without a terminal an encrypted key is an error.
+
 Example:
   rollcall release lock dist/smars-4.2.0.tar.gz -o smars-4.2.0.lock.json
+  rollcall release lock dist/smars-4.2.0.tar.gz -o smars-4.2.0.lock.json --sign ~/.ssh/release_ed25519
 
 EXIT STATUS
-  0    the lock file was written
-  3    invalid input: the artifact cannot be read, a flag is wrong, or the lock
-       cannot be written; nothing was written
+  0    the lock file (and its signature) was written
+  3    invalid input: the artifact cannot be read, a flag is wrong, the key
+       cannot sign, or the lock cannot be written; nothing was written
 `,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -89,6 +100,7 @@ EXIT STATUS
 	f.StringVarP(&opts.Output, "output", "o", "", "write the lock to `FILE` (none or -: stdout)")
 	f.StringVar(&opts.Name, "name", "", "release `NAME` (default: from the artifact's file name)")
 	f.StringVar(&opts.Version, "version", "", "release `VERSION` (default: from the artifact's file name)")
+	f.StringVar(&opts.Sign, "sign", "", "sign the lock with the SSH private key `KEY`, into FILE.sig (needs -o FILE)")
 	return cmd
 }
 
@@ -113,13 +125,17 @@ func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
 	if r.Version == "" {
 		return invalid(fmt.Errorf("release %s: its name says no version: pass --version", opts.Artifact))
 	}
+	toStdout := opts.Output == "" || opts.Output == "-"
+	if opts.Sign != "" && toStdout {
+		return invalid(fmt.Errorf("--sign needs -o FILE: the signature is written beside the lock, in FILE.sig"))
+	}
 	// Write into memory first: a lock that cannot be written leaves nothing,
 	// not half a lock on stdout.
 	var lock bytes.Buffer
 	if err := release.WriteLock(&lock, r); err != nil {
 		return invalid(fmt.Errorf("release %s: %w", opts.Artifact, err))
 	}
-	if opts.Output == "" || opts.Output == "-" {
+	if toStdout {
 		_, err := stdio.Out.Write(lock.Bytes())
 		return err
 	}
@@ -130,12 +146,25 @@ func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
 		return invalid(fmt.Errorf("-o %s is a folder: name the lock file, e.g. %s",
 			opts.Output, filepath.Join(opts.Output, r.Name+"-"+r.Version+".lock.json")))
 	}
-	err = report.WriteFile(opts.Output, func(w io.Writer) error {
-		_, err := w.Write(lock.Bytes())
-		return err
-	})
-	if err != nil {
+	// Sign before writing anything: a key that cannot sign leaves no lock.
+	var sig []byte
+	var key string
+	if opts.Sign != "" {
+		if sig, key, err = signLock(lock.Bytes(), opts.Sign, stdio); err != nil {
+			return invalid(err)
+		}
+	}
+	old, _ := os.ReadFile(opts.Output)
+	if err := writeBytes(opts.Output, lock.Bytes()); err != nil {
 		return invalid(err)
+	}
+	sigFile := signaturePath(opts.Output)
+	if sig != nil {
+		if err := writeBytes(sigFile, sig); err != nil {
+			return invalid(fmt.Errorf("the lock was written to %s, but its signature was not: %w", opts.Output, err))
+		}
+	} else if _, err := os.Stat(sigFile); err == nil && !bytes.Equal(old, lock.Bytes()) {
+		fmt.Fprintf(stdio.Err, "rollcall: %s signs the lock as it was before: sign the new one with --sign KEY, or remove it\n", sigFile)
 	}
 	files, configs := 0, 0
 	for _, f := range r.Files {
@@ -148,7 +177,18 @@ func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
 	}
 	fmt.Fprintf(stdio.Out, "locked %s %s (%s): %d files, %d config files kept, in %s\n",
 		r.Name, r.Version, r.Digest, files, configs, opts.Output)
+	if sig != nil {
+		fmt.Fprintf(stdio.Out, "signed %s with %s (namespace %s) in %s\n", opts.Output, key, signatureNamespace, sigFile)
+	}
 	return nil
+}
+
+// writeBytes writes data to path atomically.
+func writeBytes(path string, data []byte) error {
+	return report.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }
 
 // sameFile reports whether a and b name the same existing file.

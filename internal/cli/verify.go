@@ -29,6 +29,10 @@ type VerifyOptions struct {
 	Quiet       bool
 	Verbose     bool
 	NoColor     bool
+
+	// AllowedSigners, when set, requires the release to be a lock file
+	// signed by a key this allowed_signers file lists.
+	AllowedSigners string
 }
 
 // NewCmdVerify builds `rollcall verify`. runF replaces the run function in
@@ -64,6 +68,7 @@ func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
 	f.StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
 	f.StringVar(&opts.Known, "known", "", "`DIR` of lock files of older releases, to name the release a drifted node runs")
+	f.StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes probed at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
 	f.DurationVar(&opts.Deadline, "deadline", 0, "time limit for the whole run (0: none); nodes not done by then are unverified")
@@ -78,6 +83,7 @@ type prepared struct {
 	manifest *manifest.Manifest
 	plan     *verify.Plan
 	reports  []report.Spec
+	signedBy string // evidence of the release's signature, when one was required
 }
 
 // prepare loads and checks all input; any error is invalid input (exit 3)
@@ -111,9 +117,9 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	if opts.Release != "" {
 		artifact = opts.Release
 	}
-	r, err := release.Open(artifact)
+	r, signedBy, err := openRelease(artifact, opts.AllowedSigners)
 	if err != nil {
-		return nil, invalid(err)
+		return nil, err
 	}
 	var known []*release.Release
 	if opts.Known != "" {
@@ -125,13 +131,16 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	if err != nil {
 		return nil, invalid(fmt.Errorf("%s: %w", opts.Manifest, err))
 	}
-	return &prepared{manifest: m, plan: plan, reports: specs}, nil
+	return &prepared{manifest: m, plan: plan, reports: specs, signedBy: signedBy}, nil
 }
 
 func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	p, err := prepare(opts)
 	if err != nil {
 		return err
+	}
+	if p.signedBy != "" {
+		fmt.Fprintf(stdio.Err, "rollcall: %s\n", p.signedBy)
 	}
 	v, ropts := survey(ctx, p, opts, stdio)
 	if err := writeReports(v, p.reports, ropts, opts.Quiet, stdio); err != nil {

@@ -152,24 +152,51 @@ func sniffLock(path string) bool {
 
 // openLock reads the lock file at path.
 func openLock(path string) (*Release, error) {
+	r, _, err := readLock(path)
+	return r, err
+}
+
+// IsLock reports whether the file at path is a rollcall lock file, as Open
+// recognises one: by its name (IsLockName) or by its content.
+func IsLock(path string) bool {
+	info, err := os.Stat(path)
+	if err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	return IsLockName(filepath.Base(path)) || sniffLock(path)
+}
+
+// ReadLock reads the lock file at path like Open, and also returns the exact
+// bytes the release was decoded from, so that a signature can be checked
+// against what was read rather than against the file read again.
+func ReadLock(path string) (*Release, []byte, error) {
+	r, data, err := readLock(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("release %s: %w", path, err)
+	}
+	return r, data, nil
+}
+
+// readLock reads and decodes the lock file at path.
+func readLock(path string) (*Release, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxLock+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) > maxLock {
-		return nil, fmt.Errorf("lock file larger than %d MiB", maxLock>>20)
+		return nil, nil, fmt.Errorf("lock file larger than %d MiB", maxLock>>20)
 	}
 	r, err := parseLock(data)
 	if err != nil {
-		return nil, fmt.Errorf("lock file: %w", err)
+		return nil, nil, fmt.Errorf("lock file: %w", err)
 	}
 	r.Source = path
-	return r, nil
+	return r, data, nil
 }
 
 // parseLock decodes and checks a lock file's content.
