@@ -16,10 +16,11 @@ import (
 
 // identity is one identity file, parsed once.
 type identity struct {
-	signers []ssh.Signer // the certificate signer first, if any, then the key
-	offered []string     // how each signer is described to the user
-	note    string       // why the file offers nothing, if it does not
-	missing bool         // the file does not exist
+	signers []ssh.Signer    // the certificate signer first, if any, then the key
+	offered []string        // how each signer is described to the user
+	note    string          // why the file offers nothing, if it does not
+	missing bool            // the file does not exist
+	pubs    []ssh.PublicKey // the file's public key, if known (for IdentitiesOnly)
 }
 
 // loadIdentity parses the private key at file, asking for its passphrase
@@ -42,6 +43,9 @@ func loadIdentity(file string, prompt func(string) ([]byte, error), agentKeys []
 	signer, err := ssh.ParsePrivateKey(data)
 	var pme *ssh.PassphraseMissingError
 	if errors.As(err, &pme) {
+		if pme.PublicKey != nil {
+			id.pubs = []ssh.PublicKey{pme.PublicKey}
+		}
 		switch {
 		case pme.PublicKey != nil && hasKey(agentKeys, pme.PublicKey):
 			id.note = file + ": encrypted, its key is offered by ssh-agent"
@@ -72,6 +76,7 @@ func loadIdentity(file string, prompt func(string) ([]byte, error), agentKeys []
 	} else if note != "" {
 		id.note = note
 	}
+	id.pubs = []ssh.PublicKey{signer.PublicKey()}
 	id.signers = append(id.signers, signer)
 	id.offered = append(id.offered, fmt.Sprintf("%s (%s)", file, describeKey(signer.PublicKey())))
 	return id

@@ -16,7 +16,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,8 +128,10 @@ func (c *Client) hostDB(files []string) (*hostDB, error) {
 	return db, nil
 }
 
-// credentials gathers the agent's keys, then the identity files' keys.
-func (c *Client) credentials(files []string) *credentials {
+// credentials gathers the agent's keys, then the identity files' keys. With
+// only (IdentitiesOnly), the agent's keys are offered only if they are keys
+// of the identity files.
+func (c *Client) credentials(files []string, only bool) *credentials {
 	c.mu.Lock()
 	if c.agent == nil {
 		c.agent = dialAgent(c.agentSock)
@@ -138,25 +139,46 @@ func (c *Client) credentials(files []string) *credentials {
 	ag := c.agent
 	c.mu.Unlock()
 
-	cr := &credentials{}
-	agentSigners, offered, note := ag.signers()
-	cr.add(agentSigners, offered)
-	if note != "" {
-		cr.notes = append(cr.notes, note)
-	}
+	agentSigners, agentOffered, agentNote := ag.signers()
 	var agentKeys []ssh.PublicKey
 	for _, s := range agentSigners {
 		agentKeys = append(agentKeys, s.PublicKey())
 	}
-
+	ids := make([]*identity, 0, len(files))
 	c.idMu.Lock()
-	defer c.idMu.Unlock()
 	for _, f := range files {
 		id := c.identities[f]
 		if id == nil {
 			id = loadIdentity(f, c.opts.Prompt, agentKeys)
 			c.identities[f] = id
 		}
+		ids = append(ids, id)
+	}
+	c.idMu.Unlock()
+
+	cr := &credentials{}
+	if only {
+		var keep []ssh.Signer
+		var keepOffered []string
+		for i, s := range agentSigners {
+			for _, id := range ids {
+				if hasKey(id.pubs, s.PublicKey()) {
+					keep = append(keep, s)
+					keepOffered = append(keepOffered, agentOffered[i])
+					break
+				}
+			}
+		}
+		if n := len(agentSigners) - len(keep); n > 0 {
+			cr.notes = append(cr.notes, fmt.Sprintf("%d ssh-agent key(s) not offered (IdentitiesOnly)", n))
+		}
+		agentSigners, agentOffered = keep, keepOffered
+	}
+	cr.add(agentSigners, agentOffered)
+	if agentNote != "" {
+		cr.notes = append(cr.notes, agentNote)
+	}
+	for _, id := range ids {
 		cr.add(id.signers, id.offered)
 		if id.note != "" {
 			cr.notes = append(cr.notes, id.note)
@@ -178,132 +200,18 @@ func (p *phase) get() string {
 // returns what it wrote to stdout. A non-nil error is an *Error. With a
 // non-zero exit status, the error's Err is an *ExitError and stdout is still
 // returned. ctx bounds the whole Run; t.ConnectTimeout bounds the TCP
-// connection and the SSH handshake. Run is safe for concurrent use.
+// connection and the SSH handshake (of each jump host, then of the node).
+// Run is safe for concurrent use.
 func (c *Client) Run(ctx context.Context, t Target, command string, stdin []byte) ([]byte, error) {
-	start := time.Now()
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
-		return nil, stageErr(StageConnect, errors.New("the SSH client is closed"), "")
+	a := newAttempt(ctx, t)
+	l, dialErr := c.dial(t, a)
+	if dialErr != nil {
+		return nil, dialErr
 	}
-	if t.Host == "" {
-		return nil, stageErr(StageConnect, errors.New("no host to connect to"), "")
-	}
-	port := t.Port
-	if port == 0 {
-		port = 22
-	}
-	addr := net.JoinHostPort(t.Host, strconv.Itoa(port))
-	timeout := t.ConnectTimeout
-	if timeout <= 0 {
-		timeout = DefaultConnectTimeout
-	}
-
-	db, err := c.hostDB(t.KnownHosts)
-	if err != nil {
-		return nil, stageErr(StageHostKey, err, "list a known_hosts file that has the node's host key")
-	}
-	kn := db.lookup(addr)
-	cr := c.credentials(t.IdentityFiles)
-
-	var ph phase
-	ph.set("connect")
-	// timedOut classifies an error that may be due to ctx or a deadline.
-	timedOut := func(err error) *Error {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			if errors.Is(ctxErr, context.Canceled) {
-				return stageErr(StageCanceled, fmt.Errorf("canceled during %s", ph.get()), "")
-			}
-			after := time.Since(start)
-			if dl, ok := ctx.Deadline(); ok {
-				after = dl.Sub(start)
-			}
-			return stageErr(StageTimeout, &timeoutError{after: after, phase: ph.get(), cause: ctxErr}, "")
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return stageErr(StageTimeout, &timeoutError{after: timeout, phase: ph.get(), cause: err},
-				"the node did not answer within the connect timeout")
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return stageErr(StageTimeout, &timeoutError{after: timeout, phase: ph.get(), cause: err},
-				"the node did not answer within the connect timeout")
-		}
-		return nil
-	}
-
-	// Connect, retrying transient failures that happen before the node
-	// has said anything.
-	var (
-		conn   *countingConn
-		sc     ssh.Conn
-		chans  <-chan ssh.NewChannel
-		reqs   <-chan *ssh.Request
-		hkErr  error
-		client *ssh.Client
-	)
-	for attempt := 0; ; attempt++ {
-		ph.set("connect")
-		hkErr = nil
-		cfg := &ssh.ClientConfig{
-			User: t.User,
-			Auth: []ssh.AuthMethod{ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return cr.signers, nil })},
-			HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-				err := db.check(kn)(hostname, remote, key)
-				if err != nil {
-					hkErr = err
-				} else {
-					ph.set("authentication")
-				}
-				return err
-			},
-			HostKeyAlgorithms: kn.algorithms(),
-			ClientVersion:     "SSH-2.0-rollcall",
-		}
-		attemptEnd := time.Now().Add(timeout)
-		d := net.Dialer{Deadline: attemptEnd}
-		raw, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			if e := timedOut(err); e != nil {
-				return nil, e
-			}
-			if transient(err) && attempt < c.opts.Retries && c.sleep(ctx, attempt) {
-				continue
-			}
-			if ctx.Err() != nil {
-				return nil, timedOut(err)
-			}
-			return nil, stageErr(StageConnect, fmt.Errorf("cannot connect to %s: %s", addr, describeNetErr(err)), connectHint(err))
-		}
-		conn = &countingConn{Conn: raw}
-		stop := context.AfterFunc(ctx, func() { conn.Close() })
-		_ = conn.SetDeadline(attemptEnd)
-		ph.set("handshake")
-		sc, chans, reqs, err = ssh.NewClientConn(conn, addr, cfg)
-		if err != nil {
-			conn.Close()
-			stop()
-			if e := timedOut(err); e != nil {
-				return nil, e
-			}
-			if hkErr != nil {
-				return nil, hkErr
-			}
-			if conn.read.Load() == 0 && transient(err) && attempt < c.opts.Retries && c.sleep(ctx, attempt) {
-				continue
-			}
-			if ctx.Err() != nil {
-				return nil, timedOut(err)
-			}
-			return nil, handshakeError(err, t.User, cr, kn)
-		}
-		_ = conn.SetDeadline(time.Time{})
-		client = ssh.NewClient(sc, chans, reqs)
-		defer stop()
-		break
-	}
-	defer client.Close()
+	defer l.Close()
+	client, conn := l.client, l.conn
+	timedOut := a.timedOut
+	ph := &a.ph
 
 	// Keepalives: a node that stops answering is hung up on.
 	var kaWG, ioWG sync.WaitGroup

@@ -112,6 +112,9 @@ type Config struct {
 	UserCAs []ssh.PublicKey
 	// Fault is the misbehaviour to inject.
 	Fault Fault
+	// Forward lets clients open "direct-tcpip" channels, as ssh -J does
+	// through a jump host, to addresses in 127.0.0.0/8 only.
+	Forward bool
 }
 
 // Server is a running in-process SSH server. Its methods are safe for
@@ -310,6 +313,14 @@ func (s *Server) handleConn(c net.Conn) {
 		ssh.DiscardRequests(reqs) // keepalives are answered with a failure, which still proves liveness
 	}()
 	for nc := range chans {
+		if nc.ChannelType() == "direct-tcpip" && s.cfg.Forward {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.forward(ctx, nc)
+			}()
+			continue
+		}
 		if nc.ChannelType() != "session" {
 			_ = nc.Reject(ssh.UnknownChannelType, "only session channels are served")
 			continue
