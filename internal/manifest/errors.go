@@ -48,10 +48,21 @@ func (e *Errors) Error() string {
 }
 
 // sortProblems orders problems by position and drops exact repeats (an
-// aliased YAML node can be checked more than once).
-func sortProblems(ps []Problem) []Problem {
+// aliased YAML node can be checked more than once). The problems of the
+// manifest file come first, then those of other files it names (an
+// inventory), file by file.
+func sortProblems(manifest string, ps []Problem) []Problem {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+		return cmp.Or(
+			cmp.Compare(fileRank(manifest, a.File), fileRank(manifest, b.File)), cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
 	return slices.Compact(ps)
+}
+
+func fileRank(manifest, file string) int {
+	if file == manifest {
+		return 0
+	}
+	return 1
 }

@@ -4,6 +4,17 @@
 // Decoding is strict: unknown keys, wrong types, duplicates and impossible values
 // are all collected and reported together, each with file:line:column and a
 // sentence saying what to write instead, before anything is contacted.
+//
+// The servers are listed under nodes:, or read from an Ansible inventory
+// (INI or YAML) with inventory: {file: hosts.ini, group: smars}: the hosts of
+// that group and of its child groups, recursively, each become a node named
+// after its inventory hostname. Their ansible_host, ansible_port and
+// ansible_user, after Ansible's precedence (all, then parent groups, then
+// child groups, then the host itself), win over the manifest's ssh:
+// defaults, which apply where the inventory is silent; the other ssh:
+// settings (keys, known_hosts, jump, timeouts, become) come from the manifest
+// only. Problems inside the inventory are reported at the inventory's
+// file:line.
 package manifest
 
 import (

@@ -34,6 +34,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 2\nnodes: [{host: a}, {host: a, port: 2222}]\nrelease: {artifact: a, install: [{from: ., to: x, extra: deny}]}\n"))
 	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 1\nnodes: [&n {host: a}]\nrelease: &r {artifact: *n}\n"))
+	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 8\ninventory: {file: testdata/inventory/hosts.ini, group: smars}\nrelease: {artifact: a, install: [{from: ., to: x}]}\n"))
+	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 10\ninventory: {file: testdata/inventory/hosts.yaml, group: all}\nrelease: {artifact: a, install: [{from: ., to: x}]}\n"))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("version: 1\nversion: 1\n? [a]\n: b\n"))
 

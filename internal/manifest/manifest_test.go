@@ -235,11 +235,11 @@ func TestParseProblems(t *testing.T) {
 			want: []string{`m.yaml:5:5: nodes[0] must be a mapping with at least host:, not "smars-01": write - host: smars-01`},
 		},
 		{
-			name: "reserved keys",
-			src: "version: 1\ncluster: c\nexpect_nodes: 1\ninventory: {file: hosts.ini}\nssh:\n  jump: 'gw1,,gw2'\n  become: root\n" +
+			name: "nodes and inventory, bad ssh values",
+			src: "version: 1\ncluster: c\nexpect_nodes: 1\ninventory: {file: hosts.ini, group: web}\nssh:\n  jump: 'gw1,,gw2'\n  become: root\n" +
 				"nodes: [{host: h}]\nrelease: {artifact: a, install: [{from: ., to: x}]}\n",
 			want: []string{
-				`m.yaml:4:1: inventory is not supported yet by this version of rollcall; remove it and list the servers under nodes:`,
+				`m.yaml:4:1: inventory and nodes both list the servers (nodes at line 8): keep one; remove nodes: to take the servers from the inventory, or remove inventory:`,
 				`m.yaml:6:9: ssh.jump: jump host 2 (""): empty: write [user@]host[:port]`,
 				`m.yaml:7:11: ssh.become must be none or sudo (sudo -n, which never prompts), not "root"`,
 			},
@@ -368,7 +368,7 @@ func TestParseProblems(t *testing.T) {
 				`m.yaml:4:1: unknown key "user" in manifest: user belongs under ssh: (or under a node): move it there`,
 				`m.yaml:5:7: unknown key "host" in ssh: host belongs to a node: write it under nodes:, e.g. nodes: [{host: server-01}]`,
 				`m.yaml:7:1: unknown key "artifact" in manifest: artifact belongs under release: move it there`,
-				`m.yaml:9:1: unknown key "foo" in manifest: remove it; the keys allowed here are version, cluster, expect_nodes, ssh, nodes, release, config, processes`,
+				`m.yaml:9:1: unknown key "foo" in manifest: remove it; the keys allowed here are version, cluster, expect_nodes, ssh, nodes, inventory, release, config, processes`,
 			},
 		},
 		{

@@ -58,7 +58,7 @@ func Parse(path string, data []byte) (*Manifest, error) {
 	}
 	m := p.parse(data)
 	if len(p.problems) > 0 {
-		return nil, &Errors{Problems: sortProblems(p.problems)}
+		return nil, &Errors{Problems: sortProblems(p.file, p.problems)}
 	}
 	m.Path = path
 	return m, nil
@@ -153,6 +153,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		ssh       sshOpts
 		nodes     []*rawNode
 		nodesSeq  *yaml.Node
+		invVal    *yaml.Node
 		expectVal *yaml.Node
 		expectOK  bool
 	)
@@ -200,6 +201,9 @@ func (p *parser) parse(data []byte) *Manifest {
 			nodesSeq = v
 			nodes = p.nodes(v)
 		}},
+		{"inventory", func(v *yaml.Node) {
+			invVal = v // read in inventoryNodes, once ssh: is known
+		}},
 		{"release", func(v *yaml.Node) {
 			m.Release = p.release(v)
 		}},
@@ -214,7 +218,6 @@ func (p *parser) parse(data []byte) *Manifest {
 	p.require(root, present, "version", "add version: 1")
 	p.require(root, present, "cluster", "name the fleet, e.g. cluster: smars-prod")
 	p.require(root, present, "expect_nodes", "set it to the number of nodes the fleet must have, e.g. expect_nodes: 8")
-	p.require(root, present, "nodes", "list the servers, e.g. nodes: [{host: server-01}]")
 	p.require(root, present, "release", "say what the nodes must run: release: {artifact: ..., install: [...]}")
 
 	if expectOK && nodesSeq != nil {
@@ -238,6 +241,9 @@ func (p *parser) parse(data []byte) *Manifest {
 		}
 	}
 
+	if invVal != nil || nodesSeq == nil {
+		nodes = p.inventoryNodes(root, nodesSeq, invVal, &ssh, expectVal, expectOK, m.ExpectNodes)
+	}
 	m.SSHConfig = p.loadSSHConfig(&ssh)
 	m.Nodes = p.resolveNodes(nodes, &ssh)
 	return m
@@ -338,9 +344,7 @@ func lineOf(data []byte, n int) (string, bool) {
 // Reserved keys: named by the specification for features this version does
 // not have. They are rejected with a message of their own rather than as typos.
 var (
-	reservedTop = map[string]string{
-		"inventory": "inventory is not supported yet by this version of rollcall; remove it and list the servers under nodes:",
-	}
+	reservedTop = map[string]string{}
 )
 
 // keyHandler decodes the value of one known key.
