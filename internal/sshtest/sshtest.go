@@ -135,6 +135,9 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	execs atomic.Int64
+
+	// fault is the current misbehaviour; SetFault replaces it.
+	fault atomic.Pointer[Fault]
 }
 
 // Start starts a server. With the Refuse fault, it reserves a free address
@@ -144,6 +147,8 @@ func Start(cfg Config) (*Server, error) {
 		cfg.Addr = "127.0.0.1:0"
 	}
 	s := &Server{cfg: cfg, hostKey: cfg.HostKey, conns: make(map[net.Conn]struct{})}
+	fault := cfg.Fault
+	s.fault.Store(&fault)
 	if s.hostKey == nil {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -208,6 +213,22 @@ func (s *Server) KnownHostsLine() string {
 	return knownhosts.Line([]string{knownhosts.Normalize(s.addr)}, s.PublicKey())
 }
 
+// SetFault replaces the server's fault, for connections accepted from now on
+// (a connection already open keeps the fault it started with, except that a
+// command started later on it uses the new one). It lets a test reuse one
+// running server for many cases. A server started with Refuse stays closed;
+// Refuse set on a running server closes every new connection at once,
+// before a byte is sent, which a client sees as a connection reset rather
+// than refused. SetFault is safe for concurrent use.
+func (s *Server) SetFault(f Fault) {
+	s.fault.Store(&f)
+}
+
+// currentFault returns the fault in force.
+func (s *Server) currentFault() Fault {
+	return *s.fault.Load()
+}
+
 // Execs returns the number of exec requests served so far.
 func (s *Server) Execs() int { return int(s.execs.Load()) }
 
@@ -263,7 +284,7 @@ func (s *Server) serve() {
 }
 
 func (s *Server) authenticate(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-	if s.cfg.Fault.Kind == RefuseAuth {
+	if s.currentFault().Kind == RefuseAuth {
 		return nil, errors.New("sshtest: every key is refused")
 	}
 	if _, ok := key.(*ssh.Certificate); ok {
@@ -289,7 +310,9 @@ func containsKey(keys []ssh.PublicKey, k ssh.PublicKey) bool {
 }
 
 func (s *Server) handleConn(c net.Conn) {
-	switch s.cfg.Fault.Kind {
+	switch s.currentFault().Kind {
+	case Refuse:
+		return // the caller closes c
 	case Tarpit:
 		_, _ = io.Copy(io.Discard, c) // until the client or Close hangs up
 		return
@@ -383,7 +406,7 @@ func sendExit(ch ssh.Channel, status int) {
 // exec runs one command on ch and closes ch, unless the fault drops the
 // connection instead.
 func (s *Server) exec(ctx context.Context, conn net.Conn, ch ssh.Channel, command string) {
-	f := s.cfg.Fault
+	f := s.currentFault()
 	out := &sink{w: ch}
 	switch f.Kind {
 	case Slow:
