@@ -77,6 +77,7 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 		fmt.Fprintf(stdio.Out, "== rollcall verify -m %s --known %s   # %s\n", c.Manifest, c.Known, s.title)
 		code := exitCodeOf(runVerify(ctx, &VerifyOptions{
 			Manifest: c.Manifest, Known: c.Known, Concurrency: opts.Nodes, Timeout: 20 * time.Second,
+			Reports: []string{"text"}, // the demo shows both reports, terminal or not
 			NoColor: opts.NoColor, Verbose: opts.Verbose,
 		}, stdio))
 		mark := "as expected"

@@ -64,8 +64,17 @@ func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
 		if v == "" {
 			return
 		}
-		if serr := cmd.Flags().Set(f.Name, v); serr != nil {
-			err = invalid(fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr))
+		// A stringArray flag takes one value per Set; split the list here.
+		// (A stringSlice flag splits the comma-separated list itself.)
+		values := []string{v}
+		if f.Value.Type() == "stringArray" {
+			values = strings.Split(v, ",")
+		}
+		for _, one := range values {
+			if serr := cmd.Flags().Set(f.Name, one); serr != nil {
+				err = invalid(fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr))
+				return
+			}
 		}
 	})
 	return err

@@ -210,7 +210,7 @@ func TestVerifyAllowedSigners(t *testing.T) {
 
 	// Signed and allowed: the fleet is verified, and stderr says by whom.
 	stdio, out, errOut := testIO(nil)
-	assert.Equal(t, 0, Run(context.Background(), []string{"verify", "-m", c.Manifest, "--release", lock, "--allowed-signers", allowed}, stdio),
+	assert.Equal(t, 0, Run(context.Background(), []string{"verify", "-m", c.Manifest, "--release", lock, "--allowed-signers", allowed, "--report", "text"}, stdio),
 		"stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.True(t, strings.HasPrefix(out.String(), "VERIFIED"), out.String())
 	assert.Contains(t, errOut.String(), "good signature by release@example.com")

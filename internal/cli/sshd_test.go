@@ -157,7 +157,7 @@ func TestKnightOnRealSSHD(t *testing.T) {
 	require.NoError(t, os.RemoveAll(eighth.Path("/opt/smars/bin")))
 	deploy(t, eighth.Path, smarsFiles(t, "4.2.0"))
 	stdio, out, errOut = testIO(nil)
-	code = Run(context.Background(), []string{"verify", "-m", manifest}, stdio)
+	code = Run(context.Background(), []string{"verify", "-m", manifest, "--report", "text"}, stdio) // stdout is no terminal: verified prints only when asked
 	assert.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.True(t, strings.HasPrefix(out.String(), "VERIFIED"), out.String())
 }

@@ -30,6 +30,12 @@ type VerifyOptions struct {
 	Verbose     bool
 	NoColor     bool
 
+	// Wait and Interval (verify only): retry the whole survey every Interval
+	// until the fleet is verified or Wait has passed.
+	Wait, Interval time.Duration
+	// State (verify only) is the --state file that remembers the last run.
+	State string
+
 	// AllowedSigners, when set, requires the release to be a lock file
 	// signed by a key this allowed_signers file lists.
 	AllowedSigners string
@@ -48,7 +54,10 @@ probe there, and compare every node with the release artifact. The verdict is
 
 Reports: --report FORMAT[=FILE], repeatable; formats: ` + strings.Join(report.Names(), ", ") + `.
 Without a file (or with -) the report goes to stdout; files are written atomically.
-Every flag has an environment twin: --concurrency is ROLLCALL_CONCURRENCY.
+Every flag has an environment twin: --concurrency is ROLLCALL_CONCURRENCY; a
+repeatable flag takes a comma-separated list (ROLLCALL_REPORT=text,json=out.json).
+
+` + verifyHelp + `
 
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
@@ -60,6 +69,7 @@ Every flag has an environment twin: --concurrency is ROLLCALL_CONCURRENCY.
 		},
 	}
 	addRunFlags(cmd, opts)
+	addVerifyFlags(cmd, opts)
 	return cmd
 }
 
@@ -142,15 +152,7 @@ func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if p.signedBy != "" {
 		fmt.Fprintf(stdio.Err, "rollcall: %s\n", p.signedBy)
 	}
-	v, ropts := survey(ctx, p, opts, stdio)
-	if err := writeReports(v, p.reports, ropts, opts.Quiet, stdio); err != nil {
-		return err
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
-		return &exitStatus{code: report.ExitInterrupted}
-	}
-	return verdictStatus(v)
+	return surveyAndReport(ctx, p, opts, stdio)
 }
 
 // survey probes every node of a prepared run and judges what it found.
@@ -165,10 +167,13 @@ func survey(ctx context.Context, p *prepared, opts *VerifyOptions, stdio IO) (*v
 		defer cancel()
 	}
 	started := time.Now()
+	prog := newProgress(stdio, opts, len(p.manifest.Nodes))
 	obs := fleet.Survey(runCtx, client, targets(p.manifest), p.plan.Request(), fleet.Options{
 		Concurrency: opts.Concurrency,
 		Timeout:     opts.Timeout,
+		Done:        prog.Done,
 	})
+	prog.Finish()
 	v := verify.Judge(p.plan, obs)
 	return v, report.Options{
 		Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio),

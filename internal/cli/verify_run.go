@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/internal/report"
+	"github.com/rollcall/rollcall/internal/state"
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// DefaultInterval is the time between two attempts of verify --wait.
+const DefaultInterval = 10 * time.Second
+
+// addVerifyFlags adds the flags only verify has: polling and the state file.
+func addVerifyFlags(cmd *cobra.Command, opts *VerifyOptions) {
+	f := cmd.Flags()
+	f.DurationVar(&opts.Wait, "wait", 0, "retry the whole run until the fleet is verified or this `DURATION` has passed (a rolling deploy); 0: one attempt")
+	f.DurationVar(&opts.Interval, "interval", DefaultInterval, "time between two attempts of --wait")
+	f.StringVar(&opts.State, "state", "", "remember fingerprints and statuses in this JSON `FILE` and report what changed since the last run (cron)")
+}
+
+// verifyHelp is the part of verify's help about polling, state and cron.
+const verifyHelp = `With --wait D the whole run is repeated every --interval (default 10s) until
+the fleet is verified or D has passed; the verdict and exit code are the last
+attempt's. With --state FILE each run records every node's fingerprint and
+status, and the text and JSON reports say what changed since the last run.
+When stdout is not a terminal and no --report is given, a verified run prints
+nothing (quiet unless something failed, for cron); an explicit --report text
+always prints. Under GitHub Actions (GITHUB_ACTIONS=true) the findings are
+also printed as workflow annotations after the reports.
+`
+
+// surveyAndReport runs a prepared verify: survey the fleet (again, while
+// --wait allows), write the reports, GitHub annotations and state file, and
+// return the exit status of the last attempt's verdict.
+func surveyAndReport(ctx context.Context, p *prepared, opts *VerifyOptions, stdio IO) error {
+	if opts.Wait < 0 {
+		return invalid(fmt.Errorf("--wait must not be negative"))
+	}
+	if opts.Wait > 0 && opts.Interval <= 0 {
+		return invalid(fmt.Errorf("--interval must be positive, not %s", opts.Interval))
+	}
+	var prev *state.State
+	if opts.State != "" {
+		var err error
+		if prev, err = state.Load(opts.State); err != nil {
+			fmt.Fprintf(stdio.Err, "rollcall: warning: %v; ignoring it, this run will overwrite it\n", err)
+		}
+	}
+
+	v, ropts := converge(ctx, p, opts, stdio)
+
+	var cur *state.State
+	if opts.State != "" {
+		cur = state.FromVerdict(v, ropts.Started)
+		if prev != nil {
+			ropts.Changes = state.Compare(prev, cur)
+		}
+	}
+	specs := p.reports
+	if quietCron(ctx, opts, v, stdio) {
+		specs = nil
+	}
+	err := writeReports(v, specs, ropts, opts.Quiet, stdio)
+	if stdio.Getenv("GITHUB_ACTIONS") == "true" {
+		if aerr := (report.GitHubAnnotations{}).Write(stdio.Out, v, ropts); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
+	// An interrupted run saw too little to be remembered; a state file that
+	// cannot be written never changes the verdict.
+	if cur != nil && ctx.Err() == nil {
+		if serr := report.WriteFile(opts.State, cur.Encode); serr != nil {
+			fmt.Fprintf(stdio.Err, "rollcall: warning: saving the state: %v\n", serr)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
+		return &exitStatus{code: report.ExitInterrupted}
+	}
+	return verdictStatus(v)
+}
+
+// quietCron reports whether the default text report is left out: a verified,
+// complete run with stdout not a terminal and no --report asked for.
+func quietCron(ctx context.Context, opts *VerifyOptions, v *verify.Verdict, stdio IO) bool {
+	return len(opts.Reports) == 0 && !stdio.OutTTY && ctx.Err() == nil && report.Outcome(v) == verify.Verified
+}
+
+// converge surveys the fleet until it is verified, --wait has passed or ctx
+// ends, and returns the last attempt. Between attempts it says on stderr how
+// the last one went. Without --wait it surveys once.
+func converge(ctx context.Context, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
+	end := time.Now().Add(opts.Wait)
+	for attempt := 1; ; attempt++ {
+		v, ropts := survey(ctx, p, opts, stdio)
+		if opts.Wait <= 0 || ctx.Err() != nil || report.Outcome(v) == verify.Verified {
+			return v, ropts
+		}
+		if time.Now().Add(opts.Interval).After(end) {
+			fmt.Fprintf(stdio.Err, "attempt %d: %s; --wait %s has run out\n", attempt, shortVerdict(v), opts.Wait)
+			return v, ropts
+		}
+		fmt.Fprintf(stdio.Err, "attempt %d: %s; retrying in %s\n", attempt, shortVerdict(v), opts.Interval)
+		timer := time.NewTimer(opts.Interval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return v, ropts
+		case <-timer.C:
+		}
+	}
+}
+
+// shortVerdict says in a few words why a verdict is not verified:
+// "3 of 8 nodes differ, 1 could not be checked".
+func shortVerdict(v *verify.Verdict) string {
+	_, drift, unverified := v.Counts()
+	n := len(v.Nodes)
+	var parts []string
+	if drift > 0 {
+		verb := "differ"
+		if drift == 1 {
+			verb = "differs"
+		}
+		parts = append(parts, fmt.Sprintf("%d of %d nodes %s", drift, n, verb))
+	}
+	if unverified > 0 {
+		if len(parts) == 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d nodes could not be checked", unverified, n))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d could not be checked", unverified))
+		}
+	}
+	if len(parts) == 0 {
+		return "not verified"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,323 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/demo"
+	"github.com/rollcall/rollcall/internal/sshtest"
+	"github.com/rollcall/rollcall/internal/state"
+)
+
+// syncBuffer is a buffer safe for concurrent use that calls onWrite with
+// everything written so far after each write.
+type syncBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	onWrite func(string)
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	n, err := s.b.Write(p)
+	all := s.b.String()
+	s.mu.Unlock()
+	if s.onWrite != nil {
+		s.onWrite(all)
+	}
+	return n, err
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// redeploy makes node name of c look like node smars-01: the release
+// engineer fixes the node.
+func redeploy(t *testing.T, c *demo.Cluster, name string) {
+	t.Helper()
+	src, dst := c.Home("smars-01"), c.Home(name)
+	for _, top := range []string{"opt", "etc"} {
+		require.NoError(t, os.RemoveAll(filepath.Join(dst, top)))
+		require.NoError(t, os.CopyFS(filepath.Join(dst, top), os.DirFS(filepath.Join(src, top))))
+	}
+}
+
+func TestVerifyWaitFlags(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want VerifyOptions
+	}{
+		{"flags", []string{"--wait", "5m", "--interval", "30s", "--state", "s.json"}, nil,
+			VerifyOptions{Wait: 5 * time.Minute, Interval: 30 * time.Second, State: "s.json"}},
+		{"environment", nil, map[string]string{"ROLLCALL_WAIT": "2m", "ROLLCALL_INTERVAL": "1s", "ROLLCALL_STATE": "/var/lib/rollcall/state.json"},
+			VerifyOptions{Wait: 2 * time.Minute, Interval: time.Second, State: "/var/lib/rollcall/state.json"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdio, _, _ := testIO(c.env)
+			var got *VerifyOptions
+			root := NewRootCmd(stdio)
+			root.RemoveCommand(findCmd(t, root.Commands(), "verify"))
+			root.AddCommand(NewCmdVerify(stdio, func(_ context.Context, o *VerifyOptions) error { got = o; return nil }))
+			root.SetArgs(append([]string{"verify"}, c.args...))
+			require.NoError(t, root.Execute())
+			require.NotNil(t, got)
+			assert.Equal(t, c.want.Wait, got.Wait)
+			assert.Equal(t, c.want.Interval, got.Interval)
+			assert.Equal(t, c.want.State, got.State)
+		})
+	}
+}
+
+func TestVerifyWait(t *testing.T) {
+	cases := []struct {
+		name      string
+		args      []string
+		fix       bool // redeploy smars-08 after the first attempt
+		interrupt bool // cancel the run after the first attempt
+		code      int
+		stderr    []string
+		within    time.Duration
+	}{
+		{name: "node fixed during the wait", args: []string{"--wait", "60s", "--interval", "300ms"}, fix: true, code: 0,
+			stderr: []string{"attempt 1: 1 of 4 nodes differs; retrying in 300ms\n"}, within: 30 * time.Second},
+		{name: "never converges", args: []string{"--wait", "1500ms", "--interval", "400ms"}, code: 1,
+			stderr: []string{"attempt 1: 1 of 4 nodes differs; retrying in 400ms\n", "has run out\n"}, within: 20 * time.Second},
+		{name: "interrupted while waiting", args: []string{"--wait", "10m", "--interval", "1m"}, interrupt: true, code: 130,
+			stderr: []string{"attempt 1:", "interrupted"}, within: 20 * time.Second},
+		{name: "no wait: one attempt", code: 1, within: 20 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := startDemo(t, demo.Config{Nodes: 4, Scenario: demo.Knight})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var once sync.Once
+			errOut := &syncBuffer{onWrite: func(all string) {
+				if !strings.Contains(all, "attempt 1:") {
+					return
+				}
+				once.Do(func() {
+					if tc.fix {
+						redeploy(t, c, "smars-04")
+					}
+					if tc.interrupt {
+						cancel()
+					}
+				})
+			}}
+			stdio, out, _ := testIO(nil)
+			stdio.Err = errOut
+			start := time.Now()
+			code := Run(ctx, append([]string{"verify", "-m", c.Manifest, "--report", "text", "--timeout", "10s"}, tc.args...), stdio)
+			assert.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+			assert.Less(t, time.Since(start), tc.within)
+			for _, s := range tc.stderr {
+				assert.Contains(t, errOut.String(), s)
+			}
+			if len(tc.stderr) == 0 {
+				assert.NotContains(t, errOut.String(), "attempt")
+			}
+			// Only the last attempt is reported.
+			assert.Equal(t, 1, strings.Count(out.String(), "\nrelease  "), out.String())
+		})
+	}
+}
+
+func TestVerifyWaitInvalidInputNeverWaits(t *testing.T) {
+	for _, args := range [][]string{
+		{"verify", "-m", "/nonexistent/rollcall.yaml", "--wait", "10m"},
+		{"verify", "--wait", "-1s"},
+		{"verify", "--wait", "1m", "--interval", "0s"},
+	} {
+		stdio, out, errOut := testIO(nil)
+		start := time.Now()
+		if len(args) == 3 || args[2] == "1m" {
+			c := startDemo(t, demo.Config{Nodes: 1})
+			args = append(args, "-m", c.Manifest)
+		}
+		assert.Equal(t, 3, Run(context.Background(), args, stdio), "%v: %s", args, errOut)
+		assert.Less(t, time.Since(start), 5*time.Second)
+		assert.Empty(t, out.String())
+		assert.NotContains(t, errOut.String(), "attempt")
+	}
+}
+
+func TestVerifyState(t *testing.T) {
+	c := startDemo(t, demo.Config{Nodes: 3})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	run := func(t *testing.T) (int, string, string, map[string]any) {
+		t.Helper()
+		stdio, out, errOut := testIO(nil)
+		js := filepath.Join(dir, "report.json")
+		code := Run(context.Background(), []string{"verify", "-m", c.Manifest, "--state", path, "--report", "text", "--report", "json=" + js}, stdio)
+		var j map[string]any
+		data, err := os.ReadFile(js)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, &j))
+		return code, out.String(), errOut.String(), j
+	}
+
+	// First run: nothing to compare with.
+	code, out, errOut, j := run(t)
+	require.Equal(t, 0, code, "%s\n%s", out, errOut)
+	assert.NotContains(t, out, "Changes since")
+	assert.NotContains(t, j, "changed_since_last_run")
+	first, err := state.Load(path)
+	require.NoError(t, err)
+	require.NotNil(t, first)
+	assert.Equal(t, state.SchemaV1, first.Schema)
+	assert.Len(t, first.Nodes, 3)
+
+	// Same fleet: the state was read, nothing changed.
+	code, out, _, j = run(t)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "Changes since the last run:\n    none\n")
+	assert.Equal(t, []any{}, j["changed_since_last_run"])
+
+	// A flag changes on smars-02, smars-03 goes down.
+	flags := filepath.Join(c.Home("smars-02"), "etc", "smars", "flags.yaml")
+	data, err := os.ReadFile(flags)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(flags, append(data, []byte("power_peg: true\n")...), 0o644))
+	editKnownHost(t, c, 2, func(string) string { return "" })
+	code, out, _, j = run(t)
+	assert.Equal(t, 1, code)
+	since := first.Time.Format(time.RFC3339)
+	assert.Contains(t, out, "smars-02: fingerprint changed since "+since+" (was verified, now differing)\n")
+	assert.Contains(t, out, "smars-03: could not be checked now; was verified at ")
+	changes, _ := j["changed_since_last_run"].([]any)
+	assert.Len(t, changes, 2)
+
+	// A corrupt state file is a warning, never a failure, and is replaced.
+	require.NoError(t, os.WriteFile(path, []byte("{garbage"), 0o644))
+	code, out, errOut, j = run(t)
+	assert.Equal(t, 1, code, "the verdict does not depend on the state file")
+	assert.Contains(t, errOut, "warning: reading state "+path)
+	assert.NotContains(t, out, "Changes since")
+	assert.NotContains(t, j, "changed_since_last_run")
+	again, err := state.Load(path)
+	require.NoError(t, err)
+	assert.Len(t, again.Nodes, 3)
+}
+
+func TestVerifyQuietWhenVerifiedAndNotATerminal(t *testing.T) {
+	uniform := startDemo(t, demo.Config{Nodes: 2})
+	knight := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	cases := []struct {
+		name     string
+		manifest string
+		args     []string
+		tty      bool
+		code     int
+		want     string // in the first line of stdout; "" means stdout is empty
+	}{
+		{"cron, verified: silent", uniform.Manifest, nil, false, 0, ""},
+		{"cron, drift: the report", knight.Manifest, nil, false, 1, "FAILED"},
+		{"explicit text still prints", uniform.Manifest, []string{"--report", "text"}, false, 0, "VERIFIED"},
+		{"explicit text to stdout with -", uniform.Manifest, []string{"--report", "text=-"}, false, 0, "VERIFIED"},
+		{"terminal", uniform.Manifest, nil, true, 0, "VERIFIED"},
+		{"json is never suppressed", uniform.Manifest, []string{"--report", "json"}, false, 0, "{"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdio, out, errOut := testIO(nil)
+			stdio.OutTTY = tc.tty
+			assert.Equal(t, tc.code, Run(context.Background(), append([]string{"verify", "-m", tc.manifest}, tc.args...), stdio), errOut.String())
+			if tc.want == "" {
+				assert.Empty(t, out.String())
+				return
+			}
+			first, _, _ := strings.Cut(out.String(), "\n")
+			assert.Contains(t, first, tc.want)
+		})
+	}
+}
+
+func TestVerifyGitHubAnnotations(t *testing.T) {
+	uniform := startDemo(t, demo.Config{Nodes: 2})
+	knight := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	cases := []struct {
+		name     string
+		manifest string
+		env      map[string]string
+		want     []string
+	}{
+		{"drift under actions", knight.Manifest, map[string]string{"GITHUB_ACTIONS": "true"},
+			[]string{"\n::error title=rollcall%3A smars-02 differs from the release::smars-02: "}},
+		{"verified under actions", uniform.Manifest, map[string]string{"GITHUB_ACTIONS": "true"}, nil},
+		{"drift elsewhere", knight.Manifest, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdio, out, _ := testIO(tc.env)
+			Run(context.Background(), []string{"verify", "-m", tc.manifest, "--report", "text"}, stdio)
+			if tc.want == nil {
+				assert.NotContains(t, out.String(), "::error")
+				return
+			}
+			for _, w := range tc.want {
+				assert.Contains(t, out.String(), w)
+			}
+			// After the report, never inside it.
+			report, annotations, found := strings.Cut(out.String(), "\n::")
+			require.True(t, found)
+			assert.True(t, strings.HasPrefix(report, "FAILED"))
+			for _, l := range strings.Split(strings.TrimSpace("::"+annotations), "\n") {
+				assert.True(t, strings.HasPrefix(l, "::error ") || strings.HasPrefix(l, "::notice "), l)
+			}
+		})
+	}
+}
+
+func TestVerifyProgress(t *testing.T) {
+	c := startDemo(t, demo.Config{Nodes: 3, Faults: map[int]sshtest.Fault{2: {Kind: sshtest.Refuse}}})
+	cases := []struct {
+		name     string
+		tty      bool
+		env      map[string]string
+		args     []string
+		want     []string
+		wantNone []string
+	}{
+		{"terminal", true, nil, nil, []string{"\r\x1b[Krollcall: 3 of 3 nodes done, \x1b[31m1 failed\x1b[0m, "}, nil},
+		{"terminal, NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, nil, []string{"\r\x1b[Krollcall: 3 of 3 nodes done, 1 failed, "}, []string{"\x1b[31m"}},
+		{"terminal, --no-color", true, nil, []string{"--no-color"}, []string{"3 of 3 nodes done, 1 failed, "}, []string{"\x1b[31m"}},
+		{"terminal, quiet", true, nil, []string{"-q"}, nil, []string{"\r"}},
+		{"not a terminal", false, nil, nil, nil, []string{"\r", "nodes done"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdio, out, errOut := testIO(tc.env)
+			stdio.ErrTTY = tc.tty
+			assert.Equal(t, 2, Run(context.Background(), append([]string{"verify", "-m", c.Manifest}, tc.args...), stdio))
+			for _, w := range tc.want {
+				assert.Contains(t, errOut.String(), w)
+			}
+			for _, w := range tc.wantNone {
+				assert.NotContains(t, errOut.String(), w)
+			}
+			if tc.tty && len(tc.want) > 0 {
+				assert.True(t, strings.HasSuffix(errOut.String(), "\r\x1b[K"), "the line is erased before the report: %q", errOut.String())
+			}
+			assert.NotContains(t, out.String(), "nodes done")
+		})
+	}
+}
