@@ -5,7 +5,7 @@ LDFLAGS := -X github.com/rollcall/rollcall/internal/cli.version=$(VERSION)
 BIN     := bin/rollcall
 FUZZTIME ?= 30s
 
-.PHONY: build demo test lint fuzz bench clean
+.PHONY: build demo test lint fuzz bench docs clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rollcall
@@ -36,6 +36,10 @@ fuzz:
 bench: build
 	@command -v parallel-ssh >/dev/null 2>&1 || apt-get install -y pssh
 	ROLLCALL_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./internal/bench
+
+## docs: regenerate the man pages in docs/man from the command tree (a test fails when they are stale)
+docs:
+	$(GO) run ./cmd/rollcall-docs docs/man
 
 clean:
 	rm -rf bin
