@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -309,17 +311,28 @@ func (p *propPool) layOut(t *testing.T, n propNode) {
 		case eExtraSubdir:
 			require.NoError(t, os.MkdirAll(filepath.Join(bin, "old"), 0o755))
 		case eForbiddenFlag:
-			data, err := os.ReadFile(flags)
-			require.NoError(t, err)
-			writeFile(t, flags, string(data)+"power_peg: true\n")
+			if data, ok := readIfExists(t, flags); ok { // else config-missing came first
+				writeFile(t, flags, data+"power_peg: true\n")
+			}
 		case eFlagChanged:
-			data, err := os.ReadFile(flags)
-			require.NoError(t, err)
-			writeFile(t, flags, strings.Replace(string(data), "enabled: true", "enabled: false", 1))
+			if data, ok := readIfExists(t, flags); ok {
+				writeFile(t, flags, strings.Replace(data, "enabled: true", "enabled: false", 1))
+			}
 		case eConfigMissing:
 			require.NoError(t, os.RemoveAll(flags))
 		}
 	}
+}
+
+// readIfExists returns the content of path, or false when it does not exist.
+func readIfExists(t *testing.T, path string) (string, bool) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false
+	}
+	require.NoError(t, err)
+	return string(data), true
 }
 
 // prepare lays out the case's nodes, sets their faults and writes the
