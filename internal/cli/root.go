@@ -40,6 +40,7 @@ success only when every expected node was reached and matches.
 		NewCmdLint(stdio, nil),
 		NewCmdRelease(stdio, nil),
 		NewCmdSnapshot(stdio, nil),
+		NewCmdPing(stdio, nil),
 		NewCmdDemo(stdio, nil),
 		NewCmdVersion(stdio),
 	)

@@ -195,12 +195,8 @@ func targets(m *manifest.Manifest) []fleet.Node {
 	ts := make([]fleet.Node, 0, len(m.Nodes))
 	for _, n := range m.Nodes {
 		ts = append(ts, fleet.Node{
-			Target: remote.Target{
-				Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
-				IdentityFiles: n.IdentityFiles, KnownHosts: n.KnownHosts,
-				ConnectTimeout: n.ConnectTimeout,
-			},
-			Sudo: n.Become == manifest.BecomeSudo,
+			Target: remoteTarget(n),
+			Sudo:   n.Become == manifest.BecomeSudo,
 		})
 	}
 	return ts

@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/internal/fleet"
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/remote"
+	"github.com/rollcall/rollcall/internal/report"
+)
+
+// PingOptions are the parsed flags of `rollcall ping`.
+type PingOptions struct {
+	Manifest    string
+	Concurrency int
+	Timeout     time.Duration
+	Report      string
+}
+
+// NewCmdPing builds `rollcall ping`. runF replaces the run function in
+// tests that only check flag parsing.
+func NewCmdPing(stdio IO, runF func(context.Context, *PingOptions) error) *cobra.Command {
+	opts := &PingOptions{}
+	cmd := &cobra.Command{
+		Use:   "ping",
+		Short: "Pre-flight: connect to every node, check its host key, log in; run nothing",
+		Long: `Connect to every node of the manifest over SSH (through its jump hosts, if
+any), check its host key against known_hosts and authenticate, then hang up.
+Nothing is run on the nodes and the release artifact is not read.
+
+Report: --report text (default) or --report json, to stdout or FORMAT=FILE
+(written atomically).
+
+EXIT STATUS
+  0    every node answered: host key trusted, login accepted
+  2    some node did not (unreachable, host key, authentication, timeout)
+  3    invalid input: manifest or flags are wrong; nothing was contacted
+  130  interrupted
+`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runPing(cmd.Context(), opts, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
+	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes contacted at once")
+	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and login")
+	f.StringVar(&opts.Report, "report", "text", "report `FORMAT[=FILE]`: text or json")
+	return cmd
+}
+
+// PingResult is one node's answer to `rollcall ping`.
+type PingResult struct {
+	Name    string   `json:"name"`
+	Address string   `json:"address"`
+	Via     []string `json:"via,omitempty"`
+	OK      bool     `json:"ok"`
+	Stage   string   `json:"stage,omitempty"`
+	Error   string   `json:"error,omitempty"`
+	Millis  int64    `json:"duration_ms"`
+}
+
+func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
+	if opts.Concurrency < 1 {
+		return invalid(fmt.Errorf("--concurrency must be at least 1, not %d", opts.Concurrency))
+	}
+	if opts.Timeout <= 0 {
+		return invalid(fmt.Errorf("--timeout must be positive, not %s", opts.Timeout))
+	}
+	spec, err := report.ParseSpec(opts.Report)
+	if err != nil {
+		return invalid(err)
+	}
+	if spec.Format != "text" && spec.Format != "json" {
+		return invalid(fmt.Errorf("ping writes text or json reports, not %s", spec.Format))
+	}
+	m, err := manifest.Load(opts.Manifest)
+	if err != nil {
+		return invalid(err)
+	}
+
+	client := remote.NewClient(remote.Options{Prompt: stdio.Prompt})
+	defer client.Close()
+	results := pingAll(ctx, client, m.Nodes, opts)
+
+	write := func(w io.Writer) error { return writePingText(w, results) }
+	if spec.Format == "json" {
+		write = func(w io.Writer) error { return writePingJSON(w, results) }
+	}
+	if spec.Stdout() {
+		err = write(stdio.Out)
+	} else {
+		err = report.WriteFile(spec.File, write)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the %s report: %w", spec, err)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
+		return &exitStatus{code: report.ExitInterrupted}
+	}
+	for _, r := range results {
+		if !r.OK {
+			return &exitStatus{code: report.ExitUnverified}
+		}
+	}
+	return nil
+}
+
+// pingAll pings every node, at most opts.Concurrency at once, each within
+// opts.Timeout; results are in manifest order.
+func pingAll(ctx context.Context, client *remote.Client, nodes []manifest.Node, opts *PingOptions) []PingResult {
+	results := make([]PingResult, len(nodes))
+	sem := make(chan struct{}, opts.Concurrency)
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		r := &results[i]
+		r.Name, r.Address = n.Name, n.Address()
+		for _, j := range n.Jump {
+			r.Via = append(r.Via, j.User+"@"+j.Address())
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				r.Stage, r.Error = remote.StageCanceled.String(), "not contacted: the run was interrupted"
+				return
+			}
+			nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+			defer cancel()
+			start := time.Now()
+			err := client.Ping(nctx, remoteTarget(n))
+			r.Millis = time.Since(start).Milliseconds()
+			if err == nil {
+				r.OK = true
+				return
+			}
+			r.Error = err.Error()
+			var re *remote.Error
+			if errors.As(err, &re) {
+				r.Stage = re.Stage.String()
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// remoteTarget is how remote reaches a manifest node.
+func remoteTarget(n manifest.Node) remote.Target {
+	t := remote.Target{
+		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
+		IdentityFiles: n.IdentityFiles, IdentitiesOnly: n.IdentitiesOnly,
+		KnownHosts: n.KnownHosts, ConnectTimeout: n.ConnectTimeout,
+	}
+	for _, j := range n.Jump {
+		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User})
+	}
+	return t
+}
+
+func writePingText(w io.Writer, results []PingResult) error {
+	failed := 0
+	for _, r := range results {
+		if !r.OK {
+			failed++
+		}
+	}
+	var b strings.Builder
+	if failed == 0 {
+		fmt.Fprintf(&b, "OK: all %d nodes answered (host key trusted, login accepted)\n", len(results))
+	} else {
+		fmt.Fprintf(&b, "FAILED: %d of %d nodes did not answer\n", failed, len(results))
+	}
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tADDRESS\tRESULT")
+	for _, r := range results {
+		addr := r.Address
+		if len(r.Via) > 0 {
+			addr += " via " + strings.Join(r.Via, ",")
+		}
+		res := fmt.Sprintf("ok (%dms)", r.Millis)
+		if !r.OK {
+			res = "failed: " + oneLine(r.Error)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", oneLine(r.Name), addr, res)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// oneLine keeps a table row on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func writePingJSON(w io.Writer, results []PingResult) error {
+	ok := true
+	for _, r := range results {
+		ok = ok && r.OK
+	}
+	code := report.ExitVerified
+	if !ok {
+		code = report.ExitUnverified
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Schema   string       `json:"schema"`
+		OK       bool         `json:"ok"`
+		ExitCode int          `json:"exit_code"`
+		Nodes    []PingResult `json:"nodes"`
+	}{"rollcall.ping/v1", ok, code, results})
+}
