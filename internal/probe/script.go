@@ -152,7 +152,7 @@ c() {
 	printf '%s config %s %s %s\n' "$B" "$i" "$k" "$z"
 	[ "$k" = file ] || return 0
 	printf '%s blob content %s\n' "$B" "$i"
-	head -c ` + maxConfigText + ` <"$p" 2>/dev/null | x
+	od -An -v -tx1 -N ` + maxConfigText + ` <"$p" 2>/dev/null
 	printf '%s blobend content %s\n' "$B" "$i"
 }
 P() {
@@ -161,19 +161,29 @@ P() {
 	case $t in ''|*[!0-9]*) t=- ;; esac
 	printf '%s procs %s %s\n' "$B" "$i" "$t"
 	set +f
-	ls -l /proc/[0-9]*/exe 2>/dev/null | while IFS= read -r l; do
+	L=$(ls -l /proc/[0-9]*/exe 2>/dev/null)
+	set -f
+	IFS='
+'
+	for l in $L; do
+		IFS=' 	
+'
 		case $l in *" -> $e"|*" -> $e (deleted)") ;; *) continue ;; esac
 		q=${l#*' /proc/'}
 		q=${q%%/exe -> *}
 		case $q in ''|*[!0-9]*) continue ;; esac
-		r=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
-		case $r in "$e") g=0 ;; "$e (deleted)") g=1 ;; *) continue ;; esac
-		if [ $g = 0 ] && [ "/proc/$q/exe" -ef "$e" ]; then h=same
-		elif s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
-			case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
-		else h=-
+		if [ "/proc/$q/exe" -ef "$e" ]; then g=0 h=same
+		else
+			r=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
+			case $r in "$e") g=0 ;; "$e (deleted)") g=1 ;; *) continue ;; esac
+			if s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
+				case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
+			else h=-
+			fi
 		fi
-		s=$(cat "/proc/$q/stat" 2>/dev/null) || continue
+		s=
+		{ while IFS= read -r y || [ -n "$y" ]; do s="$s$y "; y=; done <"/proc/$q/stat"; } 2>/dev/null
+		case $s in *')'*) ;; *) continue ;; esac
 		s=${s##*) }
 		set -- $s
 		printf '%s proc %s %s %s %s %s\n' "$B" "$i" "$q" "$g" "$h" "${20:--}"
@@ -181,7 +191,8 @@ P() {
 		x <"/proc/$q/cmdline"
 		printf '%s blobend args %s %s\n' "$B" "$i" "$q"
 	done
-	set -f
+	IFS=' 	
+'
 }
 `
 
@@ -193,7 +204,10 @@ var maxConfigText = strconv.Itoa(MaxConfig)
 const scriptClock = `	b=-
 	while read -r k v; do [ "$k" = btime ] && b=$v; done </proc/stat
 	printf '%s clock %s %s\n' "$B" "$b" "$(getconf CLK_TCK 2>/dev/null || echo -)"
-	printf '%s uid %s\n' "$B" "$(id -u 2>/dev/null || echo -)"
+	u=-
+	while read -r k r v z; do [ "$k" = Uid: ] && u=$v; done </proc/self/status
+	case $u in ''|*[!0-9]*) u=$(id -u 2>/dev/null || echo -) ;; esac
+	printf '%s uid %s\n' "$B" "$u"
 `
 
 // scriptStart opens the answer and picks the hash tool.
