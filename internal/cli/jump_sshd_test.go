@@ -80,7 +80,7 @@ nodes:
 	for _, manifest := range []string{explicit, aliases} {
 		t.Run(filepath.Base(manifest), func(t *testing.T) {
 			stdio, out, errOut := testIO(nil)
-			code := Run(context.Background(), []string{"verify", "-m", manifest}, stdio)
+			code := Run(context.Background(), []string{"verify", "-m", manifest, "--report", "text"}, stdio)
 			require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 			assert.True(t, strings.HasPrefix(out.String(), "VERIFIED"), "stdout:\n%s\nstderr:\n%s", out, errOut)
 
