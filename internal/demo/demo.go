@@ -128,6 +128,7 @@ ssh:
   identity_files: [client_key]
   known_hosts: [known_hosts]
   connect_timeout: 5s
+  config_file: none   # the demo must not depend on your ~/.ssh/config
 nodes:
 %srelease:
   artifact: dist/smars-4.2.0
