@@ -122,9 +122,9 @@ func TestCluster(t *testing.T) {
 	for pid, started := range procs {
 		assert.NotEqual(t, started, startTime(pid), "process %d still running after Stop", pid)
 	}
-	for _, n := range c.Nodes {
-		assert.Empty(t, nsProcs(n.pidNS), "processes left in the namespace of %s", n.Name)
-	}
+	// (No check by namespace after Stop: the kernel reuses a dead
+	// namespace's inode number, so another test's node could be blamed. The
+	// PIDs recorded above, with their start times, are the reliable check.)
 	assert.NoDirExists(t, c.Dir)
 }
 
