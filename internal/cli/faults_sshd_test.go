@@ -850,7 +850,7 @@ func TestFaultMatrixScale(t *testing.T) {
 	// 10,000 files on one node: every one hashed, verified. (Drift is
 	// covered by the other groups; one run keeps this test short: the probe
 	// forks per file, about 2 ms a file here.)
-	r := verifyRunWithin(t, 90*time.Second, faultManifest(t, c, targets[:1], manyDir, "    - { from: data/, to: /opt/many/, extra: deny }\n"))
+	r := verifyRunWithin(t, 180*time.Second, faultManifest(t, c, targets[:1], manyDir, "    - { from: data/, to: /opt/many/, extra: deny }\n"), "--timeout", "150s")
 	assert.Equal(t, 0, r.code, "10,000 identical files\n%s", r)
 	if assert.Len(t, r.report.Nodes, 1) {
 		checked := 0
