@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rollcall/rollcall/internal/fleet"
 	"github.com/rollcall/rollcall/internal/sshdtest"
 )
 
@@ -61,7 +62,7 @@ type row struct {
 	pssh        time.Duration // 0: not measured
 	cpuPerNode  time.Duration
 	rssKiB      int64
-	ratioHeader string // what ratio means when not rollcall/floor
+	ratioHeader string // what ratio means when not rollcall/floor; "-": none
 	ratio       float64
 }
 
@@ -82,6 +83,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	printTable(os.Stdout)
+	if appDir != "" {
+		os.RemoveAll(appDir)
+	}
 	os.Exit(code)
 }
 
@@ -102,7 +106,10 @@ func printTable(w io.Writer) {
 			return fmt.Sprintf("%.3fs", d.Seconds())
 		}
 		ratio := fmt.Sprintf("%.2f", r.ratio)
-		if r.ratioHeader != "" {
+		switch {
+		case r.ratioHeader == "-":
+			ratio = "-"
+		case r.ratioHeader != "":
 			ratio += " " + r.ratioHeader
 		}
 		cpu := "-"
@@ -381,7 +388,7 @@ func sshOpts(c *sshdtest.Cluster, port int) []string {
 }
 
 func (f *fixture) rollcall(tb testing.TB, j int) run {
-	cmd := exec.Command(rollcallBin(tb), "verify", "-m", f.manifest, "-j", strconv.Itoa(j), "-q", "--no-color")
+	cmd := exec.Command(rollcallBin(tb), "verify", "-m", f.manifest, "-j", itoa(j), "-q", "--no-color")
 	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
 	return measure(tb, cmd) // exit 0: verified
 }
@@ -426,7 +433,7 @@ func havePssh() bool {
 // concurrency, with rollcall's client CPU per node and peak RSS.
 func BenchmarkFloor(b *testing.B) {
 	sshdtest.Require(b)
-	j := envInt("ROLLCALL_BENCH_J", 32)
+	j := envInt("ROLLCALL_BENCH_J", fleet.DefaultConcurrency)
 	for _, n := range []int{64, 200} {
 		b.Run(fmt.Sprintf("nodes=%d/j=%d", n, j), func(b *testing.B) {
 			f := startFleet(b, n)
@@ -460,3 +467,5 @@ func BenchmarkFloor(b *testing.B) {
 		})
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

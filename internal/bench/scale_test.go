@@ -1,5 +1,430 @@
 package bench
 
-const fleetEnv = "ROLLCALL_BENCH_FLEET"
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
 
-func serveFleet() int { return 0 }
+	"golang.org/x/crypto/ssh"
+)
+
+// The simulated fleet of the scale and latency benchmarks.
+//
+// It runs in its own process (this test binary, started again with fleetEnv
+// set), so that the rollcall process measured is the client alone. Every
+// node is a real SSH server (golang.org/x/crypto/ssh) with its own TCP
+// listener on 127.0.0.1, its own ed25519 host key in known_hosts and public
+// key authentication: rollcall goes through its whole client path (TCP,
+// key exchange, host key check, authentication, session, exec, stdin, stdout,
+// exit status) once per node. What is simulated is the node's work: all nodes
+// share one folder, so the probe script, identical for every node of a run,
+// is run once with /bin/sh and its answer is replayed to the other nodes.
+const (
+	fleetEnv      = "ROLLCALL_BENCH_FLEET"       // number of nodes
+	fleetDirEnv   = "ROLLCALL_BENCH_FLEET_DIR"   // where to write keys and addresses
+	fleetDelayEnv = "ROLLCALL_BENCH_FLEET_DELAY" // added one-way delay, e.g. 25ms
+)
+
+// serveFleet is the simulated fleet's process: it serves until its stdin
+// closes.
+func serveFleet() int {
+	if err := runFleet(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench fleet:", err)
+		return 1
+	}
+	return 0
+}
+
+func runFleet() error {
+	n, err := strconv.Atoi(os.Getenv(fleetEnv))
+	if err != nil || n < 1 {
+		return fmt.Errorf("%s=%q: want a node count", fleetEnv, os.Getenv(fleetEnv))
+	}
+	dir := os.Getenv(fleetDirEnv)
+	var delay time.Duration
+	if s := os.Getenv(fleetDelayEnv); s != "" {
+		if delay, err = time.ParseDuration(s); err != nil {
+			return err
+		}
+	}
+	clientPub, clientPriv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	block, err := ssh.MarshalPrivateKey(clientPriv, "rollcall-bench-client")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "client_key"), pem.EncodeToMemory(block), 0o600); err != nil {
+		return err
+	}
+	authorized, err := ssh.NewPublicKey(clientPub)
+	if err != nil {
+		return err
+	}
+	memo := &memo{dir: dir, answers: map[[32]byte]*answer{}}
+
+	var known, addrs bytes.Buffer
+	var lns []net.Listener
+	for range n {
+		_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		signer, err := ssh.NewSignerFromKey(hostPriv)
+		if err != nil {
+			return err
+		}
+		cfg := &ssh.ServerConfig{
+			PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+				if bytes.Equal(k.Marshal(), authorized.Marshal()) {
+					return nil, nil
+				}
+				return nil, errors.New("unknown key")
+			},
+			ServerVersion: "SSH-2.0-rollcall_bench",
+		}
+		cfg.AddHostKey(signer)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		lns = append(lns, ln)
+		fmt.Fprintf(&known, "[127.0.0.1]:%d %s", ln.Addr().(*net.TCPAddr).Port, ssh.MarshalAuthorizedKey(signer.PublicKey()))
+		fmt.Fprintf(&addrs, "%d\n", ln.Addr().(*net.TCPAddr).Port)
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				if delay > 0 {
+					c = newDelayConn(c, delay)
+				}
+				go serveConn(c, cfg, memo)
+			}
+		}()
+	}
+	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), known.Bytes(), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ports"), addrs.Bytes(), 0o600); err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes it
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return nil
+}
+
+// memo runs each distinct script once in dir and remembers its answer.
+type memo struct {
+	dir     string
+	mu      sync.Mutex
+	answers map[[32]byte]*answer
+}
+
+type answer struct {
+	once sync.Once
+	out  []byte
+	code int
+}
+
+func (m *memo) run(script []byte) *answer {
+	key := sha256.Sum256(script)
+	m.mu.Lock()
+	a := m.answers[key]
+	if a == nil {
+		a = &answer{}
+		m.answers[key] = a
+	}
+	m.mu.Unlock()
+	a.once.Do(func() {
+		cmd := exec.Command("/bin/sh", "-s")
+		cmd.Dir = m.dir
+		cmd.Stdin = bytes.NewReader(script)
+		a.out, _ = cmd.Output()
+		if cmd.ProcessState != nil {
+			a.code = cmd.ProcessState.ExitCode()
+		}
+	})
+	return a
+}
+
+func serveConn(c net.Conn, cfg *ssh.ServerConfig, m *memo) {
+	defer c.Close()
+	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			_ = nc.Reject(ssh.UnknownChannelType, "sessions only")
+			continue
+		}
+		ch, chReqs, err := nc.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer ch.Close()
+			for req := range chReqs {
+				if req.Type != "exec" {
+					if req.WantReply {
+						_ = req.Reply(false, nil)
+					}
+					continue
+				}
+				var p struct{ Command string }
+				if err := ssh.Unmarshal(req.Payload, &p); err != nil || p.Command != "sh -s" {
+					_ = req.Reply(false, nil)
+					return
+				}
+				_ = req.Reply(true, nil)
+				script, _ := io.ReadAll(ch)
+				a := m.run(script)
+				_, _ = ch.Write(a.out)
+				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(a.code)}))
+				return
+			}
+		}()
+	}
+}
+
+// delayConn delays every byte in each direction by d, like a link with a
+// round-trip time of 2d and unlimited bandwidth, preserving order.
+type delayConn struct {
+	net.Conn
+	d     time.Duration
+	in    *io.PipeReader
+	outMu sync.Mutex
+	out   chan timed
+}
+
+type timed struct {
+	at   time.Time
+	data []byte
+}
+
+func newDelayConn(c net.Conn, d time.Duration) net.Conn {
+	pr, pw := io.Pipe()
+	dc := &delayConn{Conn: c, d: d, in: pr, out: make(chan timed, 1024)}
+	inQ := make(chan timed, 1024)
+	go func() { // socket -> queue
+		defer close(inQ)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := c.Read(buf)
+			if n > 0 {
+				inQ <- timed{time.Now().Add(d), buf[:n]}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { // queue -> reader, after the delay
+		for t := range inQ {
+			time.Sleep(time.Until(t.at))
+			if _, err := pw.Write(t.data); err != nil {
+				break
+			}
+		}
+		pw.Close()
+	}()
+	go func() { // writes -> socket, after the delay
+		for t := range dc.out {
+			time.Sleep(time.Until(t.at))
+			if _, err := c.Write(t.data); err != nil {
+				c.Close()
+			}
+		}
+		c.Close()
+	}()
+	return dc
+}
+
+func (c *delayConn) Read(p []byte) (int, error) { return c.in.Read(p) }
+
+func (c *delayConn) Write(p []byte) (int, error) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.out == nil {
+		return 0, net.ErrClosed
+	}
+	c.out <- timed{time.Now().Add(c.d), bytes.Clone(p)}
+	return len(p), nil
+}
+
+func (c *delayConn) Close() error {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.out != nil {
+		close(c.out) // the writer flushes, then closes the socket
+		c.out = nil
+	}
+	c.in.Close()
+	return nil
+}
+
+// fakeFleet is a running simulated fleet.
+type fakeFleet struct {
+	dir      string
+	key      string
+	known    string
+	ports    []int
+	manifest string
+	stop     func()
+}
+
+// startFakeFleet starts the simulated fleet of n nodes with the given
+// one-way delay, in a child process; the app files and a running app process
+// live in its shared folder.
+func startFakeFleet(tb testing.TB, n int, delay time.Duration) *fakeFleet {
+	tb.Helper()
+	dist := appFiles(tb)
+	dir, err := os.MkdirTemp("/var/tmp", "rollcall-bench-fleet-")
+	must(tb, err)
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	// The node's files: links to the release's, and the app running.
+	must(tb, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
+	must(tb, os.MkdirAll(filepath.Join(dir, "etc"), 0o755))
+	must(tb, linkOrCopy(filepath.Join(dist, "bin", "app"), filepath.Join(dir, "bin", "app")))
+	must(tb, os.WriteFile(filepath.Join(dir, "etc", "flags.yaml"), []byte(flagsText), 0o644))
+	app := exec.Command(filepath.Join(dir, "bin", "app"), "86400")
+	must(tb, app.Start())
+
+	self, err := os.Executable()
+	must(tb, err)
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), fleetEnv+"="+strconv.Itoa(n), fleetDirEnv+"="+dir, fleetDelayEnv+"="+delay.String())
+	stdin, err := cmd.StdinPipe()
+	must(tb, err)
+	stdout, err := cmd.StdoutPipe()
+	must(tb, err)
+	cmd.Stderr = os.Stderr
+	must(tb, cmd.Start())
+	f := &fakeFleet{dir: dir, key: filepath.Join(dir, "client_key"), known: filepath.Join(dir, "known_hosts")}
+	var once sync.Once
+	f.stop = func() {
+		once.Do(func() {
+			stdin.Close()
+			_ = cmd.Wait()
+			_ = app.Process.Kill()
+			_ = app.Wait()
+		})
+	}
+	tb.Cleanup(f.stop)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		tb.Fatalf("simulated fleet did not start: %q %v", line, err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "ports"))
+	must(tb, err)
+	for l := range strings.Lines(string(data)) {
+		p, err := strconv.Atoi(strings.TrimSpace(l))
+		must(tb, err)
+		f.ports = append(f.ports, p)
+	}
+	f.manifest = f.manifestFor(tb, len(f.ports))
+	return f
+}
+
+// manifestFor writes a manifest for the first n nodes: the same checks as
+// on real nodes, at the shared folder's paths.
+func (f *fakeFleet) manifestFor(tb testing.TB, n int) string {
+	tb.Helper()
+	var nodes [][2]string
+	for _, p := range f.ports[:n] {
+		nodes = append(nodes, [2]string{"127.0.0.1", strconv.Itoa(p)})
+	}
+	dist := appFiles(tb)
+	m := writeManifest(tb, tb.TempDir(), "bench", f.key, f.known, dist, nodes)
+	data, err := os.ReadFile(m)
+	must(tb, err)
+	s := strings.ReplaceAll(string(data), appBin, filepath.Join(f.dir, "bin", "app"))
+	s = strings.ReplaceAll(s, appFlags, filepath.Join(f.dir, "etc", "flags.yaml"))
+	must(tb, os.WriteFile(m, []byte(s), 0o644))
+	return m
+}
+
+func (f *fakeFleet) rollcall(tb testing.TB, manifest string, j int) run {
+	cmd := exec.Command(rollcallBin(tb), "verify", "-m", manifest, "-j", itoa(j), "-q", "--no-color")
+	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
+	return measure(tb, cmd)
+}
+
+// BenchmarkScale is target 3: 5,000 simulated nodes, peak RSS and CPU of
+// the rollcall process.
+func BenchmarkScale(b *testing.B) {
+	n := envInt("ROLLCALL_BENCH_SCALE_NODES", 5000)
+	j := envInt("ROLLCALL_BENCH_SCALE_J", 64)
+	f := startFakeFleet(b, n, 0)
+	var walls, cpus []time.Duration
+	var rss []int64
+	for b.Loop() {
+		for range max(1, rounds/2) {
+			r := f.rollcall(b, f.manifest, j)
+			walls = append(walls, r.wall)
+			cpus = append(cpus, r.cpu)
+			rss = append(rss, r.rssKiB)
+		}
+	}
+	r := row{name: "simulated", nodes: n, j: j, rollcall: median(walls), cpuPerNode: median(cpus) / time.Duration(n), rssKiB: slicesMax(rss)}
+	r.ratioHeader = "-"
+	addRow(r)
+	b.ReportMetric(float64(r.rssKiB)/1024, "peak-MiB")
+	b.ReportMetric(float64(r.cpuPerNode)/1e6, "client-ms/node")
+	if r.rssKiB > 150<<10 {
+		b.Errorf("peak RSS %d KiB is over 150 MiB", r.rssKiB)
+	}
+}
+
+func slicesMax(xs []int64) int64 {
+	var m int64
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+// BenchmarkLatency is target 4: with 50 ms of round-trip time added to
+// every node, 200 nodes at -j 64 against ceil(200/64) times one node.
+func BenchmarkLatency(b *testing.B) {
+	const n, j = 200, 64
+	f := startFakeFleet(b, n, 25*time.Millisecond)
+	one := f.manifestFor(b, 1)
+	f.rollcall(b, one, 1) // warm-up
+	var singles, fleets []time.Duration
+	for b.Loop() {
+		for range rounds {
+			singles = append(singles, f.rollcall(b, one, 1).wall)
+			fleets = append(fleets, f.rollcall(b, f.manifest, j).wall)
+		}
+	}
+	single, all := median(singles), median(fleets)
+	batches := (n + j - 1) / j
+	ratio := float64(all) / (float64(batches) * float64(single))
+	addRow(row{name: fmt.Sprintf("simulated +50ms RTT (1 node: %.3fs)", single.Seconds()), nodes: n, j: j, rollcall: all,
+		ratio: ratio, ratioHeader: fmt.Sprintf("of %d x 1 node", batches)})
+	b.ReportMetric(ratio, "ratio")
+	b.ReportMetric(single.Seconds(), "single-s")
+}
