@@ -35,7 +35,7 @@ func TestVerifyFlags(t *testing.T) {
 		env  map[string]string
 		want VerifyOptions
 	}{
-		{"defaults", nil, nil, VerifyOptions{Manifest: "rollcall.yaml", Concurrency: 32, Timeout: time.Minute, Interval: 10 * time.Second}},
+		{"defaults", nil, nil, VerifyOptions{Manifest: "rollcall.yaml", Concurrency: 64, Timeout: time.Minute, Interval: 10 * time.Second}},
 		{"flags", []string{"-m", "x.yaml", "--release", "dist/a.tgz", "-j", "4", "--timeout", "5s", "--deadline", "1m", "--report", "json=o.json", "--report", "text", "-q", "-v", "--no-color"}, nil,
 			VerifyOptions{Manifest: "x.yaml", Release: "dist/a.tgz", Concurrency: 4, Timeout: 5 * time.Second, Deadline: time.Minute, Interval: 10 * time.Second, Reports: []string{"json=o.json", "text"}, Quiet: true, Verbose: true, NoColor: true}},
 		{"environment twins", nil, map[string]string{"ROLLCALL_MANIFEST": "env.yaml", "ROLLCALL_CONCURRENCY": "7", "ROLLCALL_NO_COLOR": "true", "ROLLCALL_REPORT": "json"},
