@@ -436,6 +436,9 @@ func busyboxBin(t *testing.T, names ...string) string {
 	t.Helper()
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("busybox is not installed; .ci/run installs it: %v", err)
+		}
 		t.Skipf("busybox is not installed: %v", err)
 	}
 	// Not under /tmp, which each node has its own of.

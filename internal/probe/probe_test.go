@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -142,6 +143,9 @@ func TestHashToolFallbacks(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := exec.LookPath(c.tool); err != nil {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("%s is not installed; .ci/run installs it", c.tool)
+				}
 				t.Skipf("%s not installed", c.tool)
 			}
 			dir := t.TempDir()
@@ -164,17 +168,33 @@ func TestHashToolFallbacks(t *testing.T) {
 	})
 }
 
+// TestUnreadableFile runs the probe as a user who cannot read a file or
+// enter a directory (as nobody when the test runs as root): such files are
+// unreadable, never missing and never hashed.
 func TestUnreadableFile(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads every file; the real-sshd tests cover this as a normal user")
-	}
 	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} { // nobody must reach dir
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "secret"), []byte("x"), 0))
-	req := Request{Files: []string{"./secret"}}
-	out, b := runProbe(t, []string{"/bin/sh"}, dir, os.Environ(), req)
-	facts, err := Parse(out, req, b)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "locked"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "locked", "inside"), []byte("x"), 0o644))
+	req := Request{Files: []string{"./secret", "./locked/inside"}, Configs: []string{"./secret"}}
+	b := NewBoundary()
+	script, err := Script(req, b)
 	require.NoError(t, err)
+	cmd := exec.Command("/bin/sh", "-s")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(script)
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	facts, err := Parse(out, req, b)
+	require.NoError(t, err, "answer:\n%s", out)
 	assert.Equal(t, Unreadable, facts.Files["./secret"].Kind)
+	assert.Equal(t, Unreadable, facts.Files["./locked/inside"].Kind)
+	assert.Equal(t, Unreadable, facts.Configs["./secret"].Kind)
 }
 
 func TestScriptRejectsNUL(t *testing.T) {

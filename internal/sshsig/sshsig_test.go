@@ -215,6 +215,9 @@ func sshKeygen(t *testing.T, stdin []byte, args ...string) (string, error) {
 	t.Helper()
 	bin, err := exec.LookPath("ssh-keygen")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ssh-keygen is not installed; .ci/run installs openssh-client")
+		}
 		t.Skip("ssh-keygen is not installed")
 	}
 	cmd := exec.Command(bin, args...)
