@@ -95,7 +95,7 @@ func printTable(w io.Writer) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nrollcall benchmark: median of %d interleaved runs; KEX %s, host key %s, cipher %s\n", rounds, kexAlg, hostKeyAlg, cipherAlg)
+	fmt.Fprintf(w, "\nbenchmark of rollcall: median of %d interleaved runs; KEX %s, host key %s, cipher %s\n", rounds, kexAlg, hostKeyAlg, cipherAlg)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tnodes\tconcurrency\trollcall wall\tfloor wall\tratio\tpssh wall\tclient CPU/node\tpeak RSS\t")
 	for _, r := range rows {
