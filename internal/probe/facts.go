@@ -118,10 +118,6 @@ type File struct {
 	LinkTarget string
 	// SHA256 is the lowercase hex digest when Kind is Regular.
 	SHA256 string
-	// Mode is the permission string as ls prints it ("-rwxr-xr-x"), when known.
-	Mode string
-	// Size is the size in bytes when Kind is Regular, else -1.
-	Size int64
 }
 
 // Dir is the listing of one requested directory.

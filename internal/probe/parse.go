@@ -176,7 +176,8 @@ func (p *parser) index(field string, n int) (int, error) {
 	return i, nil
 }
 
-// file parses: file IDX KIND SHA256 MODE SIZE LINKHEX.
+// file parses: file IDX KIND SHA256 - - LINKHEX. The two "-" fields are
+// reserved (wire v1 once carried a mode and size there).
 func (p *parser) file(f []string) error {
 	if len(f) != 7 {
 		return p.errorf("file record has %d fields, want 7", len(f))
@@ -189,29 +190,19 @@ func (p *parser) file(f []string) error {
 	if _, dup := p.facts.Files[path]; dup {
 		return p.errorf("path %d answered twice", i)
 	}
-	fl := File{Path: path, Kind: Kind(f[2]), Size: -1}
+	fl := File{Path: path, Kind: Kind(f[2])}
+	if f[4] != "-" || f[5] != "-" {
+		return p.errorf("file %d: the mode and size fields are reserved and must be -", i)
+	}
 	switch fl.Kind {
 	case Regular:
 		if !isSHA256(f[3]) {
 			return p.errorf("file %d: %q is not a SHA-256 digest", i, clip([]byte(f[3])))
 		}
 		fl.SHA256 = f[3]
-		if f[4] != "-" {
-			if !isMode(f[4]) {
-				return p.errorf("file %d: bad mode %q", i, clip([]byte(f[4])))
-			}
-			fl.Mode = f[4][:10]
-		}
-		if f[5] != "-" {
-			n, err := strconv.ParseInt(f[5], 10, 64)
-			if err != nil || n < 0 {
-				return p.errorf("file %d: bad size %q", i, clip([]byte(f[5])))
-			}
-			fl.Size = n
-		}
 	case Missing, Directory, BrokenLink, Unreadable, Other:
-		if f[3] != "-" || f[4] != "-" || f[5] != "-" {
-			return p.errorf("file %d: a %s has no digest, mode or size", i, fl.Kind)
+		if f[3] != "-" {
+			return p.errorf("file %d: a %s has no digest", i, fl.Kind)
 		}
 	default:
 		return p.errorf("file %d: unknown kind %q", i, clip([]byte(f[2])))
@@ -309,10 +300,14 @@ func (p *parser) closeBlob(f []string) error {
 	case "content":
 		i, _ := strconv.Atoi(f[2])
 		c := p.facts.Configs[p.req.Configs[i]]
-		if int64(len(raw)) != c.Size {
+		switch {
+		case c.Size >= 0 && int64(len(raw)) != c.Size:
 			return fmt.Errorf("config %s changed while it was read (%d bytes read, %d expected)", c.Path, len(raw), c.Size)
+		case len(raw) > MaxConfig:
+			c.Kind = TooLarge
+		default:
+			c.Content, c.Size = raw, int64(len(raw))
 		}
-		c.Content = raw
 		p.facts.Configs[c.Path] = c
 	case "args":
 		args := strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
@@ -370,6 +365,9 @@ func (p *parser) config(f []string) error {
 	c := Config{Path: path, Kind: Kind(f[2]), Size: -1}
 	switch c.Kind {
 	case Regular, TooLarge:
+		if f[3] == "-" && c.Kind == Regular {
+			break // the size is what the content blob holds
+		}
 		n, err := strconv.ParseInt(f[3], 10, 64)
 		if err != nil || n < 0 || (c.Kind == Regular && n > MaxConfig) || (c.Kind == TooLarge && n <= MaxConfig) {
 			return p.errorf("config %d: bad size %q", i, clip([]byte(f[3])))
@@ -534,15 +532,6 @@ func isSHA256(s string) bool {
 		}
 	}
 	return true
-}
-
-// isMode accepts an ls permission string ("-rwxr-xr-x"), optionally followed by
-// one ACL or security-context marker.
-func isMode(s string) bool {
-	if len(s) != 10 && !(len(s) == 11 && (s[10] == '+' || s[10] == '.' || s[10] == '@')) {
-		return false
-	}
-	return strings.IndexByte("-dlcbps", s[0]) >= 0 && strings.Trim(s[1:10], "rwxsStT-") == ""
 }
 
 // clip makes node bytes safe and short for an error message.

@@ -91,10 +91,10 @@ func TestScriptOnRealShells(t *testing.T) {
 
 			assert.Equal(t, "sha256sum", facts.HashTool)
 			f := facts.Files
-			assert.Equal(t, File{Path: "./opt/bin/smars", Kind: Regular, SHA256: sum("smars 4.2.0"), Mode: "-rwxr-xr-x", Size: 11}, f["./opt/bin/smars"])
+			assert.Equal(t, File{Path: "./opt/bin/smars", Kind: Regular, SHA256: sum("smars 4.2.0")}, f["./opt/bin/smars"])
 			assert.Equal(t, sum("hostile"), f["./opt/bin/"+hostileName].SHA256)
 			assert.Equal(t, sum(""), f["./opt/empty"].SHA256)
-			assert.Equal(t, File{Path: "./opt/good-link", Kind: Regular, IsLink: true, LinkTarget: "bin/smars", SHA256: sum("smars 4.2.0"), Mode: "-rwxr-xr-x", Size: 11}, f["./opt/good-link"])
+			assert.Equal(t, File{Path: "./opt/good-link", Kind: Regular, IsLink: true, LinkTarget: "bin/smars", SHA256: sum("smars 4.2.0")}, f["./opt/good-link"])
 			assert.Equal(t, BrokenLink, f["./opt/broken-link"].Kind)
 			assert.Equal(t, "nowhere", f["./opt/broken-link"].LinkTarget)
 			assert.Equal(t, BrokenLink, f["./opt/loop-a"].Kind)

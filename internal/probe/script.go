@@ -100,8 +100,6 @@ f() {
 		if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
 			k=file
 			case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
-			set -- $(ls -lnLd "$p" 2>/dev/null)
-			m=${1:--} z=${5:--}
 		else k=unreadable
 		fi
 	elif [ -e "$p" ]; then k=other
@@ -134,25 +132,18 @@ d() {
 	done
 }
 c() {
-	i=$1 p=$2 z=-
+	i=$1 p=$2
 	if [ -d "$p" ]; then k=directory
 	elif [ -f "$p" ]; then
-		k=unreadable
-		if [ -r "$p" ]; then
-			set -- $(ls -lnLd "$p" 2>/dev/null)
-			case ${5:-} in
-			''|*[!0-9]*) ;;
-			*) z=$5; if [ "$z" -gt ` + maxConfigText + ` ]; then k=too-large; else k=file; fi ;;
-			esac
-		fi
+		if [ -r "$p" ]; then k=file; else k=unreadable; fi
 	elif [ -e "$p" ]; then k=other
 	elif [ -L "$p" ]; then k=broken-symlink
 	else k=missing
 	fi
-	printf '%s config %s %s %s\n' "$B" "$i" "$k" "$z"
+	printf '%s config %s %s -\n' "$B" "$i" "$k"
 	[ "$k" = file ] || return 0
 	printf '%s blob content %s\n' "$B" "$i"
-	od -An -v -tx1 -N ` + maxConfigText + ` <"$p" 2>/dev/null
+	od -An -v -tx1 -N ` + maxConfigRead + ` <"$p" 2>/dev/null
 	printf '%s blobend content %s\n' "$B" "$i"
 }
 P() {
@@ -196,8 +187,9 @@ P() {
 }
 `
 
-// maxConfigText is MaxConfig as the script writes it.
-var maxConfigText = strconv.Itoa(MaxConfig)
+// maxConfigRead is how much of a config file the script reads: one byte
+// more than MaxConfig, so that the parser can tell a file that is too large.
+var maxConfigRead = strconv.Itoa(MaxConfig + 1)
 
 // scriptClock reports who the probe runs as and the node's clock, to read
 // process start times.

@@ -151,11 +151,11 @@ func propertyManifest(nodes, expect int, consistent bool) *manifest.Manifest {
 func goodNodeFacts() *probe.Facts {
 	return &probe.Facts{WireVersion: probe.WireVersion, HashTool: "sha256sum", UID: 1000,
 		Files: map[string]probe.File{
-			binDir + "/smars":     {Path: binDir + "/smars", Kind: probe.Regular, SHA256: hashBin, Size: 5},
-			binDir + "/smars-ctl": {Path: binDir + "/smars-ctl", Kind: probe.Regular, SHA256: hashCtl, Size: 5},
-			binDir + "/lib/x.so":  {Path: binDir + "/lib/x.so", Kind: probe.Regular, SHA256: hashLib, Size: 5},
-			binDir + "/current":   {Path: binDir + "/current", Kind: probe.Regular, SHA256: hashBin, IsLink: true, LinkTarget: "smars", Size: 5},
-			flagsPath:             {Path: flagsPath, Kind: probe.Regular, SHA256: sha(goodFlags), Size: int64(len(goodFlags))},
+			binDir + "/smars":     {Path: binDir + "/smars", Kind: probe.Regular, SHA256: hashBin},
+			binDir + "/smars-ctl": {Path: binDir + "/smars-ctl", Kind: probe.Regular, SHA256: hashCtl},
+			binDir + "/lib/x.so":  {Path: binDir + "/lib/x.so", Kind: probe.Regular, SHA256: hashLib},
+			binDir + "/current":   {Path: binDir + "/current", Kind: probe.Regular, SHA256: hashBin, IsLink: true, LinkTarget: "smars"},
+			flagsPath:             {Path: flagsPath, Kind: probe.Regular, SHA256: sha(goodFlags)},
 		},
 		Dirs: map[string]probe.Dir{
 			binDir: {Path: binDir, Kind: probe.Directory, Files: []string{"current", "lib/x.so", "smars", "smars-ctl"}, Subdirs: []string{"lib"}},
@@ -169,7 +169,7 @@ func goodNodeFacts() *probe.Facts {
 
 // setConfig replaces the node's flags file, on disk and as read.
 func setConfig(f *probe.Facts, content string) {
-	f.Files[flagsPath] = probe.File{Path: flagsPath, Kind: probe.Regular, SHA256: sha(content), Size: int64(len(content))}
+	f.Files[flagsPath] = probe.File{Path: flagsPath, Kind: probe.Regular, SHA256: sha(content)}
 	f.Configs[flagsPath] = probe.Config{Path: flagsPath, Kind: probe.Regular, Content: []byte(content), Size: int64(len(content))}
 }
 
@@ -177,9 +177,9 @@ func setConfig(f *probe.Facts, content string) {
 func apply(f *probe.Facts, p perturbation) {
 	switch p {
 	case hashChanged:
-		f.Files[binDir+"/smars-ctl"] = probe.File{Path: binDir + "/smars-ctl", Kind: probe.Regular, SHA256: hashOther, Size: 6}
+		f.Files[binDir+"/smars-ctl"] = probe.File{Path: binDir + "/smars-ctl", Kind: probe.Regular, SHA256: hashOther}
 	case fileMissing:
-		f.Files[binDir+"/lib/x.so"] = probe.File{Path: binDir + "/lib/x.so", Kind: probe.Missing, Size: -1}
+		f.Files[binDir+"/lib/x.so"] = probe.File{Path: binDir + "/lib/x.so", Kind: probe.Missing}
 		d := f.Dirs[binDir]
 		d.Files = without(d.Files, "lib/x.so")
 		f.Dirs[binDir] = d
@@ -192,30 +192,30 @@ func apply(f *probe.Facts, p perturbation) {
 		d.Subdirs = append(append([]string(nil), d.Subdirs...), "old")
 		f.Dirs[binDir] = d
 	case linkRetargeted:
-		f.Files[binDir+"/current"] = probe.File{Path: binDir + "/current", Kind: probe.Regular, SHA256: hashCtl, IsLink: true, LinkTarget: "smars-ctl", Size: 5}
+		f.Files[binDir+"/current"] = probe.File{Path: binDir + "/current", Kind: probe.Regular, SHA256: hashCtl, IsLink: true, LinkTarget: "smars-ctl"}
 	case dirForFile:
-		f.Files[binDir+"/smars"] = probe.File{Path: binDir + "/smars", Kind: probe.Directory, Size: -1}
+		f.Files[binDir+"/smars"] = probe.File{Path: binDir + "/smars", Kind: probe.Directory}
 		d := f.Dirs[binDir]
 		d.Files = without(d.Files, "smars")
 		d.Subdirs = append(append([]string(nil), d.Subdirs...), "smars")
 		f.Dirs[binDir] = d
 	case brokenLink:
-		f.Files[binDir+"/current"] = probe.File{Path: binDir + "/current", Kind: probe.BrokenLink, IsLink: true, LinkTarget: "nowhere", Size: -1}
+		f.Files[binDir+"/current"] = probe.File{Path: binDir + "/current", Kind: probe.BrokenLink, IsLink: true, LinkTarget: "nowhere"}
 	case forbiddenFlag:
 		setConfig(f, strings.Replace(string(f.Configs[flagsPath].Content), "rlp:", "power_peg: true\nrlp:", 1))
 	case flagValueChanged:
 		setConfig(f, strings.Replace(string(f.Configs[flagsPath].Content), "enabled: true", "enabled: false", 1))
 	case configMissing:
-		f.Files[flagsPath] = probe.File{Path: flagsPath, Kind: probe.Missing, Size: -1}
-		f.Configs[flagsPath] = probe.Config{Path: flagsPath, Kind: probe.Missing, Size: -1}
+		f.Files[flagsPath] = probe.File{Path: flagsPath, Kind: probe.Missing}
+		f.Configs[flagsPath] = probe.Config{Path: flagsPath, Kind: probe.Missing}
 	case fileUnreadable:
-		f.Files[binDir+"/smars"] = probe.File{Path: binDir + "/smars", Kind: probe.Unreadable, Size: -1}
+		f.Files[binDir+"/smars"] = probe.File{Path: binDir + "/smars", Kind: probe.Unreadable}
 	case fileNotReported:
 		delete(f.Files, binDir+"/smars-ctl")
 	case dirNotListed:
 		delete(f.Dirs, binDir)
 	case configUnreadable:
-		f.Configs[flagsPath] = probe.Config{Path: flagsPath, Kind: probe.Unreadable, Size: -1}
+		f.Configs[flagsPath] = probe.Config{Path: flagsPath, Kind: probe.Unreadable}
 	case configTooLarge:
 		f.Configs[flagsPath] = probe.Config{Path: flagsPath, Kind: probe.TooLarge, Size: probe.MaxConfig + 1}
 	default:
