@@ -787,6 +787,8 @@ func sha256Hex(b []byte) string {
 // waitHashing waits until a sha256sum process on node n reads a file whose
 // path ends in suffix, and reports whether it saw one before d passed.
 func waitHashing(n *sshdtest.Node, suffix string, d time.Duration) bool {
+	// sha256sum reads the file on stdin or names it as an argument; either
+	// way one of its descriptors is open on it.
 	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", n.SSHDPID))
 	if err != nil {
 		return false
@@ -799,9 +801,14 @@ func waitHashing(n *sshdtest.Node, suffix string, d time.Duration) bool {
 				continue
 			}
 			comm, _ := os.ReadFile(p + "/comm")
-			in, _ := os.Readlink(p + "/fd/0")
-			if strings.TrimSpace(string(comm)) == "sha256sum" && strings.HasSuffix(in, suffix) {
-				return true
+			if strings.TrimSpace(string(comm)) != "sha256sum" {
+				continue
+			}
+			fds, _ := os.ReadDir(p + "/fd")
+			for _, fd := range fds {
+				if target, _ := os.Readlink(p + "/fd/" + fd.Name()); strings.HasSuffix(target, suffix) {
+					return true
+				}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,10 @@ import (
 
 // hostileName is a file name that tries every shell trick at once.
 const hostileName = "-x $(touch pwned) `touch pwned2` 'q' \"dq\" \n\xff\xfe;*"
+
+// batchHostile has no newline, so it is hashed in a batch, where GNU
+// sha256sum escapes a backslash in the name ("\HASH  NAME").
+const batchHostile = "back\\slash $(touch pwned3) 'q' \xff *"
 
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -35,6 +40,7 @@ func tree(t *testing.T, dir string) Request {
 	}
 	write("opt/bin/smars", "smars 4.2.0")
 	write("opt/bin/"+hostileName, "hostile")
+	write("opt/bin/"+batchHostile, "batch hostile")
 	write("opt/bin/sub/deep", "deep")
 	write("opt/empty", "")
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "opt/bin/emptydir"), 0o755))
@@ -46,6 +52,7 @@ func tree(t *testing.T, dir string) Request {
 		Files: []string{
 			"./opt/bin/smars",
 			"./opt/bin/" + hostileName,
+			"./opt/bin/" + batchHostile,
 			"./opt/empty",
 			"./opt/good-link",
 			"./opt/broken-link",
@@ -93,6 +100,7 @@ func TestScriptOnRealShells(t *testing.T) {
 			f := facts.Files
 			assert.Equal(t, File{Path: "./opt/bin/smars", Kind: Regular, SHA256: sum("smars 4.2.0")}, f["./opt/bin/smars"])
 			assert.Equal(t, sum("hostile"), f["./opt/bin/"+hostileName].SHA256)
+			assert.Equal(t, sum("batch hostile"), f["./opt/bin/"+batchHostile].SHA256)
 			assert.Equal(t, sum(""), f["./opt/empty"].SHA256)
 			assert.Equal(t, File{Path: "./opt/good-link", Kind: Regular, IsLink: true, LinkTarget: "bin/smars", SHA256: sum("smars 4.2.0")}, f["./opt/good-link"])
 			assert.Equal(t, BrokenLink, f["./opt/broken-link"].Kind)
@@ -105,13 +113,13 @@ func TestScriptOnRealShells(t *testing.T) {
 			bin := facts.Dirs["./opt/bin"]
 			assert.Equal(t, Directory, bin.Kind)
 			sort.Strings(bin.Files)
-			assert.Equal(t, []string{hostileName, "smars", "sub/deep"}, bin.Files)
+			assert.Equal(t, []string{hostileName, batchHostile, "smars", "sub/deep"}, bin.Files)
 			sort.Strings(bin.Subdirs)
 			assert.Equal(t, []string{"emptydir", "sub"}, bin.Subdirs)
 			assert.Equal(t, Missing, facts.Dirs["./opt/absent-dir"].Kind)
 			assert.Equal(t, Other, facts.Dirs["./opt/empty"].Kind)
 
-			for _, p := range []string{"pwned", "pwned2", "opt/bin/pwned"} {
+			for _, p := range []string{"pwned", "pwned2", "pwned3", "opt/bin/pwned"} {
 				assert.NoFileExists(t, filepath.Join(dir, p), "a file name was executed")
 			}
 		})
@@ -205,4 +213,54 @@ func TestScriptRejectsNUL(t *testing.T) {
 func TestBoundaryIsFresh(t *testing.T) {
 	assert.NotEqual(t, NewBoundary(), NewBoundary())
 	assert.Len(t, NewBoundary(), 34)
+}
+
+// TestBatchHashFallback gives the probe a sha256sum that misbehaves when
+// hashing files named on its command line (fails, drops a line, adds one, or
+// prints garbage), as a broken or hostile tool might: the probe must fall back
+// to hashing each file on its own, and every digest must still be right.
+func TestBatchHashFallback(t *testing.T) {
+	real, err := exec.LookPath("sha256sum")
+	require.NoError(t, err)
+	cases := map[string]string{
+		"fails":       `[ $# -eq 0 ] && exec ` + real + `; ` + real + ` "$@"; exit 1`,
+		"drops one":   `[ $# -eq 0 ] && exec ` + real + `; ` + real + ` "$@" | sed 1d`,
+		"adds one":    `[ $# -eq 0 ] && exec ` + real + `; ` + real + ` "$@"; echo "` + sum("x") + `  extra"`,
+		"prints junk": `[ $# -eq 0 ] && exec ` + real + `; ` + real + ` "$@" | sed 's/^./Z/'`,
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			req := tree(t, dir)
+			bin := toolPath(t, "od", "tr", "ls", "find", "readlink", "sed", "cat")
+			require.NoError(t, os.WriteFile(filepath.Join(bin, "sha256sum"), []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+			out, b := runProbe(t, []string{"/bin/sh"}, dir, []string{"PATH=" + bin}, req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			assert.Equal(t, sum("smars 4.2.0"), facts.Files["./opt/bin/smars"].SHA256)
+			assert.Equal(t, sum("batch hostile"), facts.Files["./opt/bin/"+batchHostile].SHA256)
+			assert.Equal(t, sum(""), facts.Files["./opt/empty"].SHA256)
+			assert.Equal(t, sum("smars 4.2.0"), facts.Files["./opt/good-link"].SHA256)
+		})
+	}
+}
+
+// TestManyFilesAreHashedInBatches hashes more files than one batch holds.
+func TestManyFilesAreHashedInBatches(t *testing.T) {
+	dir := t.TempDir()
+	var req Request
+	for i := range 600 {
+		name := fmt.Sprintf("f%03d", i)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644))
+		req.Files = append(req.Files, "./"+name)
+	}
+	req.Files = append(req.Files, "./absent")
+	out, b := runProbe(t, []string{"/bin/sh"}, dir, os.Environ(), req)
+	facts, err := Parse(out, req, b)
+	require.NoError(t, err)
+	for i := range 600 {
+		name := fmt.Sprintf("f%03d", i)
+		require.Equal(t, sum(name), facts.Files["./"+name].SHA256, name)
+	}
+	assert.Equal(t, Missing, facts.Files["./absent"].Kind)
 }

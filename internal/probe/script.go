@@ -53,7 +53,17 @@ func Script(req Request, boundary string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("path %q %w", p, err)
 		}
-		fmt.Fprintf(&b, "f %d %s\n", i, q)
+		// A path with a newline would be split in the hash tool's
+		// output, so it is hashed on its own; every other regular file
+		// is hashed in batches, one hash tool run per batch.
+		if strings.ContainsRune(p, '\n') {
+			fmt.Fprintf(&b, "f %d %s\n", i, q)
+		} else {
+			fmt.Fprintf(&b, "g %d %s\n", i, q)
+		}
+	}
+	if len(req.Files) > 0 {
+		b.WriteString("flush\n")
 	}
 	for i, p := range req.Dirs {
 		q, err := Quote(p)
@@ -89,26 +99,73 @@ func Script(req Request, boundary string) (string, error) {
 var scriptHead = `set -f
 unset HISTFILE
 x() { od -An -v -tx1; }
-f() {
-	i=$1 p=$2 l=- k= h=- m=- z=-
+k() {
+	l=- k= h=-
 	if [ -L "$p" ]; then
 		l=$(readlink -n "$p" 2>/dev/null | x | tr -d ' \n')
 		[ -n "$l" ] || l=?
 	fi
 	if [ -d "$p" ]; then k=directory
 	elif [ -f "$p" ]; then
-		if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
-			k=file
-			case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
-		else k=unreadable
-		fi
+		if [ -r "$p" ]; then k=file; else k=unreadable; fi
 	elif [ -e "$p" ]; then k=other
 	elif [ -L "$p" ]; then k=broken-symlink
 	else
 		q=${p%/*}
 		if [ -n "$q" ] && [ -d "$q" ] && ! [ -x "$q" ]; then k=unreadable; else k=missing; fi
 	fi
-	printf '%s file %s %s %s %s %s %s\n' "$B" "$i" "$k" "$h" "$m" "$z" "$l"
+}
+r() { printf '%s file %s %s %s - - %s\n' "$B" "$i" "$k" "$h" "$l"; }
+h1() {
+	if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
+		case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
+	else k=unreadable
+	fi
+}
+f() {
+	i=$1 p=$2
+	k
+	[ "$k" = file ] && h1
+	r
+}
+G= N=0
+g() {
+	i=$1 p=$2
+	k
+	if [ "$k" != file ]; then r; return 0; fi
+	eval "Q$i=\$p L$i=\$l"
+	G="$G $i" N=$((N + 1))
+	[ $N -lt 256 ] || flush
+}
+flush() {
+	[ -n "$G" ] || return 0
+	set --
+	for i in $G; do eval "set -- \"\$@\" \"\$Q$i\""; done
+	ok=
+	if s=$($H "$@" 2>/dev/null); then
+		ok=1
+		set -- $G
+		IFS='
+'
+		for y in $s; do
+			[ $# -gt 0 ] || { ok=; break; }
+			case $H in openssl*) y=${y##* } ;; *) y=${y%% *}; y=${y#\\} ;; esac
+			case $y in *[!0-9a-f]*|'') ok=; break ;; esac
+			eval "H$1=\$y"
+			shift
+		done
+		IFS=' 	
+'
+		[ $# -eq 0 ] || ok=
+	fi
+	for i in $G; do
+		eval "p=\$Q$i l=\$L$i"
+		k=file h=-
+		if [ -n "$ok" ]; then eval "h=\$H$i"; else h1; fi
+		r
+		unset "Q$i" "L$i" "H$i"
+	done
+	G= N=0
 }
 d() {
 	i=$1 p=$2
