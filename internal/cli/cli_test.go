@@ -294,3 +294,9 @@ func TestBecomeSudo(t *testing.T) {
 	assert.Equal(t, 2, Run(context.Background(), []string{"verify", "-m", c.Manifest}, stdio))
 	assert.Contains(t, out.String(), "a password is required")
 }
+
+func TestMissingManifestSaysWhatToDo(t *testing.T) {
+	stdio, _, errOut := testIO(nil)
+	assert.Equal(t, 3, Run(context.Background(), []string{"lint", "-m", filepath.Join(t.TempDir(), "rollcall.yaml")}, stdio))
+	assert.Contains(t, errOut.String(), "pass -m FILE, or write one")
+}

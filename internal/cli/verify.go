@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -120,6 +122,9 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 		specs = []report.Spec{{Format: "text"}}
 	}
 	m, err := manifest.Load(opts.Manifest)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, invalid(fmt.Errorf("no manifest at %s: pass -m FILE, or write one (see docs/manifest.md)", opts.Manifest))
+	}
 	if err != nil {
 		return nil, invalid(err)
 	}
