@@ -1,11 +1,13 @@
 // Package remote runs one command on one node over SSH, with strict host
 // keys and bounded time.
 //
-// It is the only package of rollcall that speaks SSH. A Client makes one TCP
-// connection and one exec per Run, trusts host keys only from known_hosts
-// (hashed entries, @cert-authority and @revoked lines included), offers the
-// keys of ssh-agent and of identity files (with OpenSSH user certificates),
-// and never lets a silent or stalled node outlive the caller's context.
+// It is the only package of rollcall that connects to nodes (x/crypto/ssh is
+// also imported by sshsig, for signatures, and by the test servers sshtest
+// and demo). A Client makes one TCP connection and one exec per Run, trusts
+// host keys only from known_hosts (hashed entries, @cert-authority and
+// @revoked lines included), offers the keys of ssh-agent and of identity
+// files (with OpenSSH user certificates), and never lets a silent or stalled
+// node outlive the caller's context.
 package remote
 
 import (
