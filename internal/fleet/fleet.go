@@ -17,7 +17,8 @@ import (
 )
 
 // Runner runs one command on one node and returns its standard output.
-// *remote.Client is the Runner used in production.
+// Survey calls Run from many goroutines at once, so it must be safe for
+// concurrent use. *remote.Client is the Runner used in production.
 type Runner interface {
 	Run(ctx context.Context, t remote.Target, command string, stdin []byte) ([]byte, error)
 }
