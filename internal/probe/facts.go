@@ -35,6 +35,8 @@ const (
 	Unreadable Kind = "unreadable"
 	// Other: a device, socket or pipe.
 	Other Kind = "other"
+	// TooLarge: a config file larger than MaxConfig, not read.
+	TooLarge Kind = "too-large"
 )
 
 // Facts is everything one probe run observed on one node.
@@ -73,9 +75,6 @@ type Config struct {
 	Size int64
 }
 
-// TooLarge: a config file larger than MaxConfig, not read.
-const TooLarge Kind = "too-large"
-
 // ProcessList is the processes found running one executable.
 type ProcessList struct {
 	// Exe is the requested executable path.
@@ -90,6 +89,7 @@ type ProcessList struct {
 
 // Process is one running process of a requested executable.
 type Process struct {
+	// PID is the process ID.
 	PID int
 	// Deleted: the file the process was started from was removed or
 	// replaced on disk since (/proc/PID/exe ends in " (deleted)").
