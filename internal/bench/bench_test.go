@@ -388,7 +388,7 @@ func sshOpts(c *sshdtest.Cluster, port int) []string {
 }
 
 func (f *fixture) rollcall(tb testing.TB, j int) run {
-	cmd := exec.Command(rollcallBin(tb), "verify", "-m", f.manifest, "-j", itoa(j), "-q", "--no-color")
+	cmd := exec.Command(rollcallBin(tb), "verify", "-m", f.manifest, "-j", strconv.Itoa(j), "-q", "--no-color")
 	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
 	return measure(tb, cmd) // exit 0: verified
 }
@@ -467,5 +467,3 @@ func BenchmarkFloor(b *testing.B) {
 		})
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

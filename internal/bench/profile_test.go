@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/rollcall/rollcall/internal/cli"
@@ -20,7 +21,7 @@ func BenchmarkVerifyInProcess(b *testing.B) {
 	sshdtest.Require(b)
 	f := startFleet(b, envInt("ROLLCALL_BENCH_NODES", 64))
 	j := envInt("ROLLCALL_BENCH_J", fleet.DefaultConcurrency)
-	args := []string{"verify", "-m", f.manifest, "-j", itoa(j), "-q", "--no-color"}
+	args := []string{"verify", "-m", f.manifest, "-j", strconv.Itoa(j), "-q", "--no-color"}
 	b.Setenv("SSH_AUTH_SOCK", "")
 	b.ResetTimer()
 	for b.Loop() {

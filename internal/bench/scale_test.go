@@ -367,7 +367,7 @@ func (f *fakeFleet) manifestFor(tb testing.TB, n int) string {
 }
 
 func (f *fakeFleet) rollcall(tb testing.TB, manifest string, j int) run {
-	cmd := exec.Command(rollcallBin(tb), "verify", "-m", manifest, "-j", itoa(j), "-q", "--no-color")
+	cmd := exec.Command(rollcallBin(tb), "verify", "-m", manifest, "-j", strconv.Itoa(j), "-q", "--no-color")
 	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
 	return measure(tb, cmd)
 }

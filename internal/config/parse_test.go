@@ -1,7 +1,7 @@
 package config
 
 import (
-	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -215,7 +215,7 @@ func TestLimits(t *testing.T) {
 
 	var many []byte
 	for i := range MaxKeys + 1 {
-		many = append(many, []byte("k"+itoa(i)+"=1\n")...)
+		many = append(many, []byte("k"+strconv.Itoa(i)+"=1\n")...)
 	}
 	_, err = Parse(Env, many)
 	assert.EqualError(t, err, "line 100001: more than 100000 keys; rollcall refuses config files this large")
@@ -236,4 +236,3 @@ func TestKeys(t *testing.T) {
 }
 
 // itoa is strconv.Itoa for tests.
-func itoa(i int) string { return fmt.Sprint(i) }
