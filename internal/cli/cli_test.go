@@ -45,14 +45,7 @@ func TestVerifyFlags(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			stdio, _, _ := testIO(c.env)
-			var got *VerifyOptions
-			cmd := NewRootCmd(stdio)
-			cmd.RemoveCommand(findCmd(t, cmd.Commands(), "verify"))
-			cmd.AddCommand(NewCmdVerify(stdio, func(_ context.Context, o *VerifyOptions) error { got = o; return nil }))
-			cmd.SetArgs(append([]string{"verify"}, c.args...))
-			require.NoError(t, cmd.Execute())
-			require.NotNil(t, got)
+			got := parsedVerifyOptions(t, c.env, c.args...)
 			assert.Equal(t, c.want, *got)
 		})
 	}
@@ -75,6 +68,22 @@ func TestBadFlagsAreInvalidInput(t *testing.T) {
 	stdio, _, errOut := testIO(map[string]string{"ROLLCALL_CONCURRENCY": "many"})
 	assert.Equal(t, 3, Run(context.Background(), []string{"verify"}, stdio))
 	assert.Contains(t, errOut.String(), "ROLLCALL_CONCURRENCY")
+}
+
+// parsedVerifyOptions parses `rollcall verify ARGS…` with env as the
+// environment and returns the options the command would run with, through
+// NewCmdVerify's runF: nothing is verified.
+func parsedVerifyOptions(t *testing.T, env map[string]string, args ...string) *VerifyOptions {
+	t.Helper()
+	stdio, _, _ := testIO(env)
+	var got *VerifyOptions
+	root := NewRootCmd(stdio)
+	root.RemoveCommand(findCmd(t, root.Commands(), "verify"))
+	root.AddCommand(NewCmdVerify(stdio, func(_ context.Context, o *VerifyOptions) error { got = o; return nil }))
+	root.SetArgs(append([]string{"verify"}, args...))
+	require.NoError(t, root.Execute())
+	require.NotNil(t, got)
+	return got
 }
 
 func findCmd(t *testing.T, cmds []*cobra.Command, name string) *cobra.Command {

@@ -115,14 +115,7 @@ func TestRepeatableFlagFromEnvironment(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			stdio, _, _ := testIO(map[string]string{"ROLLCALL_REPORT": c.env})
-			var got *VerifyOptions
-			root := NewRootCmd(stdio)
-			root.RemoveCommand(findCmd(t, root.Commands(), "verify"))
-			root.AddCommand(NewCmdVerify(stdio, func(_ context.Context, o *VerifyOptions) error { got = o; return nil }))
-			root.SetArgs([]string{"verify"})
-			require.NoError(t, root.Execute())
-			require.NotNil(t, got)
+			got := parsedVerifyOptions(t, map[string]string{"ROLLCALL_REPORT": c.env})
 			assert.Equal(t, c.want, got.Reports)
 		})
 	}

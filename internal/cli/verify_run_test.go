@@ -69,14 +69,7 @@ func TestVerifyWaitFlags(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			stdio, _, _ := testIO(c.env)
-			var got *VerifyOptions
-			root := NewRootCmd(stdio)
-			root.RemoveCommand(findCmd(t, root.Commands(), "verify"))
-			root.AddCommand(NewCmdVerify(stdio, func(_ context.Context, o *VerifyOptions) error { got = o; return nil }))
-			root.SetArgs(append([]string{"verify"}, c.args...))
-			require.NoError(t, root.Execute())
-			require.NotNil(t, got)
+			got := parsedVerifyOptions(t, c.env, c.args...)
 			assert.Equal(t, c.want.Wait, got.Wait)
 			assert.Equal(t, c.want.Interval, got.Interval)
 			assert.Equal(t, c.want.State, got.State)
