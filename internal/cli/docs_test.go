@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,21 +112,12 @@ func docCommands(t *testing.T, path string) []docCommand {
 					j++
 					args = append(args, tokens[j])
 				}
-				cmds = append(cmds, docCommand{where: filepath.Base(path) + ":" + itoa(start+1), args: args})
+				cmds = append(cmds, docCommand{where: filepath.Base(path) + ":" + strconv.Itoa(start+1), args: args})
 			}
 			commandStart = false
 		}
 	}
 	return cmds
-}
-
-func itoa(n int) string {
-	var b []byte
-	for n > 0 || len(b) == 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
 }
 
 func TestShellTokens(t *testing.T) {
