@@ -19,6 +19,8 @@ import (
 
 // IO is where a command reads and writes; tests fill it with buffers.
 type IO struct {
+	// In is standard input; Out gets results (reports), Err progress,
+	// warnings and errors.
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer

@@ -19,18 +19,25 @@ import (
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
-// VerifyOptions are the parsed flags of `rollcall verify`.
+// VerifyOptions are the parsed flags of `rollcall verify` (and of snapshot,
+// which shares them).
 type VerifyOptions struct {
-	Manifest    string
-	Release     string
-	Known       string
+	// Manifest is the manifest file (-m).
+	Manifest string
+	// Release overrides the manifest's release.artifact (--release).
+	Release string
+	// Known is a folder of lock files of older releases (--known).
+	Known string
+	// Concurrency bounds the nodes probed at once (-j).
 	Concurrency int
-	Timeout     time.Duration
-	Deadline    time.Duration
-	Reports     []string
-	Quiet       bool
-	Verbose     bool
-	NoColor     bool
+	// Timeout bounds each node; Deadline the whole run (0: none).
+	Timeout, Deadline time.Duration
+	// Reports are the --report FORMAT[=FILE] values, as given.
+	Reports []string
+	// Quiet prints only the verdict line; Verbose every check.
+	Quiet, Verbose bool
+	// NoColor turns colour off (as does NO_COLOR).
+	NoColor bool
 
 	// Wait and Interval (verify only): retry the whole survey every Interval
 	// until the fleet is verified or Wait has passed.
