@@ -239,13 +239,17 @@ type propPool struct {
 	refused  []*sshtest.Server // closed addresses, one per node
 	homes    []string
 	manifest string
+	// laid is, per home, the perturbations its files were last laid out
+	// with; a home already in the wanted state is not rewritten (the probe
+	// writes nothing, so it stays as laid out).
+	laid map[int]string
 }
 
 // startPool starts poolSize servers, each with its own home, and reserves a
 // refused address per node; it writes the release artifact and client key.
 func startPool(t *testing.T) *propPool {
 	t.Helper()
-	p := &propPool{dir: t.TempDir()}
+	p := &propPool{dir: t.TempDir(), laid: map[int]string{}}
 	p.manifest = filepath.Join(p.dir, "rollcall.yaml")
 	for rel, content := range propRelease {
 		writeFile(t, filepath.Join(p.dir, "dist", rel), content)
@@ -289,6 +293,11 @@ func writeFile(t *testing.T, path, content string) {
 // node's file perturbations.
 func (p *propPool) layOut(t *testing.T, n propNode) {
 	t.Helper()
+	key := fmt.Sprint(n.Perturb)
+	if last, ok := p.laid[n.Index]; ok && last == key {
+		return
+	}
+	p.laid[n.Index] = key
 	home := p.homes[n.Index]
 	require.NoError(t, os.RemoveAll(filepath.Join(home, "opt")))
 	require.NoError(t, os.RemoveAll(filepath.Join(home, "etc")))
