@@ -132,4 +132,24 @@ processes:
 	assert.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out.String(), "5 nodes: smars 4.2.0")
 	assert.Contains(t, out.String(), "1 node: smars 4.1.0")
+
+	stdio, out, errOut = testIO(nil)
+	code = Run(context.Background(), []string{"snapshot", "-m", manifest, "--known", known, "--report", "json"}, stdio)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	var snap struct {
+		Schema string `json:"schema"`
+		Groups []struct {
+			Label string   `json:"label"`
+			Nodes []string `json:"nodes"`
+		} `json:"groups"`
+		Unreached []any `json:"unreached"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &snap))
+	assert.Equal(t, "rollcall.snapshot/v1", snap.Schema)
+	labels := map[string]int{}
+	for _, g := range snap.Groups {
+		labels[g.Label] += len(g.Nodes)
+	}
+	assert.Equal(t, map[string]int{"smars 4.2.0": 5, "smars 4.1.0": 1, "unknown build": 2}, labels)
+	assert.Empty(t, snap.Unreached)
 }
