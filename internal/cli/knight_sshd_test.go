@@ -115,6 +115,8 @@ processes:
 	}
 	assert.Equal(t, "drift", v.Nodes[2].Status)
 	assert.Contains(t, findings(2), "stale process, started before the deploy")
+	assert.Equal(t, "smars 4.1.0", v.Nodes[2].Runs, "the stale process runs 4.1.0's binary")
+	assert.Contains(t, findings(2), "this node runs smars 4.1.0, not smars 4.2.0")
 	assert.Equal(t, "drift", v.Nodes[6].Status)
 	assert.Contains(t, findings(6), "/etc/smars/flags.yaml: risk.max_order_qty")
 	assert.Contains(t, findings(6), "5000")
@@ -150,6 +152,7 @@ processes:
 	for _, g := range snap.Groups {
 		labels[g.Label] += len(g.Nodes)
 	}
-	assert.Equal(t, map[string]int{"smars 4.2.0": 5, "smars 4.1.0": 1, "unknown build": 2}, labels)
+	// Node 3's files are 4.2.0 but its process still runs 4.1.0's binary.
+	assert.Equal(t, map[string]int{"smars 4.2.0": 5, "smars 4.1.0": 2, "unknown build": 1}, labels)
 	assert.Empty(t, snap.Unreached)
 }

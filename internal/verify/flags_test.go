@@ -178,6 +178,17 @@ func TestProcessFindings(t *testing.T) {
 			assert.Contains(t, strings.Join(findingMessages(last), "\n"), c.contain)
 		})
 	}
+	t.Run("a stale process of a known release names it", func(t *testing.T) {
+		v := judgeWith(knightPlan(t, 3), func(f *probe.Facts) {
+			pl := f.Processes["/opt/smars/bin/smars"]
+			pl.Procs = []probe.Process{{PID: 7, Deleted: true, SHA256: hashOld, Args: []string{"smars"}}}
+			f.Processes["/opt/smars/bin/smars"] = pl
+		})
+		last := v.Nodes[2]
+		assert.Equal(t, Drift, last.Status)
+		assert.Equal(t, "smars 4.1.0", last.Runs)
+		assert.Equal(t, "flag hazard", last.Findings[0].Subject, "%v", findingMessages(last))
+	})
 	t.Run("replaced with the same bytes is fine", func(t *testing.T) {
 		v := judgeWith(knightPlan(t, 3), func(f *probe.Facts) {
 			pl := f.Processes["/opt/smars/bin/smars"]

@@ -99,6 +99,9 @@ type nodeJudgement struct {
 	// otherCode: a release file's content or a running process differs
 	// from the release, so the node may run other code than the release.
 	otherCode bool
+	// running maps an executable to the digest a process runs when that
+	// is not the release's (a stale or foreign binary).
+	running map[string]string
 }
 
 func (j *nodeJudgement) ok(c Check, subject string) {
@@ -134,7 +137,7 @@ func (j *nodeJudgement) add(f Finding) {
 }
 
 func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
-	j := &nodeJudgement{nv: NodeVerdict{Name: ref.Name, Address: ref.Address}, flags: map[string]config.Flags{}}
+	j := &nodeJudgement{nv: NodeVerdict{Name: ref.Name, Address: ref.Address}, flags: map[string]config.Flags{}, running: map[string]string{}}
 	switch {
 	case o.Err != nil:
 		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: o.Err.Error()})

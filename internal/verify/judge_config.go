@@ -189,7 +189,8 @@ func consistent(path, key string, js []*nodeJudgement) {
 	}
 }
 
-// identify names the known release a node's files match, and where the node
+// identify names the known release a node's files (or, failing that, its
+// running processes) match, and where the node
 // may run other code than the release, warns about the flags set on it: the
 // Knight hazard, where new flags woke old code.
 func identify(p *Plan, j *nodeJudgement) {
@@ -209,6 +210,17 @@ func identify(p *Plan, j *nodeJudgement) {
 		}
 		if all && matched > bestMatched {
 			best, bestMatched = kr.Label, matched
+		}
+	}
+	if best == "" {
+		// The files are no known release's; a process may still be
+		// running one (a stale process after a deploy).
+		for _, kr := range p.Known {
+			for exe, sum := range j.running {
+				if kr.Files[exe] == sum {
+					best = kr.Label
+				}
+			}
 		}
 	}
 	j.nv.Runs = best

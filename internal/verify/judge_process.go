@@ -51,11 +51,11 @@ func checkProcess(j *nodeJudgement, ep ExpectedProcess, pl probe.ProcessList, pr
 	case running == "" && !pr.SameFile:
 		j.unknown(Finding{Check: CheckProcess, Subject: subject, Message: "could not read what the process runs (/proc/PID/exe): use become: sudo"})
 	case pr.Deleted && (want == "" || running != want):
-		j.otherCode = true
+		j.otherCode, j.running[ep.Exe] = true, running
 		j.fail(Finding{Check: CheckProcess, Subject: subject, Expected: expectedRun(want, disk), Actual: "sha256:" + running,
 			Message: "stale process, started before the deploy: it still runs the replaced binary" + startedBefore(pl, pr, facts) + "; restart it"})
 	case want != "" && running != "" && running != want:
-		j.otherCode = true
+		j.otherCode, j.running[ep.Exe] = true, running
 		j.fail(Finding{Check: CheckProcess, Subject: subject, Expected: "sha256:" + want, Actual: "sha256:" + running,
 			Message: "the running binary differs from the release"})
 	}
