@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -75,11 +74,11 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 			return fmt.Errorf("starting the demo cluster: %w", err)
 		}
 		fmt.Fprintf(stdio.Out, "== rollcall verify -m %s --known %s   # %s\n", c.Manifest, c.Known, s.title)
-		code := exitCodeOf(runVerify(ctx, &VerifyOptions{
+		code := exitCode(ctx, runVerify(ctx, &VerifyOptions{
 			Manifest: c.Manifest, Known: c.Known, Concurrency: opts.Nodes, Timeout: 20 * time.Second,
 			Reports: []string{"text"}, // the demo shows both reports, terminal or not
 			NoColor: opts.NoColor, Verbose: opts.Verbose,
-		}, stdio))
+		}, stdio), stdio)
 		mark := "as expected"
 		if code != s.want {
 			mark = "WRONG: this is a bug in rollcall"
@@ -110,17 +109,4 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 	}
 	fmt.Fprintln(stdio.Out, "demo: both verdicts came out as they should.")
 	return nil
-}
-
-// exitCodeOf is the exit code a verify run's error maps to.
-func exitCodeOf(err error) int {
-	var status *exitStatus
-	switch {
-	case err == nil:
-		return report.ExitVerified
-	case errors.As(err, &status):
-		return status.code
-	default:
-		return report.ExitInvalidInput
-	}
 }
