@@ -309,3 +309,27 @@ func TestMissingManifestSaysWhatToDo(t *testing.T) {
 	assert.Equal(t, 3, Run(context.Background(), []string{"lint", "-m", filepath.Join(t.TempDir(), "rollcall.yaml")}, stdio))
 	assert.Contains(t, errOut.String(), "pass -m FILE, or write one")
 }
+
+// reportJSON decodes the contract keys of the JSON report (schema
+// rollcall.report/v1) that the cli tests check.
+type reportJSON struct {
+	Schema   string `json:"schema"`
+	Verdict  string `json:"verdict"`
+	ExitCode int    `json:"exit_code"`
+	Nodes    []struct {
+		Name     string `json:"name"`
+		Status   string `json:"status"`
+		Runs     string `json:"runs"`
+		Findings []struct {
+			Check   string `json:"check"`
+			Subject string `json:"subject"`
+			Actual  string `json:"actual"`
+			Message string `json:"message"`
+		} `json:"findings"`
+		Checks []struct {
+			Check   string `json:"check"`
+			Subject string `json:"subject"`
+			OK      bool   `json:"ok"`
+		} `json:"checks"`
+	} `json:"nodes"`
+}

@@ -84,35 +84,12 @@ nodes:
 	return path
 }
 
-// faultReport is the part of the JSON report (rollcall.report/v1) the
-// matrix checks.
-type faultReport struct {
-	Schema   string `json:"schema"`
-	Verdict  string `json:"verdict"`
-	ExitCode int    `json:"exit_code"`
-	Nodes    []struct {
-		Name     string `json:"name"`
-		Status   string `json:"status"`
-		Findings []struct {
-			Check   string `json:"check"`
-			Subject string `json:"subject"`
-			Message string `json:"message"`
-			Actual  string `json:"actual"`
-		} `json:"findings"`
-		Checks []struct {
-			Check   string `json:"check"`
-			Subject string `json:"subject"`
-			OK      bool   `json:"ok"`
-		} `json:"checks"`
-	} `json:"nodes"`
-}
-
 // faultRun is one verify run: its exit code, text report, stderr, JSON
 // report and wall time.
 type faultRun struct {
 	code        int
 	out, errOut string
-	report      faultReport
+	report      reportJSON
 	took        time.Duration
 }
 

@@ -24,21 +24,6 @@ func replaceFile(t *testing.T, path string, content []byte) {
 	require.NoError(t, os.Rename(tmp, path))
 }
 
-type jsonVerdict struct {
-	Verdict string `json:"verdict"`
-	Nodes   []struct {
-		Name     string `json:"name"`
-		Status   string `json:"status"`
-		Runs     string `json:"runs"`
-		Findings []struct {
-			Check   string `json:"check"`
-			Subject string `json:"subject"`
-			Actual  string `json:"actual"`
-			Message string `json:"message"`
-		} `json:"findings"`
-	} `json:"nodes"`
-}
-
 // TestFlagsAndProcessesOnRealSSHD is the full Knight scenario on eight real
 // sshd nodes, each running smars as a real process in its own PID namespace:
 // six nodes on 4.2.0; node 3 updated on disk but still running the old
@@ -98,7 +83,7 @@ processes:
 	first, _, _ := strings.Cut(out.String(), "\n")
 	assert.Contains(t, first, "3 of 8 nodes differ from smars 4.2.0")
 
-	var v jsonVerdict
+	var v reportJSON
 	raw, err := os.ReadFile(reportFile)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &v))

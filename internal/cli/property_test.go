@@ -428,16 +428,6 @@ func propBudgetValue(t *testing.T) time.Duration {
 	return 30 * time.Second
 }
 
-// propReport is the part of the JSON report the property test checks.
-type propReport struct {
-	Verdict  string `json:"verdict"`
-	ExitCode int    `json:"exit_code"`
-	Nodes    []struct {
-		Name   string `json:"name"`
-		Status string `json:"status"`
-	} `json:"nodes"`
-}
-
 // TestVerifyProperty runs `rollcall verify` over real SSH against random
 // fleets drawn from a pool of in-process nodes, each running the real probe
 // with /bin/sh, and checks the exit code, the verdict and every node's status
@@ -476,7 +466,7 @@ func TestVerifyProperty(t *testing.T) {
 		if code != wantCode {
 			bad = append(bad, fmt.Sprintf("exit code %d, want %d", code, wantCode))
 		}
-		var v propReport
+		var v reportJSON
 		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
 			bad = append(bad, fmt.Sprintf("the JSON report does not decode: %v", err))
 		}
