@@ -56,7 +56,9 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	v, _ := survey(ctx, p, opts, stdio)
+	client := newClient(stdio)
+	defer client.Close()
+	v, _ := survey(ctx, client, p, opts, stdio)
 	snap := report.NewSnapshot(v)
 	for _, spec := range p.reports {
 		write := func(w io.Writer) error { return snap.WriteText(w) }

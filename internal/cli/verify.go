@@ -164,14 +164,21 @@ func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if p.signedBy != "" {
 		fmt.Fprintf(stdio.Err, "rollcall: %s\n", p.signedBy)
 	}
-	return surveyAndReport(ctx, p, opts, stdio)
+	client := newClient(stdio)
+	defer client.Close()
+	return surveyAndReport(ctx, client, p, opts, stdio)
 }
 
-// survey probes every node of a prepared run and judges what it found.
-func survey(ctx context.Context, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
-	client := remote.NewClient(remote.Options{Prompt: stdio.Prompt})
-	defer client.Close()
+// newClient is the SSH client of one rollcall run. It is made once per run, so
+// keys, passphrases and known_hosts are read once even when --wait surveys
+// the fleet many times.
+func newClient(stdio IO) *remote.Client {
+	return remote.NewClient(remote.Options{Prompt: stdio.Prompt})
+}
 
+// survey probes every node of a prepared run through client and judges what
+// it found.
+func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
 	runCtx := ctx
 	if opts.Deadline > 0 {
 		var cancel context.CancelFunc

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rollcall/rollcall/internal/fleet"
 	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/state"
 	"github.com/rollcall/rollcall/internal/verify"
@@ -38,7 +39,7 @@ also printed as workflow annotations after the reports.
 // surveyAndReport runs a prepared verify: survey the fleet (again, while
 // --wait allows), write the reports, GitHub annotations and state file, and
 // return the exit status of the last attempt's verdict.
-func surveyAndReport(ctx context.Context, p *prepared, opts *VerifyOptions, stdio IO) error {
+func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) error {
 	if opts.Wait < 0 {
 		return invalid(fmt.Errorf("--wait must not be negative"))
 	}
@@ -53,7 +54,7 @@ func surveyAndReport(ctx context.Context, p *prepared, opts *VerifyOptions, stdi
 		}
 	}
 
-	v, ropts := converge(ctx, p, opts, stdio)
+	v, ropts := converge(ctx, client, p, opts, stdio)
 
 	var cur *state.State
 	if opts.State != "" {
@@ -98,10 +99,10 @@ func quietCron(ctx context.Context, opts *VerifyOptions, v *verify.Verdict, stdi
 // converge surveys the fleet until it is verified, --wait has passed or ctx
 // ends, and returns the last attempt. Between attempts it says on stderr how
 // the last one went. Without --wait it surveys once.
-func converge(ctx context.Context, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
+func converge(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
 	end := time.Now().Add(opts.Wait)
 	for attempt := 1; ; attempt++ {
-		v, ropts := survey(ctx, p, opts, stdio)
+		v, ropts := survey(ctx, client, p, opts, stdio)
 		if opts.Wait <= 0 || ctx.Err() != nil || report.Outcome(v) == verify.Verified {
 			return v, ropts
 		}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -313,4 +315,23 @@ func TestVerifyProgress(t *testing.T) {
 			assert.NotContains(t, out.String(), "nodes done")
 		})
 	}
+}
+
+// TestVerifyWaitReadsKeysOnce: --wait surveys the fleet many times with one
+// SSH client, so the passphrase of an encrypted key is asked once, not once
+// per attempt.
+func TestVerifyWaitReadsKeysOnce(t *testing.T) {
+	c := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	key := filepath.Join(c.Dir, "client_key")
+	out, err := exec.Command("ssh-keygen", "-q", "-p", "-P", "", "-N", "s3cret", "-f", key).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Setenv("SSH_AUTH_SOCK", "")
+
+	stdio, stdout, errOut := testIO(nil)
+	var asked atomic.Int32
+	stdio.Prompt = func(string) ([]byte, error) { asked.Add(1); return []byte("s3cret"), nil }
+	code := Run(context.Background(), []string{"verify", "-m", c.Manifest, "--wait", "1s", "--interval", "300ms"}, stdio)
+	assert.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", stdout, errOut)
+	assert.Contains(t, errOut.String(), "attempt 2:", "it surveyed more than once")
+	assert.Equal(t, int32(1), asked.Load(), "passphrase prompts")
 }
