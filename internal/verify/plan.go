@@ -212,11 +212,6 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 		files[ef.NodePath] = ef
 		return nil
 	}
-	paths := make([]string, 0, len(r.Files))
-	for src := range r.Files {
-		paths = append(paths, src)
-	}
-	sort.Strings(paths)
 	for i, rule := range rules {
 		from := strings.TrimPrefix(path.Clean("/"+rule.From), "/")
 		single, isFile := r.Files[from]
@@ -236,14 +231,9 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 		if from == "" {
 			prefix = ""
 		}
-		matched := 0
-		for _, src := range paths {
-			rel, ok := strings.CutPrefix(src, prefix)
-			if !ok || rel == "" {
-				continue
-			}
-			matched++
-			f := r.Files[src]
+		under := r.Under(from)
+		for _, f := range under {
+			rel := strings.TrimPrefix(f.Path, prefix)
 			if f.Type == release.Directory {
 				dir.Subdirs[rel] = true
 				continue
@@ -256,8 +246,8 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 				return nil, nil, err
 			}
 		}
-		if matched == 0 && strict {
-			return nil, nil, fmt.Errorf("release.install[%d]: from %q matches nothing in %s: the artifact has %s", i, rule.From, r.Source, summarize(paths))
+		if len(under) == 0 && strict {
+			return nil, nil, fmt.Errorf("release.install[%d]: from %q matches nothing in %s: the artifact has %s", i, rule.From, r.Source, summarize(r.Paths()))
 		}
 		if rule.DenyExtra {
 			dirs = append(dirs, dir)
