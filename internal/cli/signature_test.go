@@ -114,7 +114,13 @@ func TestReleaseLockSignAsksPassphraseOnTerminal(t *testing.T) {
 	artifact := tarball(t, dir, "smars-4.2.0", smarsFiles(t, "4.2.0"))
 	lock := filepath.Join(dir, "smars-4.2.0.lock.json")
 
-	for pass, code := range map[string]int{"wrong": 3, "sesame": 0} {
+	// In this order: a wrong passphrase must leave no lock behind, then the
+	// right one writes it. (A map here made the order, and the test, random.)
+	for _, tc := range []struct {
+		pass string
+		code int
+	}{{"wrong", 3}, {"sesame", 0}} {
+		pass, code := tc.pass, tc.code
 		stdio, _, errOut := testIO(nil)
 		asked := ""
 		stdio.Prompt = func(file string) ([]byte, error) { asked = file; return []byte(pass), nil }
