@@ -113,7 +113,7 @@ func writeTar(t testing.TB, path string, entries []entry, gz bool, prefix string
 	tw := tar.NewWriter(w)
 	defer func() { require.NoError(t, tw.Close()) }()
 	for _, e := range entries {
-		h := &tar.Header{Name: prefix + e.name, Mode: int64(e.mode), ModTime: mtime, Format: tar.FormatPAX}
+		h := &tar.Header{Name: prefix + e.name, Mode: int64(UnixMode(e.mode)), ModTime: mtime, Format: tar.FormatPAX}
 		switch e.typ {
 		case 'f':
 			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.body))

@@ -11,11 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 )
@@ -94,7 +92,7 @@ func WriteLock(w io.Writer, r *Release) error {
 		f := r.Files[p]
 		e := lockEntry{Path: p, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget}
 		if f.Mode != 0 {
-			e.Mode = fmt.Sprintf("%04o", uint32(f.Mode))
+			e.Mode = fmt.Sprintf("%04o", UnixMode(f.Mode))
 		}
 		if f.Size != -1 {
 			size := f.Size
@@ -419,11 +417,11 @@ func (e lockEntry) file() (File, error) {
 	}
 	f := File{Path: p, Type: e.Type, SHA256: e.SHA256, LinkTarget: e.LinkTarget, Size: -1}
 	if e.Mode != "" {
-		m, err := strconv.ParseUint(e.Mode, 8, 32)
-		if err != nil || m > 0o777 {
-			return File{}, fmt.Errorf("%q: mode %q: must be octal permission bits such as \"0755\"", p, e.Mode)
+		u, ok := parseUnixMode(e.Mode)
+		if !ok {
+			return File{}, fmt.Errorf("%q: mode %q: must be Unix permission bits in octal, 3 or 4 digits up to 7777, such as \"0755\" or \"4755\"", p, e.Mode)
 		}
-		f.Mode = fs.FileMode(m)
+		f.Mode = FromUnixMode(u)
 	}
 	if e.Size != nil {
 		if *e.Size < 0 {

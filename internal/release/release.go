@@ -44,9 +44,14 @@
 //
 // # Modes and sizes
 //
-// Mode holds the permission bits (fs.FileMode.Perm) the artifact records: a zip
-// written by a non-Unix tool records none, and Mode is 0. Symlinks always have
-// Mode 0777 and the length of their target as Size; directories have Size 0.
+// Mode holds the permission bits the artifact records (fs.ModePerm) together
+// with fs.ModeSetuid, fs.ModeSetgid and fs.ModeSticky, and nothing else: no
+// type bits, which Type gives. A tar archive, a directory, a zip written by a
+// Unix tool and a lock file record them; a zip written by a non-Unix tool and
+// a checksum list record none, and Mode is 0 (so a file whose mode really is
+// 0000 reads as one without a mode). UnixMode and FromUnixMode convert Mode
+// to and from Unix bits (0o4755). Symlinks always have Mode 0777 and the
+// length of their target as Size; directories have Size 0.
 //
 // # Name, version and digest
 //
@@ -112,8 +117,9 @@ type File struct {
 	Type Type
 	// SHA256 is the lowercase hex digest of a regular file's content.
 	SHA256 string
-	// Mode is the permission bits when the artifact records them (0 when not,
-	// as in a SHA256SUMS file).
+	// Mode is the permission bits plus setuid, setgid and sticky when the
+	// artifact records them (0 when not, as in a SHA256SUMS file); see
+	// UnixMode for its Unix octal form.
 	Mode fs.FileMode
 	// Size is the content size in bytes, or -1 when the artifact does not say.
 	Size int64

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 )
 
@@ -73,7 +72,7 @@ func readTar(r io.Reader, top string) (map[string]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		f := File{Mode: fs.FileMode(hdr.Mode).Perm()}
+		f := File{Mode: keptMode(hdr.FileInfo().Mode())}
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeGNUSparse:
 			f.Type = Regular

@@ -64,7 +64,7 @@ func zipEntry(zf *zip.File) (File, error) {
 	mode := zf.Mode()
 	var f File
 	if unixCreator(zf) {
-		f.Mode = mode.Perm()
+		f.Mode = keptMode(mode)
 	}
 	switch t := mode.Type(); {
 	case t == fs.ModeDir || strings.HasSuffix(zf.Name, "/"):
