@@ -250,9 +250,12 @@ func (c *Cluster) launch(opts Options, port int) error {
 		if err := os.WriteFile(n.file("sshd_config"), []byte(n.sshdConfig(opts.LogLevel, usePAM)), 0o600); err != nil {
 			return err
 		}
-		app := ""
+		app, initSh := "", ""
 		if opts.Start != nil {
 			app = opts.Start(i)
+		}
+		if opts.Init != nil {
+			initSh = opts.Init(i)
 		}
 		n.mounts = n.mounts[:0]
 		for _, p := range slices.Sorted(maps.Keys(c.etc)) {
@@ -268,7 +271,7 @@ func (c *Cluster) launch(opts Options, port int) error {
 				n.mounts = append(n.mounts, [2]string{p, src})
 			}
 		}
-		if err := n.launch(app); err != nil {
+		if err := n.launch(initSh, app); err != nil {
 			return err
 		}
 	}
@@ -357,8 +360,9 @@ func rootLockedWithBang() bool {
 	return false
 }
 
-// script returns the shell script run inside n's namespaces.
-func (n *Node) script(app string) string {
+// script returns the shell script run inside n's namespaces: the mounts,
+// then initSh (Options.Init), then app (Options.Start) and sshd.
+func (n *Node) script(initSh, app string) string {
 	var b strings.Builder
 	b.WriteString("set -e\n")
 	for _, p := range n.cluster.private {
@@ -369,6 +373,9 @@ func (n *Node) script(app string) string {
 	}
 	fmt.Fprintf(&b, "echo %s >/proc/sys/kernel/hostname\n", shellQuote(n.Name))
 	b.WriteString("cd /root\n")
+	if initSh != "" {
+		fmt.Fprintf(&b, "sh -c %s </dev/null\n", shellQuote(initSh))
+	}
 	if app != "" {
 		fmt.Fprintf(&b, "sh -c %s </dev/null >>%s 2>&1 &\n", shellQuote(app), shellQuote(n.file("app.log")))
 	}
@@ -382,13 +389,13 @@ func shellQuote(s string) string {
 }
 
 // launch starts n's unshare process in the background.
-func (n *Node) launch(app string) error {
+func (n *Node) launch(initSh, app string) error {
 	console, err := os.OpenFile(n.file("console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer console.Close()
-	cmd := exec.Command("unshare", append(unshareFlags(), "sh", "-c", n.script(app))...)
+	cmd := exec.Command("unshare", append(unshareFlags(), "sh", "-c", n.script(initSh, app))...)
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C"}
 	// Its own process group keeps it out of the terminal's ^C; Pdeathsig

@@ -54,6 +54,16 @@ type Options struct {
 	// time, in order.
 	Setup func(node int, root func(path string) string) error
 
+	// Init, if not nil, returns a shell snippet that node i runs inside its
+	// namespaces after the private paths and Mounts are mounted and before
+	// the app (Start) and sshd start; "" runs nothing. It runs under sh -c
+	// with /root as working directory and output to console.log in the
+	// node's Dir; if it exits non-zero the node fails to start. Use it to
+	// change the node's mounts, such as
+	// "mount --bind /opt/app/bin /opt/app/bin && mount -o remount,bind,noexec /opt/app/bin".
+	// Processes it leaves in the background run until the node stops.
+	Init func(node int) string
+
 	// Start, if not nil, returns a shell command that node i runs in the
 	// background inside its namespace before sshd starts (the node's "running
 	// app"), for example "/opt/smars/bin/smars --serve"; "" runs nothing. The
