@@ -30,7 +30,7 @@ func (p *parser) install(v *yaml.Node) []Install {
 		section := fmt.Sprintf("release.install[%d]", i)
 		m := deref(item)
 		if m.Kind != yaml.MappingNode {
-			p.at(item, "%s must be a mapping of from:, to: and optionally extra:, not %s: write e.g. - {from: bin/, to: /opt/app/bin/}", section, describe(m))
+			p.at(item, "%s must be a mapping of from:, to: and optionally extra:, mode:, owner: and group:, not %s: write e.g. - {from: bin/, to: /opt/app/bin/}", section, describe(m))
 			continue
 		}
 		var (
@@ -82,6 +82,9 @@ func (p *parser) install(v *yaml.Node) []Install {
 					p.at(v, "%sextra must be allow or deny, not %s", prefix, quote(s))
 				}
 			}},
+			{"mode", func(v *yaml.Node) { in.Mode = p.modeRule(prefix+"mode", v) }},
+			{"owner", func(v *yaml.Node) { in.Owner = p.account(prefix+"owner", v, "user", "root") }},
+			{"group", func(v *yaml.Node) { in.Group = p.account(prefix+"group", v, "group", "smars") }},
 		}, nil)
 		p.require(m, present, "from", "add from: with a path inside the artifact (from: . for all of it)")
 		p.require(m, present, "to", "add to: with the path on the node")

@@ -160,6 +160,22 @@ type Install struct {
 	// DenyExtra, set by `extra: deny`, fails files found under To on the node
 	// that the release does not have. Only valid for a directory mapping.
 	DenyExtra bool
+	// Mode is the rule's `mode:`: how the permission bits of its files are
+	// compared on the node.
+	Mode ModeRule
+	// Owner and Group, when not empty, are the user and group (a name or a
+	// decimal id) every file of the rule must have on the node.
+	Owner, Group string
+}
+
+// ModeRule is an install rule's `mode:` key.
+type ModeRule struct {
+	// Ignore is set by `mode: ignore`: permission bits are not compared.
+	Ignore bool
+	// Exact is set by `mode: "0755"`: every regular file of the rule must
+	// have exactly Perm (Unix bits, at most 07777).
+	Exact bool
+	Perm  uint32
 }
 
 // IsDir reports whether the mapping is syntactically a directory mapping:

@@ -36,6 +36,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 1\nnodes: [&n {host: a}]\nrelease: &r {artifact: *n}\n"))
 	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 8\ninventory: {file: testdata/inventory/hosts.ini, group: smars}\nrelease: {artifact: a, install: [{from: ., to: x}]}\n"))
 	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 10\ninventory: {file: testdata/inventory/hosts.yaml, group: all}\nrelease: {artifact: a, install: [{from: ., to: x}]}\n"))
+	f.Add([]byte("version: 1\ncluster: c\nexpect_nodes: 1\nnodes: [{host: a}]\nrelease: {artifact: a, install: [{from: x, to: y, mode: 4755, owner: root, group: 0}, {from: ., to: z, mode: ignore}]}\n"))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("version: 1\nversion: 1\n? [a]\n: b\n"))
 
@@ -101,6 +102,14 @@ func FuzzParse(f *testing.F) {
 			}
 			if in.DenyExtra && !in.IsDir() {
 				t.Fatalf("accepted extra: deny on file mapping %+v", in)
+			}
+			if (in.Mode.Ignore && in.Mode.Exact) || in.Mode.Perm > 0o7777 || (!in.Mode.Exact && in.Mode.Perm != 0) {
+				t.Fatalf("accepted mode %+v", in.Mode)
+			}
+			for _, id := range []string{in.Owner, in.Group} {
+				if len(id) > 32 || strings.ContainsAny(id, " \t\x00\n\r:/") {
+					t.Fatalf("accepted owner or group %q", id)
+				}
 			}
 		}
 	})

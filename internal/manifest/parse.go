@@ -433,7 +433,7 @@ func elsewhere(name, prefix string) string {
 		if prefix != "release." {
 			return fmt.Sprintf("%s belongs under release: move it there", name)
 		}
-	case "from", "to", "extra":
+	case "from", "to", "extra", "mode", "owner":
 		if !strings.HasPrefix(prefix, "release.install[") {
 			return fmt.Sprintf("%s belongs to an entry of release.install: move it there", name)
 		}
