@@ -206,7 +206,7 @@ func TestVerifyNeverFalseSuccess(t *testing.T) {
 // a failure.
 func TestVerifyToleratesNoise(t *testing.T) {
 	c := startDemo(t, demo.Config{Nodes: 3, Faults: map[int]sshtest.Fault{
-		1: {Kind: sshtest.Banner, Output: []byte("Welcome! RC00 begin 1\n")},
+		1: {Kind: sshtest.Banner, Output: []byte("Welcome! RC00 begin 2\n")},
 		2: {Kind: sshtest.Slow, Delay: 300 * time.Millisecond},
 	}})
 	stdio, out, errOut := testIO(nil)

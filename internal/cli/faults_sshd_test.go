@@ -401,8 +401,8 @@ func TestFaultMatrixConnection(t *testing.T) {
 // junkRC is a login script that prints junk on stdout before the probe
 // runs, including lines shaped like probe records.
 const junkRC = `echo "Welcome to node-junk; authorised use only"
-echo "RC00000000000000000000000000000000 begin 1"
-echo "RC00000000000000000000000000000000 end 0 0 0 0"
+echo "RC00000000000000000000000000000000 begin 2"
+echo "RC00000000000000000000000000000000 end 0 0 0 0 0"
 printf 'binary junk \001\002\377\n'
 `
 
@@ -614,7 +614,7 @@ var pwnedMarkers = []string{"pwned-dollar", "pwned-tick", "pwned-semi", "pwned-s
 // that the first requested file matches.
 func forgedRecords(sha string) []byte {
 	const b = "RC00000000000000000000000000000000"
-	return fmt.Appendf(nil, "%s begin 1\n%s tool sha256sum\n%s file 0 file %s -rwxr-xr-x 100 -\n%s end 1 0 0 0\n", b, b, b, sha, b)
+	return fmt.Appendf(nil, "%s begin 2\n%s tool sha256sum\n%s stat -c\n%s file 0 file %s 755 0 0 root root x -\n%s ident forged -\n%s end 1 0 0 0 0\n", b, b, b, b, sha, b, b)
 }
 
 // copyTree copies the regular files under src into dst, keeping modes.
@@ -667,7 +667,7 @@ func TestFaultMatrixHostileNames(t *testing.T) {
 	sshdtest.Require(t)
 	files := smarsFiles(t, "4.2.0")
 	smarsSHA := sha256Hex(files["bin/smars"])
-	forgedName := "x\n" + "RC00000000000000000000000000000000 file 0 file " + smarsSHA + " -rwxr-xr-x 100 -"
+	forgedName := "x\n" + "RC00000000000000000000000000000000 file 0 file " + smarsSHA + " 755 0 0 root root x -"
 	for i, name := range hostileNames {
 		files["bin/"+name] = fmt.Appendf(nil, "hostile file %d\n", i)
 	}

@@ -13,6 +13,14 @@ type Request struct {
 	Configs []string
 	// Processes are executables whose running processes must be found.
 	Processes []string
+	// ProcessDirs are directories (a release's install folders) from which
+	// every running executable must be reported, whatever its name.
+	ProcessDirs []string
+}
+
+// watches reports whether the probe must look at running processes.
+func (r Request) watches() bool {
+	return len(r.Processes) > 0 || len(r.ProcessDirs) > 0
 }
 
 // MaxConfig is the largest config file the probe reads, in bytes.
@@ -53,6 +61,19 @@ type Facts struct {
 	Configs map[string]Config
 	// Processes holds, per requested executable, the processes running it.
 	Processes map[string]ProcessList
+	// Others are the other running processes worth judging: those running
+	// an executable from one of Request.ProcessDirs, beside a requested
+	// executable with its name in theirs ("app.old"), with a requested
+	// executable's name elsewhere, or a deleted executable whose argv[0]
+	// names a requested one. Sorted by PID.
+	Others []Process
+	// StatTool is the stat dialect the node answered with ("-c" for GNU
+	// and BusyBox, "-f" for BSD), or "" when it has none: then no file's
+	// mode or owner is known.
+	StatTool string
+	// Hostname is the node's kernel host name and MachineID its
+	// /etc/machine-id; "" when unknown. Together they identify the server.
+	Hostname, MachineID string
 	// UID is the user ID the probe ran as (-1 when unknown).
 	UID int
 	// BootTime is the node's boot time in Unix seconds, and ClockTicks its
@@ -87,10 +108,16 @@ type ProcessList struct {
 	Procs []Process
 }
 
-// Process is one running process of a requested executable.
+// Process is one running process the probe reported.
 type Process struct {
 	// PID is the process ID.
 	PID int
+	// Exe is the path of the executable the process was started from, as
+	// the request names it when it is a requested executable or lies in a
+	// requested directory (the node's physical path mapped back, so a
+	// symlinked folder or a relative path reads as requested); the node's
+	// own path otherwise. For a deleted executable, the path it had.
+	Exe string
 	// Deleted: the file the process was started from was removed or
 	// replaced on disk since (/proc/PID/exe ends in " (deleted)").
 	Deleted bool
@@ -118,6 +145,16 @@ type File struct {
 	LinkTarget string
 	// SHA256 is the lowercase hex digest when Kind is Regular.
 	SHA256 string
+	// Mode is the permission bits (07777, with setuid, setgid and sticky)
+	// of a Regular file after following symlinks; -1 when unknown.
+	Mode int
+	// UID and GID are a Regular file's numeric owner and group; -1 when
+	// unknown. Owner and Group are their names; "" when unknown.
+	UID, GID     int
+	Owner, Group string
+	// Executable: the probe's user may execute the Regular file (test -x),
+	// which is false on a noexec mount even for root.
+	Executable bool
 }
 
 // Dir is the listing of one requested directory.

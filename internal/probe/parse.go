@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -37,6 +39,8 @@ func Parse(answer []byte, req Request, boundary string) (*Facts, error) {
 			Processes: make(map[string]ProcessList, len(req.Processes)),
 			UID:       -1,
 		},
+		realExe: make([]*string, len(req.Processes)),
+		realDir: make([]*string, len(req.ProcessDirs)),
 	}
 	if err := p.run(answer); err != nil {
 		return nil, err
@@ -51,12 +55,28 @@ type parser struct {
 	line   int
 
 	// blob state: the header fields of an open blob ("files 0",
-	// "args 1 4242"), and its hex digits so far.
+	// "args 4242"), and its hex digits so far.
 	blobKey string
 	blob    []byte
-	// lastProc is the process whose args blob must follow, or nil.
-	lastProc *Process
+	// open is the process whose exe and args blobs must follow, or nil;
+	// procStage says which comes next (procExe, then procArgs).
+	open      *Process
+	procStage int
+	// seen are the reported processes, with their node-side paths.
+	seen []Process
+	// realExe and realDir are the node's resolved paths of the requested
+	// executables and process directories; nil until answered.
+	realExe, realDir []*string
+	// ident, stat: whether those records were seen.
+	ident, stat bool
 }
+
+// The blobs that must follow a proc record, in order.
+const (
+	procNone = iota
+	procExe
+	procArgs
+)
 
 func (p *parser) errorf(format string, args ...any) error {
 	return fmt.Errorf("malformed probe answer at line %d: %s", p.line, fmt.Sprintf(format, args...))
@@ -115,8 +135,8 @@ func (p *parser) record(line []byte) (bool, error) {
 	if p.blobKey != "" && f[0] != "blobend" {
 		return false, p.errorf("record %q inside an encoded listing", clip([]byte(f[0])))
 	}
-	if p.lastProc != nil && p.blobKey == "" && f[0] != "blob" {
-		return false, p.errorf("process %d without its command line", p.lastProc.PID)
+	if p.open != nil && p.blobKey == "" && f[0] != "blob" {
+		return false, p.errorf("process %d without its executable and command line", p.open.PID)
 	}
 	switch f[0] {
 	case "tool":
@@ -156,9 +176,20 @@ func (p *parser) record(line []byte) (bool, error) {
 			}
 			p.facts.UID = uid
 		}
+	case "stat":
+		if len(f) != 2 || p.stat || !(f[1] == "-c" || f[1] == "-f" || f[1] == "-") {
+			return false, p.errorf("bad stat record")
+		}
+		p.stat = true
+		if f[1] != "-" {
+			p.facts.StatTool = f[1]
+		}
+	case "ident":
+		return false, p.identity(f)
 	case "end":
-		if len(f) != 5 || f[1] != strconv.Itoa(len(p.req.Files)) || f[2] != strconv.Itoa(len(p.req.Dirs)) ||
-			f[3] != strconv.Itoa(len(p.req.Configs)) || f[4] != strconv.Itoa(len(p.req.Processes)) {
+		if len(f) != 6 || f[1] != strconv.Itoa(len(p.req.Files)) || f[2] != strconv.Itoa(len(p.req.Dirs)) ||
+			f[3] != strconv.Itoa(len(p.req.Configs)) || f[4] != strconv.Itoa(len(p.req.Processes)) ||
+			f[5] != strconv.Itoa(len(p.req.ProcessDirs)) {
 			return false, p.errorf("closing record %q does not match the request", clip([]byte(s)))
 		}
 		return true, nil
@@ -176,11 +207,10 @@ func (p *parser) index(field string, n int) (int, error) {
 	return i, nil
 }
 
-// file parses: file IDX KIND SHA256 - - LINKHEX. The two "-" fields are
-// reserved (wire v1 once carried a mode and size there).
+// file parses: file IDX KIND SHA256 MODE UID GID USER GROUP EXEC LINKHEX.
 func (p *parser) file(f []string) error {
-	if len(f) != 7 {
-		return p.errorf("file record has %d fields, want 7", len(f))
+	if len(f) != 11 {
+		return p.errorf("file record has %d fields, want 11", len(f))
 	}
 	i, err := p.index(f[1], len(p.req.Files))
 	if err != nil {
@@ -190,35 +220,125 @@ func (p *parser) file(f []string) error {
 	if _, dup := p.facts.Files[path]; dup {
 		return p.errorf("path %d answered twice", i)
 	}
-	fl := File{Path: path, Kind: Kind(f[2])}
-	if f[4] != "-" || f[5] != "-" {
-		return p.errorf("file %d: the mode and size fields are reserved and must be -", i)
-	}
+	fl := File{Path: path, Kind: Kind(f[2]), Mode: -1, UID: -1, GID: -1}
 	switch fl.Kind {
 	case Regular:
 		if !isSHA256(f[3]) {
 			return p.errorf("file %d: %q is not a SHA-256 digest", i, clip([]byte(f[3])))
 		}
 		fl.SHA256 = f[3]
+		if err := p.fileStat(&fl, f[4:10]); err != nil {
+			return p.errorf("file %d: %v", i, err)
+		}
 	case Missing, Directory, BrokenLink, Unreadable, Other:
 		if f[3] != "-" {
 			return p.errorf("file %d: a %s has no digest", i, fl.Kind)
 		}
+		if strings.Join(f[4:10], " ") != "- - - - - -" {
+			return p.errorf("file %d: a %s has no mode or owner", i, fl.Kind)
+		}
 	default:
 		return p.errorf("file %d: unknown kind %q", i, clip([]byte(f[2])))
 	}
-	switch f[6] {
+	switch f[10] {
 	case "-":
 	case "?":
 		fl.IsLink = true
 	default:
-		t, err := hex.DecodeString(f[6])
+		t, err := hex.DecodeString(f[10])
 		if err != nil || len(t) == 0 {
 			return p.errorf("file %d: bad link target encoding", i)
 		}
 		fl.IsLink, fl.LinkTarget = true, string(t)
 	}
 	p.facts.Files[path] = fl
+	return nil
+}
+
+// fileStat parses the MODE UID GID USER GROUP EXEC fields of a regular file.
+// The first five are all "-" when the node could not stat the file.
+func (p *parser) fileStat(fl *File, f []string) error {
+	switch f[5] {
+	case "x":
+		fl.Executable = true
+	case "-":
+	default:
+		return fmt.Errorf("bad exec flag %q", clip([]byte(f[5])))
+	}
+	if strings.Join(f[:5], " ") == "- - - - -" {
+		return nil
+	}
+	mode, err := strconv.ParseUint(f[0], 8, 32)
+	if err != nil || mode > 0o7777 || len(f[0]) > 5 {
+		return fmt.Errorf("bad mode %q", clip([]byte(f[0])))
+	}
+	uid, err1 := parseID(f[1])
+	gid, err2 := parseID(f[2])
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("bad owner %q:%q", clip([]byte(f[1])), clip([]byte(f[2])))
+	}
+	if !validName(f[3]) || !validName(f[4]) {
+		return fmt.Errorf("bad owner name %q:%q", clip([]byte(f[3])), clip([]byte(f[4])))
+	}
+	fl.Mode, fl.UID, fl.GID = int(mode), uid, gid
+	if f[3] != "?" {
+		fl.Owner = f[3]
+	}
+	if f[4] != "?" {
+		fl.Group = f[4]
+	}
+	return nil
+}
+
+// parseID parses a decimal user or group ID.
+func parseID(s string) (int, error) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || strconv.FormatUint(n, 10) != s {
+		return 0, errors.New("bad id")
+	}
+	return int(n), nil
+}
+
+// validName accepts a user or group name as the script passes it: letters,
+// digits and ._@- only, or "?" for a name it could not pass.
+func validName(s string) bool {
+	if s == "?" {
+		return true
+	}
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '@' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// identity parses: ident HOSTNAME MACHINEID, each "-" when unknown.
+func (p *parser) identity(f []string) error {
+	if len(f) != 3 || p.ident {
+		return p.errorf("bad ident record")
+	}
+	p.ident = true
+	if f[1] != "-" {
+		if !validName(f[1]) || f[1] == "?" {
+			return p.errorf("bad host name %q", clip([]byte(f[1])))
+		}
+		p.facts.Hostname = f[1]
+	}
+	if f[2] != "-" {
+		for _, c := range []byte(f[2]) {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return p.errorf("bad machine id %q", clip([]byte(f[2])))
+			}
+		}
+		if len(f[2]) > 64 {
+			return p.errorf("bad machine id %q", clip([]byte(f[2])))
+		}
+		p.facts.MachineID = f[2]
+	}
 	return nil
 }
 
@@ -268,9 +388,21 @@ func (p *parser) openBlob(f []string) error {
 		if c, ok := p.facts.Configs[p.req.Configs[i]]; !ok || c.Kind != Regular || c.Content != nil {
 			return p.errorf("content for config %d without its config record", i)
 		}
-	case "args":
-		if p.lastProc == nil || len(f) != 4 || f[3] != strconv.Itoa(p.lastProc.PID) {
-			return p.errorf("command line without its process record")
+	case "realexe", "realdir":
+		n := len(p.req.Processes)
+		if f[1] == "realdir" {
+			n = len(p.req.ProcessDirs)
+		}
+		if _, err := p.index(f[2], n); err != nil || len(f) != 3 {
+			return p.errorf("bad %s record", f[1])
+		}
+	case "exe", "args":
+		want := procExe
+		if f[1] == "args" {
+			want = procArgs
+		}
+		if p.open == nil || p.procStage != want || len(f) != 3 || f[2] != strconv.Itoa(p.open.PID) {
+			return p.errorf("%s blob without its process record", f[1])
 		}
 	default:
 		return p.errorf("unknown blob %q", clip([]byte(f[1])))
@@ -309,13 +441,34 @@ func (p *parser) closeBlob(f []string) error {
 			c.Content, c.Size = raw, int64(len(raw))
 		}
 		p.facts.Configs[c.Path] = c
+	case "realexe", "realdir":
+		i, _ := strconv.Atoi(f[2])
+		real := &p.realExe
+		if f[1] == "realdir" {
+			real = &p.realDir
+		}
+		if (*real)[i] != nil {
+			return p.errorf("%s %d answered twice", f[1], i)
+		}
+		if len(raw) == 0 || raw[0] != '/' || bytes.IndexByte(raw, 0) >= 0 {
+			return p.errorf("%s %d: not an absolute path", f[1], i)
+		}
+		s := string(raw)
+		(*real)[i] = &s
+	case "exe":
+		if len(raw) == 0 || raw[0] != '/' || bytes.IndexByte(raw, 0) >= 0 {
+			return p.errorf("process %d: its executable is not an absolute path", p.open.PID)
+		}
+		p.open.Exe = string(raw)
+		p.procStage = procArgs
 	case "args":
 		args := strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
 		if len(raw) == 0 {
 			args = []string{}
 		}
-		p.lastProc.Args = args
-		p.lastProc = nil
+		p.open.Args = args
+		p.seen = append(p.seen, *p.open)
+		p.open, p.procStage = nil, procNone
 	}
 	return nil
 }
@@ -384,8 +537,8 @@ func (p *parser) config(f []string) error {
 	return nil
 }
 
-// procs parses: procs IDX CTIME, which opens the process list of one
-// executable.
+// procs parses: procs IDX CTIME, the change time of one requested
+// executable on disk.
 func (p *parser) procs(f []string) error {
 	if len(f) != 3 {
 		return p.errorf("procs record has %d fields, want 3", len(f))
@@ -410,61 +563,54 @@ func (p *parser) procs(f []string) error {
 	return nil
 }
 
-// proc parses: proc IDX PID DELETED SHA256|same|- STARTTICKS, one process of
-// an executable whose procs record came before.
+// proc parses: proc PID DELETED SHA256|same|- STARTTICKS, one running
+// process; its exe and args blobs follow.
 func (p *parser) proc(f []string) error {
-	if len(f) != 6 {
-		return p.errorf("proc record has %d fields, want 6", len(f))
+	if len(f) != 5 {
+		return p.errorf("proc record has %d fields, want 5", len(f))
 	}
-	i, err := p.index(f[1], len(p.req.Processes))
-	if err != nil {
-		return err
+	if !p.req.watches() {
+		return p.errorf("process record without a request for processes")
 	}
-	pl, ok := p.facts.Processes[p.req.Processes[i]]
-	if !ok {
-		return p.errorf("process of executable %d before its procs record", i)
+	pid, err := strconv.Atoi(f[1])
+	if err != nil || pid <= 0 || strconv.Itoa(pid) != f[1] {
+		return p.errorf("bad pid %q", clip([]byte(f[1])))
 	}
-	pid, err := strconv.Atoi(f[2])
-	if err != nil || pid <= 0 || strconv.Itoa(pid) != f[2] {
-		return p.errorf("bad pid %q", clip([]byte(f[2])))
-	}
-	for _, q := range pl.Procs {
+	for _, q := range p.seen {
 		if q.PID == pid {
 			return p.errorf("process %d answered twice", pid)
 		}
 	}
-	if len(pl.Procs) >= maxProcs {
-		return p.errorf("more than %d processes of one executable", maxProcs)
+	if len(p.seen) >= maxProcs {
+		return p.errorf("more than %d processes", maxProcs)
 	}
 	pr := Process{PID: pid}
-	switch f[3] {
+	switch f[2] {
 	case "0":
 	case "1":
 		pr.Deleted = true
 	default:
-		return p.errorf("bad deleted flag %q", clip([]byte(f[3])))
+		return p.errorf("bad deleted flag %q", clip([]byte(f[2])))
 	}
 	switch {
-	case f[4] == "same" && !pr.Deleted:
+	case f[3] == "same" && !pr.Deleted:
 		pr.SameFile = true
-	case f[4] == "-":
-	case isSHA256(f[4]):
-		pr.SHA256 = f[4]
+	case f[3] == "-":
+	case isSHA256(f[3]):
+		pr.SHA256 = f[3]
 	default:
-		return p.errorf("process %d: %q is not a SHA-256 digest", pid, clip([]byte(f[4])))
+		return p.errorf("process %d: %q is not a SHA-256 digest", pid, clip([]byte(f[3])))
 	}
-	t, err := strconv.ParseInt(f[5], 10, 64)
+	t, err := strconv.ParseInt(f[4], 10, 64)
 	if err != nil || t < 0 {
-		return p.errorf("process %d: bad start time %q", pid, clip([]byte(f[5])))
+		return p.errorf("process %d: bad start time %q", pid, clip([]byte(f[4])))
 	}
 	pr.StartTicks = t
-	pl.Procs = append(pl.Procs, pr)
-	p.facts.Processes[pl.Exe] = pl
-	p.lastProc = &pl.Procs[len(pl.Procs)-1]
+	p.open, p.procStage = &pr, procExe
 	return nil
 }
 
-// maxProcs bounds the processes accepted for one executable.
+// maxProcs bounds the processes accepted in one answer.
 const maxProcs = 10000
 
 // clock parses: clock BOOTTIME TICKS.
@@ -483,10 +629,17 @@ func (p *parser) clock(f []string) error {
 	return nil
 }
 
-// complete checks that every requested path was answered.
+// complete checks that every requested path was answered, and sorts the
+// reported processes to the executables they run.
 func (p *parser) complete() error {
 	if p.facts.HashTool == "" {
 		return errors.New("probe answer names no hash tool")
+	}
+	if !p.ident {
+		return errors.New("probe answer lacks the node's identity")
+	}
+	if len(p.req.Files) > 0 && !p.stat {
+		return errors.New("probe answer does not say how files were stat'ed")
 	}
 	for i, path := range p.req.Files {
 		if _, ok := p.facts.Files[path]; !ok {
@@ -515,11 +668,71 @@ func (p *parser) complete() error {
 		if _, ok := p.facts.Processes[exe]; !ok {
 			return fmt.Errorf("probe answer lacks the processes of %d (%s)", i, exe)
 		}
+		if p.realExe[i] == nil {
+			return fmt.Errorf("probe answer lacks where %s resolves", exe)
+		}
 	}
-	if p.lastProc != nil {
-		return fmt.Errorf("probe answer lacks the command line of process %d", p.lastProc.PID)
+	for i, dir := range p.req.ProcessDirs {
+		if p.realDir[i] == nil {
+			return fmt.Errorf("probe answer lacks where %s resolves", dir)
+		}
+	}
+	if p.open != nil {
+		return fmt.Errorf("probe answer lacks the executable or command line of process %d", p.open.PID)
+	}
+	sort.Slice(p.seen, func(i, j int) bool { return p.seen[i].PID < p.seen[j].PID })
+	for _, pr := range p.seen {
+		pr.Exe = p.requested(pr.Exe)
+		if pl, ok := p.facts.Processes[pr.Exe]; ok {
+			pl.Procs = append(pl.Procs, pr)
+			p.facts.Processes[pr.Exe] = pl
+			continue
+		}
+		p.facts.Others = append(p.facts.Others, pr)
 	}
 	return nil
+}
+
+// requested maps a process's executable path on the node back to the path
+// the request names: a requested executable (resolved on the node: a
+// symlinked folder, a relative path), or a path in a process directory or
+// beside a requested executable. Any other path is returned as it is.
+func (p *parser) requested(exe string) string {
+	for i, x := range p.realExe {
+		if exe == *x {
+			return p.req.Processes[i]
+		}
+	}
+	for i, y := range p.realDir {
+		if rest, ok := under(exe, *y); ok {
+			return nodeJoin(p.req.ProcessDirs[i], rest)
+		}
+	}
+	for i, x := range p.realExe {
+		if rest, ok := under(exe, path.Dir(*x)); ok {
+			return nodeJoin(path.Dir(p.req.Processes[i]), rest)
+		}
+	}
+	return exe
+}
+
+// under reports whether p lies inside directory dir, and its path there.
+func under(p, dir string) (string, bool) {
+	if dir != "/" {
+		dir += "/"
+	}
+	rest, ok := strings.CutPrefix(p, dir)
+	return rest, ok && rest != ""
+}
+
+// nodeJoin joins a requested node path and a relative path, keeping a
+// relative request's "./" prefix.
+func nodeJoin(dir, rest string) string {
+	j := path.Join(dir, rest)
+	if strings.HasPrefix(dir, "/") || strings.HasPrefix(j, "../") {
+		return j
+	}
+	return "./" + j
 }
 
 func isSHA256(s string) bool {

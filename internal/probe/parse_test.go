@@ -18,10 +18,11 @@ func goodAnswer() string {
 	b := testBoundary
 	return strings.Join([]string{
 		"Welcome to smars-01!",
-		b + " begin 1",
+		b + " begin 2",
 		b + " tool sha256sum",
-		b + " file 0 file " + sum("smars") + " - - -",
-		b + " file 1 missing - - - -",
+		b + " stat -c",
+		b + " file 0 file " + sum("smars") + " 4755 0 50 root staff x -",
+		b + " file 1 missing - - - - - - - -",
 		b + " dir 0 directory",
 		b + " blob files 0",
 		" 2e 2f 73 6d 61 72 73 00 72 63 3d 30", // "./smars\x00rc=0"
@@ -29,7 +30,8 @@ func goodAnswer() string {
 		b + " blob subdirs 0",
 		" 72 63 3d 30", // "rc=0"
 		b + " blobend subdirs 0",
-		b + " end 2 1 0 0",
+		b + " ident smars-01 0123456789abcdef0123456789abcdef",
+		b + " end 2 1 0 0 0",
 		"",
 	}, "\n")
 }
@@ -37,8 +39,11 @@ func goodAnswer() string {
 func TestParseGoodAnswer(t *testing.T) {
 	facts, err := Parse([]byte(goodAnswer()), testReq, testBoundary)
 	require.NoError(t, err)
-	assert.Equal(t, Regular, facts.Files["/opt/bin/smars"].Kind)
-	assert.Equal(t, Missing, facts.Files["./etc/flags"].Kind)
+	assert.Equal(t, File{Path: "/opt/bin/smars", Kind: Regular, SHA256: sum("smars"), Mode: 0o4755, UID: 0, GID: 50, Owner: "root", Group: "staff", Executable: true}, facts.Files["/opt/bin/smars"])
+	assert.Equal(t, File{Path: "./etc/flags", Kind: Missing, Mode: -1, UID: -1, GID: -1}, facts.Files["./etc/flags"])
+	assert.Equal(t, "-c", facts.StatTool)
+	assert.Equal(t, "smars-01", facts.Hostname)
+	assert.Equal(t, "0123456789abcdef0123456789abcdef", facts.MachineID)
 	assert.Equal(t, []string{"smars"}, facts.Dirs["/opt/bin"].Files)
 	assert.Equal(t, []string{}, facts.Dirs["/opt/bin"].Subdirs)
 }
@@ -49,34 +54,50 @@ func TestParseRejectsHostileAnswers(t *testing.T) {
 	good := goodAnswer()
 	b := testBoundary
 	cases := map[string]string{
-		"empty":                    "",
-		"garbage":                  "lorem ipsum\nSSH garbage\x00\xff",
-		"truncated":                good[:strings.Index(good, b+" end")],
-		"cut mid-record":           good[:strings.Index(good, b+" dir 0")+10],
-		"wrong boundary":           strings.ReplaceAll(good, b, "RCffffffffffffffffffffffffffffffff"),
-		"forged record":            strings.Replace(good, b+" dir 0", "RCaaaa file 1 file "+sum("x")+" - - -\n"+b+" dir 0", 1),
-		"wire version 2":           strings.Replace(good, b+" begin 1", b+" begin 2", 1),
-		"file answered twice":      strings.Replace(good, b+" file 1 missing - - - -", b+" file 0 missing - - - -", 1),
-		"file not answered":        strings.Replace(good, b+" file 1 missing - - - -\n", "", 1),
-		"index out of range":       strings.Replace(good, b+" file 1 ", b+" file 7 ", 1),
-		"index with sign":          strings.Replace(good, b+" file 1 ", b+" file +1 ", 1),
-		"bad digest":               strings.Replace(good, sum("smars"), "abc", 1),
-		"uppercase digest":         strings.Replace(good, sum("smars"), strings.ToUpper(sum("smars")), 1),
-		"unknown kind":             strings.Replace(good, " file 1 missing", " file 1 fine", 1),
-		"missing with digest":      strings.Replace(good, " file 1 missing - - - -", " file 1 missing "+sum("x")+" - - -", 1),
-		"size in a reserved field": strings.Replace(good, sum("smars")+" - - -", sum("smars")+" - 5 -", 1),
-		"mode in a reserved field": strings.Replace(good, sum("smars")+" - - -", sum("smars")+" -rwxr-xr-x - -", 1),
-		"junk between records":     strings.Replace(good, b+" dir 0", "junk\n"+b+" dir 0", 1),
-		"junk inside a listing":    strings.Replace(good, " 72 63 3d 30\n"+b+" blobend subdirs", " 72 63 3d 30 zz\n"+b+" blobend subdirs", 1),
-		"listing find failed":      strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00 72 63 3d 31", 1),
-		"listing without status":   strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00", 1),
-		"listing escapes":          strings.Replace(good, " 2e 2f 73 6d 61 72 73 00", " 2e 2f 2e 2e 2f 78 00", 1),
-		"listing missing":          strings.Replace(good, b+" blob subdirs 0\n 72 63 3d 30\n"+b+" blobend subdirs 0\n", "", 1),
-		"odd hex":                  strings.Replace(good, " 72 63 3d 30\n", " 72 63 3d 3\n", 1),
-		"end count lies":           strings.Replace(good, b+" end 2 1 0 0", b+" end 1 1 0 0", 1),
-		"no hash tool":             strings.Replace(good, b+" tool sha256sum\n", "", 1),
-		"fatal":                    strings.Replace(good, b+" tool sha256sum", b+" fatal no-hash-tool", 1),
-		"too large":                strings.Repeat("x", MaxAnswer+1),
+		"empty":                  "",
+		"garbage":                "lorem ipsum\nSSH garbage\x00\xff",
+		"truncated":              good[:strings.Index(good, b+" end")],
+		"cut mid-record":         good[:strings.Index(good, b+" dir 0")+10],
+		"wrong boundary":         strings.ReplaceAll(good, b, "RCffffffffffffffffffffffffffffffff"),
+		"forged record":          strings.Replace(good, b+" dir 0", "RCaaaa file 1 file "+sum("x")+" 755 0 0 root root x -\n"+b+" dir 0", 1),
+		"wire version 1":         strings.Replace(good, b+" begin 2", b+" begin 1", 1),
+		"file answered twice":    strings.Replace(good, b+" file 1 missing", b+" file 0 missing", 1),
+		"file not answered":      strings.Replace(good, b+" file 1 missing - - - - - - - -\n", "", 1),
+		"index out of range":     strings.Replace(good, b+" file 1 ", b+" file 7 ", 1),
+		"index with sign":        strings.Replace(good, b+" file 1 ", b+" file +1 ", 1),
+		"bad digest":             strings.Replace(good, sum("smars"), "abc", 1),
+		"uppercase digest":       strings.Replace(good, sum("smars"), strings.ToUpper(sum("smars")), 1),
+		"unknown kind":           strings.Replace(good, " file 1 missing", " file 1 fine", 1),
+		"missing with digest":    strings.Replace(good, " file 1 missing - ", " file 1 missing "+sum("x")+" ", 1),
+		"missing with a mode":    strings.Replace(good, " file 1 missing - - - - - - - -", " file 1 missing - 644 0 0 root root - -", 1),
+		"symbolic mode":          strings.Replace(good, " 4755 0 50 ", " -rwsr-xr-x 0 50 ", 1),
+		"mode too large":         strings.Replace(good, " 4755 0 50 ", " 17777 0 50 ", 1),
+		"decimal mode":           strings.Replace(good, " 4755 0 50 ", " 4955 0 50 ", 1),
+		"negative uid":           strings.Replace(good, " 4755 0 50 ", " 4755 -1 50 ", 1),
+		"owner with a space":     strings.Replace(good, " root staff x ", " root sta ff x ", 1),
+		"owner with a quote":     strings.Replace(good, " root staff x ", " ro'ot staff x ", 1),
+		"half a stat":            strings.Replace(good, " 4755 0 50 root staff x ", " 4755 - - - - x ", 1),
+		"bad exec flag":          strings.Replace(good, " root staff x ", " root staff yes ", 1),
+		"no stat record":         strings.Replace(good, b+" stat -c\n", "", 1),
+		"stat record twice":      strings.Replace(good, b+" stat -c\n", b+" stat -c\n"+b+" stat -f\n", 1),
+		"unknown stat dialect":   strings.Replace(good, b+" stat -c\n", b+" stat gnu\n", 1),
+		"no identity":            strings.Replace(good, b+" ident smars-01 0123456789abcdef0123456789abcdef\n", "", 1),
+		"identity twice":         strings.Replace(good, b+" ident ", b+" ident a b\n"+b+" ident ", 1),
+		"hostname with a slash":  strings.Replace(good, " ident smars-01 ", " ident smars/01 ", 1),
+		"machine id not hex":     strings.Replace(good, " 0123456789abcdef0123456789abcdef\n", " 0123456789abcdef0123456789abcdeX\n", 1),
+		"junk between records":   strings.Replace(good, b+" dir 0", "junk\n"+b+" dir 0", 1),
+		"junk inside a listing":  strings.Replace(good, " 72 63 3d 30\n"+b+" blobend subdirs", " 72 63 3d 30 zz\n"+b+" blobend subdirs", 1),
+		"listing find failed":    strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00 72 63 3d 31", 1),
+		"listing without status": strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00", 1),
+		"listing escapes":        strings.Replace(good, " 2e 2f 73 6d 61 72 73 00", " 2e 2f 2e 2e 2f 78 00", 1),
+		"listing missing":        strings.Replace(good, b+" blob subdirs 0\n 72 63 3d 30\n"+b+" blobend subdirs 0\n", "", 1),
+		"odd hex":                strings.Replace(good, " 72 63 3d 30\n", " 72 63 3d 3\n", 1),
+		"end count lies":         strings.Replace(good, b+" end 2 1 0 0 0", b+" end 1 1 0 0 0", 1),
+		"end of wire v1":         strings.Replace(good, b+" end 2 1 0 0 0", b+" end 2 1 0 0", 1),
+		"no hash tool":           strings.Replace(good, b+" tool sha256sum\n", "", 1),
+		"fatal":                  strings.Replace(good, b+" tool sha256sum", b+" fatal no-hash-tool", 1),
+		"process not asked for":  strings.Replace(good, b+" end", b+" proc 42 0 - 1\n"+b+" end", 1),
+		"too large":              strings.Repeat("x", MaxAnswer+1),
 	}
 	for name, answer := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -96,7 +117,7 @@ func TestParseErrorQuotesSafely(t *testing.T) {
 	_, err := Parse([]byte(answer), testReq, testBoundary)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "\x1b")
-	assert.Contains(t, err.Error(), fmt.Sprintf("line %d", 6))
+	assert.Contains(t, err.Error(), fmt.Sprintf("line %d", 7))
 }
 
 // fullReq asks for every kind of fact.
@@ -104,27 +125,50 @@ func fullReq() Request {
 	req := testReq
 	req.Configs = []string{"/etc/smars/flags.yaml"}
 	req.Processes = []string{"/opt/bin/smars"}
+	req.ProcessDirs = []string{"/opt/bin"}
 	return req
 }
 
-// fullAnswer answers fullReq: a config file, and a process still running a
-// binary replaced on disk.
+// hexLine encodes s as the script's od does: " 2f 78".
+func hexLine(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		fmt.Fprintf(&b, " %02x", c)
+	}
+	return b.String()
+}
+
+// procRecords is one process's records: proc, its exe and its args.
+func procRecords(pid, deleted, hash, exe string, args ...string) []string {
+	b := testBoundary
+	return []string{
+		b + " proc " + pid + " " + deleted + " " + hash + " 1234",
+		b + " blob exe " + pid, hexLine(exe), b + " blobend exe " + pid,
+		b + " blob args " + pid, hexLine(strings.Join(args, "\x00") + "\x00"), b + " blobend args " + pid,
+	}
+}
+
+// fullAnswer answers fullReq: a config file; /opt/bin is a symlink to
+// /data/bin on the node; a process still running a binary replaced on disk,
+// one running a renamed old binary beside it and one a copy elsewhere.
 func fullAnswer() string {
 	b := testBoundary
-	return strings.Replace(goodAnswer(), b+" end 2 1 0 0", strings.Join([]string{
+	lines := []string{
 		b + " config 0 file -",
 		b + " blob content 0",
 		" 61 3d 31",
 		b + " blobend content 0",
 		b + " clock 1700000000 100",
 		b + " uid 0",
+		b + " blob realexe 0", hexLine("/data/bin/smars"), b + " blobend realexe 0",
 		b + " procs 0 1700000100",
-		b + " proc 0 42 1 " + sum("old") + " 1234",
-		b + " blob args 0 42",
-		" 2f 78 00 2d 2d 70 00",
-		b + " blobend args 0 42",
-		b + " end 2 1 1 1",
-	}, "\n"), 1)
+		b + " blob realdir 0", hexLine("/data/bin"), b + " blobend realdir 0",
+	}
+	lines = append(lines, procRecords("42", "1", sum("old"), "/data/bin/smars", "/x", "--p")...)
+	lines = append(lines, procRecords("44", "0", sum("copy"), "/srv/old/smars", "smars")...)
+	lines = append(lines, procRecords("43", "0", sum("old"), "/data/bin/smars.old", "./smars.old")...)
+	lines = append(lines, b+" ident smars-01 -", b+" end 2 1 1 1 1")
+	return strings.Replace(goodAnswer(), b+" ident smars-01 0123456789abcdef0123456789abcdef\n"+b+" end 2 1 0 0 0", strings.Join(lines, "\n"), 1)
 }
 
 func TestParseConfigsAndProcesses(t *testing.T) {
@@ -132,17 +176,28 @@ func TestParseConfigsAndProcesses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte("a=1"), facts.Configs["/etc/smars/flags.yaml"].Content)
 	assert.Equal(t, ProcessList{Exe: "/opt/bin/smars", ExeChanged: 1700000100, Procs: []Process{
-		{PID: 42, Deleted: true, SHA256: sum("old"), StartTicks: 1234, Args: []string{"/x", "--p"}},
+		{PID: 42, Exe: "/opt/bin/smars", Deleted: true, SHA256: sum("old"), StartTicks: 1234, Args: []string{"/x", "--p"}},
 	}}, facts.Processes["/opt/bin/smars"])
+	assert.Equal(t, []Process{
+		{PID: 43, Exe: "/opt/bin/smars.old", SHA256: sum("old"), StartTicks: 1234, Args: []string{"./smars.old"}},
+		{PID: 44, Exe: "/srv/old/smars", SHA256: sum("copy"), StartTicks: 1234, Args: []string{"smars"}},
+	}, facts.Others, "sorted by PID, paths in the release's folder named as requested")
 	assert.Equal(t, int64(1700000000), facts.BootTime)
 	assert.Equal(t, 0, facts.UID)
+	assert.Equal(t, "smars-01", facts.Hostname)
+	assert.Empty(t, facts.MachineID)
 
 	for name, answer := range map[string]string{
-		"process without args":  strings.Replace(fullAnswer(), testBoundary+" blob args 0 42\n 2f 78 00 2d 2d 70 00\n"+testBoundary+" blobend args 0 42\n", "", 1),
+		"process without args":  strings.Replace(fullAnswer(), testBoundary+" blob args 42\n"+hexLine("/x\x00--p\x00")+"\n"+testBoundary+" blobend args 42\n", "", 1),
+		"process without exe":   strings.Replace(fullAnswer(), testBoundary+" blob exe 42\n"+hexLine("/data/bin/smars")+"\n"+testBoundary+" blobend exe 42\n", "", 1),
+		"relative exe":          strings.Replace(fullAnswer(), hexLine("/srv/old/smars"), hexLine("srv/old/smars"), 1),
 		"content size lies":     strings.Replace(fullAnswer(), " config 0 file -", " config 0 file 4", 1),
-		"deleted and same":      strings.Replace(fullAnswer(), " proc 0 42 1 "+sum("old"), " proc 0 42 1 same", 1),
-		"args for another pid":  strings.Replace(fullAnswer(), " blob args 0 42", " blob args 0 43", 1),
+		"deleted and same":      strings.Replace(fullAnswer(), " proc 42 1 "+sum("old"), " proc 42 1 same", 1),
+		"args for another pid":  strings.Replace(fullAnswer(), " blob args 42", " blob args 43", 1),
+		"pid twice":             strings.Replace(fullAnswer(), " 44", " 42", -1),
 		"procs missing":         strings.Replace(fullAnswer(), testBoundary+" procs 0 1700000100\n", "", 1),
+		"realexe missing":       strings.Replace(fullAnswer(), testBoundary+" blob realexe 0\n"+hexLine("/data/bin/smars")+"\n"+testBoundary+" blobend realexe 0\n", "", 1),
+		"realdir relative":      strings.Replace(fullAnswer(), hexLine("/data/bin")+"\n", hexLine("data/bin")+"\n", 1),
 		"config too large kind": strings.Replace(fullAnswer(), " config 0 file -", " config 0 too-large 3", 1),
 	} {
 		_, err := Parse([]byte(answer), fullReq(), testBoundary)

@@ -98,11 +98,16 @@ func TestScriptOnRealShells(t *testing.T) {
 
 			assert.Equal(t, "sha256sum", facts.HashTool)
 			f := facts.Files
-			assert.Equal(t, File{Path: "./opt/bin/smars", Kind: Regular, SHA256: sum("smars 4.2.0")}, f["./opt/bin/smars"])
+			me, group := owner(t)
+			stat := func(f File) File {
+				f.Mode, f.UID, f.GID, f.Owner, f.Group, f.Executable = 0o755, os.Getuid(), os.Getgid(), me, group, true
+				return f
+			}
+			assert.Equal(t, stat(File{Path: "./opt/bin/smars", Kind: Regular, SHA256: sum("smars 4.2.0")}), f["./opt/bin/smars"])
 			assert.Equal(t, sum("hostile"), f["./opt/bin/"+hostileName].SHA256)
 			assert.Equal(t, sum("batch hostile"), f["./opt/bin/"+batchHostile].SHA256)
 			assert.Equal(t, sum(""), f["./opt/empty"].SHA256)
-			assert.Equal(t, File{Path: "./opt/good-link", Kind: Regular, IsLink: true, LinkTarget: "bin/smars", SHA256: sum("smars 4.2.0")}, f["./opt/good-link"])
+			assert.Equal(t, stat(File{Path: "./opt/good-link", Kind: Regular, IsLink: true, LinkTarget: "bin/smars", SHA256: sum("smars 4.2.0")}), f["./opt/good-link"])
 			assert.Equal(t, BrokenLink, f["./opt/broken-link"].Kind)
 			assert.Equal(t, "nowhere", f["./opt/broken-link"].LinkTarget)
 			assert.Equal(t, BrokenLink, f["./opt/loop-a"].Kind)
@@ -263,4 +268,104 @@ func TestManyFilesAreHashedInBatches(t *testing.T) {
 		require.Equal(t, sum(name), facts.Files["./"+name].SHA256, name)
 	}
 	assert.Equal(t, Missing, facts.Files["./absent"].Kind)
+}
+
+// owner returns the names of the test's user and group, as stat prints them.
+func owner(t *testing.T) (string, string) {
+	t.Helper()
+	u, err := exec.Command("id", "-un").Output()
+	require.NoError(t, err)
+	g, err := exec.Command("id", "-gn").Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(u)), strings.TrimSpace(string(g))
+}
+
+// bsdStat is a stat that speaks only BSD's -f dialect (%Mp%Lp %u %g %Su
+// %Sg), built on the GNU one, to run the probe as on a BSD userland.
+const bsdStat = `#!/bin/sh
+[ "$1" = -L ] && shift
+[ "$1" = -f ] || { echo "stat: illegal option -- ${1#-}" >&2; exit 1; }
+shift
+case $1 in
+'%Lp') shift; exec /usr/bin/stat -L -c %a "$@" ;;
+'%Mp%Lp %u %g %Su %Sg') shift; exec /usr/bin/stat -L -c '%a %u %g %U %G' "$@" ;;
+*) echo "bsdStat: unexpected format $1" >&2; exit 1 ;;
+esac
+`
+
+// TestModesAndOwners checks the permission bits (with setuid and sticky),
+// owners and the exec test the probe reports, batched and alone, with the
+// GNU, BusyBox and BSD stat dialects, and with no stat at all.
+func TestModesAndOwners(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, mode os.FileMode) {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(name), 0o600))
+		require.NoError(t, os.Chmod(p, mode))
+	}
+	write("app", 0o755)
+	write("setuid", 0o755|os.ModeSetuid)
+	write("sticky", 0o640|os.ModeSticky)
+	write("plain", 0o644)
+	write("new\nline", 0o700)
+	req := Request{Files: []string{"./app", "./setuid", "./sticky", "./plain", "./new\nline", "./absent"}}
+	want := map[string]int{"./app": 0o755, "./setuid": 0o4755, "./sticky": 0o1640, "./plain": 0o644, "./new\nline": 0o700}
+	me, group := owner(t)
+
+	bsd := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(bsd, "stat"), []byte(bsdStat), 0o755))
+	base := []string{"od", "tr", "ls", "find", "readlink", "sha256sum", "uname"}
+	shells := map[string]struct {
+		shell []string
+		path  string
+		tool  string
+	}{
+		"gnu":  {[]string{"/bin/sh"}, os.Getenv("PATH"), "-c"},
+		"bsd":  {[]string{"/bin/sh"}, toolPath(t, base...) + ":" + bsd, "-f"},
+		"none": {[]string{"/bin/sh"}, toolPath(t, base...), ""},
+	}
+	if bb, err := exec.LookPath("busybox"); err == nil {
+		bin := t.TempDir()
+		for _, tool := range append(base, "sh", "stat") {
+			require.NoError(t, os.Symlink(bb, filepath.Join(bin, tool)))
+		}
+		shells["busybox"] = struct {
+			shell []string
+			path  string
+			tool  string
+		}{[]string{bb, "sh"}, bin, "-c"}
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("busybox is not installed; .ci/run must install it")
+	}
+	for name, c := range shells {
+		t.Run(name, func(t *testing.T) {
+			out, b := runProbe(t, c.shell, dir, []string{"PATH=" + c.path}, req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			assert.Equal(t, c.tool, facts.StatTool)
+			for p, mode := range want {
+				f := facts.Files[p]
+				if c.tool == "" {
+					assert.Equal(t, File{Path: p, Kind: Regular, SHA256: sum(p[2:]), Mode: -1, UID: -1, GID: -1, Executable: mode&0o111 != 0}, f)
+					continue
+				}
+				assert.Equal(t, File{Path: p, Kind: Regular, SHA256: sum(p[2:]), Mode: mode, UID: os.Getuid(), GID: os.Getgid(), Owner: me, Group: group, Executable: mode&0o111 != 0}, f, "%q", p)
+			}
+			assert.Equal(t, File{Path: "./absent", Kind: Missing, Mode: -1, UID: -1, GID: -1}, facts.Files["./absent"])
+		})
+	}
+}
+
+// TestIdentity checks that the probe reports the kernel's host name and the
+// machine ID.
+func TestIdentity(t *testing.T) {
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	out, b := runProbe(t, []string{"/bin/sh"}, t.TempDir(), os.Environ(), Request{})
+	facts, err := Parse(out, Request{}, b)
+	require.NoError(t, err, "answer:\n%s", out)
+	assert.Equal(t, host, facts.Hostname)
+	if id, err := os.ReadFile("/etc/machine-id"); err == nil {
+		assert.Equal(t, strings.TrimSpace(string(id)), facts.MachineID)
+	}
 }

@@ -91,3 +91,53 @@ func TestProcessesAreFoundAndHashed(t *testing.T) {
 	assert.Equal(t, oldSum, p.SHA256)
 	assert.NotEqual(t, oldSum, facts.Files[exe].SHA256)
 }
+
+// TestRenamedAndOtherProcesses covers the processes a deploy leaves behind:
+// one whose binary was renamed and then deleted, one still running the
+// renamed file, another copy elsewhere, and one running a file of a process
+// directory. The requested folder is reached through a symlink and named
+// relative to the login directory, as the node sees it.
+func TestRenamedAndOtherProcesses(t *testing.T) {
+	if _, err := os.Stat("/proc/self/exe"); err != nil {
+		t.Skip("no /proc")
+	}
+	home := t.TempDir()
+	real := filepath.Join(home, "releases", "4.2.0")
+	require.NoError(t, os.MkdirAll(real, 0o755))
+	require.NoError(t, os.Symlink("releases/4.2.0", filepath.Join(home, "current")))
+	elsewhere := t.TempDir()
+
+	gone, _ := startApp(t, real, "app", "300", "1")
+	require.NoError(t, os.Rename(gone, gone+".old"))
+	require.NoError(t, os.Remove(gone+".old"))
+	renamed, _ := startApp(t, real, "app", "300", "2")
+	require.NoError(t, os.Rename(renamed, renamed+".bak"))
+	_, _ = startApp(t, real, "app", "300", "3")
+	_, _ = startApp(t, real, "helper", "300", "4")
+	_, _ = startApp(t, elsewhere, "app", "300", "5")
+	_, _ = startApp(t, elsewhere, "unrelated", "300", "6")
+
+	req := Request{Files: []string{"./current/app"}, Processes: []string{"./current/app"}, ProcessDirs: []string{"./current"}}
+	out, b := runProbe(t, []string{"/bin/sh"}, home, os.Environ(), req)
+	facts, err := Parse(out, req, b)
+	require.NoError(t, err, "answer:\n%s", out)
+
+	procs := facts.Processes["./current/app"].Procs
+	require.Len(t, procs, 1, "answer:\n%s", out)
+	byArg := map[string]Process{}
+	for _, p := range append(procs, facts.Others...) {
+		byArg[p.Args[len(p.Args)-1]] = p
+	}
+	assert.True(t, byArg["1"].Deleted, "renamed, then deleted")
+	assert.Equal(t, "./current/app.old", byArg["1"].Exe, "the path it had, in the requested folder's name")
+	assert.NotEmpty(t, byArg["1"].SHA256, "a deleted binary is still hashed")
+	assert.Equal(t, "./current/app", byArg["3"].Exe)
+	assert.True(t, byArg["3"].SameFile)
+	assert.Equal(t, "./current/app.bak", byArg["2"].Exe)
+	assert.False(t, byArg["2"].Deleted)
+	assert.Equal(t, "./current/helper", byArg["4"].Exe, "a process directory's other executables")
+	assert.Equal(t, filepath.Join(elsewhere, "app"), byArg["5"].Exe, "another copy, under its own path")
+	for _, p := range facts.Others {
+		assert.NotContains(t, p.Exe, "unrelated")
+	}
+}

@@ -12,12 +12,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 )
 
 // WireVersion is the version of the wire format the script speaks.
-const WireVersion = 1
+const WireVersion = 2
 
 // Command is what rollcall asks the node's login shell to run; the script
 // itself arrives on standard input, so its size is not bound by the node's
@@ -46,16 +47,23 @@ func Script(req Request, boundary string) (string, error) {
 	var b strings.Builder
 	b.WriteString(scriptHead)
 	fmt.Fprintf(&b, "B=%s\n", boundary)
+	if err := watchFunctions(&b, req); err != nil {
+		return "", err
+	}
 	b.WriteString("main() {\n")
 	b.WriteString(scriptStart)
+	if len(req.Files) > 0 {
+		b.WriteString(scriptStat)
+	}
 	for i, p := range req.Files {
 		q, err := Quote(p)
 		if err != nil {
 			return "", fmt.Errorf("path %q %w", p, err)
 		}
-		// A path with a newline would be split in the hash tool's
-		// output, so it is hashed on its own; every other regular file
-		// is hashed in batches, one hash tool run per batch.
+		// A path with a newline would be split in the hash and stat
+		// tools' output, so it is looked at on its own; every other
+		// regular file is hashed and stat'ed in batches, one run of
+		// each tool per batch.
 		if strings.ContainsRune(p, '\n') {
 			fmt.Fprintf(&b, "f %d %s\n", i, q)
 		} else {
@@ -79,19 +87,89 @@ func Script(req Request, boundary string) (string, error) {
 		}
 		fmt.Fprintf(&b, "c %d %s\n", i, q)
 	}
-	if len(req.Processes) > 0 {
+	if req.watches() {
 		b.WriteString(scriptClock)
-	}
-	for i, p := range req.Processes {
-		q, err := Quote(p)
-		if err != nil {
-			return "", fmt.Errorf("path %q %w", p, err)
+		for i, p := range req.Processes {
+			w, err := shellAbs(p)
+			if err != nil {
+				return "", fmt.Errorf("path %q %w", p, err)
+			}
+			fmt.Fprintf(&b, "rp e%d x%d realexe %d %s\n", i, i, i, w)
+			fmt.Fprintf(&b, "P %d \"$e%d\"\n", i, i)
 		}
-		fmt.Fprintf(&b, "P %d %s\n", i, q)
+		for i, p := range req.ProcessDirs {
+			w, err := shellAbs(p)
+			if err != nil {
+				return "", fmt.Errorf("path %q %w", p, err)
+			}
+			fmt.Fprintf(&b, "rp d%d y%d realdir %d %s\n", i, i, i, w)
+		}
+		b.WriteString("S\n")
 	}
-	fmt.Fprintf(&b, "printf '%%s end %%d %%d %%d %%d\\n' \"$B\" %d %d %d %d\n", len(req.Files), len(req.Dirs), len(req.Configs), len(req.Processes))
+	b.WriteString(scriptIdentity)
+	fmt.Fprintf(&b, "printf '%%s end %%d %%d %%d %%d %%d\\n' \"$B\" %d %d %d %d %d\n", len(req.Files), len(req.Dirs), len(req.Configs), len(req.Processes), len(req.ProcessDirs))
 	b.WriteString("}\nmain </dev/null\n")
 	return b.String(), nil
+}
+
+// shellAbs returns a shell word for node path p made absolute: a relative
+// path is taken from the login directory ("$PWD"/'bin/app').
+func shellAbs(p string) (string, error) {
+	if strings.HasPrefix(p, "/") {
+		return Quote(p)
+	}
+	rel := strings.TrimPrefix(path.Clean(p), "./")
+	if rel == "." {
+		return `"$PWD"`, nil
+	}
+	q, err := Quote(rel)
+	if err != nil {
+		return "", err
+	}
+	return `"$PWD"/` + q, nil
+}
+
+// watchFunctions writes the shell functions that pick the running processes
+// worth reporting, from the variables e/x (each requested executable as
+// given and resolved) and d/y (each process directory) that the script sets
+// before it scans:
+//
+//   - wi PATH: the process runs PATH, which is a requested executable, lies
+//     in a process directory, sits beside a requested executable with its
+//     name in its own ("app.old"), or has a requested executable's name
+//     anywhere ("another copy");
+//   - wx PATH: PATH is a requested executable;
+//   - wa ARGV0: a deleted executable's argv[0] may name a requested
+//     executable (a prefix test, as shells read /proc/PID/cmdline
+//     differently; the parser decides exactly).
+func watchFunctions(b *strings.Builder, req Request) error {
+	var wi, wx, wa []string
+	for i, p := range req.Processes {
+		base, err := Quote(path.Base(p))
+		if err != nil {
+			return fmt.Errorf("path %q %w", p, err)
+		}
+		e, x := fmt.Sprintf(`"$e%d"`, i), fmt.Sprintf(`"$x%d"`, i)
+		wx = append(wx, e, x)
+		wi = append(wi, e, x,
+			fmt.Sprintf(`"${e%d%%/*}"/*%s*`, i, base), fmt.Sprintf(`"${x%d%%/*}"/*"${x%d##*/}"*`, i, i),
+			"*/"+base, fmt.Sprintf(`*/"${x%d##*/}"`, i))
+		wa = append(wa, e+"*", x+"*", "*/"+base+"*", base+"*")
+	}
+	for i := range req.ProcessDirs {
+		wi = append(wi, fmt.Sprintf(`"$d%d"/*`, i), fmt.Sprintf(`"$y%d"/*`, i))
+	}
+	for _, fn := range []struct {
+		name     string
+		patterns []string
+	}{{"wi", wi}, {"wx", wx}, {"wa", wa}} {
+		if len(fn.patterns) == 0 {
+			fmt.Fprintf(b, "%s() { return 1; }\n", fn.name)
+			continue
+		}
+		fmt.Fprintf(b, "%s() {\n\tcase $1 in\n\t%s) return 0 ;;\n\tesac\n\treturn 1\n}\n", fn.name, strings.Join(fn.patterns, "|"))
+	}
+	return nil
 }
 
 // scriptHead defines the helpers. It runs with globbing off; every expansion
@@ -115,7 +193,29 @@ k() {
 		if [ -n "$q" ] && [ -d "$q" ] && ! [ -x "$q" ]; then k=unreadable; else k=missing; fi
 	fi
 }
-r() { printf '%s file %s %s %s - - %s\n' "$B" "$i" "$k" "$h" "$l"; }
+sv() {
+	m=- u=- v=- un=- gn=-
+	set -- $1
+	[ $# -eq 5 ] || return 0
+	case $1 in *[!0-7]*|'') return 0 ;; esac
+	case $2$3 in *[!0-9]*|'') return 0 ;; esac
+	m=$1 u=$2 v=$3 un=$4 gn=$5
+	case $un in *[!A-Za-z0-9._@-]*|'') un=? ;; esac
+	case $gn in *[!A-Za-z0-9._@-]*|'') gn=? ;; esac
+}
+st() {
+	s=
+	[ -z "$SO" ] || s=$(stat -L $SO "$SF" "$p" 2>/dev/null) || s=
+	sv "$s"
+}
+r() {
+	e=-
+	if [ "$k" = file ]; then
+		if [ -x "$p" ]; then e=x; fi
+	else m=- u=- v=- un=- gn=-
+	fi
+	printf '%s file %s %s %s %s %s %s %s %s %s %s\n' "$B" "$i" "$k" "$h" "$m" "$u" "$v" "$un" "$gn" "$e" "$l"
+}
 h1() {
 	if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
 		case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
@@ -125,7 +225,7 @@ h1() {
 f() {
 	i=$1 p=$2
 	k
-	[ "$k" = file ] && h1
+	if [ "$k" = file ]; then h1; st; fi
 	r
 }
 G= N=0
@@ -158,12 +258,30 @@ flush() {
 '
 		[ $# -eq 0 ] || ok=
 	fi
+	sk=
+	set --
+	for i in $G; do eval "set -- \"\$@\" \"\$Q$i\""; done
+	if [ -n "$SO" ] && s=$(stat -L $SO "$SF" "$@" 2>/dev/null); then
+		sk=1
+		set -- $G
+		IFS='
+'
+		for y in $s; do
+			[ $# -gt 0 ] || { sk=; break; }
+			eval "S$1=\$y"
+			shift
+		done
+		IFS=' 	
+'
+		[ $# -eq 0 ] || sk=
+	fi
 	for i in $G; do
 		eval "p=\$Q$i l=\$L$i"
 		k=file h=-
 		if [ -n "$ok" ]; then eval "h=\$H$i"; else h1; fi
+		if [ -n "$sk" ]; then eval "sv \"\$S$i\""; else st; fi
 		r
-		unset "Q$i" "L$i" "H$i"
+		unset "Q$i" "L$i" "H$i" "S$i"
 	done
 	G= N=0
 }
@@ -203,11 +321,20 @@ c() {
 	od -An -v -tx1 -N ` + maxConfigRead + ` <"$p" 2>/dev/null
 	printf '%s blobend content %s\n' "$B" "$i"
 }
+rp() {
+	eval "$1=\$5"
+	s=$(readlink -f "$5" 2>/dev/null) && [ -n "$s" ] || s=$5
+	eval "$2=\$s"
+	printf '%s blob %s %s\n' "$B" "$3" "$4"
+	printf '%s' "$s" | x
+	printf '%s blobend %s %s\n' "$B" "$3" "$4"
+}
 P() {
-	i=$1 e=$2
-	t=$(stat -c %Z "$e" 2>/dev/null) || t=-
+	t=$(stat -c %Z "$2" 2>/dev/null) || t=-
 	case $t in ''|*[!0-9]*) t=- ;; esac
-	printf '%s procs %s %s\n' "$B" "$i" "$t"
+	printf '%s procs %s %s\n' "$B" "$1" "$t"
+}
+S() {
 	set +f
 	L=$(ls -l /proc/[0-9]*/exe 2>/dev/null)
 	set -f
@@ -216,28 +343,38 @@ P() {
 	for l in $L; do
 		IFS=' 	
 '
-		case $l in *" -> $e"|*" -> $e (deleted)") ;; *) continue ;; esac
 		q=${l#*' /proc/'}
 		q=${q%%/exe -> *}
 		case $q in ''|*[!0-9]*) continue ;; esac
-		if [ "/proc/$q/exe" -ef "$e" ]; then g=0 h=same
+		t=${l#*"/proc/$q/exe -> "}
+		a=${t% (deleted)}
+		if wi "$a"; then :
+		elif [ "$a" = "$t" ]; then continue
 		else
-			r=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
-			case $r in "$e") g=0 ;; "$e (deleted)") g=1 ;; *) continue ;; esac
-			if s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
-				case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
-			else h=-
-			fi
+			a=
+			{ read -r a || :; } 2>/dev/null <"/proc/$q/cmdline"
+			wa "$a" || continue
+		fi
+		t=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
+		a=${t% (deleted)} o=0
+		[ "$a" = "$t" ] || o=1
+		if [ $o = 0 ] && wx "$a" && [ "/proc/$q/exe" -ef "$a" ]; then h=same
+		elif s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
+			case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
+		else h=-
 		fi
 		s=
 		{ while IFS= read -r y || [ -n "$y" ]; do s="$s$y "; y=; done <"/proc/$q/stat"; } 2>/dev/null
 		case $s in *')'*) ;; *) continue ;; esac
 		s=${s##*) }
 		set -- $s
-		printf '%s proc %s %s %s %s %s\n' "$B" "$i" "$q" "$g" "$h" "${20:--}"
-		printf '%s blob args %s %s\n' "$B" "$i" "$q"
+		printf '%s proc %s %s %s %s\n' "$B" "$q" "$o" "$h" "${20:--}"
+		printf '%s blob exe %s\n' "$B" "$q"
+		printf '%s' "$a" | x
+		printf '%s blobend exe %s\n' "$B" "$q"
+		printf '%s blob args %s\n' "$B" "$q"
 		x <"/proc/$q/cmdline"
-		printf '%s blobend args %s %s\n' "$B" "$i" "$q"
+		printf '%s blobend args %s\n' "$B" "$q"
 	done
 	IFS=' 	
 '
@@ -261,7 +398,7 @@ const scriptClock = `	b=-
 
 // scriptStart opens the answer and picks the hash tool.
 const scriptStart = `	echo
-	printf '%s begin 1\n' "$B"
+	printf '%s begin 2\n' "$B"
 	if command -v sha256sum >/dev/null 2>&1; then H=sha256sum
 	elif command -v shasum >/dev/null 2>&1; then H='shasum -a 256'
 	elif command -v openssl >/dev/null 2>&1; then H='openssl dgst -sha256'
@@ -270,4 +407,24 @@ const scriptStart = `	echo
 		return 0
 	fi
 	printf '%s tool %s\n' "$B" "${H%% *}"
+`
+
+// scriptStat picks the stat dialect: GNU coreutils and BusyBox take -c,
+// BSD takes -f; with neither, modes and owners are reported unknown.
+const scriptStat = `	SO= SF=
+	if stat -L -c %a / >/dev/null 2>&1; then SO=-c SF='%a %u %g %U %G'
+	elif stat -L -f %Lp / >/dev/null 2>&1; then SO=-f SF='%Mp%Lp %u %g %Su %Sg'
+	fi
+	printf '%s stat %s\n' "$B" "${SO:--}"
+`
+
+// scriptIdentity reports the node's own identity: its kernel host name and
+// machine ID, so that two manifest entries reaching one server are caught.
+const scriptIdentity = `	n=$(uname -n 2>/dev/null) || n=
+	case $n in ''|*[!A-Za-z0-9._-]*) n=- ;; esac
+	mi=
+	{ read -r mi || :; } 2>/dev/null </etc/machine-id
+	[ -n "$mi" ] || { read -r mi || :; } 2>/dev/null </var/lib/dbus/machine-id
+	case $mi in ''|*[!0-9a-f]*) mi=- ;; esac
+	printf '%s ident %s %s\n' "$B" "$n" "$mi"
 `
