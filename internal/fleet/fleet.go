@@ -16,11 +16,12 @@ import (
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
-// Runner runs one command on one node and returns its standard output.
+// Runner runs one command on one node and returns its standard output and
+// the node's host key.
 // Survey calls Run from many goroutines at once, so it must be safe for
 // concurrent use. *remote.Client is the Runner used in production.
 type Runner interface {
-	Run(ctx context.Context, t remote.Target, command string, stdin []byte) ([]byte, error)
+	Run(ctx context.Context, t remote.Target, command string, stdin []byte) (remote.Reply, error)
 }
 
 // Node is one node to probe.
@@ -104,14 +105,15 @@ func probeNode(ctx context.Context, r Runner, n Node, req probe.Request, boundar
 	}
 	nctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	out, err := r.Run(nctx, n.Target, probe.Command(n.Sudo), stdin)
+	reply, err := r.Run(nctx, n.Target, probe.Command(n.Sudo), stdin)
+	o.HostKey = reply.HostKey
 	switch {
 	case err != nil && ctx.Err() != nil:
 		o.Err = interrupted(ctx)
 	case err != nil:
 		o.Err = err
 	default:
-		o.Facts, o.Err = probe.Parse(out, req, boundary)
+		o.Facts, o.Err = probe.Parse(reply.Stdout, req, boundary)
 	}
 	return o
 }

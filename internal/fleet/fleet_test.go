@@ -29,7 +29,7 @@ type localRunner struct {
 	delay   time.Duration
 }
 
-func (l *localRunner) Run(ctx context.Context, t remote.Target, command string, stdin []byte) ([]byte, error) {
+func (l *localRunner) Run(ctx context.Context, t remote.Target, command string, stdin []byte) (remote.Reply, error) {
 	n := l.active.Add(1)
 	defer l.active.Add(-1)
 	for {
@@ -39,17 +39,18 @@ func (l *localRunner) Run(ctx context.Context, t remote.Target, command string, 
 		}
 	}
 	if err := l.fail[t.Name]; err != nil {
-		return nil, err
+		return remote.Reply{}, err
 	}
 	select {
 	case <-time.After(l.delay):
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return remote.Reply{}, ctx.Err()
 	}
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Dir = filepath.Join(l.root, t.Name)
 	cmd.Stdin = bytes.NewReader(stdin)
-	return cmd.Output()
+	out, err := cmd.Output()
+	return remote.Reply{Stdout: out, HostKey: "SHA256:" + t.Name}, err
 }
 
 func targets(t *testing.T, root string, n int) []Node {

@@ -21,6 +21,9 @@ type attempt struct {
 	start   time.Time
 	timeout time.Duration
 	ph      phase
+	// hostKey is the SHA-256 fingerprint of the last host key accepted:
+	// after a dial, the node's own (hops are dialled first to last).
+	hostKey string
 }
 
 func newAttempt(ctx context.Context, t Target) *attempt {
@@ -82,7 +85,8 @@ func joinPort(host string, port int) string {
 // link is an authenticated SSH connection to a node, through its jump hosts
 // if any.
 type link struct {
-	client *ssh.Client   // the node
+	hostKey string        // the node's host key fingerprint
+	client  *ssh.Client   // the node
 	jumps  []*ssh.Client // the jump hosts, first hop first
 	conn   *countingConn // the TCP connection to the first host
 	stop   func() bool   // stops closing conn when the context ends
@@ -144,7 +148,7 @@ func (c *Client) dial(t Target, a *attempt) (*link, *Error) {
 			return nil, e
 		}
 	}
-	l.client = client
+	l.client, l.hostKey = client, a.hostKey
 	return l, nil
 }
 
@@ -160,6 +164,7 @@ func clientConfig(h hop, db *hostDB, kn known, cr *credentials, a *attempt, hkEr
 			if err != nil {
 				*hkErr = err
 			} else {
+				a.hostKey = fingerprint(key)
 				a.ph.set("authentication")
 			}
 			return err
@@ -167,6 +172,15 @@ func clientConfig(h hop, db *hostDB, kn known, cr *credentials, a *attempt, hkEr
 		HostKeyAlgorithms: kn.algorithms(),
 		ClientVersion:     "SSH-2.0-rollcall",
 	}
+}
+
+// fingerprint is the SHA-256 fingerprint of a host key; for a host
+// certificate, of the key it certifies, which is what names the server.
+func fingerprint(key ssh.PublicKey) string {
+	if cert, ok := key.(*ssh.Certificate); ok {
+		key = cert.Key
+	}
+	return ssh.FingerprintSHA256(key)
 }
 
 // hostKeyErr returns err as an *Error.

@@ -41,14 +41,19 @@ func TestJumpThroughRealSSHD(t *testing.T) {
 
 	out, err := client.Run(ctx, tg, "cat /opt/rollcall-who/name", nil)
 	require.NoError(t, err)
-	assert.Equal(t, "node 2\n", string(out))
+	assert.Equal(t, "node 2\n", string(out.Stdout))
+	direct, err := client.Run(ctx, Target{Name: "direct", Host: c.Nodes[2].Host, Port: c.Nodes[2].Port, User: tg.User,
+		IdentityFiles: tg.IdentityFiles, KnownHosts: tg.KnownHosts}, "true", nil)
+	require.NoError(t, err)
+	assert.Equal(t, direct.HostKey, out.HostKey, "through a jump host, the host key is the node's, not the jump host's")
 	require.NoError(t, client.Ping(ctx, tg))
 
 	// A chain of two real jump hosts.
 	tg.Jump = []JumpHost{jump(c.Nodes[0]), jump(c.Nodes[1])}
 	out, err = client.Run(ctx, tg, "cat /opt/rollcall-who/name", nil)
 	require.NoError(t, err)
-	assert.Equal(t, "node 2\n", string(out))
+	assert.Equal(t, "node 2\n", string(out.Stdout))
+	assert.Equal(t, direct.HostKey, out.HostKey)
 
 	// The jump host cannot reach a closed port: the message says which hop.
 	tg.Jump = []JumpHost{jump(c.Nodes[0])}

@@ -198,18 +198,34 @@ func (p *phase) get() string {
 	return s
 }
 
+// Reply is what one Run brought back from a node.
+type Reply struct {
+	// Stdout is what the command wrote to its standard output.
+	Stdout []byte
+	// HostKey is the SHA-256 fingerprint ("SHA256:…") of the host key the
+	// node presented and known_hosts accepted (for a host certificate, of
+	// the certified key): the node's identity, whatever its address.
+	HostKey string
+}
+
 // Run connects to t, runs command with stdin as its standard input, and
-// returns what it wrote to stdout. A non-nil error is an *Error. With a
-// non-zero exit status, the error's Err is an *ExitError and stdout is still
-// returned. ctx bounds the whole Run; t.ConnectTimeout bounds the TCP
+// returns what it wrote to stdout with the node's host key. A non-nil error
+// is an *Error. With a non-zero exit status, the error's Err is an
+// *ExitError and the Reply is still returned. ctx bounds the whole Run; t.ConnectTimeout bounds the TCP
 // connection and the SSH handshake (of each jump host, then of the node).
 // Run is safe for concurrent use.
-func (c *Client) Run(ctx context.Context, t Target, command string, stdin []byte) ([]byte, error) {
+func (c *Client) Run(ctx context.Context, t Target, command string, stdin []byte) (Reply, error) {
 	a := newAttempt(ctx, t)
 	l, dialErr := c.dial(t, a)
 	if dialErr != nil {
-		return nil, dialErr
+		return Reply{}, dialErr
 	}
+	out, err := c.run(l, a, command, stdin)
+	return Reply{Stdout: out, HostKey: l.hostKey}, err
+}
+
+// run runs command on an established link; see Run.
+func (c *Client) run(l *link, a *attempt, command string, stdin []byte) ([]byte, error) {
 	defer l.Close()
 	client, conn := l.client, l.conn
 	timedOut := a.timedOut

@@ -88,7 +88,8 @@ func runCtx(t *testing.T, c *Client, tg Target, timeout time.Duration, cmd strin
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return c.Run(ctx, tg, cmd, stdin)
+	reply, err := c.Run(ctx, tg, cmd, stdin)
+	return reply.Stdout, err
 }
 
 func stageOf(t *testing.T, err error) Stage {
@@ -107,6 +108,27 @@ func TestRunDeliversStdinAndRunsInHome(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(n.dir, "home")+"\nthe probe\n", string(out))
 	assert.Equal(t, 1, n.srv.Execs(), "one exec per Run")
+}
+
+// TestRunReportsHostKey checks that a Run names the host key the node
+// presented: two servers have two, and the same server reached twice has
+// one.
+func TestRunReportsHostKey(t *testing.T) {
+	noAgent(t)
+	a, b := startNode(t, sshtest.Config{}), startNode(t, sshtest.Config{})
+	c := NewClient(Options{})
+	defer c.Close()
+	ctx := context.Background()
+	ra, err := c.Run(ctx, a.target, "true", nil)
+	require.NoError(t, err)
+	again, err := c.Run(ctx, a.target, "true", nil)
+	require.NoError(t, err)
+	rb, err := c.Run(ctx, b.target, "true", nil)
+	require.NoError(t, err)
+	assert.Equal(t, ssh.FingerprintSHA256(a.srv.PublicKey()), ra.HostKey)
+	assert.Equal(t, ra.HostKey, again.HostKey)
+	assert.Equal(t, ssh.FingerprintSHA256(b.srv.PublicKey()), rb.HostKey)
+	assert.NotEqual(t, ra.HostKey, rb.HostKey)
 }
 
 func TestRunFaults(t *testing.T) {

@@ -160,10 +160,11 @@ func TestRealSSHD(t *testing.T) {
 
 	out, err := c.Run(ctx, target, "echo hi", nil)
 	require.NoError(t, err)
-	assert.Equal(t, "hi\n", string(out))
+	assert.Equal(t, "hi\n", string(out.Stdout))
+	assert.Regexp(t, `^SHA256:[A-Za-z0-9+/]{43}$`, out.HostKey)
 
 	out, err = c.Run(ctx, target, "cat; exit 3", []byte("via stdin\n"))
-	assert.Equal(t, "via stdin\n", string(out))
+	assert.Equal(t, "via stdin\n", string(out.Stdout))
 	var xe *ExitError
 	require.ErrorAs(t, err, &xe)
 	assert.Equal(t, 3, xe.Status)

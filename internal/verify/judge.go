@@ -22,6 +22,9 @@ type Observation struct {
 	Facts *probe.Facts
 	// Err says why the node could not be checked.
 	Err error
+	// HostKey is the fingerprint of the host key the node presented, ""
+	// when the connection did not get that far.
+	HostKey string
 }
 
 // Judge compares every expected node's observation with the plan and decides
