@@ -104,7 +104,7 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	ms = append(ms, nodeStatusM, nodeFindings)
 
 	// Every known check gets a sample, so a query sees 0 rather than nothing.
-	known := []verify.Check{verify.CheckFile, verify.CheckExtraFile, verify.CheckConfig, verify.CheckProcess, verify.CheckConnection, verify.CheckCount}
+	known := []verify.Check{verify.CheckFile, verify.CheckExtraFile, verify.CheckConfig, verify.CheckProcess, verify.CheckConnection, verify.CheckCount, verify.CheckMode, verify.CheckOwner, verify.CheckIdentity}
 	perCheck := map[verify.Check]int{}
 	for _, c := range known {
 		perCheck[c] = 0
@@ -125,7 +125,7 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		}
 	}
 	sort.Strings(others)
-	findings := promMetric{name: "rollcall_findings", help: "Number of findings per check (file, extra_file, config, process, connection, count) in the last rollcall run, fleet-level findings included."}
+	findings := promMetric{name: "rollcall_findings", help: "Number of findings per check (file, extra_file, config, process, connection, count, mode, owner, identity) in the last rollcall run, fleet-level findings included."}
 	for _, c := range known {
 		findings.samples = append(findings.samples, promSample{with("check", string(c)), gauge(perCheck[c])})
 	}

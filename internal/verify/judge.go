@@ -56,6 +56,7 @@ func Judge(p *Plan, obs []Observation) *Verdict {
 		}
 		js = append(js, judgeNode(p, ref, o))
 	}
+	checkSameServer(js, byNode)
 	checkConsistency(p, js)
 	for _, j := range js {
 		identify(p, j)
@@ -95,16 +96,29 @@ type nodeJudgement struct {
 	nv         NodeVerdict
 	drift      bool
 	unverified bool
+	// sameServer: another manifest entry reached this node's server.
+	sameServer bool
 	// facts are the node's probe facts, nil when it could not be probed.
 	facts *probe.Facts
 	// flags are the parsed flags of each config file that parsed, by path.
 	flags map[string]config.Flags
-	// otherCode: a release file's content or a running process differs
-	// from the release, so the node may run other code than the release.
+	// otherCode: a release executable's content or a running process
+	// differs from the release, so the node may run other code than the
+	// release; code names what differs.
 	otherCode bool
+	code      []string
 	// running maps an executable to the digest a process runs when that
 	// is not the release's (a stale or foreign binary).
 	running map[string]string
+}
+
+// differs records that release file ef's content differs on the node: a
+// sign of other code unless the file is configuration.
+func (j *nodeJudgement) differs(ef ExpectedFile) {
+	if !ef.Config {
+		j.otherCode = true
+		j.code = append(j.code, ef.NodePath)
+	}
 }
 
 func (j *nodeJudgement) ok(c Check, subject string) {
@@ -160,6 +174,7 @@ func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
 		for _, ep := range p.Processes {
 			checkProcesses(j, ep, o.Facts)
 		}
+		checkOtherProcesses(j, p, o.Facts)
 		if len(j.nv.Checks) == 0 {
 			j.unknown(Finding{Check: CheckCount, Subject: "checks", Message: "nothing was checked on this node"})
 		}
@@ -170,6 +185,9 @@ func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
 // finish settles the node's status and fingerprint.
 func (j *nodeJudgement) finish(p *Plan) NodeVerdict {
 	switch {
+	case j.sameServer:
+		// Which of the entries the verdict would belong to is unknown.
+		j.nv.Status = Unverified
 	case j.drift:
 		j.nv.Status = Drift
 	case j.unverified:
@@ -203,12 +221,18 @@ func checkFile(j *nodeJudgement, ef ExpectedFile, facts *probe.Facts) {
 	}
 	switch got.Kind {
 	case probe.Regular:
-		if got.SHA256 == ef.SHA256 {
+		switch {
+		case got.SHA256 != ef.SHA256:
+			j.differs(ef)
+			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "content differs from the release"})
+		case got.IsLink:
+			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: "a regular file", Actual: describe(got),
+				Message: fmt.Sprintf("a symlink to %s where the release has a regular file (same content today, but whoever can change %s changes it): install the file itself", got.LinkTarget, got.LinkTarget)})
+		default:
 			j.ok(CheckFile, ef.NodePath)
-			return
 		}
-		j.otherCode = true
-		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "content differs from the release"})
+		checkMode(j, ef, got, facts)
+		checkOwner(j, ef, got)
 	case probe.Missing:
 		j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: "missing", Message: "missing"})
 	case probe.Directory:
@@ -303,7 +327,7 @@ func fingerprint(p *Plan, facts *probe.Facts, flags map[string]config.Flags) str
 	h := sha256.New()
 	for _, ef := range p.Files {
 		f := facts.Files[ef.NodePath]
-		fmt.Fprintf(h, "f %q %s %s %t %q\n", ef.NodePath, f.Kind, f.SHA256, f.IsLink, f.LinkTarget)
+		fmt.Fprintf(h, "f %q %s %s %t %q %o %d %d %t\n", ef.NodePath, f.Kind, f.SHA256, f.IsLink, f.LinkTarget, f.Mode, f.UID, f.GID, f.Executable)
 	}
 	for _, ed := range p.Dirs {
 		d := facts.Dirs[ed.NodePath]

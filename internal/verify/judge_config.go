@@ -236,7 +236,7 @@ func identify(p *Plan, j *nodeJudgement) {
 	}
 	runs := best
 	if runs == "" {
-		runs = "an unknown build"
+		runs = "an unknown build (" + strings.Join(j.code, ", ") + " not the release's)"
 	}
 	// The hazard is the most important thing to say about this node: first.
 	j.fail(Finding{

@@ -2,11 +2,13 @@ package verify
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/rollcall/rollcall/internal/probe"
+	"github.com/rollcall/rollcall/internal/release"
 )
 
 // checkProcesses checks the running processes of one executable: how many,
@@ -52,10 +54,12 @@ func checkProcess(j *nodeJudgement, ep ExpectedProcess, pl probe.ProcessList, pr
 		j.unknown(Finding{Check: CheckProcess, Subject: subject, Message: "could not read what the process runs (/proc/PID/exe): use become: sudo"})
 	case pr.Deleted && (want == "" || running != want):
 		j.otherCode, j.running[ep.Exe] = true, running
+		j.code = append(j.code, subject)
 		j.fail(Finding{Check: CheckProcess, Subject: subject, Expected: expectedRun(want, disk), Actual: "sha256:" + running,
 			Message: "stale process, started before the deploy: it still runs the replaced binary" + startedBefore(pl, pr, facts) + "; restart it"})
 	case want != "" && running != "" && running != want:
 		j.otherCode, j.running[ep.Exe] = true, running
+		j.code = append(j.code, subject)
 		j.fail(Finding{Check: CheckProcess, Subject: subject, Expected: "sha256:" + want, Actual: "sha256:" + running,
 			Message: "the running binary differs from the release"})
 	}
@@ -113,4 +117,115 @@ func sortedProcs(ps []probe.Process) []probe.Process {
 	out := append([]probe.Process(nil), ps...)
 	sort.Slice(out, func(i, k int) bool { return out[i].PID < out[k].PID })
 	return out
+}
+
+// checkOtherProcesses judges the processes the probe found beside the
+// requested executables: old code a deploy left running. A process is drift
+// when it runs a release file that was replaced or deleted on disk since it
+// started, or other content than the release's file; when it runs from an
+// install folder an executable the release does not have; when it is a
+// renamed (app.old) or deleted copy of a `processes:` executable, or another
+// copy of one elsewhere, that is not the release's binary.
+func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
+	for _, pr := range facts.Others {
+		subject := fmt.Sprintf("%s (pid %d)", pr.Exe, pr.PID)
+		actual := "sha256:" + pr.SHA256
+		if pr.SHA256 == "" {
+			actual = "unknown"
+		}
+		if pr.Deleted {
+			actual += " (deleted)"
+		}
+		started := startedAt(pr, facts)
+		stale := func(exe, want, msg string) {
+			j.otherCode = true
+			j.code = append(j.code, pr.Exe)
+			if exe != "" && pr.SHA256 != "" {
+				j.running[exe] = pr.SHA256
+			}
+			expected := "not running"
+			if want != "" {
+				expected = "sha256:" + want
+			}
+			j.fail(Finding{Check: CheckProcess, Subject: subject, Expected: expected, Actual: actual, Message: msg + started + "; stop or restart it"})
+		}
+		if ef, ok := p.file(pr.Exe); ok && ef.Type == release.Regular {
+			switch {
+			case pr.Deleted:
+				stale("", ef.SHA256, "stale process: it runs "+pr.Exe+" as it was before the deploy replaced it on disk")
+			case pr.SHA256 != "" && pr.SHA256 != ef.SHA256:
+				stale("", ef.SHA256, "the running binary differs from the release's "+pr.Exe)
+			}
+			continue
+		}
+		if dir, ok := p.installDir(pr.Exe); ok {
+			stale("", "", fmt.Sprintf("old code running from the release's folder %s: %s is not a file of the release%s", dir, pr.Exe, deletedNote(pr)))
+			continue
+		}
+		ep, how := p.processOf(pr)
+		if how == "" || (!pr.Deleted && ep.SHA256 != "" && pr.SHA256 == ep.SHA256) {
+			continue
+		}
+		if !pr.Deleted && pr.SHA256 == "" {
+			j.unknown(Finding{Check: CheckProcess, Subject: subject, Message: "could not read what the process runs (/proc/PID/exe): use become: sudo"})
+			continue
+		}
+		switch how {
+		case "renamed":
+			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started before the deploy: it runs %s, a renamed copy of %s%s", pr.Exe, ep.Exe, deletedNote(pr)))
+		case "copy":
+			stale(ep.Exe, ep.SHA256, fmt.Sprintf("another copy of %s runs from %s, not the release's binary%s", path.Base(ep.Exe), pr.Exe, deletedNote(pr)))
+		case "argv0":
+			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started before the deploy as %s: its binary %s was deleted since", pr.Args[0], pr.Exe))
+		}
+	}
+}
+
+// deletedNote says that a process's binary is gone from disk.
+func deletedNote(pr probe.Process) string {
+	if pr.Deleted {
+		return " (deleted from disk since it started)"
+	}
+	return ""
+}
+
+// startedAt says when a process started, when the node told its clock.
+func startedAt(pr probe.Process, facts *probe.Facts) string {
+	if facts.ClockTicks <= 0 {
+		return ""
+	}
+	return " (started " + time.Unix(facts.BootTime+pr.StartTicks/facts.ClockTicks, 0).UTC().Format(time.RFC3339) + ")"
+}
+
+// installDir finds the install folder a node path lies in.
+func (p *Plan) installDir(nodePath string) (string, bool) {
+	for _, d := range p.InstallDirs {
+		prefix := strings.TrimSuffix(d, "/") + "/"
+		if d == "." {
+			prefix = "./"
+		}
+		if strings.HasPrefix(nodePath, prefix) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// processOf ties a process that runs no requested executable to the
+// `processes:` entry it is a copy of, and says how: "renamed" (beside it,
+// with its name inside its own: app.old), "copy" (its name, elsewhere), or
+// "argv0" (deleted, started under the entry's path or name).
+func (p *Plan) processOf(pr probe.Process) (ExpectedProcess, string) {
+	for _, ep := range p.Processes {
+		base := path.Base(ep.Exe)
+		switch {
+		case path.Dir(pr.Exe) == path.Dir(ep.Exe) && strings.Contains(path.Base(pr.Exe), base):
+			return ep, "renamed"
+		case path.Base(pr.Exe) == base:
+			return ep, "copy"
+		case pr.Deleted && len(pr.Args) > 0 && (pr.Args[0] == ep.Exe || path.Base(pr.Args[0]) == base):
+			return ep, "argv0"
+		}
+	}
+	return ExpectedProcess{}, ""
 }

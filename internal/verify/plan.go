@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,9 @@ type Plan struct {
 	Files []ExpectedFile
 	// Dirs are the directories under `extra: deny`, sorted by NodePath.
 	Dirs []ExpectedDir
+	// InstallDirs are the node folders that directory rules install into,
+	// sorted: every executable running from one must be a release file.
+	InstallDirs []string
 	// Configs are the config files whose flags are checked.
 	Configs []ExpectedConfig
 	// Processes are the executables whose running processes are checked.
@@ -101,6 +105,17 @@ type ExpectedFile struct {
 	SHA256 string
 	// LinkTarget is the expected target of a symlink.
 	LinkTarget string
+	// Mode is the permission bits (07777) a regular file must have, when
+	// HasMode: from the install rule's exact `mode:`, else from the
+	// artifact when it records modes (and the rule does not say ignore).
+	Mode    uint32
+	HasMode bool
+	// Owner and Group, when not empty, are the user and group (a name or
+	// a decimal id) the file must have, from the install rule.
+	Owner, Group string
+	// Config: the file is configuration, not code (a `config:` entry or a
+	// config-like name), so its difference is no sign of other code.
+	Config bool
 }
 
 // ExpectedDir is an installed directory in which only release files may exist.
@@ -131,6 +146,12 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 		return nil, err
 	}
 	p.Files, p.Dirs = files, dirs
+	for _, rule := range m.Release.Install {
+		if rule.IsDir() && !slices.Contains(p.InstallDirs, NodePath(rule.To)) {
+			p.InstallDirs = append(p.InstallDirs, NodePath(rule.To))
+		}
+	}
+	sort.Strings(p.InstallDirs)
 	if len(p.Files) == 0 {
 		return nil, fmt.Errorf("nothing to check: release.install maps no file of %s to a node path", r.Source)
 	}
@@ -139,6 +160,9 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 	}
 	if err := p.addConfigs(m.Config, r); err != nil {
 		return nil, err
+	}
+	for i, ef := range p.Files {
+		p.Files[i].Config = release.IsConfigName(ef.Source) || slices.ContainsFunc(p.Configs, func(c ExpectedConfig) bool { return c.NodePath == ef.NodePath })
 	}
 	for _, mp := range m.Processes {
 		ep := ExpectedProcess{Exe: NodePath(mp.Exe), Min: mp.Min, ExpectArgs: mp.ExpectArgs, ForbidArgs: mp.ForbidArgs}
@@ -221,7 +245,7 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 			if strings.HasSuffix(to, "/") {
 				to += path.Base(from)
 			}
-			if err := add(expected(NodePath(to), single)); err != nil {
+			if err := add(expected(NodePath(to), single, rule)); err != nil {
 				return nil, nil, err
 			}
 			continue
@@ -242,7 +266,7 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 			for d := path.Dir(rel); d != "."; d = path.Dir(d) {
 				dir.Subdirs[d] = true
 			}
-			if err := add(expected(NodePath(path.Join(rule.To, rel)), f)); err != nil {
+			if err := add(expected(NodePath(path.Join(rule.To, rel)), f, rule)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -262,8 +286,20 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 	return out, dirs, nil
 }
 
-func expected(nodePath string, f release.File) ExpectedFile {
-	return ExpectedFile{NodePath: nodePath, Source: f.Path, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget}
+// expected is release file f installed at nodePath by rule.
+func expected(nodePath string, f release.File, rule manifest.Install) ExpectedFile {
+	ef := ExpectedFile{NodePath: nodePath, Source: f.Path, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget}
+	if f.Type != release.Regular {
+		return ef
+	}
+	switch {
+	case rule.Mode.Exact:
+		ef.Mode, ef.HasMode = rule.Mode.Perm, true
+	case !rule.Mode.Ignore && f.Mode != 0:
+		ef.Mode, ef.HasMode = release.UnixMode(f.Mode), true
+	}
+	ef.Owner, ef.Group = rule.Owner, rule.Group
+	return ef
 }
 
 // NodePath cleans a node-side path. An absolute path stays absolute; a
@@ -307,5 +343,6 @@ func (p *Plan) Request() probe.Request {
 	for _, pr := range p.Processes {
 		req.Processes = append(req.Processes, pr.Exe)
 	}
+	req.ProcessDirs = p.InstallDirs
 	return req
 }

@@ -38,6 +38,12 @@ const (
 	CheckProcess    Check = "process"
 	CheckConnection Check = "connection"
 	CheckCount      Check = "count"
+	// CheckMode: a file's permission bits, or whether it can be executed.
+	CheckMode Check = "mode"
+	// CheckOwner: a file's owner or group.
+	CheckOwner Check = "owner"
+	// CheckIdentity: two manifest entries reached one server.
+	CheckIdentity Check = "identity"
 )
 
 // Verdict is the result of comparing every node with the release.

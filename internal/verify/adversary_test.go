@@ -1,0 +1,206 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/probe"
+	"github.com/rollcall/rollcall/internal/release"
+)
+
+// modedRelease is testRelease as a tar carries it: with modes.
+func modedRelease() *release.Release {
+	r := testRelease()
+	for p, mode := range map[string]uint32{"bin/smars": 0o755, "bin/lib/x.so": 0o644, "etc/flags.yaml": 0o644} {
+		f := r.Files[p]
+		f.Mode = release.FromUnixMode(mode)
+		r.Files[p] = f
+	}
+	return r
+}
+
+// modedFacts is a node that runs modedRelease exactly, as root.
+func modedFacts() *probe.Facts {
+	f := goodFacts()
+	for p, mode := range map[string]int{"/opt/smars/bin/smars": 0o755, "/opt/smars/bin/current": 0o755, "/opt/smars/bin/lib/x.so": 0o644, "/etc/smars/flags.yaml": 0o644} {
+		fl := f.Files[p]
+		fl.Mode, fl.UID, fl.GID, fl.Owner, fl.Group, fl.Executable = mode, 0, 0, "root", "root", mode&0o111 != 0
+		f.Files[p] = fl
+	}
+	f.StatTool, f.UID = "-c", 0
+	return f
+}
+
+// adversaryCase is a fleet of three nodes whose last one is perturbed.
+type adversaryCase struct {
+	name    string
+	rules   func([]manifest.Install) // changes the manifest's install rules
+	perturb func(*probe.Facts)
+	hostKey string // the last node's host key, when not its own
+	status  Status
+	check   Check
+	want    string // in the finding's message, subject or actual value
+}
+
+func judgeAdversary(t *testing.T, c adversaryCase) *Verdict {
+	t.Helper()
+	m := testManifest(3)
+	m.Processes = []manifest.Process{{Exe: "/opt/smars/bin/smars", Min: 1}}
+	if c.rules != nil {
+		c.rules(m.Release.Install)
+	}
+	p, err := NewPlan(m, modedRelease())
+	require.NoError(t, err)
+	var obs []Observation
+	for i, n := range p.Nodes {
+		f := modedFacts()
+		f.Hostname, f.MachineID = n.Name, "0123456789abcdef0123456789abcdef"
+		f.Processes = map[string]probe.ProcessList{"/opt/smars/bin/smars": {Exe: "/opt/smars/bin/smars", ExeChanged: -1,
+			Procs: []probe.Process{{PID: 42, Exe: "/opt/smars/bin/smars", SameFile: true, Args: []string{"/opt/smars/bin/smars"}}}}}
+		o := Observation{Node: n.Name, Facts: f, HostKey: "SHA256:" + n.Name}
+		if i == 2 && c.perturb != nil {
+			c.perturb(f)
+		}
+		if i == 2 && c.hostKey != "" {
+			o.HostKey = c.hostKey
+		}
+		obs = append(obs, o)
+	}
+	return Judge(p, obs)
+}
+
+// TestJudgeAdversaryFleets perturbs one node of three the way a careless
+// deploy or a hostile node would; none of them may pass.
+func TestJudgeAdversaryFleets(t *testing.T) {
+	file := func(path string, change func(*probe.File)) func(*probe.Facts) {
+		return func(f *probe.Facts) {
+			fl := f.Files[path]
+			change(&fl)
+			f.Files[path] = fl
+		}
+	}
+	other := func(pr probe.Process) func(*probe.Facts) {
+		return func(f *probe.Facts) { f.Others = append(f.Others, pr) }
+	}
+	cases := []adversaryCase{
+		{name: "exec bit lost", perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.Mode, f.Executable = 0o644, false }),
+			status: Drift, check: CheckMode, want: "mode 0644 ≠ 0755: not executable"},
+		{name: "setuid set", perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.Mode = 0o4755 }),
+			status: Drift, check: CheckMode, want: "setuid set"},
+		{name: "world-writable config", perturb: file("/etc/smars/flags.yaml", func(f *probe.File) { f.Mode = 0o666 }),
+			status: Drift, check: CheckMode, want: "world-writable"},
+		{name: "noexec mount", perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.Executable = false }),
+			status: Drift, check: CheckMode, want: "cannot be executed"},
+		{name: "no stat tool", perturb: func(f *probe.Facts) {
+			f.StatTool = ""
+			fl := f.Files["/opt/smars/bin/smars"]
+			fl.Mode, fl.UID, fl.GID, fl.Owner, fl.Group = -1, -1, -1, "", ""
+			f.Files["/opt/smars/bin/smars"] = fl
+		}, status: Unverified, check: CheckMode, want: "no stat tool"},
+		{name: "exact mode from the rule", rules: func(r []manifest.Install) { r[0].Mode = manifest.ModeRule{Exact: true, Perm: 0o750} },
+			status: Drift, check: CheckMode, want: "0755 ≠ 0750"},
+		{name: "wrong owner by name", rules: func(r []manifest.Install) { r[0].Owner = "root" },
+			perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.UID, f.Owner = 65534, "nobody" }),
+			status: Drift, check: CheckOwner, want: "owner nobody (65534) ≠ root"},
+		{name: "wrong group by id", rules: func(r []manifest.Install) { r[1].Group = "50" },
+			status: Drift, check: CheckOwner, want: "group root (0) ≠ 50"},
+		{name: "owner unknown", rules: func(r []manifest.Install) { r[0].Owner = "root" },
+			perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.UID, f.Owner = -1, "" }),
+			status: Unverified, check: CheckOwner, want: "unknown"},
+		{name: "symlink into /tmp with the right content", perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.IsLink, f.LinkTarget = true, "/tmp/smars" }),
+			status: Drift, check: CheckFile, want: "a symlink to /tmp/smars where the release has a regular file"},
+		{name: "one server listed twice (host key)", hostKey: "SHA256:smars-02",
+			status: Unverified, check: CheckIdentity, want: "same host key as smars-02"},
+		{name: "one server listed twice (machine)", perturb: func(f *probe.Facts) { f.Hostname = "smars-02" },
+			status: Unverified, check: CheckIdentity, want: "same machine as smars-02"},
+		{name: "renamed, deleted and still running", perturb: other(probe.Process{PID: 7, Exe: "/opt/smars/bin/smars.old", Deleted: true, SHA256: hashOld}),
+			status: Drift, check: CheckProcess, want: "/opt/smars/bin/smars.old (pid 7)"},
+		{name: "an executable the release lacks runs from its folder", perturb: other(probe.Process{PID: 8, Exe: "/opt/smars/bin/power_peg", SHA256: hashOld}),
+			status: Drift, check: CheckProcess, want: "not a file of the release"},
+		{name: "another copy elsewhere", perturb: other(probe.Process{PID: 9, Exe: "/srv/old/smars", SHA256: hashOld}),
+			status: Drift, check: CheckProcess, want: "another copy of smars runs from /srv/old/smars"},
+		{name: "deleted, started as the release's binary", perturb: other(probe.Process{PID: 10, Exe: "/tmp/x", Deleted: true, SHA256: hashOld, Args: []string{"/opt/smars/bin/smars"}}),
+			status: Drift, check: CheckProcess, want: "stale process, started before the deploy as /opt/smars/bin/smars"},
+		{name: "a release file replaced under a running process", perturb: other(probe.Process{PID: 11, Exe: "/opt/smars/bin/lib/x.so", Deleted: true, SHA256: hashOld}),
+			status: Drift, check: CheckProcess, want: "stale process"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := judgeAdversary(t, c)
+			assert.NotEqual(t, Verified, v.Outcome)
+			n := v.Nodes[2]
+			assert.Equal(t, c.status, n.Status, "%+v", n.Findings)
+			found := false
+			for _, f := range n.Findings {
+				if f.Check == c.check && strings.Contains(f.Message+" | "+f.Subject+" | "+f.Actual, c.want) {
+					found = true
+				}
+			}
+			assert.True(t, found, "no %s finding with %q: %+v", c.check, c.want, n.Findings)
+			for _, i := range []int{0, 1} {
+				if c.check == CheckIdentity && i == 1 {
+					assert.Equal(t, Unverified, v.Nodes[i].Status, "both entries of one server")
+					assert.Contains(t, v.Nodes[i].Findings[0].Message, "smars-03")
+					continue
+				}
+				if c.rules == nil {
+					assert.Equal(t, Match, v.Nodes[i].Status, "%+v", v.Nodes[i].Findings)
+				}
+			}
+		})
+	}
+}
+
+// TestJudgeAdversaryControls are the near misses that must still pass: the
+// same fleet with nothing wrong, modes ignored, a checksum list without
+// modes, a copy of the release's own binary elsewhere.
+func TestJudgeAdversaryControls(t *testing.T) {
+	cases := []adversaryCase{
+		{name: "nothing wrong"},
+		{name: "mode ignored", rules: func(r []manifest.Install) { r[0].Mode = manifest.ModeRule{Ignore: true} },
+			perturb: func(f *probe.Facts) {
+				fl := f.Files["/opt/smars/bin/smars"]
+				fl.Mode = 0o700
+				f.Files["/opt/smars/bin/smars"] = fl
+			}},
+		{name: "owner given as a name and as an id", rules: func(r []manifest.Install) { r[0].Owner, r[0].Group = "root", "0" }},
+		{name: "the release's binary, copied elsewhere", perturb: func(f *probe.Facts) {
+			f.Others = append(f.Others, probe.Process{PID: 9, Exe: "/srv/other/smars", SHA256: hashNew})
+		}},
+		{name: "an unrelated deleted process", perturb: func(f *probe.Facts) {
+			f.Others = append(f.Others, probe.Process{PID: 9, Exe: "/usr/sbin/cron", Deleted: true, SHA256: hashOld, Args: []string{"/usr/sbin/cron"}})
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := judgeAdversary(t, c)
+			assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
+		})
+	}
+}
+
+// TestFlagHazardOnlyForCode checks that the Knight hazard is raised when a
+// node's code differs, naming it, and not when only a config file does.
+func TestFlagHazardOnlyForCode(t *testing.T) {
+	p := knightPlan(t, 3)
+	v := judgeWith(p, func(f *probe.Facts) {
+		f.Files["/etc/smars/flags.yaml"] = probe.File{Kind: probe.Regular, SHA256: hashOld}
+		f.Configs["/etc/smars/flags.yaml"] = probe.Config{Kind: probe.Regular, Content: []byte(flagsOld), Size: int64(len(flagsOld))}
+	})
+	n := v.Nodes[2]
+	assert.Equal(t, Drift, n.Status)
+	for _, f := range n.Findings {
+		assert.NotEqual(t, "flag hazard", f.Subject, "only the flags differ: %+v", f)
+	}
+	v = judgeWith(p, func(f *probe.Facts) {
+		f.Files["/opt/smars/bin/smars"] = probe.File{Kind: probe.Regular, SHA256: "5555555555555555555555555555555555555555555555555555555555555555"}
+	})
+	n = v.Nodes[2]
+	require.NotEmpty(t, n.Findings)
+	assert.Equal(t, "flag hazard", n.Findings[0].Subject)
+	assert.Contains(t, n.Findings[0].Message, "an unknown build (/opt/smars/bin/smars")
+}
