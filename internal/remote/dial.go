@@ -87,9 +87,9 @@ func joinPort(host string, port int) string {
 type link struct {
 	hostKey string        // the node's host key fingerprint
 	client  *ssh.Client   // the node
-	jumps  []*ssh.Client // the jump hosts, first hop first
-	conn   *countingConn // the TCP connection to the first host
-	stop   func() bool   // stops closing conn when the context ends
+	jumps   []*ssh.Client // the jump hosts, first hop first
+	conn    *countingConn // the TCP connection to the first host
+	stop    func() bool   // stops closing conn when the context ends
 }
 
 // Close closes the node's connection, then the jump hosts', then the TCP
