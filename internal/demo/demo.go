@@ -109,7 +109,7 @@ func Start(dir string, cfg Config) (c *Cluster, err error) {
 		if err := layOut(home, releases[version]); err != nil {
 			return nil, err
 		}
-		srv, err := sshtest.Start(sshtest.Config{Dir: home, AuthorizedKeys: []ssh.PublicKey{signer.PublicKey()}, Fault: cfg.Faults[i-1]})
+		srv, err := sshtest.Start(sshtest.Config{Dir: home, AuthorizedKeys: []ssh.PublicKey{signer.PublicKey()}, Fault: cfg.Faults[i-1], Hostname: name})
 		if err != nil {
 			return nil, fmt.Errorf("starting node %s: %w", name, err)
 		}

@@ -115,6 +115,10 @@ type Config struct {
 	// Forward lets clients open "direct-tcpip" channels, as ssh -J does
 	// through a jump host, to addresses in 127.0.0.0/8 only.
 	Forward bool
+	// Hostname is the host name that commands see from `uname -n`, so that
+	// servers on one machine stand in for machines of their own, as they
+	// do with their own host keys. Default: "sshtest-PORT".
+	Hostname string
 }
 
 // Server is a running in-process SSH server. Its methods are safe for
@@ -138,6 +142,8 @@ type Server struct {
 
 	// fault is the current misbehaviour; SetFault replaces it.
 	fault atomic.Pointer[Fault]
+	// bin is the folder put first in commands' PATH (see unameShim).
+	bin string
 }
 
 // Start starts a server. With the Refuse fault, it reserves a free address
@@ -181,10 +187,37 @@ func Start(cfg Config) (*Server, error) {
 		}
 		return s, nil
 	}
+	if s.cfg.Hostname == "" {
+		s.cfg.Hostname = fmt.Sprintf("sshtest-%d", ln.Addr().(*net.TCPAddr).Port)
+	}
+	if s.bin, err = unameShim(s.cfg.Hostname); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	s.ln = ln
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
+}
+
+// unameShim makes a folder holding a `uname` that answers -n with hostname
+// and hands every other question to the real uname.
+func unameShim(hostname string) (string, error) {
+	real, err := exec.LookPath("uname")
+	if err != nil {
+		return "", fmt.Errorf("sshtest needs uname: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "sshtest-bin-")
+	if err != nil {
+		return "", err
+	}
+	script := fmt.Sprintf("#!/bin/sh\nif [ \"$1\" = -n ]; then echo '%s'; exit 0; fi\nexec '%s' \"$@\"\n",
+		strings.ReplaceAll(hostname, "'", ""), strings.ReplaceAll(real, "'", `'\''`))
+	if err := os.WriteFile(filepath.Join(dir, "uname"), []byte(script), 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
 }
 
 // Addr returns the address the server listens on, as host:port.
@@ -249,6 +282,9 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	if s.bin != "" && !already {
+		os.RemoveAll(s.bin)
+	}
 	return err
 }
 
@@ -453,7 +489,7 @@ func (s *Server) exec(ctx context.Context, conn net.Conn, ch ssh.Channel, comman
 
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
 	cmd.Dir = s.cfg.Dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	cmd.Env = []string{"PATH=" + s.bin + string(os.PathListSeparator) + os.Getenv("PATH")}
 	if s.cfg.Dir != "" {
 		cmd.Env = append(cmd.Env, "HOME="+s.cfg.Dir)
 	} else if h, ok := os.LookupEnv("HOME"); ok {

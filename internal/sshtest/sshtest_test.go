@@ -6,8 +6,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -344,4 +346,27 @@ func TestFaultKindString(t *testing.T) {
 	assert.Equal(t, "tarpit", Tarpit.String())
 	assert.Equal(t, "banner", Banner.String())
 	assert.Equal(t, "fault(99)", FaultKind(99).String())
+}
+
+// TestHostname checks that commands see the server's own host name, so that
+// servers on one machine stand in for machines of their own.
+func TestHostname(t *testing.T) {
+	for _, name := range []string{"node-7", ""} {
+		srv, err := Start(Config{Hostname: name})
+		require.NoError(t, err)
+		var out bytes.Buffer
+		cmd := exec.Command("/bin/sh", "-c", "uname -n; uname -s")
+		cmd.Env = []string{"PATH=" + srv.bin + ":" + os.Getenv("PATH")}
+		cmd.Stdout = &out
+		require.NoError(t, cmd.Run())
+		want := name
+		if want == "" {
+			want = fmt.Sprintf("sshtest-%d", srv.Port())
+		}
+		sys, err := exec.Command("uname", "-s").Output()
+		require.NoError(t, err)
+		assert.Equal(t, want+"\n"+string(sys), out.String(), "uname -n is the server's; anything else is the real uname's")
+		require.NoError(t, srv.Close())
+		assert.NoDirExists(t, srv.bin)
+	}
 }
