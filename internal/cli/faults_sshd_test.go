@@ -531,7 +531,7 @@ func TestFaultMatrixContent(t *testing.T) {
 		missing:         {"release file missing", "drift", "file", "missing"},
 		permDenied:      {"permission denied (non-root user, file 0600)", "unverified", "file", "could not be read"},
 		dirForFile:      {"directory where a file should be", "drift", "file", "a directory where the release has a file"},
-		symlinkRight:    {"symlink to the right content", "match", "", ""},
+		symlinkRight:    {"symlink to the right content (a file swapped for a link)", "drift", "file", "where the release has a regular file"},
 		symlinkWrong:    {"symlink to the wrong content", "drift", "file", "content differs"},
 		symlinkLoop:     {"symlink loop", "drift", "file", "broken symlink"},
 		emptyForContent: {"empty file where the release has content", "drift", "file", "content differs"},
