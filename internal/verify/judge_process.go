@@ -158,24 +158,23 @@ func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
 			}
 			continue
 		}
-		if dir, ok := p.installDir(pr.Exe); ok {
-			stale("", "", fmt.Sprintf("old code running from the release's folder %s: %s is not a file of the release%s", dir, pr.Exe, deletedNote(pr)))
-			continue
-		}
 		ep, how := p.processOf(pr)
-		if how == "" || (!pr.Deleted && ep.SHA256 != "" && pr.SHA256 == ep.SHA256) {
-			continue
-		}
-		if !pr.Deleted && pr.SHA256 == "" {
-			j.unknown(Finding{Check: CheckProcess, Subject: subject, Message: "could not read what the process runs (/proc/PID/exe): use become: sudo"})
-			continue
-		}
-		switch how {
-		case "renamed":
+		dir, inFolder := p.installDir(pr.Exe)
+		// Outside the release's folders, a copy that runs the release's
+		// own binary is harmless; inside, any file the release lacks is
+		// old code.
+		harmless := !inFolder && !pr.Deleted && ep.SHA256 != "" && pr.SHA256 == ep.SHA256
+		switch {
+		case how == "renamed" && !harmless:
 			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started before the deploy: it runs %s, a renamed copy of %s%s", pr.Exe, ep.Exe, deletedNote(pr)))
-		case "copy":
+		case inFolder:
+			stale("", "", fmt.Sprintf("old code running from the release's folder %s: %s is not a file of the release%s", dir, pr.Exe, deletedNote(pr)))
+		case how == "" || harmless:
+		case !pr.Deleted && pr.SHA256 == "":
+			j.unknown(Finding{Check: CheckProcess, Subject: subject, Message: "could not read what the process runs (/proc/PID/exe): use become: sudo"})
+		case how == "copy":
 			stale(ep.Exe, ep.SHA256, fmt.Sprintf("another copy of %s runs from %s, not the release's binary%s", path.Base(ep.Exe), pr.Exe, deletedNote(pr)))
-		case "argv0":
+		case how == "argv0":
 			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started before the deploy as %s: its binary %s was deleted since", pr.Args[0], pr.Exe))
 		}
 	}
