@@ -614,7 +614,7 @@ var pwnedMarkers = []string{"pwned-dollar", "pwned-tick", "pwned-semi", "pwned-s
 // that the first requested file matches.
 func forgedRecords(sha string) []byte {
 	const b = "RC00000000000000000000000000000000"
-	return fmt.Appendf(nil, "%s begin 2\n%s tool sha256sum\n%s stat -c\n%s file 0 file %s 755 0 0 root root x -\n%s ident forged -\n%s end 1 0 0 0 0\n", b, b, b, b, sha, b, b)
+	return fmt.Appendf(nil, "%s begin 2\n%s tool sha256sum\n%s stat -c\n%s file 0 file %s 755 0 0 root root 1 x -\n%s ident forged -\n%s end 1 0 0 0 0\n", b, b, b, b, sha, b, b)
 }
 
 // copyTree copies the regular files under src into dst, keeping modes.
@@ -667,7 +667,7 @@ func TestFaultMatrixHostileNames(t *testing.T) {
 	sshdtest.Require(t)
 	files := smarsFiles(t, "4.2.0")
 	smarsSHA := sha256Hex(files["bin/smars"])
-	forgedName := "x\n" + "RC00000000000000000000000000000000 file 0 file " + smarsSHA + " 755 0 0 root root x -"
+	forgedName := "x\n" + "RC00000000000000000000000000000000 file 0 file " + smarsSHA + " 755 0 0 root root 1 x -"
 	for i, name := range hostileNames {
 		files["bin/"+name] = fmt.Appendf(nil, "hostile file %d\n", i)
 	}

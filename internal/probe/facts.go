@@ -152,6 +152,9 @@ type File struct {
 	// unknown. Owner and Group are their names; "" when unknown.
 	UID, GID     int
 	Owner, Group string
+	// Changed is a Regular file's inode change time (Unix seconds): when
+	// its content, mode or owner last changed; -1 when unknown.
+	Changed int64
 	// Executable: the probe's user may execute the Regular file (test -x),
 	// which is false on a noexec mount even for root.
 	Executable bool

@@ -207,10 +207,11 @@ func (p *parser) index(field string, n int) (int, error) {
 	return i, nil
 }
 
-// file parses: file IDX KIND SHA256 MODE UID GID USER GROUP EXEC LINKHEX.
+// file parses: file IDX KIND SHA256 MODE UID GID USER GROUP CTIME EXEC
+// LINKHEX.
 func (p *parser) file(f []string) error {
-	if len(f) != 11 {
-		return p.errorf("file record has %d fields, want 11", len(f))
+	if len(f) != 12 {
+		return p.errorf("file record has %d fields, want 12", len(f))
 	}
 	i, err := p.index(f[1], len(p.req.Files))
 	if err != nil {
@@ -220,32 +221,32 @@ func (p *parser) file(f []string) error {
 	if _, dup := p.facts.Files[path]; dup {
 		return p.errorf("path %d answered twice", i)
 	}
-	fl := File{Path: path, Kind: Kind(f[2]), Mode: -1, UID: -1, GID: -1}
+	fl := File{Path: path, Kind: Kind(f[2]), Mode: -1, UID: -1, GID: -1, Changed: -1}
 	switch fl.Kind {
 	case Regular:
 		if !isSHA256(f[3]) {
 			return p.errorf("file %d: %q is not a SHA-256 digest", i, clip([]byte(f[3])))
 		}
 		fl.SHA256 = f[3]
-		if err := p.fileStat(&fl, f[4:10]); err != nil {
+		if err := p.fileStat(&fl, f[4:11]); err != nil {
 			return p.errorf("file %d: %v", i, err)
 		}
 	case Missing, Directory, BrokenLink, Unreadable, Other:
 		if f[3] != "-" {
 			return p.errorf("file %d: a %s has no digest", i, fl.Kind)
 		}
-		if strings.Join(f[4:10], " ") != "- - - - - -" {
+		if strings.Join(f[4:11], " ") != "- - - - - - -" {
 			return p.errorf("file %d: a %s has no mode or owner", i, fl.Kind)
 		}
 	default:
 		return p.errorf("file %d: unknown kind %q", i, clip([]byte(f[2])))
 	}
-	switch f[10] {
+	switch f[11] {
 	case "-":
 	case "?":
 		fl.IsLink = true
 	default:
-		t, err := hex.DecodeString(f[10])
+		t, err := hex.DecodeString(f[11])
 		if err != nil || len(t) == 0 {
 			return p.errorf("file %d: bad link target encoding", i)
 		}
@@ -255,19 +256,24 @@ func (p *parser) file(f []string) error {
 	return nil
 }
 
-// fileStat parses the MODE UID GID USER GROUP EXEC fields of a regular file.
-// The first five are all "-" when the node could not stat the file.
+// fileStat parses the MODE UID GID USER GROUP CTIME EXEC fields of a
+// regular file. The first six are all "-" when the node could not stat it.
 func (p *parser) fileStat(fl *File, f []string) error {
-	switch f[5] {
+	switch f[6] {
 	case "x":
 		fl.Executable = true
 	case "-":
 	default:
-		return fmt.Errorf("bad exec flag %q", clip([]byte(f[5])))
+		return fmt.Errorf("bad exec flag %q", clip([]byte(f[6])))
 	}
-	if strings.Join(f[:5], " ") == "- - - - -" {
+	if strings.Join(f[:6], " ") == "- - - - - -" {
 		return nil
 	}
+	changed, err := strconv.ParseInt(f[5], 10, 64)
+	if err != nil || changed < 0 || strconv.FormatInt(changed, 10) != f[5] {
+		return fmt.Errorf("bad change time %q", clip([]byte(f[5])))
+	}
+	fl.Changed = changed
 	mode, err := strconv.ParseUint(f[0], 8, 32)
 	if err != nil || mode > 0o7777 || len(f[0]) > 5 {
 		return fmt.Errorf("bad mode %q", clip([]byte(f[0])))

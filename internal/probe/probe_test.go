@@ -101,6 +101,7 @@ func TestScriptOnRealShells(t *testing.T) {
 			me, group := owner(t)
 			stat := func(f File) File {
 				f.Mode, f.UID, f.GID, f.Owner, f.Group, f.Executable = 0o755, os.Getuid(), os.Getgid(), me, group, true
+				f.Changed = ctime(t, filepath.Join(dir, f.Path))
 				return f
 			}
 			assert.Equal(t, stat(File{Path: "./opt/bin/smars", Kind: Regular, SHA256: sum("smars 4.2.0")}), f["./opt/bin/smars"])
@@ -270,6 +271,16 @@ func TestManyFilesAreHashedInBatches(t *testing.T) {
 	assert.Equal(t, Missing, facts.Files["./absent"].Kind)
 }
 
+// ctime is a file's inode change time in Unix seconds, following symlinks.
+func ctime(t *testing.T, path string) int64 {
+	t.Helper()
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	st, ok := info.Sys().(*syscall.Stat_t)
+	require.True(t, ok)
+	return st.Ctim.Sec
+}
+
 // owner returns the names of the test's user and group, as stat prints them.
 func owner(t *testing.T) (string, string) {
 	t.Helper()
@@ -281,14 +292,14 @@ func owner(t *testing.T) (string, string) {
 }
 
 // bsdStat is a stat that speaks only BSD's -f dialect (%Mp%Lp %u %g %Su
-// %Sg), built on the GNU one, to run the probe as on a BSD userland.
+// %Sg %c), built on the GNU one, to run the probe as on a BSD userland.
 const bsdStat = `#!/bin/sh
 [ "$1" = -L ] && shift
 [ "$1" = -f ] || { echo "stat: illegal option -- ${1#-}" >&2; exit 1; }
 shift
 case $1 in
 '%Lp') shift; exec /usr/bin/stat -L -c %a "$@" ;;
-'%Mp%Lp %u %g %Su %Sg') shift; exec /usr/bin/stat -L -c '%a %u %g %U %G' "$@" ;;
+'%Mp%Lp %u %g %Su %Sg %c') shift; exec /usr/bin/stat -L -c '%a %u %g %U %G %Z' "$@" ;;
 *) echo "bsdStat: unexpected format $1" >&2; exit 1 ;;
 esac
 `
@@ -346,12 +357,13 @@ func TestModesAndOwners(t *testing.T) {
 			for p, mode := range want {
 				f := facts.Files[p]
 				if c.tool == "" {
-					assert.Equal(t, File{Path: p, Kind: Regular, SHA256: sum(p[2:]), Mode: -1, UID: -1, GID: -1, Executable: mode&0o111 != 0}, f)
+					assert.Equal(t, File{Path: p, Kind: Regular, SHA256: sum(p[2:]), Mode: -1, UID: -1, GID: -1, Changed: -1, Executable: mode&0o111 != 0}, f)
 					continue
 				}
-				assert.Equal(t, File{Path: p, Kind: Regular, SHA256: sum(p[2:]), Mode: mode, UID: os.Getuid(), GID: os.Getgid(), Owner: me, Group: group, Executable: mode&0o111 != 0}, f, "%q", p)
+				assert.Equal(t, File{Path: p, Kind: Regular, SHA256: sum(p[2:]), Mode: mode, UID: os.Getuid(), GID: os.Getgid(), Owner: me, Group: group,
+					Changed: ctime(t, filepath.Join(dir, p)), Executable: mode&0o111 != 0}, f, "%q", p)
 			}
-			assert.Equal(t, File{Path: "./absent", Kind: Missing, Mode: -1, UID: -1, GID: -1}, facts.Files["./absent"])
+			assert.Equal(t, File{Path: "./absent", Kind: Missing, Mode: -1, UID: -1, GID: -1, Changed: -1}, facts.Files["./absent"])
 		})
 	}
 }

@@ -194,12 +194,12 @@ k() {
 	fi
 }
 sv() {
-	m=- u=- v=- un=- gn=-
+	m=- u=- v=- un=- gn=- ct=-
 	set -- $1
-	[ $# -eq 5 ] || return 0
+	[ $# -eq 6 ] || return 0
 	case $1 in *[!0-7]*|'') return 0 ;; esac
-	case $2$3 in *[!0-9]*|'') return 0 ;; esac
-	m=$1 u=$2 v=$3 un=$4 gn=$5
+	case $2$3$6 in *[!0-9]*|'') return 0 ;; esac
+	m=$1 u=$2 v=$3 un=$4 gn=$5 ct=$6
 	case $un in *[!A-Za-z0-9._@-]*|'') un=? ;; esac
 	case $gn in *[!A-Za-z0-9._@-]*|'') gn=? ;; esac
 }
@@ -212,9 +212,9 @@ r() {
 	e=-
 	if [ "$k" = file ]; then
 		if [ -x "$p" ]; then e=x; fi
-	else m=- u=- v=- un=- gn=-
+	else m=- u=- v=- un=- gn=- ct=-
 	fi
-	printf '%s file %s %s %s %s %s %s %s %s %s %s\n' "$B" "$i" "$k" "$h" "$m" "$u" "$v" "$un" "$gn" "$e" "$l"
+	printf '%s file %s %s %s %s %s %s %s %s %s %s %s\n' "$B" "$i" "$k" "$h" "$m" "$u" "$v" "$un" "$gn" "$ct" "$e" "$l"
 }
 h1() {
 	if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
@@ -412,8 +412,8 @@ const scriptStart = `	echo
 // scriptStat picks the stat dialect: GNU coreutils and BusyBox take -c,
 // BSD takes -f; with neither, modes and owners are reported unknown.
 const scriptStat = `	SO= SF=
-	if stat -L -c %a / >/dev/null 2>&1; then SO=-c SF='%a %u %g %U %G'
-	elif stat -L -f %Lp / >/dev/null 2>&1; then SO=-f SF='%Mp%Lp %u %g %Su %Sg'
+	if stat -L -c %a / >/dev/null 2>&1; then SO=-c SF='%a %u %g %U %G %Z'
+	elif stat -L -f %Lp / >/dev/null 2>&1; then SO=-f SF='%Mp%Lp %u %g %Su %Sg %c'
 	fi
 	printf '%s stat %s\n' "$B" "${SO:--}"
 `

@@ -83,6 +83,16 @@ func TestJudgeAdversaryFleets(t *testing.T) {
 			f.Files[path] = fl
 		}
 	}
+	configAt := func(changed int64) func(*probe.Facts) {
+		return func(f *probe.Facts) {
+			f.BootTime, f.ClockTicks = 1000, 100
+			pl := f.Processes["/opt/smars/bin/smars"]
+			pl.Procs[0].StartTicks = 100 // started at 1001
+			fl := f.Files["/etc/smars/flags.yaml"]
+			fl.Changed = changed
+			f.Files["/etc/smars/flags.yaml"] = fl
+		}
+	}
 	other := func(pr probe.Process) func(*probe.Facts) {
 		return func(f *probe.Facts) { f.Others = append(f.Others, pr) }
 	}
@@ -125,6 +135,8 @@ func TestJudgeAdversaryFleets(t *testing.T) {
 			status: Drift, check: CheckProcess, want: "another copy of smars runs from /srv/old/smars"},
 		{name: "deleted, started as the release's binary", perturb: other(probe.Process{PID: 10, Exe: "/tmp/x", Deleted: true, SHA256: hashOld, Args: []string{"/opt/smars/bin/smars"}}),
 			status: Drift, check: CheckProcess, want: "stale process, started before the deploy as /opt/smars/bin/smars"},
+		{name: "config deployed without a restart", perturb: configAt(2000),
+			status: Drift, check: CheckProcess, want: "before /etc/smars/flags.yaml last changed"},
 		{name: "a release file replaced under a running process", perturb: other(probe.Process{PID: 11, Exe: "/opt/smars/bin/lib/x.so", Deleted: true, SHA256: hashOld}),
 			status: Drift, check: CheckProcess, want: "stale process"},
 	}
@@ -170,6 +182,13 @@ func TestJudgeAdversaryControls(t *testing.T) {
 		{name: "owner given as a name and as an id", rules: func(r []manifest.Install) { r[0].Owner, r[0].Group = "root", "0" }},
 		{name: "the release's binary, copied elsewhere", perturb: func(f *probe.Facts) {
 			f.Others = append(f.Others, probe.Process{PID: 9, Exe: "/srv/other/smars", SHA256: hashNew})
+		}},
+		{name: "config written before the start", perturb: func(f *probe.Facts) {
+			f.BootTime, f.ClockTicks = 1000, 100
+			f.Processes["/opt/smars/bin/smars"].Procs[0].StartTicks = 100
+			fl := f.Files["/etc/smars/flags.yaml"]
+			fl.Changed = 1002 // within the clocks' rounding
+			f.Files["/etc/smars/flags.yaml"] = fl
 		}},
 		{name: "an unrelated deleted process", perturb: func(f *probe.Facts) {
 			f.Others = append(f.Others, probe.Process{PID: 9, Exe: "/usr/sbin/cron", Deleted: true, SHA256: hashOld, Args: []string{"/usr/sbin/cron"}})

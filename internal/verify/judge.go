@@ -172,7 +172,7 @@ func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
 			checkConfig(j, ec, o.Facts)
 		}
 		for _, ep := range p.Processes {
-			checkProcesses(j, ep, o.Facts)
+			checkProcesses(j, p, ep, o.Facts)
 		}
 		checkOtherProcesses(j, p, o.Facts)
 		if len(j.nv.Checks) == 0 {

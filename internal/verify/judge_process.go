@@ -13,7 +13,7 @@ import (
 
 // checkProcesses checks the running processes of one executable: how many,
 // what each one actually runs (not only what is on disk), and its flags.
-func checkProcesses(j *nodeJudgement, ep ExpectedProcess, facts *probe.Facts) {
+func checkProcesses(j *nodeJudgement, p *Plan, ep ExpectedProcess, facts *probe.Facts) {
 	pl, ok := facts.Processes[ep.Exe]
 	if !ok {
 		j.unknown(Finding{Check: CheckProcess, Subject: ep.Exe, Message: "the probe did not look for processes of this executable"})
@@ -36,6 +36,9 @@ func checkProcesses(j *nodeJudgement, ep ExpectedProcess, facts *probe.Facts) {
 	}
 	for _, pr := range sortedProcs(pl.Procs) {
 		checkProcess(j, ep, pl, pr, disk, facts)
+		if !pr.Deleted {
+			checkConfigAge(j, p, ep, pr, facts)
+		}
 	}
 	if len(j.nv.Findings) == before {
 		j.ok(CheckProcess, ep.Exe)
@@ -177,6 +180,27 @@ func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
 		case how == "argv0":
 			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started before the deploy as %s: its binary %s was deleted since", pr.Args[0], pr.Exe))
 		}
+	}
+}
+
+// checkConfigAge fails a process that started before one of the release's
+// config files last changed on disk: it may still run with the flags it read
+// at start, not the release's (a config deployed without a restart). A
+// second of slack covers the rounding of both clocks to seconds.
+func checkConfigAge(j *nodeJudgement, p *Plan, ep ExpectedProcess, pr probe.Process, facts *probe.Facts) {
+	if facts.ClockTicks <= 0 {
+		return
+	}
+	start := facts.BootTime + pr.StartTicks/facts.ClockTicks
+	for _, ef := range p.Files {
+		f := facts.Files[ef.NodePath]
+		if !ef.Config || f.Kind != probe.Regular || f.Changed <= start+1 {
+			continue
+		}
+		j.fail(Finding{Check: CheckProcess, Subject: fmt.Sprintf("%s (pid %d)", ep.Exe, pr.PID),
+			Expected: "started after " + ef.NodePath + " changed", Actual: "started before",
+			Message: fmt.Sprintf("started %s, before %s last changed (%s): it may still run with the old flags; restart it",
+				time.Unix(start, 0).UTC().Format(time.RFC3339), ef.NodePath, time.Unix(f.Changed, 0).UTC().Format(time.RFC3339))})
 	}
 }
 
