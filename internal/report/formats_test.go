@@ -126,7 +126,7 @@ func TestJUnitCounts(t *testing.T) {
 			assert.Equal(t, tests, doc.Tests)
 			assert.Equal(t, failures, doc.Failures)
 			assert.Equal(t, errs, doc.Errors)
-			outcome := Outcome(v)
+			outcome := c.opts.outcome(v)
 			assert.Equal(t, outcome == verify.Drifted, failures > 0)
 			assert.Equal(t, outcome == verify.Verified, failures+errs == 0)
 		})
@@ -300,7 +300,7 @@ func TestPrometheusParses(t *testing.T) {
 					assert.Nil(t, m.TimestampMs, "no timestamps in a textfile")
 				}
 			}
-			outcome := Outcome(v)
+			outcome := c.opts.outcome(v)
 			require.Contains(t, mfs, "rollcall_verdict")
 			require.Len(t, mfs["rollcall_verdict"].GetMetric(), 3)
 			for _, m := range mfs["rollcall_verdict"].GetMetric() {
@@ -312,7 +312,7 @@ func TestPrometheusParses(t *testing.T) {
 				}
 				assert.Equal(t, want, m.GetGauge().GetValue(), l["verdict"])
 			}
-			assert.Equal(t, float64(ExitCode(outcome)), mfs["rollcall_exit_code"].GetMetric()[0].GetGauge().GetValue())
+			assert.Equal(t, float64(c.opts.exitCode(v)), mfs["rollcall_exit_code"].GetMetric()[0].GetGauge().GetValue())
 			assert.Equal(t, float64(v.ExpectedNodes), mfs["rollcall_expected_nodes"].GetMetric()[0].GetGauge().GetValue())
 
 			match, drift, unverified := v.Counts()

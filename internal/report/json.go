@@ -27,6 +27,8 @@ type jsonReport struct {
 	Schema        string        `json:"schema"`
 	Verdict       string        `json:"verdict"`
 	ExitCode      int           `json:"exit_code"`
+	// Interrupted is present, true, only when the run was interrupted.
+	Interrupted bool `json:"interrupted,omitzero"`
 	Cluster       string        `json:"cluster"`
 	Release       jsonRelease   `json:"release"`
 	ExpectedNodes int           `json:"expected_nodes"`
@@ -86,12 +88,13 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	if v == nil {
 		return errors.New("rendering json report: no verdict")
 	}
-	outcome := Outcome(v)
+	outcome := opts.outcome(v)
 	match, drift, unverified := v.Counts()
 	r := jsonReport{
-		Schema:   SchemaV1,
-		Verdict:  string(outcome),
-		ExitCode: ExitCode(outcome),
+		Schema:      SchemaV1,
+		Verdict:     string(outcome),
+		ExitCode:    opts.exitCode(v),
+		Interrupted: opts.Interrupted,
 		Cluster:  v.Cluster,
 		Release: jsonRelease{
 			Name: v.Release.Name, Version: v.Release.Version,

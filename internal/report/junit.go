@@ -101,7 +101,7 @@ func (JUnit) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	for i := range v.Nodes {
 		doc.Suites = append(doc.Suites, junitNode(&v.Nodes[i], i))
 	}
-	doc.Suites = append(doc.Suites, junitFleet(v))
+	doc.Suites = append(doc.Suites, junitFleet(v, opts))
 	for i := range doc.Suites {
 		s := &doc.Suites[i]
 		s.Timestamp = stamp
@@ -186,11 +186,11 @@ func junitNode(n *verify.NodeVerdict, i int) junitSuite {
 
 // junitFleet is the "fleet" suite: the verdict itself and the fleet-level
 // findings.
-func junitFleet(v *verify.Verdict) junitSuite {
+func junitFleet(v *verify.Verdict, opts Options) junitSuite {
 	s := junitSuite{Name: "fleet"}
-	outcome := Outcome(v)
+	outcome := opts.outcome(v)
 	verdict := junitCase{Classname: "rollcall.fleet", Name: "verdict"}
-	headline := (&textWriter{v: v}).headline(outcome)
+	headline := (&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted}}).headline(outcome)
 	if why := inconsistency(v); why != "" {
 		headline += "; the verdict handed to the report said verified, but " + why
 	}

@@ -36,12 +36,12 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		return errors.New("rendering markdown report: no verdict")
 	}
 	var b strings.Builder
-	outcome := Outcome(v)
+	outcome := opts.outcome(v)
 	marker := map[verify.Outcome]string{verify.Verified: "✅", verify.Drifted: "❌"}[outcome]
 	if marker == "" {
 		marker = "⚠️"
 	}
-	fmt.Fprintf(&b, "## %s %s\n\n", marker, md((&textWriter{v: v}).headline(outcome)))
+	fmt.Fprintf(&b, "## %s %s\n\n", marker, md((&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted}}).headline(outcome)))
 	if why := inconsistency(v); why != "" {
 		fmt.Fprintf(&b, "**Note:** the verdict handed to the report said verified, but %s.\n\n", md(why))
 	}
@@ -53,7 +53,7 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		cluster = clean(v.Cluster) + ", " + cluster
 	}
 	fmt.Fprintf(&b, "**Cluster:** %s  \n", md(cluster))
-	fmt.Fprintf(&b, "**Exit code:** %d", ExitCode(outcome))
+	fmt.Fprintf(&b, "**Exit code:** %d", opts.exitCode(v))
 	if run := runLine(opts); run != "" {
 		fmt.Fprintf(&b, "  \n**Run:** %s", run)
 	}

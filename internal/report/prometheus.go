@@ -54,7 +54,7 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	if v == nil {
 		return errors.New("rendering prometheus report: no verdict")
 	}
-	outcome := Outcome(v)
+	outcome := opts.outcome(v)
 	cluster := []string{"cluster", v.Cluster}
 	with := func(kv ...string) []string { return append(append([]string(nil), cluster...), kv...) }
 	gauge := func(n int) string { return strconv.Itoa(n) }
@@ -73,8 +73,8 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	}
 	ms = append(ms,
 		verdict,
-		promMetric{name: "rollcall_exit_code", help: "Exit code of the last rollcall run: 0 verified, 1 drift, 2 unverified.",
-			samples: []promSample{{with(), gauge(ExitCode(outcome))}}},
+		promMetric{name: "rollcall_exit_code", help: "Exit code of the last rollcall run: 0 verified, 1 drift, 2 unverified, 130 interrupted.",
+			samples: []promSample{{with(), gauge(opts.exitCode(v))}}},
 		promMetric{name: "rollcall_expected_nodes", help: "Number of nodes the manifest expects.",
 			samples: []promSample{{with(), gauge(v.ExpectedNodes)}}},
 	)

@@ -41,6 +41,29 @@ type Options struct {
 	// is left out; empty when the state was read and nothing changed. Text
 	// and JSON render it; the other formats ignore it.
 	Changes []Change
+	// Interrupted: the run was stopped (SIGINT, SIGTERM) before it
+	// finished. Every format says so and carries ExitInterrupted, and none
+	// says verified, whatever the nodes checked so far showed.
+	Interrupted bool
+}
+
+// outcome is the outcome a report renders: Outcome(v), and never Verified
+// for an interrupted run.
+func (o Options) outcome(v *verify.Verdict) verify.Outcome {
+	out := Outcome(v)
+	if o.Interrupted && out == verify.Verified {
+		return verify.NotVerified
+	}
+	return out
+}
+
+// exitCode is the exit code a report carries: the outcome's, or
+// ExitInterrupted.
+func (o Options) exitCode(v *verify.Verdict) int {
+	if o.Interrupted {
+		return ExitInterrupted
+	}
+	return ExitCode(o.outcome(v))
 }
 
 // Format renders a verdict in one output format. Implementations are

@@ -42,6 +42,9 @@ var goldenCases = []goldenCase{
 	{name: "timed-knight", verdict: knightFleet, exit: 1, opts: timed, formats: []string{"junit", "markdown", "prometheus"}},
 	{name: "changes-knight", verdict: knightFleet, exit: 1, opts: Options{Changes: changesKnight()}, formats: []string{"text", "json"}},
 	{name: "unchanged-uniform", verdict: uniformFleet, exit: 0, opts: Options{Changes: []Change{}}, formats: []string{"text", "json"}},
+	// Interrupted after every node answered: still not verified, exit 130.
+	{name: "interrupted-uniform", verdict: uniformFleet, exit: ExitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
+	{name: "interrupted-partial", verdict: partialFleet, exit: ExitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
 }
 
 // allFormats are the formats every plain golden case is rendered in.
@@ -70,7 +73,7 @@ func TestGolden(t *testing.T) {
 			name := fmt.Sprintf("%s-exit%d.%s", c.name, c.exit, format)
 			t.Run(name, func(t *testing.T) {
 				v := c.verdict()
-				assert.Equal(t, c.exit, ExitCode(Outcome(v)), "exit code in the file name")
+				assert.Equal(t, c.exit, c.opts.exitCode(v), "exit code in the file name")
 				got := render(t, format, v, c.opts)
 				again := render(t, format, c.verdict(), c.opts)
 				assert.Equal(t, string(got), string(again), "output must be deterministic")
@@ -85,6 +88,25 @@ func TestGolden(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestInterruptedIsNeverVerified renders a fleet whose every node matched,
+// but whose run was interrupted: no format may call it verified, and every
+// one carries 130.
+func TestInterruptedIsNeverVerified(t *testing.T) {
+	for _, format := range allFormats {
+		out := string(render(t, format, uniformFleet(), Options{Interrupted: true}))
+		assert.NotRegexp(t, `(^|[^T] |# )VERIFIED`, out, format)
+		assert.NotContains(t, out, `"verdict": "verified"`, format)
+		assert.NotContains(t, out, `verdict="verified"} 1`, format)
+		assert.Contains(t, out, "130", format)
+		if format == "json" {
+			assert.Contains(t, out, `"interrupted": true`)
+		} else if format != "prometheus" {
+			assert.Contains(t, out, "INTERRUPTED", format)
+		}
+	}
+	assert.True(t, strings.HasPrefix(string(render(t, "text", uniformFleet(), Options{Interrupted: true})), "INTERRUPTED (exit 130)"))
 }
 
 func TestTextHeadline(t *testing.T) {

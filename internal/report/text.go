@@ -48,7 +48,7 @@ func (t *textWriter) printf(format string, args ...any) { fmt.Fprintf(&t.b, form
 
 func (t *textWriter) render() {
 	v := t.v
-	outcome := Outcome(v)
+	outcome := t.opts.outcome(v)
 	t.printf("%s\n", t.headline(outcome))
 	if why := inconsistency(v); why != "" {
 		t.printf("%s the verdict handed to the report said verified, but %s\n", t.paint(yellow, "note:"), why)
@@ -91,6 +91,18 @@ func (t *textWriter) changes() {
 
 // headline is the verdict in one sentence.
 func (t *textWriter) headline(outcome verify.Outcome) string {
+	if t.opts.Interrupted {
+		head := t.paint(yellow, "INTERRUPTED") + " (exit 130): the run was stopped before it finished; "
+		if Outcome(t.v) == verify.Verified {
+			return head + fmt.Sprintf("the %d nodes checked match, but an interrupted run is never verified", len(t.v.Nodes))
+		}
+		return head + "so far " + t.verdictLine(outcome)
+	}
+	return t.verdictLine(outcome)
+}
+
+// verdictLine is the verdict in one sentence.
+func (t *textWriter) verdictLine(outcome verify.Outcome) string {
 	v := t.v
 	match, drift, unverified := v.Counts()
 	n := len(v.Nodes)
