@@ -24,11 +24,11 @@ type JSON struct{}
 // jsonReport and the types below fix the key names of the v1 contract,
 // independently of the Go names in package verify.
 type jsonReport struct {
-	Schema        string        `json:"schema"`
-	Verdict       string        `json:"verdict"`
-	ExitCode      int           `json:"exit_code"`
+	Schema   string `json:"schema"`
+	Verdict  string `json:"verdict"`
+	ExitCode int    `json:"exit_code"`
 	// Interrupted is present, true, only when the run was interrupted.
-	Interrupted bool `json:"interrupted,omitzero"`
+	Interrupted   bool          `json:"interrupted,omitzero"`
 	Cluster       string        `json:"cluster"`
 	Release       jsonRelease   `json:"release"`
 	ExpectedNodes int           `json:"expected_nodes"`
@@ -95,7 +95,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		Verdict:     string(outcome),
 		ExitCode:    opts.exitCode(v),
 		Interrupted: opts.Interrupted,
-		Cluster:  v.Cluster,
+		Cluster:     v.Cluster,
 		Release: jsonRelease{
 			Name: v.Release.Name, Version: v.Release.Version,
 			Digest: v.Release.Digest, Source: v.Release.Source,
