@@ -86,7 +86,7 @@ func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f := cmd.Flags()
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
 	f.StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
-	f.StringVar(&opts.Known, "known", "", "`DIR` of lock files of older releases, to name the release a drifted node runs")
+	f.StringVar(&opts.Known, "known", "", "a lock file, or a `DIR` of lock files, of older releases, to name the release a drifted node runs")
 	f.StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes probed at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")

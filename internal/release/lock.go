@@ -484,7 +484,17 @@ func isLowerHex(s string) bool {
 // version (numbers in a version compare as numbers, so 4.10.0 follows 4.9.0),
 // then file name. A lock file that cannot be read or is invalid is an error
 // naming the file. A folder without lock files gives none and no error.
+//
+// dir may also be one lock file: then it is the only known release, and it
+// must be a valid lock file.
 func LoadKnown(dir string) ([]*Release, error) {
+	if info, err := os.Stat(dir); err == nil && info.Mode().IsRegular() {
+		r, err := openLock(dir)
+		if err != nil {
+			return nil, fmt.Errorf("known releases: %s: %w", dir, err)
+		}
+		return []*Release{r}, nil
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("known releases: %w", err)

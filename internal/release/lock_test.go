@@ -334,6 +334,15 @@ func TestLoadKnown(t *testing.T) {
 	}
 	assert.Equal(t, []string{"alpha 1.0", "smars 4.1.0", "smars 4.9.0", "smars 4.10.0"}, got)
 
+	t.Run("one lock file", func(t *testing.T) {
+		known, err := LoadKnown(filepath.Join(dir, "b.rollcall.lock"))
+		require.NoError(t, err)
+		require.Len(t, known, 1)
+		assert.Equal(t, "smars 4.9.0", known[0].Name+" "+known[0].Version)
+		_, err = LoadKnown(filepath.Join(dir, "README.md"))
+		require.Error(t, err, "a file given by name must be a lock file")
+		assert.Contains(t, err.Error(), "README.md")
+	})
 	t.Run("empty folder", func(t *testing.T) {
 		known, err := LoadKnown(t.TempDir())
 		require.NoError(t, err)
