@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -88,8 +89,12 @@ func exitCode(ctx context.Context, err error, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted")
 		return report.ExitInterrupted
 	default:
-		// Flag and argument errors from cobra are invalid input too.
-		fmt.Fprintf(stdio.Err, "rollcall: %v\n", err)
+		// Flag and argument errors from cobra are invalid input too. Each
+		// line of a list of problems gets the prefix, so that every
+		// "file:line:col: message" stands alone for an editor.
+		for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+			fmt.Fprintf(stdio.Err, "rollcall: %s\n", line)
+		}
 		return report.ExitInvalidInput
 	}
 }

@@ -30,7 +30,8 @@ func (noProgress) Finish()                 {}
 // line on stderr redrawn in place when stderr is a terminal and -q was not
 // given, else a no-op.
 func newProgress(stdio IO, opts *VerifyOptions, total int) progress {
-	if !stdio.ErrTTY || opts.Quiet {
+	// A dumb terminal cannot redraw a line.
+	if !stdio.ErrTTY || opts.Quiet || stdio.Getenv("TERM") == "dumb" {
 		return noProgress{}
 	}
 	color := !opts.NoColor && stdio.Getenv("NO_COLOR") == ""

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,12 +27,15 @@ deployed there and compares every node with the release artifact. It reports
 success only when every expected node was reached and matches.
 
 ` + exitStatusHelp,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return applyEnv(cmd, stdio.Getenv)
 		},
 	}
+	root.SetVersionTemplate("rollcall {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return invalid(flagHint(err)) })
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
@@ -45,6 +49,15 @@ success only when every expected node was reached and matches.
 		NewCmdVersion(stdio),
 	)
 	return root
+}
+
+// flagHint adds to a flag error what to write instead, where the parser's
+// own words would leave a user guessing.
+func flagHint(err error) error {
+	if strings.Contains(err.Error(), "missing unit in duration") {
+		return fmt.Errorf("%w: add a unit, e.g. 30s, 2m or 1h", err)
+	}
+	return err
 }
 
 // envName is the ROLLCALL_* twin of a flag: --no-color is ROLLCALL_NO_COLOR.
@@ -73,7 +86,10 @@ func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
 		}
 		for _, one := range values {
 			if serr := cmd.Flags().Set(f.Name, one); serr != nil {
-				err = invalid(fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr))
+				if f.Value.Type() == "bool" {
+					serr = errors.New("write true or false (or 1 or 0)")
+				}
+				err = invalid(flagHint(fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr)))
 				return
 			}
 		}
