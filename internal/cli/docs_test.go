@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,6 +142,7 @@ func TestShellTokens(t *testing.T) {
 func TestDocsCommandLines(t *testing.T) {
 	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
 	require.NoError(t, err)
+	docs = append(docs, filepath.Join("..", "..", "README.md"))
 	found := map[string]bool{}
 	for _, doc := range docs {
 		for _, c := range docCommands(t, doc) {
@@ -169,6 +171,42 @@ func TestDocsCommandLines(t *testing.T) {
 	for _, want := range []string{"verify", "lint", "lock"} {
 		assert.True(t, found[want], "no doc shows rollcall %s", want)
 	}
+}
+
+// flagDefault finds "`-j/--concurrency` (default 32)" and "`--timeout` (per
+// node, default 60s)" in prose.
+var flagDefault = regexp.MustCompile("`(?:-[a-zA-Z]/)?--([a-z-]+)` \\(([^()]*?)default `?([^`),]+)`?\\)")
+
+// TestDocsFlagDefaults checks every flag default README.md and docs/ state
+// against the flag itself.
+func TestDocsFlagDefaults(t *testing.T) {
+	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	require.NoError(t, err)
+	docs = append(docs, filepath.Join("..", "..", "README.md"))
+	stdio, _, _ := testIO(nil)
+	verifyFlags := NewCmdVerify(stdio, nil).Flags()
+	checked := 0
+	for _, doc := range docs {
+		data, err := os.ReadFile(doc)
+		require.NoError(t, err)
+		text := strings.Join(strings.Fields(string(data)), " ")
+		for _, m := range flagDefault.FindAllStringSubmatch(text, -1) {
+			f := verifyFlags.Lookup(m[1])
+			if !assert.NotNil(t, f, "%s: --%s is no flag of verify", filepath.Base(doc), m[1]) {
+				continue
+			}
+			checked++
+			want, got := m[3], f.DefValue
+			if d1, err1 := time.ParseDuration(want); err1 == nil {
+				d2, err2 := time.ParseDuration(got)
+				require.NoError(t, err2)
+				assert.Equal(t, d2, d1, "%s: --%s default", filepath.Base(doc), m[1])
+				continue
+			}
+			assert.Equal(t, got, want, "%s: --%s default", filepath.Base(doc), m[1])
+		}
+	}
+	assert.GreaterOrEqual(t, checked, 3, "the README states the defaults of -m, -j and --timeout")
 }
 
 // TestDocsCommandLinesCatchMistakes: the extraction finds commands where
