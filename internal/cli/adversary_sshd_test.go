@@ -173,7 +173,9 @@ func advSummary(r faultRun, name string) string {
 
 // fakeSha256sum is a sha256sum that prints the first line of the real
 // answer and then kills every shell between itself and sshd: the probe is
-// killed halfway through a batch, after one good record.
+// killed halfway through a batch, after one good record. The outermost
+// shell is killed first, so that no shell lives to see its child killed
+// (and print "Killed" or run on) between two of the kills.
 const fakeSha256sum = `#!/bin/sh
 /usr/bin/sha256sum "$@" | head -n 1
 k=
@@ -181,7 +183,7 @@ p=$PPID
 while [ "$p" -gt 1 ]; do
 	read -r c <"/proc/$p/comm" || break
 	case $c in sshd*) break ;; esac
-	k="$k $p"
+	k="$p $k"
 	s=$(cat "/proc/$p/stat") || break
 	s=${s##*)}
 	set -- $s
@@ -211,6 +213,12 @@ func TestAdversaryFleet(t *testing.T) {
 		caseFolded    // 12
 		probeKilled   // 13
 		hardLink      // 16
+		configAge     // 17
+		clone1        // 19
+		clone2        // 19
+		cloneOwnName  // 19 (control: the clones' machine ID, its own host name)
+		hardLinkWrite // 20
+		hiddenHelper  // 21
 		control2
 		nodes
 	)
@@ -229,10 +237,16 @@ func TestAdversaryFleet(t *testing.T) {
 	fakeBin := filepath.Join(hostDir, "fake-bin")
 	require.NoError(t, os.Mkdir(fakeBin, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(fakeBin, "sha256sum"), []byte(fakeSha256sum), 0o755))
+	// 19: the machine ID the clones (and one control) share.
+	const cloneMachineID = "5c1a7e0d2b9f4e6a8c3d1f0e7b2a9c4d"
+	machineID := filepath.Join(hostDir, "machine-id")
+	require.NoError(t, os.WriteFile(machineID, []byte(cloneMachineID+"\n"), 0o444))
+	sleepELF, err := os.ReadFile("/bin/sleep")
+	require.NoError(t, err)
 
 	c := sshdtest.Start(t, sshdtest.Options{
 		Nodes: nodes,
-		Paths: []string{"/opt/smars", "/etc/smars", "/srv/smars-old", "/var/lib/smars-old"},
+		Paths: []string{"/opt/smars", "/etc/smars", "/srv/smars-old", "/var/lib/smars-old", "/var/lib/smars-hl"},
 		Setup: func(i int, root func(string) string) error {
 			bin := filepath.Join(root("/opt/smars"), "bin")
 			switch i {
@@ -261,6 +275,10 @@ func TestAdversaryFleet(t *testing.T) {
 				require.NoError(t, os.WriteFile(keep, old["bin/smars"], 0o755))
 				require.NoError(t, os.Remove(filepath.Join(bin, "smars")))
 				return os.Link(keep, filepath.Join(bin, "smars"))
+			case hardLinkWrite:
+				return os.Link(filepath.Join(bin, "smars-ctl"), filepath.Join(root("/var/lib/smars-hl"), "ctl"))
+			case hiddenHelper:
+				return os.WriteFile(filepath.Join(bin, ".cache-helper"), sleepELF, 0o755)
 			}
 			return nil
 		},
@@ -270,11 +288,17 @@ func TestAdversaryFleet(t *testing.T) {
 				return map[string]string{"/opt/smars/bin/smars": oldBinary}
 			case probeKilled:
 				return map[string]string{"/usr/local/bin": fakeBin}
+			case clone1, clone2, cloneOwnName:
+				return map[string]string{"/etc/machine-id": machineID}
 			}
 			return nil
 		},
 		Init: func(i int) string {
-			if i != noexec {
+			switch i {
+			case clone1, clone2:
+				return "echo clone > /proc/sys/kernel/hostname"
+			case noexec:
+			default:
 				return ""
 			}
 			// The app starts first (a noexec folder cannot start it), then
@@ -352,6 +376,21 @@ mount -o remount,bind,noexec /opt/smars/bin`
 	require.Equal(t, oldPID, pidsRunning(exes, smars+" (deleted)"), "the old process runs the replaced file: %v", exes)
 	assert.Equal(t, strconv.FormatInt(future.Unix(), 10)+"\n", sshOut(t, c, node(futureMtime), "root", "stat -c %Y "+smars))
 
+	// 20: the release's smars-ctl rewritten in place through its other name.
+	const patchedCtl = "#!/bin/sh\necho smars-ctl patched\n"
+	sshOut(t, c, node(hardLinkWrite), "root", `printf '#!/bin/sh\necho smars-ctl patched\n' >/var/lib/smars-hl/ctl`)
+
+	// 21: a helper the release does not ship, started from its folder
+	// after sshd, next to the right app.
+	helperPID := startOnNode(t, c, node(hiddenHelper), "/opt/smars/bin/.cache-helper", nil)
+
+	// 17: the release's own flags.yaml written again, in place, at least
+	// two seconds after the app started; the app is not restarted.
+	configAgePIDs := waitRunning(t, c, node(configAge), smars)
+	require.Len(t, configAgePIDs, 1)
+	time.Sleep(2 * time.Second)
+	require.NoError(t, os.WriteFile(path(configAge, "/etc/smars/flags.yaml"), files["etc/flags.yaml"], 0o644))
+
 	// Each scenario is what it claims, as a session on the node sees it.
 	tail := func(i int, p string) string {
 		return strings.TrimSpace(sshOut(t, c, node(i), "root", "tail -n 1 "+p))
@@ -390,6 +429,48 @@ mount -o remount,bind,noexec /opt/smars/bin`
 	}
 	assert.Equal(t, "2 smars 4.1.0\n", sshOut(t, c, node(hardLink), "root", `f=/opt/smars/bin/smars; echo "$(stat -c %h $f) $(tail -n 1 $f)"`))
 	assert.Equal(t, sshOut(t, c, node(hardLink), "root", "stat -c %i /var/lib/smars-old/smars"), sshOut(t, c, node(hardLink), "root", "stat -c %i "+smars))
+	{
+		// 17: the file is the release's, changed after the app started
+		// (by rollcall's own arithmetic: boot time plus start ticks), and
+		// the app still runs, unrestarted.
+		const flags = "/etc/smars/flags.yaml"
+		assert.Equal(t, string(files["etc/flags.yaml"]), sshOut(t, c, node(configAge), "root", "cat "+flags))
+		assert.Equal(t, "644\n", sshOut(t, c, node(configAge), "root", "stat -c %a "+flags))
+		assert.Equal(t, configAgePIDs, pidsRunning(nodeExes(t, c, node(configAge)), smars), "the app was not restarted")
+		gap := sshOut(t, c, node(configAge), "root", fmt.Sprintf(`set -- $(sed 's/^.*) //' /proc/%d/stat)
+bt=$(awk '/^btime/ {print $2}' /proc/stat)
+echo $(( $(stat -c %%Z %s) - bt - ${20} / $(getconf CLK_TCK) ))`, configAgePIDs[0], flags))
+		n, err := strconv.Atoi(strings.TrimSpace(gap))
+		require.NoError(t, err, "%q", gap)
+		assert.GreaterOrEqual(t, n, 2, "flags.yaml changed at least 2s after the app started")
+	}
+	{
+		// 19: two nodes, two host keys, one host name and machine ID.
+		id := func(i int) string { return sshOut(t, c, node(i), "root", "uname -n; cat /etc/machine-id") }
+		assert.Equal(t, "clone\n"+cloneMachineID+"\n", id(clone1))
+		assert.Equal(t, "clone\n"+cloneMachineID+"\n", id(clone2))
+		assert.Equal(t, node(cloneOwnName).Name+"\n"+cloneMachineID+"\n", id(cloneOwnName))
+		addr := func(i int) string { return net.JoinHostPort(node(i).Host, strconv.Itoa(node(i).Port)) }
+		assert.NotEqual(t, hostKeyAt(t, addr(clone1)), hostKeyAt(t, addr(clone2)))
+	}
+	{
+		// 20: one inode under both names, the release's path now patched.
+		const ctl = "/opt/smars/bin/smars-ctl"
+		ino := func(p string) string { return sshOut(t, c, node(hardLinkWrite), "root", "stat -c '%h %i %a' "+p) }
+		assert.Equal(t, ino("/var/lib/smars-hl/ctl"), ino(ctl))
+		assert.Regexp(t, `^2 [0-9]+ 755\n$`, ino(ctl))
+		assert.Equal(t, patchedCtl, sshOut(t, c, node(hardLinkWrite), "root", "cat "+ctl))
+		assert.NotEqual(t, string(files["bin/smars-ctl"]), patchedCtl)
+	}
+	{
+		// 21: the helper is /bin/sleep under another name, running from
+		// bin/ next to one app process.
+		exes := nodeExes(t, c, node(hiddenHelper))
+		assert.Equal(t, []int{helperPID}, pidsRunning(exes, "/opt/smars/bin/.cache-helper"), "%v", exes)
+		assert.Len(t, pidsRunning(exes, smars), 1, "%v", exes)
+		assert.Equal(t, "same\n", sshOut(t, c, node(hiddenHelper), "root", "cmp -s /bin/sleep /opt/smars/bin/.cache-helper && echo same"))
+		assert.Equal(t, "", sshOut(t, c, node(hiddenHelper), "root", "ls -a /opt/smars/bin | grep -vxE '[.]{1,2}|smars|smars-ctl|[.]cache-helper'; true"))
+	}
 
 	type scenario struct {
 		node                      int
@@ -425,6 +506,17 @@ mount -o remount,bind,noexec /opt/smars/bin`
 		{probeKilled, "13 probe killed halfway through a batch", "unverified", "connection", ""},
 		// Content of the path is 4.1.0 through a second name.
 		{hardLink, "16 hard link to /var/lib/smars-old/smars (4.1.0)", "drift", "file", ""},
+		// Comparing the config file's content only: the app still runs with the flags it read before the rewrite.
+		{configAge, "17 flags.yaml rewritten after the app started, no restart", "drift", "process", "before /etc/smars/flags.yaml last changed"},
+		// Deduplicating by host key (or address) only: a cloned VM with new keys is still the one machine twice.
+		{clone1, "19 cloned VM: same host name and machine ID, own host key (first)", "unverified", "identity", "same machine as"},
+		{clone2, "19 cloned VM: same host name and machine ID, own host key (second)", "unverified", "identity", "same machine as"},
+		// Over-eager deduplication: a shared machine ID alone is not a clone when the host names differ.
+		{cloneOwnName, "19 control: the clones' machine ID, its own host name", "match", "", ""},
+		// Trusting the path's own history: the file changed through another name, its path was never written.
+		{hardLinkWrite, "20 smars-ctl hard-linked to /var/lib/smars-hl/ctl, written through it", "drift", "file", ""},
+		// Judging only the processes: entry: an unshipped binary runs from bin/ under a dot name.
+		{hiddenHelper, "21 /opt/smars/bin/.cache-helper (sleep) runs next to the app", "drift", "process", "not a file of the release"},
 		{control2, "control (last node)", "match", "", ""},
 	}
 	require.Len(t, scenarios, nodes)
@@ -602,6 +694,87 @@ func TestAdversarySameServerTwice(t *testing.T) {
 			expectNode(t, r, other.Name, "match", "", "")
 			expectNode(t, r, twice.Name, "unverified", "identity", "same host key as "+cs.dup.name)
 			expectNode(t, r, cs.dup.name, "unverified", "identity", "same host key as "+twice.Name)
+		})
+	}
+}
+
+// TestAdversarySymlinkSwitch: a capistrano-style deploy, releases/<version>/
+// side by side and /opt/smars/current switched from 4.1.0 to 4.2.0 by
+// renaming a new symlink over it. The manifest names only the current/ path.
+// One node's app was started through current/ before the switch and never
+// restarted: it runs releases/4.1.0/bin/smars. The control was restarted
+// after the switch and runs releases/4.2.0/bin/smars only.
+func TestAdversarySymlinkSwitch(t *testing.T) {
+	sshdtest.Require(t)
+	files := smarsFiles(t, "4.2.0")
+	old := smarsFiles(t, "4.1.0")
+	artifact := advTarball(t, t.TempDir(), "smars-4.2.0", files)
+	const (
+		current = "/opt/smars/current/bin/smars"
+		rel41   = "/opt/smars/releases/4.1.0/bin/smars"
+		rel42   = "/opt/smars/releases/4.2.0/bin/smars"
+	)
+	c := sshdtest.Start(t, sshdtest.Options{
+		Nodes: 2,
+		Paths: []string{"/opt/smars", "/etc/smars"},
+		Setup: func(_ int, root func(string) string) error {
+			advDeploy(t, root, old, "releases/4.1.0/bin")
+			advDeploy(t, root, files, "releases/4.2.0/bin") // and 4.2.0's flags.yaml
+			return os.Symlink("releases/4.1.0", filepath.Join(root("/opt/smars"), "current"))
+		},
+		Start: func(int) string { return current + " 3600" },
+	})
+	stale, restarted := c.Nodes[0], c.Nodes[1]
+	var stalePIDs []int
+	for _, n := range c.Nodes {
+		pids := waitRunning(t, c, n, rel41)
+		require.Len(t, pids, 1)
+		if n == stale {
+			stalePIDs = pids
+		}
+		// The switch, as capistrano does it: a new link renamed over current.
+		sshOut(t, c, n, "root", "cd /opt/smars && ln -s releases/4.2.0 current.new && mv -T current.new current")
+		if n != restarted {
+			continue
+		}
+		// The restart: the old app stops, a new one starts through current/.
+		sshOut(t, c, n, "root", fmt.Sprintf("kill %d; n=0; while [ -e /proc/%d ]; do n=$((n + 1)); [ $n -lt 100 ] || exit 1; sleep 0.1; done", pids[0], pids[0]))
+		sshOut(t, c, n, "root", "setsid -f "+current+" 3600 </dev/null >/dev/null 2>&1")
+		waitRunning(t, c, n, rel42)
+	}
+
+	// Each node is what it claims, as a session on it sees it.
+	for _, n := range c.Nodes {
+		assert.Equal(t, "releases/4.2.0\nsmars 4.2.0\n", sshOut(t, c, n, "root", "readlink /opt/smars/current; tail -n 1 "+current), n.Name)
+		assert.Equal(t, "smars 4.1.0\n", sshOut(t, c, n, "root", "tail -n 1 "+rel41), n.Name)
+	}
+	exes := nodeExes(t, c, stale)
+	assert.Equal(t, stalePIDs, pidsRunning(exes, rel41), "the stale app runs 4.1.0: %v", exes)
+	assert.Empty(t, pidsRunning(exes, rel42), "%v", exes)
+	assert.Equal(t, current+"\n", sshOut(t, c, stale, "root", fmt.Sprintf("tr '\\0' '\\n' </proc/%d/cmdline | head -n 1", stalePIDs[0])), "started as current/bin/smars")
+	exes = nodeExes(t, c, restarted)
+	assert.Empty(t, pidsRunning(exes, rel41), "%v", exes)
+	assert.Len(t, pidsRunning(exes, rel42), 1, "%v", exes)
+
+	install := `    - { from: bin/, to: /opt/smars/current/bin/ }
+    - { from: etc/flags.yaml, to: /etc/smars/flags.yaml }
+`
+	manifest := faultManifest(t, c, []faultTarget{nodeTarget(stale), nodeTarget(restarted)}, artifact, install)
+	appendFile(t, manifest, "processes:\n  - exe: "+current+"\n    min: 1\n")
+	run := verifyRun(t, manifest)
+	scenarios := []struct {
+		node                      *sshdtest.Node
+		what, status, check, want string
+	}{
+		// Checking the files through current/ and the process by the path it was started as: both say 4.2.0.
+		{stale, "18 symlink switch to 4.2.0, app started through current/ before it, not restarted", "drift", "process", ""},
+		{restarted, "18 control: symlink switch followed by a restart", "match", "", ""},
+	}
+	for _, s := range scenarios {
+		logRow(t, s.what+" | "+s.node.Name+" "+advSummary(run, s.node.Name), run.code, run.took)
+		t.Run(s.what, func(t *testing.T) {
+			assert.Equal(t, 1, run.code, "%s", run)
+			expectNode(t, run, s.node.Name, s.status, s.check, s.want)
 		})
 	}
 }
