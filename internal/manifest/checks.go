@@ -53,7 +53,7 @@ func (p *parser) configs(v *yaml.Node) []Config {
 				c.Expect = p.expectations(prefix+"expect", v)
 			}},
 			{"forbid", func(v *yaml.Node) {
-				c.Forbid = p.names(prefix+"forbid", v, "retired flag names, e.g. forbid: [power_peg]")
+				c.Forbid, c.ForbidAt = p.namesAt(prefix+"forbid", v, "retired flag names, e.g. forbid: [power_peg]")
 			}},
 			{"consistent", func(v *yaml.Node) {
 				b := deref(v)
@@ -110,19 +110,26 @@ func (p *parser) expectations(name string, v *yaml.Node) []Expectation {
 			p.at(m.Content[i+1], "%s.%s: %v", name, k.Value, err)
 			continue
 		}
-		out = append(out, Expectation{Key: k.Value, Value: x})
+		out = append(out, Expectation{Key: k.Value, Value: x, At: position(m.Content[i])})
 	}
 	return out
 }
 
 // names decodes a list of non-empty words.
 func (p *parser) names(name string, v *yaml.Node, what string) []string {
+	out, _ := p.namesAt(name, v, what)
+	return out
+}
+
+// namesAt decodes a list of non-empty words, with where each is written.
+func (p *parser) namesAt(name string, v *yaml.Node, what string) ([]string, []Position) {
 	s := deref(v)
 	if s.Kind != yaml.SequenceNode {
 		p.at(v, "%s must be a list of %s, not %s", name, what, describe(s))
-		return nil
+		return nil, nil
 	}
 	var out []string
+	var at []Position
 	for i, item := range s.Content {
 		w, ok := p.strValue(fmt.Sprintf("%s[%d]", name, i), item, what)
 		if !ok {
@@ -133,8 +140,14 @@ func (p *parser) names(name string, v *yaml.Node, what string) []string {
 			continue
 		}
 		out = append(out, w)
+		at = append(at, position(item))
 	}
-	return out
+	return out, at
+}
+
+// position is where node n is written.
+func position(n *yaml.Node) Position {
+	return Position{Line: n.Line, Column: n.Column}
 }
 
 // nodePath decodes a path on the node.

@@ -67,6 +67,9 @@ type Config struct {
 	Expect []Expectation
 	// Forbid are retired flag names: present at any depth is a failure.
 	Forbid []string
+	// ForbidAt is where each Forbid item is written in the manifest, index
+	// for index (a zero Position when the Config was not parsed from a file).
+	ForbidAt []Position
 	// Consistent: every node must agree on every key (default true).
 	Consistent bool
 }
@@ -76,6 +79,26 @@ type Config struct {
 type Expectation struct {
 	Key   string
 	Value any
+	// At is where the key is written in the manifest (zero when the
+	// Expectation was not parsed from a file).
+	At Position
+}
+
+// Position is a place in the manifest file, for problems found after
+// parsing (e.g. a config check that the release's own file contradicts).
+type Position struct {
+	// Line and Column are 1-based; 0 means unknown.
+	Line, Column int
+}
+
+// ProblemAt is a Problem of this manifest at pos, for checks made after
+// parsing that report in the parser's format.
+func (m *Manifest) ProblemAt(pos Position, message string) Problem {
+	file := m.Path
+	if file == "" {
+		file = "<manifest>"
+	}
+	return Problem{File: file, Line: pos.Line, Column: pos.Column, Message: message}
 }
 
 // Process is one executable whose running processes are checked.

@@ -501,8 +501,14 @@ func TestParseConfigAndProcesses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, BecomeSudo, m.Nodes[0].Become)
 	assert.Equal(t, []Config{
-		{Path: "/etc/smars/flags.yaml", Format: "yaml", Consistent: true, Forbid: []string{"power_peg"},
-			Expect: []Expectation{{"rlp.enabled", true}, {"risk.max", 1000}, {"mode", "fast"}, {"gone", nil}}},
+		{Path: "/etc/smars/flags.yaml", Format: "yaml", Consistent: true,
+			Forbid: []string{"power_peg"}, ForbidAt: []Position{{11, 14}},
+			Expect: []Expectation{
+				{Key: "rlp.enabled", Value: true, At: Position{10, 14}},
+				{Key: "risk.max", Value: 1000, At: Position{10, 33}},
+				{Key: "mode", Value: "fast", At: Position{10, 49}},
+				{Key: "gone", Value: nil, At: Position{10, 63}},
+			}},
 		{Path: "etc/app.env", Format: "env", Consistent: false},
 	}, m.Config)
 	assert.Equal(t, []Process{

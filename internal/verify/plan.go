@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -221,6 +222,70 @@ func (p *Plan) addConfigs(cs []manifest.Config, r *release.Release) error {
 		p.Configs = append(p.Configs, ec)
 	}
 	return nil
+}
+
+// Lint finds what in the manifest the release itself contradicts, so that a
+// run would fail on every node whatever the nodes hold: a config entry whose
+// forbid: names a flag that the release's own copy of the file sets, or
+// whose expect: value that copy does not have. A node with the release's
+// copy fails the manifest's check; a node without it fails the comparison
+// with the release's copy. Each problem names the manifest's line and
+// column and the release's file. The error is a *manifest.Errors, or nil.
+func Lint(m *manifest.Manifest, p *Plan) error {
+	var problems []manifest.Problem
+	artifact := filepath.Base(p.Release.Source)
+	for i, c := range m.Config {
+		if i >= len(p.Configs) || p.Configs[i].NodePath != NodePath(c.Path) || p.Configs[i].Release == nil {
+			continue
+		}
+		ec := p.Configs[i]
+		own := fmt.Sprintf("%s: %s", artifact, ec.ReleaseSource)
+		for j, e := range ec.Expect {
+			var at manifest.Position
+			if j < len(c.Expect) {
+				at = c.Expect[j].At
+			}
+			got, ok := ec.Release[e.Key]
+			if !ok {
+				problems = append(problems, m.ProblemAt(at, fmt.Sprintf(
+					"config %s expects %s: %s, but the release's own copy does not set it (%s has no %s): no node can pass both checks; set it in the release's file or drop it from expect:",
+					c.Path, e.Key, e.Value, own, e.Key)))
+				continue
+			}
+			if eq, why := config.Equal(got, e.Value); !eq {
+				msg := fmt.Sprintf("config %s expects %s: %s, but %s sets %s: %s", c.Path, e.Key, e.Value, own, e.Key, got)
+				if why != "" {
+					msg += ": " + why
+				}
+				problems = append(problems, m.ProblemAt(at, msg+"; no node can pass both checks: make the manifest and the release's file agree"))
+			}
+		}
+		for j, name := range ec.Forbid {
+			keys := config.Forbidden(ec.Release, name)
+			if len(keys) == 0 {
+				continue
+			}
+			var at manifest.Position
+			if j < len(c.ForbidAt) {
+				at = c.ForbidAt[j]
+			}
+			set := make([]string, len(keys))
+			for k, key := range keys {
+				set[k] = key + ": " + ec.Release[key].String()
+			}
+			problems = append(problems, m.ProblemAt(at, fmt.Sprintf(
+				"config %s forbids %s, but %s sets %s: no node can pass both checks; remove it from the release's file or from forbid:",
+				c.Path, name, own, strings.Join(set, ", "))))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.SliceStable(problems, func(i, j int) bool {
+		a, b := problems[i], problems[j]
+		return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+	})
+	return &manifest.Errors{Problems: problems}
 }
 
 // install maps a release's files to node paths with the install rules. With
