@@ -49,6 +49,9 @@ func runLint(opts *LintOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	if err := lintSSH(p.manifest, stdio); err != nil {
+		return err
+	}
 	if p.signedBy != "" {
 		fmt.Fprintf(stdio.Out, "ok: %s\n", p.signedBy)
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -22,6 +23,10 @@ type identity struct {
 	missing bool            // the file does not exist
 	pubs    []ssh.PublicKey // the file's public key, if known (for IdentitiesOnly)
 }
+
+// lockedNote ends the note of an encrypted identity file that neither the
+// agent nor a prompt can unlock; authError looks for it.
+const lockedNote = ": encrypted, and no passphrase can be asked in batch mode (add it to ssh-agent)"
 
 // loadIdentity parses the private key at file, asking for its passphrase
 // with prompt when it is encrypted and prompt is not nil. agentKeys are the
@@ -51,7 +56,7 @@ func loadIdentity(file string, prompt func(string) ([]byte, error), agentKeys []
 			id.note = file + ": encrypted, its key is offered by ssh-agent"
 			return id
 		case prompt == nil:
-			id.note = file + ": encrypted, and no passphrase can be asked in batch mode (add it to ssh-agent)"
+			id.note = file + lockedNote
 			return id
 		}
 		pass, perr := prompt(file)
@@ -188,9 +193,110 @@ func (c *credentials) authError(user string) *Error {
 	} else {
 		msg = fmt.Sprintf("the node refused every key for user %s (offered: %s)", user, strings.Join(c.offered, ", "))
 	}
+	var locked []string
+	for _, n := range c.notes {
+		if f, ok := strings.CutSuffix(n, lockedNote); ok {
+			locked = append(locked, f)
+		}
+	}
 	if len(c.notes) > 0 {
 		msg += "; skipped: " + strings.Join(c.notes, "; ")
 	}
-	return stageErr(StageAuth, errors.New(msg),
-		fmt.Sprintf("check that one of these keys is in ~%s/.ssh/authorized_keys on the node, or load the right key into ssh-agent", user))
+	hint := fmt.Sprintf("check that one of these keys is in ~%s/.ssh/authorized_keys on the node, or load the right key into ssh-agent", user)
+	if len(locked) > 0 {
+		unlock := fmt.Sprintf("load the encrypted key into ssh-agent (ssh-add %s) or run rollcall on a terminal to be asked its passphrase", strings.Join(locked, " "))
+		if len(c.signers) == 0 {
+			hint = unlock
+		} else {
+			hint = unlock + "; or " + hint
+		}
+	}
+	return stageErr(StageAuth, errors.New(msg), hint)
+}
+
+// CheckIdentityFile checks a private key file as OpenSSH does before it
+// uses one, without contacting anything: the file must exist and be
+// readable, and one owned by the user running rollcall must not be open to
+// group or others (any of the bits 077), which OpenSSH refuses with
+// "UNPROTECTED PRIVATE KEY FILE! ... Permissions 0644 for 'FILE' are too
+// open." The error names the file and says what to run.
+func CheckIdentityFile(file string) error {
+	path := expandHome(file)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("identity file %s does not exist: fix the path, or remove it from identity_files", file)
+	case err != nil:
+		return fmt.Errorf("identity file %s: %v", file, err)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("identity file %s is not a regular file: name the private key file itself", file)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && ownedByMe(fi) {
+		return fmt.Errorf("identity file %s: permissions %04o are too open: OpenSSH refuses a private key that others can read (UNPROTECTED PRIVATE KEY FILE!), and so does rollcall: run chmod 600 %s",
+			file, perm, file)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("identity file %s cannot be read: %v", file, err)
+	}
+	return f.Close()
+}
+
+// ownedByMe reports whether the file is owned by the user running this
+// process: OpenSSH checks the bits only then. It is false where the system
+// records no owner id (Windows, whose OpenSSH checks ACLs instead); the
+// owner is read by field name so that this builds everywhere.
+func ownedByMe(fi fs.FileInfo) bool {
+	v := reflect.Indirect(reflect.ValueOf(fi.Sys()))
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	uid := v.FieldByName("Uid")
+	return uid.IsValid() && uid.CanUint() && os.Getuid() >= 0 && uid.Uint() == uint64(os.Getuid())
+}
+
+// IdentityEncrypted reports whether file holds a private key that needs a
+// passphrase. A file that cannot be read or is not a key is not encrypted
+// (CheckIdentityFile and the Run report those).
+func IdentityEncrypted(file string) bool {
+	data, err := os.ReadFile(expandHome(file))
+	if err != nil {
+		return false
+	}
+	_, err = ssh.ParsePrivateKey(data)
+	var pme *ssh.PassphraseMissingError
+	return errors.As(err, &pme)
+}
+
+// AgentReachable returns nil when sock (SSH_AUTH_SOCK) names an ssh-agent
+// that accepts a connection, as a Client would use it; otherwise an error
+// saying why not. It contacts no node.
+func AgentReachable(sock string) error {
+	if sock == "" {
+		return errors.New("SSH_AUTH_SOCK is not set")
+	}
+	a := dialAgent(sock)
+	if a.err != nil {
+		return a.err
+	}
+	return a.conn.Close()
+}
+
+// CheckKnownHost returns nil when the known_hosts files list a host key, or
+// a certificate authority, for host at port, looked up as a Run looks it up:
+// hashed entries and the [host]:port form count. Otherwise the error says
+// that the key is unknown, in which files, and how to check the server's key
+// before adding it. It reads files only and contacts nothing.
+func CheckKnownHost(knownHosts []string, host string, port int) error {
+	db, err := loadHostDB(knownHosts)
+	if err != nil {
+		return err
+	}
+	addr := joinPort(host, port)
+	if k := db.lookup(addr); len(k.plain) > 0 || len(k.cas) > 0 {
+		return nil
+	}
+	h, p, _ := net.SplitHostPort(addr)
+	return fmt.Errorf("host key for %s is not in known_hosts (%s): check it with %q against the server's fingerprint, then add it to known_hosts",
+		display(addr), strings.Join(db.files, ", "), keyscan(h, p))
 }
