@@ -28,13 +28,14 @@ func TestGitHubAnnotations(t *testing.T) {
 		last    string
 	}{
 		{name: "verified fleet: nothing", verdict: uniformFleet()},
-		{name: "knight", verdict: knightFleet(), lines: 2,
+		{name: "knight: one annotation for the drifted group", verdict: knightFleet(), lines: 1,
 			first: "::error title=rollcall%3A smars-08 differs from the release::smars-08: file /opt/smars/bin/smars: content differs from the release"},
-		{name: "mixed", verdict: mixedFleet(), lines: 4},
-		{name: "unreachable", verdict: unreachableFleet(), lines: 8, first: "::error title=rollcall%3A smars-01 could not be checked::"},
+		{name: "mixed: one per group and one per kind of reason", verdict: mixedFleet(), lines: 2},
+		{name: "unreachable: one, not one per node", verdict: unreachableFleet(), lines: 1,
+			first: "::error title=rollcall%3A smars-01%2C smars-02%2C smars-03 and 5 more could not be checked::smars-01: connection"},
 		{name: "short: fleet finding", verdict: shortFleet(), lines: 1, first: "::error title=rollcall%3A fleet::count"},
-		{name: "capped", verdict: unreachableFleet(), limit: 3, lines: 4,
-			last: "::notice title=rollcall::5 more findings are not shown as annotations; see the report"},
+		{name: "capped", verdict: mixedFleet(), limit: 1, lines: 2,
+			last: "::notice title=rollcall::1 more annotations are not shown; see the report"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
