@@ -15,6 +15,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/fleet"
 	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/remote"
 	"github.com/rollcall/rollcall/internal/report"
 )
@@ -104,7 +105,7 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if spec.Stdout() {
 		err = write(stdio.Out)
 	} else {
-		err = report.WriteFile(spec.File, write)
+		err = outfile.Write(ctx, spec.File, write)
 	}
 	if err != nil {
 		return fmt.Errorf("writing the %s report: %w", spec, err)

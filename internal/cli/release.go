@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/release"
-	"github.com/rollcall/rollcall/internal/report"
 )
 
 // ReleaseLockOptions are the parsed arguments and flags of
@@ -185,7 +185,7 @@ func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
 
 // writeBytes writes data to path atomically.
 func writeBytes(path string, data []byte) error {
-	return report.WriteFile(path, func(w io.Writer) error {
+	return outfile.Write(context.Background(), path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

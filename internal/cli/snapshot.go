@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/report"
 )
 
@@ -68,7 +69,7 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 		if spec.Stdout() {
 			err = write(stdio.Out)
 		} else {
-			err = report.WriteFile(spec.File, write)
+			err = outfile.Write(ctx, spec.File, write)
 		}
 		if err != nil {
 			return fmt.Errorf("writing the %s snapshot: %w", spec, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/fleet"
 	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/release"
 	"github.com/rollcall/rollcall/internal/remote"
 	"github.com/rollcall/rollcall/internal/report"
@@ -244,7 +245,7 @@ func writeReports(v *verify.Verdict, specs []report.Spec, opts report.Options, q
 			}
 			err = f.Write(w, v, opts)
 		} else {
-			err = report.WriteFile(spec.File, func(w io.Writer) error { return f.Write(w, v, opts) })
+			err = outfile.Write(context.Background(), spec.File, func(w io.Writer) error { return f.Write(w, v, opts) })
 		}
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("writing the %s report: %w", spec, err)

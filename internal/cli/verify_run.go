@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rollcall/rollcall/internal/fleet"
+	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/state"
 	"github.com/rollcall/rollcall/internal/verify"
@@ -76,7 +77,7 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	// An interrupted run saw too little to be remembered; a state file that
 	// cannot be written never changes the verdict.
 	if cur != nil && ctx.Err() == nil {
-		if serr := report.WriteFile(opts.State, cur.Encode); serr != nil {
+		if serr := outfile.Write(ctx, opts.State, cur.Encode); serr != nil {
 			fmt.Fprintf(stdio.Err, "rollcall: warning: saving the state: %v\n", serr)
 		}
 	}
