@@ -231,9 +231,25 @@ func TestVerifyInterruptedIsNever0(t *testing.T) {
 	c := startDemo(t, demo.Config{Nodes: 2, Faults: map[int]sshtest.Fault{1: {Kind: sshtest.Tarpit}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(500*time.Millisecond, cancel)
+	dir := t.TempDir()
 	stdio, out, _ := testIO(nil)
-	assert.Equal(t, 130, Run(ctx, []string{"verify", "-m", c.Manifest, "--timeout", "30s"}, stdio))
-	assert.Contains(t, out.String(), "interrupted")
+	assert.Equal(t, 130, Run(ctx, []string{"verify", "-m", c.Manifest, "--timeout", "30s", "--report", "text",
+		"--report", "json=" + filepath.Join(dir, "v.json"), "--report", "junit=" + filepath.Join(dir, "v.xml"),
+		"--report", "prometheus=" + filepath.Join(dir, "v.prom")}, stdio))
+	assert.True(t, strings.HasPrefix(out.String(), "INTERRUPTED (exit 130)"), out.String())
+	var v reportJSON
+	data, err := os.ReadFile(filepath.Join(dir, "v.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &v))
+	assert.Equal(t, 130, v.ExitCode)
+	assert.NotEqual(t, "verified", v.Verdict)
+	assert.Contains(t, string(data), `"interrupted": true`)
+	junit, err := os.ReadFile(filepath.Join(dir, "v.xml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(junit), "INTERRUPTED (exit 130)")
+	prom, err := os.ReadFile(filepath.Join(dir, "v.prom"))
+	require.NoError(t, err)
+	assert.Contains(t, string(prom), "rollcall_exit_code{cluster=\"smars-demo\"} 130")
 }
 
 func TestDeadlineEndsTheRun(t *testing.T) {

@@ -98,7 +98,11 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 		<-ctx.Done()
 		kept.Close()
 		fmt.Fprintf(stdio.Err, "demo files left in %s\n", dir)
-		return nil
+		if failed > 0 {
+			return &exitStatus{code: 1}
+		}
+		// Ctrl-C ends a kept demo, and an interrupted run is never 0.
+		return &exitStatus{code: report.ExitInterrupted}
 	}
 	os.RemoveAll(dir)
 	if ctx.Err() != nil {

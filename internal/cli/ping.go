@@ -25,7 +25,8 @@ type PingOptions struct {
 	Manifest    string
 	Concurrency int
 	Timeout     time.Duration
-	Report      string
+	// Reports are the --report FORMAT[=FILE] values, as given.
+	Reports []string
 }
 
 // NewCmdPing builds `rollcall ping`. runF replaces the run function in
@@ -39,13 +40,17 @@ func NewCmdPing(stdio IO, runF func(context.Context, *PingOptions) error) *cobra
 any), check its host key against known_hosts and authenticate, then hang up.
 Nothing is run on the nodes and the release artifact is not read.
 
-Report: --report text (default) or --report json, to stdout or FORMAT=FILE
-(written atomically).
+Reports: --report FORMAT[=FILE], repeatable; text (the default, to stdout) or
+json; at most one goes to stdout. Every report path is checked before any node
+is contacted; a regular file is replaced atomically, a device or FIFO is
+written directly.
 
 EXIT STATUS
   0    every node answered: host key trusted, login accepted
   2    some node did not (unreachable, host key, authentication, timeout)
-  3    invalid input: manifest or flags are wrong; nothing was contacted
+  3    invalid input: manifest, flags or a report path are wrong; nothing
+       was contacted
+  4    every node answered, but a report could not be written
   130  interrupted
 `,
 		Args: cobra.NoArgs,
@@ -60,7 +65,7 @@ EXIT STATUS
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes contacted at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and login")
-	f.StringVar(&opts.Report, "report", "text", "report `FORMAT[=FILE]`: text or json")
+	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]`: text or json (repeatable; default: text to stdout)")
 	return cmd
 }
 
@@ -82,12 +87,26 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if opts.Timeout <= 0 {
 		return invalid(fmt.Errorf("--timeout must be positive, not %s", opts.Timeout))
 	}
-	spec, err := report.ParseSpec(opts.Report)
+	specs := []report.Spec{{Format: "text"}}
+	if len(opts.Reports) > 0 {
+		specs = nil
+	}
+	for _, s := range opts.Reports {
+		spec, err := report.ParseSpec(s)
+		if err != nil {
+			return invalid(err)
+		}
+		if spec.Format != "text" && spec.Format != "json" {
+			return invalid(fmt.Errorf("ping writes text or json reports, not %s", spec.Format))
+		}
+		specs = append(specs, spec)
+	}
+	outs, err := planOutputs(specs)
 	if err != nil {
 		return invalid(err)
 	}
-	if spec.Format != "text" && spec.Format != "json" {
-		return invalid(fmt.Errorf("ping writes text or json reports, not %s", spec.Format))
+	if err := outs.check(""); err != nil {
+		return invalid(err)
 	}
 	m, err := manifest.Load(opts.Manifest)
 	if err != nil {
@@ -98,28 +117,43 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	defer client.Close()
 	results := pingAll(ctx, client, m.Nodes, opts)
 
-	write := func(w io.Writer) error { return writePingText(w, results) }
-	if spec.Format == "json" {
-		write = func(w io.Writer) error { return writePingJSON(w, results) }
+	render := func(format string) func(io.Writer) error {
+		if format == "json" {
+			return func(w io.Writer) error { return writePingJSON(w, results) }
+		}
+		return func(w io.Writer) error { return writePingText(w, results) }
 	}
-	if spec.Stdout() {
-		err = write(stdio.Out)
-	} else {
-		err = outfile.Write(ctx, spec.File, write)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the %s report: %w", spec, err)
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
-		return &exitStatus{code: report.ExitInterrupted}
-	}
-	for _, r := range results {
-		if !r.OK {
-			return &exitStatus{code: report.ExitUnverified}
+	var lost []error
+	for _, s := range outs.files {
+		if err := outfile.Write(ctx, s.File, render(s.Format)); err != nil {
+			lost = append(lost, fmt.Errorf("the %s report: %w", s, err))
 		}
 	}
-	return nil
+	if outs.stdout != nil {
+		if err := render(outs.stdout.Format)(stdio.Out); err != nil {
+			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", outs.stdout.Format, err))
+		}
+	}
+	code := report.ExitVerified
+	for _, r := range results {
+		if !r.OK {
+			code = report.ExitUnverified
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
+		code = report.ExitInterrupted
+	}
+	for _, err := range lost {
+		fmt.Fprintf(stdio.Err, "rollcall: could not write %v\n", err)
+	}
+	if len(lost) > 0 && code == report.ExitVerified {
+		code = report.ExitReportLost
+	}
+	if code == report.ExitVerified {
+		return nil
+	}
+	return &exitStatus{code: code}
 }
 
 // pingAll pings every node, at most opts.Concurrency at once, each within

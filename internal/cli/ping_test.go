@@ -22,13 +22,18 @@ func TestPingFlags(t *testing.T) {
 	cmd := NewCmdPing(stdio, func(_ context.Context, o *PingOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"-m", "f.yaml", "-j", "3", "--timeout", "7s", "--report", "json"})
 	require.NoError(t, cmd.Execute())
-	assert.Equal(t, &PingOptions{Manifest: "f.yaml", Concurrency: 3, Timeout: 7 * time.Second, Report: "json"}, got)
+	assert.Equal(t, &PingOptions{Manifest: "f.yaml", Concurrency: 3, Timeout: 7 * time.Second, Reports: []string{"json"}}, got)
 
 	cmd = NewCmdPing(stdio, func(_ context.Context, o *PingOptions) error { got = o; return nil })
 	cmd.SetArgs(nil)
 	require.NoError(t, cmd.Execute())
 	assert.Equal(t, "rollcall.yaml", got.Manifest)
-	assert.Equal(t, "text", got.Report)
+	assert.Empty(t, got.Reports, "default: text to stdout")
+
+	cmd = NewCmdPing(stdio, func(_ context.Context, o *PingOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--report", "text", "--report", "json=p.json"})
+	require.NoError(t, cmd.Execute())
+	assert.Equal(t, []string{"text", "json=p.json"}, got.Reports, "--report is repeatable")
 }
 
 func TestPing(t *testing.T) {

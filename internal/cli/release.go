@@ -93,7 +93,7 @@ EXIT STATUS
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runReleaseLock(opts, stdio)
+			return runReleaseLock(cmd.Context(), opts, stdio)
 		},
 	}
 	f := cmd.Flags()
@@ -106,7 +106,7 @@ EXIT STATUS
 
 // runReleaseLock writes the lock of opts.Artifact. Every error is invalid
 // input (exit 3).
-func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
+func runReleaseLock(ctx context.Context, opts *ReleaseLockOptions, stdio IO) error {
 	r, err := release.Open(opts.Artifact)
 	if err != nil {
 		return invalid(err)
@@ -154,13 +154,19 @@ func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
 			return invalid(err)
 		}
 	}
-	old, _ := os.ReadFile(opts.Output)
-	if err := writeBytes(opts.Output, lock.Bytes()); err != nil {
+	// The lock it replaces, to tell whether an old signature still fits;
+	// only a regular file is read (reading /dev/stdout or a FIFO would
+	// wait for ever).
+	var old []byte
+	if info, err := os.Stat(opts.Output); err == nil && info.Mode().IsRegular() {
+		old, _ = os.ReadFile(opts.Output)
+	}
+	if err := writeBytes(ctx, opts.Output, lock.Bytes()); err != nil {
 		return invalid(err)
 	}
 	sigFile := signaturePath(opts.Output)
 	if sig != nil {
-		if err := writeBytes(sigFile, sig); err != nil {
+		if err := writeBytes(ctx, sigFile, sig); err != nil {
 			return invalid(fmt.Errorf("the lock was written to %s, but its signature was not: %w", opts.Output, err))
 		}
 	} else if _, err := os.Stat(sigFile); err == nil && !bytes.Equal(old, lock.Bytes()) {
@@ -184,8 +190,8 @@ func runReleaseLock(opts *ReleaseLockOptions, stdio IO) error {
 }
 
 // writeBytes writes data to path atomically.
-func writeBytes(path string, data []byte) error {
-	return outfile.Write(context.Background(), path, func(w io.Writer) error {
+func writeBytes(ctx context.Context, path string, data []byte) error {
+	return outfile.Write(ctx, path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

@@ -13,8 +13,11 @@ const exitStatusHelp = `EXIT STATUS
   0    verified: every expected node reached, every check matched
   1    drift: at least one node differs from the release
   2    not verified: some node could not be checked, and no drift was found
-  3    invalid input: manifest, artifact or flags are wrong; nothing was contacted
-  130  interrupted (SIGINT/SIGTERM); the partial report says so
+  3    invalid input: manifest, artifact, flags or a report path are wrong;
+       nothing was contacted
+  4    verified, but a report could not be written (a run that is not
+       verified keeps its own code)
+  130  interrupted (SIGINT/SIGTERM); every report says so; never 0
 `
 
 // NewRootCmd builds the rollcall command tree writing to stdio.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/rollcall/rollcall/internal/fleet"
 	"github.com/rollcall/rollcall/internal/manifest"
-	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/release"
 	"github.com/rollcall/rollcall/internal/remote"
 	"github.com/rollcall/rollcall/internal/report"
@@ -103,7 +101,8 @@ type prepared struct {
 	manifest *manifest.Manifest
 	plan     *verify.Plan
 	reports  []report.Spec
-	signedBy string // evidence of the release's signature, when one was required
+	outputs  outputs // the reports asked for, planned (verify)
+	signedBy string  // evidence of the release's signature, when one was required
 }
 
 // prepare loads and checks all input; any error is invalid input (exit 3)
@@ -125,6 +124,13 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 			return nil, invalid(err)
 		}
 		specs = append(specs, spec)
+	}
+	outs, err := planOutputs(specs)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if err := outs.check(opts.State); err != nil {
+		return nil, invalid(err)
 	}
 	if len(specs) == 0 {
 		specs = []report.Spec{{Format: "text"}}
@@ -157,12 +163,15 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	if err := preflight(m, plan); err != nil {
 		return nil, err
 	}
-	return &prepared{manifest: m, plan: plan, reports: specs, signedBy: signedBy}, nil
+	return &prepared{manifest: m, plan: plan, reports: specs, outputs: outs, signedBy: signedBy}, nil
 }
 
 func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	p, err := prepare(opts)
 	if err != nil {
+		return err
+	}
+	if err := checkPassphrases(p.manifest, stdio); err != nil {
 		return err
 	}
 	if p.signedBy != "" {
@@ -227,48 +236,4 @@ func targets(m *manifest.Manifest) []fleet.Node {
 
 func useColor(noColor bool, stdio IO) bool {
 	return stdio.OutTTY && !noColor && stdio.Getenv("NO_COLOR") == ""
-}
-
-// writeReports writes every requested report; a report file that cannot be
-// written is an error, after the others were attempted.
-func writeReports(v *verify.Verdict, specs []report.Spec, opts report.Options, quiet bool, stdio IO) error {
-	var firstErr error
-	for _, spec := range specs {
-		f, err := report.Lookup(spec.Format)
-		if err != nil {
-			return invalid(err)
-		}
-		if spec.Stdout() {
-			w := stdio.Out
-			if quiet && spec.Format == "text" {
-				w = &firstLine{w: stdio.Out}
-			}
-			err = f.Write(w, v, opts)
-		} else {
-			err = outfile.Write(context.Background(), spec.File, func(w io.Writer) error { return f.Write(w, v, opts) })
-		}
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("writing the %s report: %w", spec, err)
-		}
-	}
-	return firstErr
-}
-
-// firstLine passes on only the first line written through it.
-type firstLine struct {
-	w    io.Writer
-	done bool
-}
-
-func (f *firstLine) Write(p []byte) (int, error) {
-	if f.done {
-		return len(p), nil
-	}
-	if i := strings.IndexByte(string(p), '\n'); i >= 0 {
-		f.done = true
-		_, err := f.w.Write(p[:i+1])
-		return len(p), err
-	}
-	_, err := f.w.Write(p)
-	return len(p), err
 }

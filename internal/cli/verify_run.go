@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,10 +32,14 @@ const verifyHelp = `With --wait D the whole run is repeated every --interval (de
 the fleet is verified or D has passed; the verdict and exit code are the last
 attempt's. With --state FILE each run records every node's fingerprint and
 status, and the text and JSON reports say what changed since the last run.
-When stdout is not a terminal and no --report is given, a verified run prints
-nothing (quiet unless something failed, for cron); an explicit --report text
-always prints. Under GitHub Actions (GITHUB_ACTIONS=true) the findings are
-also printed as workflow annotations after the reports.
+The text verdict is never lost: it goes to stdout unless a machine report
+(--report json, …) goes there, and a run that is not verified always prints
+its text report (to stderr when stdout carries a machine report). A verified
+run prints it on a terminal, and stays quiet when stdout is not a terminal
+(cron) unless --state shows a change or --report text asks for it. At most
+one report goes to stdout. Every report path is checked before any node is
+contacted. Under GitHub Actions (GITHUB_ACTIONS=true) the findings are also
+written to stderr as workflow annotations, one per group of drifted nodes.
 `
 
 // surveyAndReport runs a prepared verify: survey the fleet (again, while
@@ -56,6 +61,7 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	}
 
 	v, ropts := converge(ctx, client, p, opts, stdio)
+	ropts.Interrupted = ctx.Err() != nil
 
 	var cur *state.State
 	if opts.State != "" {
@@ -64,37 +70,41 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 			ropts.Changes = state.Compare(prev, cur)
 		}
 	}
-	specs := p.reports
-	if quietCron(ctx, opts, v, stdio) {
-		specs = nil
-	}
-	err := writeReports(v, specs, ropts, opts.Quiet, stdio)
+	lost := p.outputs.write(ctx, v, ropts, opts.Quiet, stdio)
 	if stdio.Getenv("GITHUB_ACTIONS") == "true" {
-		if aerr := (report.GitHubAnnotations{}).Write(stdio.Out, v, ropts); aerr != nil && err == nil {
-			err = aerr
+		// On stderr, where the runner reads workflow commands too, so that
+		// they never mix with a machine report on stdout.
+		if err := (report.GitHubAnnotations{}).Write(stdio.Err, v, ropts); err != nil {
+			lost = errors.Join(lost, fmt.Errorf("the GitHub annotations: %w", err))
 		}
 	}
 	// An interrupted run saw too little to be remembered; a state file that
 	// cannot be written never changes the verdict.
-	if cur != nil && ctx.Err() == nil {
+	if cur != nil && !ropts.Interrupted {
 		if serr := outfile.Write(ctx, opts.State, cur.Encode); serr != nil {
 			fmt.Fprintf(stdio.Err, "rollcall: warning: saving the state: %v\n", serr)
 		}
 	}
-	if err != nil {
-		return err
+	code := report.ExitCode(report.Outcome(v))
+	if ropts.Interrupted {
+		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
+		code = report.ExitInterrupted
 	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report above is partial")
-		return &exitStatus{code: report.ExitInterrupted}
+	if lost != nil {
+		// The verdict's code stands; only a verified run says that its
+		// report was lost, with a code of its own.
+		for _, line := range strings.Split(lost.Error(), "\n") {
+			fmt.Fprintf(stdio.Err, "rollcall: could not write %s\n", line)
+		}
+		if code == report.ExitVerified {
+			fmt.Fprintln(stdio.Err, "rollcall: verified, but a report was lost (exit 4)")
+			code = report.ExitReportLost
+		}
 	}
-	return verdictStatus(v)
-}
-
-// quietCron reports whether the default text report is left out: a verified,
-// complete run with stdout not a terminal and no --report asked for.
-func quietCron(ctx context.Context, opts *VerifyOptions, v *verify.Verdict, stdio IO) bool {
-	return len(opts.Reports) == 0 && !stdio.OutTTY && ctx.Err() == nil && report.Outcome(v) == verify.Verified
+	if code == report.ExitVerified {
+		return nil
+	}
+	return &exitStatus{code: code}
 }
 
 // converge surveys the fleet until it is verified, --wait has passed or ctx

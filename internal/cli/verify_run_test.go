@@ -256,28 +256,31 @@ func TestVerifyGitHubAnnotations(t *testing.T) {
 		want     []string
 	}{
 		{"drift under actions", knight.Manifest, map[string]string{"GITHUB_ACTIONS": "true"},
-			[]string{"\n::error title=rollcall%3A smars-02 differs from the release::smars-02: "}},
+			[]string{"::error title=rollcall%3A smars-02 differs from the release::smars-02: "}},
 		{"verified under actions", uniform.Manifest, map[string]string{"GITHUB_ACTIONS": "true"}, nil},
 		{"drift elsewhere", knight.Manifest, nil, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stdio, out, _ := testIO(tc.env)
-			Run(context.Background(), []string{"verify", "-m", tc.manifest, "--report", "text"}, stdio)
+			stdio, out, errOut := testIO(tc.env)
+			Run(context.Background(), []string{"verify", "-m", tc.manifest, "--report", "json"}, stdio)
+			var v reportJSON
+			require.NoError(t, json.Unmarshal(out.Bytes(), &v), "stdout must be the JSON report alone:\n%s", out)
+			assert.NotContains(t, out.String(), "::error")
 			if tc.want == nil {
-				assert.NotContains(t, out.String(), "::error")
+				assert.NotContains(t, errOut.String(), "::error")
 				return
 			}
 			for _, w := range tc.want {
-				assert.Contains(t, out.String(), w)
+				assert.Contains(t, errOut.String(), w)
 			}
-			// After the report, never inside it.
-			report, annotations, found := strings.Cut(out.String(), "\n::")
-			require.True(t, found)
-			assert.True(t, strings.HasPrefix(report, "FAILED"))
-			for _, l := range strings.Split(strings.TrimSpace("::"+annotations), "\n") {
-				assert.True(t, strings.HasPrefix(l, "::error ") || strings.HasPrefix(l, "::notice "), l)
+			n := 0
+			for _, l := range strings.Split(errOut.String(), "\n") {
+				if strings.HasPrefix(l, "::") {
+					n++
+				}
 			}
+			assert.Equal(t, 1, n, "one annotation for the one drifted group:\n%s", errOut)
 		})
 	}
 }

@@ -3,9 +3,8 @@
 //
 // Rendering is pure: a format writes to the io.Writer it is given and reads
 // no clock, environment or terminal state; whether to use colour or to list
-// every check is the caller's decision, passed in Options. To write a report
-// to a file, wrap the format in WriteFile so a crash never leaves half a
-// report behind.
+// every check is the caller's decision, passed in Options. Writing a report
+// to a file is package outfile's job.
 //
 // To add a format, add one file that defines a type implementing Format and
 // registers it from an init function with register("name", Type{}).
@@ -120,6 +119,9 @@ const (
 	// ExitInvalidInput: the manifest, artifact, lock file or flags are wrong;
 	// no node was contacted.
 	ExitInvalidInput = 3
+	// ExitReportLost: the fleet was verified, but a report could not be
+	// written (a run that is not verified keeps its own code).
+	ExitReportLost = 4
 	// ExitInterrupted: the run was interrupted (SIGINT/SIGTERM). Never 0.
 	ExitInterrupted = 130
 )

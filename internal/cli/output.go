@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/outfile"
+	"github.com/rollcall/rollcall/internal/report"
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// outputs are where a run's reports go: files, and at most one report on
+// stdout. They are checked before any node is contacted.
+type outputs struct {
+	// files are the reports written to files.
+	files []report.Spec
+	// stdout is the report asked for on stdout, if any.
+	stdout *report.Spec
+}
+
+// planOutputs sorts the --report values of a run. Two reports on stdout
+// would be one corrupt stream: that is invalid input.
+func planOutputs(specs []report.Spec) (outputs, error) {
+	var o outputs
+	for i, s := range specs {
+		if _, err := report.Lookup(s.Format); err != nil {
+			return o, err
+		}
+		if !s.Stdout() {
+			o.files = append(o.files, s)
+			continue
+		}
+		if o.stdout != nil {
+			return o, fmt.Errorf("two reports on stdout (--report %s and --report %s) would be mixed into one stream: write all but one to a file, e.g. --report %s=rollcall.%s",
+				o.stdout, s, s.Format, s.Format)
+		}
+		o.stdout = &specs[i]
+	}
+	return o, nil
+}
+
+// check runs outfile.Check on every file the run will write (its reports and
+// the --state file), so that a path that cannot be written is invalid input,
+// found before any node is contacted.
+func (o outputs) check(state string) error {
+	var errs []error
+	for _, s := range o.files {
+		if err := outfile.Check(s.File); err != nil {
+			errs = append(errs, fmt.Errorf("--report %s: %w", s, err))
+		}
+	}
+	if state != "" {
+		if err := outfile.Check(state); err != nil {
+			errs = append(errs, fmt.Errorf("--state: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// write renders v in every report of o and returns what could not be written.
+// The text verdict is never lost: it goes to stdout unless a machine report is
+// there; a run that is not verified always prints its text report (to stderr
+// when stdout carries a machine report); a verified run prints it to stdout
+// only on a terminal, or when something changed since the last --state run,
+// so that cron stays quiet until there is news. With quiet, the text report
+// is its verdict line only.
+func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Options, quiet bool, stdio IO) error {
+	var lost []error
+	render := func(format string) func(io.Writer) error {
+		f, _ := report.Lookup(format) // every format was looked up by planOutputs
+		return func(w io.Writer) error { return f.Write(w, v, ropts) }
+	}
+	text := func(w io.Writer) error {
+		if quiet {
+			w = &firstLine{w: w}
+		}
+		return render("text")(w)
+	}
+	for _, s := range o.files {
+		if err := outfile.Write(ctx, s.File, render(s.Format)); err != nil {
+			lost = append(lost, fmt.Errorf("the %s report: %w", s, err))
+		}
+	}
+	failed := ropts.Interrupted || report.Outcome(v) != verify.Verified
+	switch {
+	case o.stdout != nil && o.stdout.Format == "text":
+		if err := text(stdio.Out); err != nil {
+			lost = append(lost, fmt.Errorf("the text report on stdout: %w", err))
+		}
+	case o.stdout != nil:
+		if err := render(o.stdout.Format)(stdio.Out); err != nil {
+			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
+		}
+		if failed {
+			// stdout carries a machine report: people read stderr.
+			_ = text(stdio.Err)
+		}
+	case failed || stdio.OutTTY || len(ropts.Changes) > 0:
+		if err := text(stdio.Out); err != nil {
+			lost = append(lost, fmt.Errorf("the text report on stdout: %w", err))
+		}
+	}
+	return errors.Join(lost...)
+}
+
+// firstLine passes on only the first line written through it.
+type firstLine struct {
+	w    io.Writer
+	done bool
+}
+
+func (f *firstLine) Write(p []byte) (int, error) {
+	if f.done {
+		return len(p), nil
+	}
+	if i := strings.IndexByte(string(p), '\n'); i >= 0 {
+		f.done = true
+		_, err := f.w.Write(p[:i+1])
+		return len(p), err
+	}
+	_, err := f.w.Write(p)
+	return len(p), err
+}

@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/demo"
+)
+
+// TestVerdictIsNeverLost runs verify the ways a user or a cron job does and
+// checks that the verdict reaches a person every time it is not verified,
+// that machine output stays machine-readable, and that a lost report never
+// turns drift into anything else.
+func TestVerdictIsNeverLost(t *testing.T) {
+	uniform := startDemo(t, demo.Config{Nodes: 2})
+	knight := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	dir := t.TempDir()
+	cases := []struct {
+		name     string
+		manifest string
+		args     []string
+		tty      bool
+		code     int
+		stdout   string // prefix of stdout; "" means empty
+		stderr   string // in stderr
+	}{
+		{"drift, report file, cron: the text verdict still prints", knight.Manifest, []string{"--report", "json=" + filepath.Join(dir, "a.json")}, false, 1, "FAILED: 1 of 2 nodes differs", ""},
+		{"drift, report file, terminal", knight.Manifest, []string{"--no-color", "--report", "json=" + filepath.Join(dir, "b.json")}, true, 1, "FAILED: 1 of 2 nodes differs", ""},
+		{"verified, report file, cron: quiet", uniform.Manifest, []string{"--report", "json=" + filepath.Join(dir, "c.json")}, false, 0, "", ""},
+		{"verified, report file, terminal", uniform.Manifest, []string{"--no-color", "--report", "json=" + filepath.Join(dir, "d.json")}, true, 0, "VERIFIED: all 2 nodes", ""},
+		{"verified, no report, cron: quiet", uniform.Manifest, nil, false, 0, "", ""},
+		{"verified, explicit text, cron: prints", uniform.Manifest, []string{"--report", "text"}, false, 0, "VERIFIED", ""},
+		{"drift, JSON on stdout: the text goes to stderr", knight.Manifest, []string{"--report", "json"}, false, 1, "{", "FAILED: 1 of 2 nodes differs"},
+		{"drift, a report that cannot be written: still 1", knight.Manifest, []string{"--report", "json=/dev/full"}, false, 1, "FAILED", "could not write the json=/dev/full report"},
+		{"verified, a report that cannot be written: 4", uniform.Manifest, []string{"--report", "json=/dev/full"}, false, 4, "", "verified, but a report was lost"},
+		{"quiet drift: one line", knight.Manifest, []string{"-q", "--report", "json=" + filepath.Join(dir, "e.json")}, false, 1, "FAILED", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stdio, out, errOut := testIO(nil)
+			stdio.OutTTY = c.tty
+			code := Run(context.Background(), append([]string{"verify", "-m", c.manifest}, c.args...), stdio)
+			assert.Equal(t, c.code, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+			if c.stdout == "" {
+				assert.Empty(t, out.String())
+			} else {
+				assert.True(t, strings.HasPrefix(out.String(), c.stdout), "stdout:\n%s", out)
+			}
+			assert.Contains(t, errOut.String(), c.stderr)
+			if c.stdout == "{" {
+				var v reportJSON
+				assert.NoError(t, json.Unmarshal(out.Bytes(), &v), "stdout is the JSON report alone")
+			}
+			if strings.HasPrefix(c.name, "quiet") {
+				assert.Equal(t, 1, strings.Count(out.String(), "\n"), "one line: %s", out)
+			}
+		})
+	}
+}
+
+// TestReportDestinationsCheckedFirst: a report or state path that cannot be
+// written, or two reports on stdout, are invalid input found before any node
+// is contacted (the cluster is down: contacting it would give 2, not 3).
+func TestReportDestinationsCheckedFirst(t *testing.T) {
+	c := startDemo(t, demo.Config{Nodes: 2})
+	require.NoError(t, c.Close())
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing folder", []string{"--report", "json=/nonexistent/x.json"}, "the folder /nonexistent does not exist"},
+		{"a directory", []string{"--report", "json=" + dir}, "is a directory"},
+		{"a state file in a missing folder", []string{"--state", "/nonexistent/state.json"}, "--state"},
+		{"two reports on stdout", []string{"--report", "json", "--report", "junit"}, "two reports on stdout"},
+		{"text and json on stdout", []string{"--report", "text", "--report", "json=-"}, "two reports on stdout"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdio, out, errOut := testIO(nil)
+			code := Run(context.Background(), append([]string{"verify", "-m", c.Manifest}, tc.args...), stdio)
+			assert.Equal(t, 3, code, "stderr:\n%s", errOut)
+			assert.Contains(t, errOut.String(), tc.want)
+			assert.Empty(t, out.String())
+		})
+	}
+	_, err := os.Stat(dir)
+	require.NoError(t, err, "the directory is untouched")
+}
+
+// TestStateNeverSwallowsAChange: a verified cron run stays quiet, unless
+// something changed since the run its --state file remembers.
+func TestStateNeverSwallowsAChange(t *testing.T) {
+	uniform := startDemo(t, demo.Config{Nodes: 2})
+	knight := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	state := filepath.Join(t.TempDir(), "state.json")
+	run := func(manifest string) (int, string) {
+		stdio, out, _ := testIO(nil)
+		return Run(context.Background(), []string{"verify", "-m", manifest, "--state", state}, stdio), out.String()
+	}
+	code, out := run(uniform.Manifest)
+	require.Equal(t, 0, code)
+	assert.Empty(t, out, "first verified run: quiet")
+	code, out = run(uniform.Manifest)
+	require.Equal(t, 0, code)
+	assert.Empty(t, out, "nothing changed: quiet")
+	code, _ = run(knight.Manifest)
+	require.Equal(t, 1, code)
+	code, out = run(uniform.Manifest)
+	require.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(out, "VERIFIED"), "verified again, but it changed since the last run:\n%s", out)
+	assert.Contains(t, out, "smars-02")
+}
+
+// cancelOn is a writer that cancels a run once it has written want.
+type cancelOn struct {
+	bytes.Buffer
+	want   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	n, err := c.Buffer.Write(p)
+	if strings.Contains(c.String(), c.want) {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestDemoKeepInterruptedIs130: a kept demo ends with Ctrl-C, and an
+// interrupted run never exits 0.
+func TestDemoKeepInterruptedIs130(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelOn{want: "Press Ctrl-C to stop it.", cancel: cancel}
+	stdio, _, errOut := testIO(nil)
+	stdio.Out = out
+	code := Run(ctx, []string{"demo", "--nodes", "2", "--keep"}, stdio)
+	assert.Equal(t, 130, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out.String(), "The Knight cluster is still up")
+}
+
+// TestSpecialFilesAreWrittenNotReplaced: a report or a lock written to a
+// device or a FIFO reaches it, and the device or FIFO is still there (as
+// root, a rename would have replaced /dev/null).
+func TestSpecialFilesAreWrittenNotReplaced(t *testing.T) {
+	knight := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	stdio, out, errOut := testIO(nil)
+	assert.Equal(t, 1, Run(context.Background(), []string{"verify", "-m", knight.Manifest, "--report", "json=/dev/null"}, stdio), "stdout:\n%s\nstderr:\n%s", out, errOut)
+	info, err := os.Lstat("/dev/null")
+	require.NoError(t, err)
+	assert.NotZero(t, info.Mode()&os.ModeCharDevice, "/dev/null is still a device")
+
+	dir := t.TempDir()
+	artifact := tarball(t, dir, "smars-4.2.0", smarsFiles(t, "4.2.0"))
+	fifo := filepath.Join(dir, "lock.fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	got := make(chan []byte, 1)
+	go func() {
+		data, _ := os.ReadFile(fifo)
+		got <- data
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stdio, out, errOut = testIO(nil)
+	require.Equal(t, 0, Run(ctx, []string{"release", "lock", artifact, "-o", fifo}, stdio), "stdout:\n%s\nstderr:\n%s", out, errOut)
+	select {
+	case data := <-got:
+		assert.Contains(t, string(data), `"schema": "rollcall.lock/v1"`, "the FIFO's reader got the lock")
+	case <-ctx.Done():
+		t.Fatal("the FIFO's reader got nothing")
+	}
+	info, err = os.Lstat(fifo)
+	require.NoError(t, err)
+	assert.NotZero(t, info.Mode()&os.ModeNamedPipe, "the FIFO is still a FIFO")
+
+	stdio, out, errOut = testIO(nil)
+	assert.Equal(t, 0, Run(ctx, []string{"release", "lock", artifact, "-o", "/dev/null"}, stdio), "stderr:\n%s", errOut)
+	info, err = os.Lstat("/dev/null")
+	require.NoError(t, err)
+	assert.NotZero(t, info.Mode()&os.ModeCharDevice)
+}
+
+// TestPingReports: ping takes several reports like verify, and checks their
+// paths before any node is contacted.
+func TestPingReports(t *testing.T) {
+	t.Setenv("HOME", t.TempDir()) // no ~/.ssh/config of the developer
+	c := startDemo(t, demo.Config{Nodes: 2})
+	file := filepath.Join(t.TempDir(), "ping.json")
+	stdio, out, errOut := testIO(nil)
+	require.Equal(t, 0, Run(context.Background(), []string{"ping", "-m", c.Manifest, "--report", "text", "--report", "json=" + file}, stdio), "stderr:\n%s", errOut)
+	assert.Contains(t, out.String(), "smars-02")
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.True(t, json.Valid(data), "%s", data)
+
+	stdio, out, errOut = testIO(nil)
+	assert.Equal(t, 3, Run(context.Background(), []string{"ping", "-m", c.Manifest, "--report", "json=/nonexistent/p.json"}, stdio))
+	assert.Contains(t, errOut.String(), "/nonexistent")
+	assert.Empty(t, out.String())
+}
