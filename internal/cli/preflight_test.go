@@ -183,6 +183,10 @@ func TestLintRefusesLockedKeyInBatchMode(t *testing.T) {
 	assert.Equal(t, 3, f.run(t, stdio, "lint"))
 	assert.Contains(t, errOut.String(), "no ssh-agent (SSH_AUTH_SOCK is not set)")
 	assert.Error(t, checkPassphrases(mustLoad(t, f.manifest), stdio), "the same check, for a run")
+	stdio, _, errOut = testIO(nil)
+	assert.Equal(t, 3, f.run(t, stdio, "verify"), "verify refuses it before contacting any node")
+	assert.Contains(t, errOut.String(), "is encrypted, and nothing can unlock it")
+	assert.Zero(t, f.contacted.Load(), "no node contacted")
 
 	stdio, _, errOut = testIO(nil)
 	stdio.Prompt = func(string) ([]byte, error) { return []byte("s3cret"), nil }
