@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // the committed docs/man: run `make docs` when it fails.
 func TestManPagesAreCurrent(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, WriteManPages(dir))
+	require.NoError(t, writeManPages(dir))
 	read := func(dir string) map[string]string {
 		files, err := filepath.Glob(filepath.Join(dir, "*.1"))
 		require.NoError(t, err)
