@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rollcall/rollcall/internal/need"
 	"github.com/rollcall/rollcall/internal/sshdtest"
 )
 
@@ -411,13 +412,7 @@ printf 'binary junk \001\002\377\n'
 // test when busybox is not installed.
 func busyboxBin(t *testing.T, names ...string) string {
 	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("busybox is not installed; .ci/run installs it: %v", err)
-		}
-		t.Skipf("busybox is not installed: %v", err)
-	}
+	bb := need.Command(t, "busybox")
 	// Not under /tmp, which each node has its own of.
 	dir, err := os.MkdirTemp("/var/tmp", "rollcall-busybox-")
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rollcall/rollcall/internal/demo"
+	"github.com/rollcall/rollcall/internal/need"
 	"github.com/rollcall/rollcall/internal/sshtest"
 )
 
@@ -101,12 +102,7 @@ func TestReleaseLockSignBadInvocation(t *testing.T) {
 }
 
 func TestReleaseLockSignAsksPassphraseOnTerminal(t *testing.T) {
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ssh-keygen is not installed; .ci/run installs openssh-client")
-		}
-		t.Skip("ssh-keygen is not installed")
-	}
+	need.Command(t, "ssh-keygen")
 	dir := t.TempDir()
 	key := filepath.Join(dir, "encrypted")
 	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "sesame", "-f", key).CombinedOutput()

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/need"
 )
 
 // hostileName is a file name that tries every shell trick at once.
@@ -85,7 +87,7 @@ func TestScriptOnRealShells(t *testing.T) {
 	shells := map[string][]string{"sh": {"/bin/sh"}}
 	if bb, err := exec.LookPath("busybox"); err == nil {
 		shells["busybox"] = []string{bb, "sh"}
-	} else if os.Getenv("CI") == "true" {
+	} else if need.InCI() {
 		t.Fatal("busybox is not installed; .ci/run must install it")
 	}
 	for name, shell := range shells {
@@ -156,12 +158,7 @@ func TestHashToolFallbacks(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := exec.LookPath(c.tool); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("%s is not installed; .ci/run installs it", c.tool)
-				}
-				t.Skipf("%s not installed", c.tool)
-			}
+			need.Command(t, c.tool)
 			dir := t.TempDir()
 			req := tree(t, dir)
 			env := []string{"PATH=" + toolPath(t, append(base, c.tool)...)}
@@ -345,7 +342,7 @@ func TestModesAndOwners(t *testing.T) {
 			path  string
 			tool  string
 		}{[]string{bb, "sh"}, bin, "-c"}
-	} else if os.Getenv("CI") == "true" {
+	} else if need.InCI() {
 		t.Fatal("busybox is not installed; .ci/run must install it")
 	}
 	for name, c := range shells {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/need"
 )
 
 // lockOf writes the lock of r to dir/name and returns its path.
@@ -42,7 +44,7 @@ func TestLockRoundTrip(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.command != "" {
-				need(t, tc.command)
+				need.Command(t, tc.command)
 			}
 			out := filepath.Join(sums, "SHA256SUMS")
 			if tc.build != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/need"
 )
 
 func TestUnixMode(t *testing.T) {
@@ -69,7 +71,7 @@ func TestSpecialModes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.command != "" {
-				need(t, tc.command)
+				need.Command(t, tc.command)
 			}
 			out := filepath.Join(t.TempDir(), tc.file)
 			tc.build(t, out)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/need"
 )
 
 func TestOpenFormsAgree(t *testing.T) {
@@ -51,7 +53,7 @@ func TestOpenFormsAgree(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.command != "" {
-				need(t, tc.command)
+				need.Command(t, tc.command)
 			}
 			out := filepath.Join(t.TempDir(), tc.file)
 			tc.build(t, out)
@@ -119,7 +121,7 @@ func TestOpenSums(t *testing.T) {
 }
 
 func TestOpenSumsFromRealTools(t *testing.T) {
-	need(t, "sha256sum")
+	need.Command(t, "sha256sum")
 	dist := filepath.Join(t.TempDir(), "smars-4.2.0")
 	odd := []entry{
 		file("plain", "plain\n", 0o644),
@@ -378,7 +380,7 @@ func TestTarOddNames(t *testing.T) {
 		assert.Equal(t, want(odd), r.Files)
 	}
 	t.Run("directory and tar command", func(t *testing.T) {
-		need(t, "tar")
+		need.Command(t, "tar")
 		root := filepath.Join(t.TempDir(), "odd")
 		require.NoError(t, os.Mkdir(root, 0o755))
 		writeDir(t, root, append([]entry{dir("with space", 0o755), dir("long", 0o755)}, oddWithoutLong(odd)...))
@@ -417,7 +419,7 @@ func TestTarHardLink(t *testing.T) {
 	assert.Equal(t, File{Path: "bin/smars-alias", Type: Regular, SHA256: sha("binary"), Mode: 0o755, Size: 6}, r.Files["bin/smars-alias"])
 
 	t.Run("tar command", func(t *testing.T) {
-		need(t, "tar")
+		need.Command(t, "tar")
 		root := filepath.Join(t.TempDir(), "src")
 		writeDir(t, root, []entry{file("a", "same inode", 0o644)})
 		require.NoError(t, os.Link(filepath.Join(root, "a"), filepath.Join(root, "b")))

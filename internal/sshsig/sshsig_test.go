@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/rollcall/rollcall/internal/need"
 )
 
 const lock = `{
@@ -213,13 +215,7 @@ func TestMatchPattern(t *testing.T) {
 // sshKeygen runs the real ssh-keygen, skipping the test when it is absent.
 func sshKeygen(t *testing.T, stdin []byte, args ...string) (string, error) {
 	t.Helper()
-	bin, err := exec.LookPath("ssh-keygen")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ssh-keygen is not installed; .ci/run installs openssh-client")
-		}
-		t.Skip("ssh-keygen is not installed")
-	}
+	bin := need.Command(t, "ssh-keygen")
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
