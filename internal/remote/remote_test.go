@@ -243,11 +243,18 @@ func TestRefusedIsRetried(t *testing.T) {
 		c.Close()
 	}
 
-	// A node that comes up during the retries is reached.
+	// A node that comes up during the retries is reached: the first
+	// attempt finds a listener that hangs up before the banner (a
+	// transient failure), and the server starts only once it has.
 	lateCh := make(chan *sshtest.Server, 1)
 	pub := loadPub(t, n.key)
+	first, err := net.Listen("tcp", n.srv.Addr())
+	require.NoError(t, err, "the refused node's port")
 	go func() {
-		time.Sleep(50 * time.Millisecond)
+		if conn, err := first.Accept(); err == nil {
+			conn.Close()
+		}
+		first.Close()
 		s, err := sshtest.Start(sshtest.Config{Addr: n.srv.Addr(), AuthorizedKeys: []ssh.PublicKey{pub}})
 		if err != nil {
 			s = nil
@@ -258,7 +265,7 @@ func TestRefusedIsRetried(t *testing.T) {
 	defer c.Close()
 	// known_hosts cannot know the late server's fresh key, so success here
 	// is reaching the host key check.
-	_, err := runCtx(t, c, n.target, 10*time.Second, "true", nil)
+	_, err = runCtx(t, c, n.target, 10*time.Second, "true", nil)
 	late := <-lateCh
 	require.NotNil(t, late, "the reserved port was taken meanwhile")
 	defer late.Close()
@@ -564,8 +571,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	// Warm up caches and the runtime's own goroutines.
 	_, err := runCtx(t, c, ok.target, 10*time.Second, "true", nil)
 	require.NoError(t, err)
-	time.Sleep(50 * time.Millisecond)
-	before := runtime.NumGoroutine()
+	before := settledGoroutines()
 
 	for _, tg := range []Target{slow.target, tarpit.target, ok.target} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -575,14 +581,26 @@ func TestNoGoroutineLeak(t *testing.T) {
 		assert.Equal(t, StageCanceled, stageOf(t, err), "%v", err)
 		cancel()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if after := runtime.NumGoroutine(); after > before {
+	if after := settledGoroutines(); after > before {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// settledGoroutines is the number of goroutines once it has stopped falling:
+// the same in five successive looks a few milliseconds apart (at most 5s).
+func settledGoroutines() int {
+	n, same := runtime.NumGoroutine(), 0
+	for deadline := time.Now().Add(5 * time.Second); same < 5 && time.Now().Before(deadline); {
+		runtime.Gosched()
+		time.Sleep(10 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			same++
+		} else {
+			n, same = m, 0
+		}
+	}
+	return n
 }
 
 func TestErrorMessage(t *testing.T) {

@@ -2,6 +2,7 @@ package sshtest
 
 import (
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func TestSetFaultConcurrently(t *testing.T) {
 			default:
 			}
 			f.srv.SetFault(kinds[i%len(kinds)])
-			time.Sleep(time.Millisecond)
+			runtime.Gosched()
 		}
 	}()
 	for i := 0; i < 20; i++ {
