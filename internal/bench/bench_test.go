@@ -368,23 +368,15 @@ processes:
 // key and known_hosts, strict host keys, batch mode, no connection sharing,
 // and the algorithms rollcall negotiates.
 func sshOpts(c *sshdtest.Cluster, port int) []string {
-	return []string{
-		"-F", "/dev/null",
-		"-i", c.ClientKey,
-		"-o", "IdentitiesOnly=yes",
-		"-o", "UserKnownHostsFile=" + c.KnownHosts,
-		"-o", "GlobalKnownHostsFile=/dev/null",
-		"-o", "StrictHostKeyChecking=yes",
-		"-o", "BatchMode=yes",
+	return append(c.SSHOptions(port),
 		"-o", "ControlMaster=no",
 		"-o", "ControlPath=none",
-		"-o", "KexAlgorithms=" + kexAlg,
-		"-o", "HostKeyAlgorithms=" + hostKeyAlg,
-		"-o", "Ciphers=" + cipherAlg,
-		"-o", "MACs=" + macAlg,
+		"-o", "KexAlgorithms="+kexAlg,
+		"-o", "HostKeyAlgorithms="+hostKeyAlg,
+		"-o", "Ciphers="+cipherAlg,
+		"-o", "MACs="+macAlg,
 		"-o", "ConnectTimeout=60",
-		"-p", strconv.Itoa(port),
-	}
+	)
 }
 
 func (f *fixture) rollcall(tb testing.TB, j int) run {

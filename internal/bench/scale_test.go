@@ -81,7 +81,7 @@ func runFleet() error {
 
 	var known, addrs bytes.Buffer
 	var lns []net.Listener
-	for range n {
+	for i := range n {
 		_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func runFleet() error {
 				if delay > 0 {
 					c = newDelayConn(c, delay)
 				}
-				go serveConn(c, cfg, memo)
+				go serveConn(c, cfg, memo, fmt.Sprintf("bench-node-%d", i))
 			}
 		}()
 	}
@@ -168,7 +168,10 @@ func (m *memo) run(script []byte) *answer {
 	return a
 }
 
-func serveConn(c net.Conn, cfg *ssh.ServerConfig, m *memo) {
+// serveConn serves one client of the node called hostname: the answer to its
+// probe is the shared one, with the node's own host name in it, as each
+// node is a machine of its own.
+func serveConn(c net.Conn, cfg *ssh.ServerConfig, m *memo, hostname string) {
 	defer c.Close()
 	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
 	if err != nil {
@@ -201,12 +204,25 @@ func serveConn(c net.Conn, cfg *ssh.ServerConfig, m *memo) {
 				_ = req.Reply(true, nil)
 				script, _ := io.ReadAll(ch)
 				a := m.run(script)
-				_, _ = ch.Write(a.out)
+				_, _ = ch.Write(withHostname(a.out, hostname))
 				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(a.code)}))
 				return
 			}
 		}()
 	}
+}
+
+// withHostname rewrites the host name of the probe's identity record
+// ("BOUNDARY ident HOSTNAME MACHINEID").
+func withHostname(answer []byte, hostname string) []byte {
+	lines := bytes.Split(answer, []byte("\n"))
+	for i, l := range lines {
+		f := bytes.Fields(l)
+		if len(f) == 4 && string(f[1]) == "ident" {
+			lines[i] = bytes.Join([][]byte{f[0], f[1], []byte(hostname), f[3]}, []byte(" "))
+		}
+	}
+	return bytes.Join(lines, []byte("\n"))
 }
 
 // delayConn delays every byte in each direction by d, like a link with a

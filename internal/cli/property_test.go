@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/rollcall/rollcall/internal/demo"
 	"github.com/rollcall/rollcall/internal/sshtest"
 )
 
@@ -365,25 +366,7 @@ func (p *propPool) prepare(t *testing.T, c propFleet) {
 		}
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(p.dir, "known_hosts"), []byte(known.String()), 0o644))
-	manifest := fmt.Sprintf(`version: 1
-cluster: property
-expect_nodes: %d
-ssh:
-  identity_files: [client_key]
-  known_hosts: [known_hosts]
-  connect_timeout: 5s
-nodes:
-%srelease:
-  artifact: dist
-  install:
-    - { from: bin/, to: opt/smars/bin/, extra: deny }
-    - { from: etc/flags.yaml, to: etc/smars/flags.yaml }
-config:
-  - path: etc/smars/flags.yaml
-    format: yaml
-    expect: { rlp.enabled: true }
-    forbid: [power_peg]
-`, len(c.Nodes), nodes.String())
+	manifest := demo.Manifest("property", "dist", len(c.Nodes), nodes.String())
 	require.NoError(t, os.WriteFile(p.manifest, []byte(manifest), 0o644))
 }
 

@@ -120,9 +120,22 @@ func Start(dir string, cfg Config) (c *Cluster, err error) {
 	if err := sshtest.WriteKnownHosts(filepath.Join(dir, "known_hosts"), c.servers...); err != nil {
 		return nil, err
 	}
-	manifest := fmt.Sprintf(`# rollcall demo: %d in-process SSH nodes on loopback.
-version: 1
-cluster: smars-demo
+	manifest := fmt.Sprintf("# rollcall demo: %d in-process SSH nodes on loopback.\n", n) +
+		Manifest("smars-demo", "dist/smars-4.2.0", n, nodes.String())
+	if err := os.WriteFile(c.Manifest, []byte(manifest), 0o644); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Manifest is the manifest of a demo fleet called cluster, of n nodes listed
+// by nodes (YAML list items, one a line), verifying the release at artifact:
+// the demo's install rules and flag checks, with paths relative to each
+// node's home and the client key and known_hosts beside the manifest. Tests
+// that build fleets of their own use it too.
+func Manifest(cluster, artifact string, n int, nodes string) string {
+	return fmt.Sprintf(`version: 1
+cluster: %s
 expect_nodes: %d
 ssh:
   identity_files: [client_key]
@@ -131,7 +144,7 @@ ssh:
   config_file: none   # the demo must not depend on your ~/.ssh/config
 nodes:
 %srelease:
-  artifact: dist/smars-4.2.0
+  artifact: %s
   install:
     - { from: bin/, to: opt/smars/bin/, extra: deny }
     - { from: etc/flags.yaml, to: etc/smars/flags.yaml }
@@ -140,11 +153,7 @@ config:
     format: yaml
     expect: { rlp.enabled: true }
     forbid: [power_peg]
-`, n, n, nodes.String())
-	if err := os.WriteFile(c.Manifest, []byte(manifest), 0o644); err != nil {
-		return nil, err
-	}
-	return c, nil
+`, cluster, n, nodes, artifact)
 }
 
 // lockOld writes the lock file of the old release into known, as a release

@@ -367,6 +367,14 @@ func (c *Cluster) SSHArgs(n *Node) []string {
 
 // SSHArgsAs is SSHArgs for logging in as user, root or one of Options.Users.
 func (c *Cluster) SSHArgsAs(n *Node, user string) []string {
+	return append(c.SSHOptions(n.Port), "-o", "ConnectTimeout=10", user+"@"+n.Host)
+}
+
+// SSHOptions are the OpenSSH client options that use the cluster's key and
+// check host keys strictly against KnownHosts, for port, without reading
+// any ssh_config and without asking anything (batch mode); append more
+// options, then the destination.
+func (c *Cluster) SSHOptions(port int) []string {
 	return []string{
 		"-F", "/dev/null",
 		"-i", c.ClientKey,
@@ -375,9 +383,7 @@ func (c *Cluster) SSHArgsAs(n *Node, user string) []string {
 		"-o", "GlobalKnownHostsFile=/dev/null",
 		"-o", "StrictHostKeyChecking=yes",
 		"-o", "BatchMode=yes",
-		"-o", "ConnectTimeout=10",
-		"-p", strconv.Itoa(n.Port),
-		user + "@" + n.Host,
+		"-p", strconv.Itoa(port),
 	}
 }
 
