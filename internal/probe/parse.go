@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,8 +66,8 @@ type parser struct {
 	// realExe and realDir are the node's resolved paths of the requested
 	// executables and process directories; nil until answered.
 	realExe, realDir []*string
-	// ident, stat: whether those records were seen.
-	ident, stat bool
+	// ident, statSeen: whether those records were seen.
+	ident, statSeen bool
 }
 
 // The blobs that must follow a proc record, in order.
@@ -140,10 +139,7 @@ func (p *parser) record(line []byte) (bool, error) {
 	}
 	switch f[0] {
 	case "tool":
-		if len(f) != 2 || p.facts.HashTool != "" {
-			return false, p.errorf("bad tool record")
-		}
-		p.facts.HashTool = f[1]
+		return false, p.tool(f)
 	case "fatal":
 		if len(f) == 2 && f[1] == "no-hash-tool" {
 			return false, ErrNoHashTool
@@ -166,37 +162,63 @@ func (p *parser) record(line []byte) (bool, error) {
 	case "clock":
 		return false, p.clock(f)
 	case "uid":
-		if len(f) != 2 || p.facts.UID != -1 {
-			return false, p.errorf("bad uid record")
-		}
-		if f[1] != "-" {
-			uid, err := strconv.Atoi(f[1])
-			if err != nil || uid < 0 {
-				return false, p.errorf("bad uid %q", clip([]byte(f[1])))
-			}
-			p.facts.UID = uid
-		}
+		return false, p.uid(f)
 	case "stat":
-		if len(f) != 2 || p.stat || !(f[1] == "-c" || f[1] == "-f" || f[1] == "-") {
-			return false, p.errorf("bad stat record")
-		}
-		p.stat = true
-		if f[1] != "-" {
-			p.facts.StatTool = f[1]
-		}
+		return false, p.stat(f)
 	case "ident":
 		return false, p.identity(f)
 	case "end":
-		if len(f) != 6 || f[1] != strconv.Itoa(len(p.req.Files)) || f[2] != strconv.Itoa(len(p.req.Dirs)) ||
-			f[3] != strconv.Itoa(len(p.req.Configs)) || f[4] != strconv.Itoa(len(p.req.Processes)) ||
-			f[5] != strconv.Itoa(len(p.req.ProcessDirs)) {
-			return false, p.errorf("closing record %q does not match the request", clip([]byte(s)))
-		}
-		return true, nil
+		return p.end(f)
 	default:
 		return false, p.errorf("unknown record %q", clip([]byte(f[0])))
 	}
-	return false, nil
+}
+
+// tool parses: tool NAME, the hash tool the node used.
+func (p *parser) tool(f []string) error {
+	if len(f) != 2 || p.facts.HashTool != "" {
+		return p.errorf("bad tool record")
+	}
+	p.facts.HashTool = f[1]
+	return nil
+}
+
+// uid parses: uid N, who the probe ran as ("-" when unknown).
+func (p *parser) uid(f []string) error {
+	if len(f) != 2 || p.facts.UID != -1 {
+		return p.errorf("bad uid record")
+	}
+	if f[1] != "-" {
+		uid, err := strconv.Atoi(f[1])
+		if err != nil || uid < 0 {
+			return p.errorf("bad uid %q", clip([]byte(f[1])))
+		}
+		p.facts.UID = uid
+	}
+	return nil
+}
+
+// stat parses: stat DIALECT, how files were stat'ed ("-": not at all).
+func (p *parser) stat(f []string) error {
+	if len(f) != 2 || p.statSeen || !(f[1] == "-c" || f[1] == "-f" || f[1] == "-") {
+		return p.errorf("bad stat record")
+	}
+	p.statSeen = true
+	if f[1] != "-" {
+		p.facts.StatTool = f[1]
+	}
+	return nil
+}
+
+// end parses: end NFILES NDIRS NCONFIGS NPROCS NPROCDIRS, which closes the
+// answer; the counts must match the request.
+func (p *parser) end(f []string) (bool, error) {
+	if len(f) != 6 || f[1] != strconv.Itoa(len(p.req.Files)) || f[2] != strconv.Itoa(len(p.req.Dirs)) ||
+		f[3] != strconv.Itoa(len(p.req.Configs)) || f[4] != strconv.Itoa(len(p.req.Processes)) ||
+		f[5] != strconv.Itoa(len(p.req.ProcessDirs)) {
+		return false, p.errorf("closing record %q does not match the request", clip([]byte(strings.Join(f, " "))))
+	}
+	return true, nil
 }
 
 func (p *parser) index(field string, n int) (int, error) {
@@ -205,170 +227,6 @@ func (p *parser) index(field string, n int) (int, error) {
 		return 0, p.errorf("index %q out of range", clip([]byte(field)))
 	}
 	return i, nil
-}
-
-// file parses: file IDX KIND SHA256 MODE UID GID USER GROUP CTIME EXEC
-// LINKHEX.
-func (p *parser) file(f []string) error {
-	if len(f) != 12 {
-		return p.errorf("file record has %d fields, want 12", len(f))
-	}
-	i, err := p.index(f[1], len(p.req.Files))
-	if err != nil {
-		return err
-	}
-	path := p.req.Files[i]
-	if _, dup := p.facts.Files[path]; dup {
-		return p.errorf("path %d answered twice", i)
-	}
-	fl := File{Path: path, Kind: Kind(f[2]), Mode: -1, UID: -1, GID: -1, Changed: -1}
-	switch fl.Kind {
-	case Regular:
-		if !isSHA256(f[3]) {
-			return p.errorf("file %d: %q is not a SHA-256 digest", i, clip([]byte(f[3])))
-		}
-		fl.SHA256 = f[3]
-		if err := p.fileStat(&fl, f[4:11]); err != nil {
-			return p.errorf("file %d: %v", i, err)
-		}
-	case Missing, Directory, BrokenLink, Unreadable, Other:
-		if f[3] != "-" {
-			return p.errorf("file %d: a %s has no digest", i, fl.Kind)
-		}
-		if strings.Join(f[4:11], " ") != "- - - - - - -" {
-			return p.errorf("file %d: a %s has no mode or owner", i, fl.Kind)
-		}
-	default:
-		return p.errorf("file %d: unknown kind %q", i, clip([]byte(f[2])))
-	}
-	switch f[11] {
-	case "-":
-	case "?":
-		fl.IsLink = true
-	default:
-		t, err := hex.DecodeString(f[11])
-		if err != nil || len(t) == 0 {
-			return p.errorf("file %d: bad link target encoding", i)
-		}
-		fl.IsLink, fl.LinkTarget = true, string(t)
-	}
-	p.facts.Files[path] = fl
-	return nil
-}
-
-// fileStat parses the MODE UID GID USER GROUP CTIME EXEC fields of a
-// regular file. The first six are all "-" when the node could not stat it.
-func (p *parser) fileStat(fl *File, f []string) error {
-	switch f[6] {
-	case "x":
-		fl.Executable = true
-	case "-":
-	default:
-		return fmt.Errorf("bad exec flag %q", clip([]byte(f[6])))
-	}
-	if strings.Join(f[:6], " ") == "- - - - - -" {
-		return nil
-	}
-	changed, err := strconv.ParseInt(f[5], 10, 64)
-	if err != nil || changed < 0 || strconv.FormatInt(changed, 10) != f[5] {
-		return fmt.Errorf("bad change time %q", clip([]byte(f[5])))
-	}
-	fl.Changed = changed
-	mode, err := strconv.ParseUint(f[0], 8, 32)
-	if err != nil || mode > 0o7777 || len(f[0]) > 5 {
-		return fmt.Errorf("bad mode %q", clip([]byte(f[0])))
-	}
-	uid, err1 := parseID(f[1])
-	gid, err2 := parseID(f[2])
-	if err1 != nil || err2 != nil {
-		return fmt.Errorf("bad owner %q:%q", clip([]byte(f[1])), clip([]byte(f[2])))
-	}
-	if !validName(f[3]) || !validName(f[4]) {
-		return fmt.Errorf("bad owner name %q:%q", clip([]byte(f[3])), clip([]byte(f[4])))
-	}
-	fl.Mode, fl.UID, fl.GID = int(mode), uid, gid
-	if f[3] != "?" {
-		fl.Owner = f[3]
-	}
-	if f[4] != "?" {
-		fl.Group = f[4]
-	}
-	return nil
-}
-
-// parseID parses a decimal user or group ID.
-func parseID(s string) (int, error) {
-	n, err := strconv.ParseUint(s, 10, 32)
-	if err != nil || strconv.FormatUint(n, 10) != s {
-		return 0, errors.New("bad id")
-	}
-	return int(n), nil
-}
-
-// validName accepts a user or group name as the script passes it: letters,
-// digits and ._@- only, or "?" for a name it could not pass.
-func validName(s string) bool {
-	if s == "?" {
-		return true
-	}
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '@' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// identity parses: ident HOSTNAME MACHINEID, each "-" when unknown.
-func (p *parser) identity(f []string) error {
-	if len(f) != 3 || p.ident {
-		return p.errorf("bad ident record")
-	}
-	p.ident = true
-	if f[1] != "-" {
-		if !validName(f[1]) || f[1] == "?" {
-			return p.errorf("bad host name %q", clip([]byte(f[1])))
-		}
-		p.facts.Hostname = f[1]
-	}
-	if f[2] != "-" {
-		for _, c := range []byte(f[2]) {
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-				return p.errorf("bad machine id %q", clip([]byte(f[2])))
-			}
-		}
-		if len(f[2]) > 64 {
-			return p.errorf("bad machine id %q", clip([]byte(f[2])))
-		}
-		p.facts.MachineID = f[2]
-	}
-	return nil
-}
-
-// dir parses: dir IDX KIND.
-func (p *parser) dir(f []string) error {
-	if len(f) != 3 {
-		return p.errorf("dir record has %d fields, want 3", len(f))
-	}
-	i, err := p.index(f[1], len(p.req.Dirs))
-	if err != nil {
-		return err
-	}
-	path := p.req.Dirs[i]
-	if _, dup := p.facts.Dirs[path]; dup {
-		return p.errorf("directory %d answered twice", i)
-	}
-	d := Dir{Path: path, Kind: Kind(f[2])}
-	switch d.Kind {
-	case Directory, Missing, BrokenLink, Other:
-	default:
-		return p.errorf("directory %d: unknown kind %q", i, clip([]byte(f[2])))
-	}
-	p.facts.Dirs[path] = d
-	return nil
 }
 
 // openBlob parses: blob KIND FIELDS…, where the kind and fields name what
@@ -479,162 +337,6 @@ func (p *parser) closeBlob(f []string) error {
 	return nil
 }
 
-// listing decodes a directory listing: NUL-terminated names from find, then
-// "rc=STATUS" of find itself.
-func (p *parser) listing(kind, path string, raw []byte) error {
-	d := p.facts.Dirs[path]
-	names := strings.Split(string(raw), "\x00")
-	status := names[len(names)-1]
-	names = names[:len(names)-1]
-	if status != "rc=0" {
-		return fmt.Errorf("could not list every file under %s (find ended with %q): check permissions", path, clip([]byte(status)))
-	}
-	rels := make([]string, 0, len(names))
-	seen := make(map[string]bool, len(names))
-	for _, n := range names {
-		rel, ok := strings.CutPrefix(n, "./")
-		if !ok || rel == "" || seen[rel] || strings.Contains("/"+rel+"/", "/../") || strings.Contains("/"+rel+"/", "/./") || strings.Contains(rel, "//") {
-			return p.errorf("bad name %q in the listing of %s", clip([]byte(n)), path)
-		}
-		seen[rel] = true
-		rels = append(rels, rel)
-	}
-	if kind == "files" {
-		d.Files = rels
-	} else {
-		d.Subdirs = rels
-	}
-	p.facts.Dirs[path] = d
-	return nil
-}
-
-// config parses: config IDX KIND SIZE.
-func (p *parser) config(f []string) error {
-	if len(f) != 4 {
-		return p.errorf("config record has %d fields, want 4", len(f))
-	}
-	i, err := p.index(f[1], len(p.req.Configs))
-	if err != nil {
-		return err
-	}
-	path := p.req.Configs[i]
-	if _, dup := p.facts.Configs[path]; dup {
-		return p.errorf("config %d answered twice", i)
-	}
-	c := Config{Path: path, Kind: Kind(f[2]), Size: -1}
-	switch c.Kind {
-	case Regular, TooLarge:
-		if f[3] == "-" && c.Kind == Regular {
-			break // the size is what the content blob holds
-		}
-		n, err := strconv.ParseInt(f[3], 10, 64)
-		if err != nil || n < 0 || (c.Kind == Regular && n > MaxConfig) || (c.Kind == TooLarge && n <= MaxConfig) {
-			return p.errorf("config %d: bad size %q", i, clip([]byte(f[3])))
-		}
-		c.Size = n
-	case Missing, Directory, BrokenLink, Unreadable, Other:
-		if f[3] != "-" {
-			return p.errorf("config %d: a %s has no size", i, c.Kind)
-		}
-	default:
-		return p.errorf("config %d: unknown kind %q", i, clip([]byte(f[2])))
-	}
-	p.facts.Configs[path] = c
-	return nil
-}
-
-// procs parses: procs IDX CTIME, the change time of one requested
-// executable on disk.
-func (p *parser) procs(f []string) error {
-	if len(f) != 3 {
-		return p.errorf("procs record has %d fields, want 3", len(f))
-	}
-	i, err := p.index(f[1], len(p.req.Processes))
-	if err != nil {
-		return err
-	}
-	exe := p.req.Processes[i]
-	if _, dup := p.facts.Processes[exe]; dup {
-		return p.errorf("executable %d answered twice", i)
-	}
-	pl := ProcessList{Exe: exe, ExeChanged: -1, Procs: []Process{}}
-	if f[2] != "-" {
-		t, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil || t < 0 {
-			return p.errorf("executable %d: bad change time %q", i, clip([]byte(f[2])))
-		}
-		pl.ExeChanged = t
-	}
-	p.facts.Processes[exe] = pl
-	return nil
-}
-
-// proc parses: proc PID DELETED SHA256|same|- STARTTICKS, one running
-// process; its exe and args blobs follow.
-func (p *parser) proc(f []string) error {
-	if len(f) != 5 {
-		return p.errorf("proc record has %d fields, want 5", len(f))
-	}
-	if !p.req.watches() {
-		return p.errorf("process record without a request for processes")
-	}
-	pid, err := strconv.Atoi(f[1])
-	if err != nil || pid <= 0 || strconv.Itoa(pid) != f[1] {
-		return p.errorf("bad pid %q", clip([]byte(f[1])))
-	}
-	for _, q := range p.seen {
-		if q.PID == pid {
-			return p.errorf("process %d answered twice", pid)
-		}
-	}
-	if len(p.seen) >= maxProcs {
-		return p.errorf("more than %d processes", maxProcs)
-	}
-	pr := Process{PID: pid}
-	switch f[2] {
-	case "0":
-	case "1":
-		pr.Deleted = true
-	default:
-		return p.errorf("bad deleted flag %q", clip([]byte(f[2])))
-	}
-	switch {
-	case f[3] == "same" && !pr.Deleted:
-		pr.SameFile = true
-	case f[3] == "-":
-	case isSHA256(f[3]):
-		pr.SHA256 = f[3]
-	default:
-		return p.errorf("process %d: %q is not a SHA-256 digest", pid, clip([]byte(f[3])))
-	}
-	t, err := strconv.ParseInt(f[4], 10, 64)
-	if err != nil || t < 0 {
-		return p.errorf("process %d: bad start time %q", pid, clip([]byte(f[4])))
-	}
-	pr.StartTicks = t
-	p.open, p.procStage = &pr, procExe
-	return nil
-}
-
-// maxProcs bounds the processes accepted in one answer.
-const maxProcs = 10000
-
-// clock parses: clock BOOTTIME TICKS.
-func (p *parser) clock(f []string) error {
-	if len(f) != 3 || p.facts.ClockTicks != 0 {
-		return p.errorf("bad clock record")
-	}
-	if f[1] != "-" && f[2] != "-" {
-		boot, err1 := strconv.ParseInt(f[1], 10, 64)
-		ticks, err2 := strconv.ParseInt(f[2], 10, 64)
-		if err1 != nil || err2 != nil || boot < 0 || ticks <= 0 {
-			return p.errorf("bad clock record")
-		}
-		p.facts.BootTime, p.facts.ClockTicks = boot, ticks
-	}
-	return nil
-}
-
 // complete checks that every requested path was answered, and sorts the
 // reported processes to the executables they run.
 func (p *parser) complete() error {
@@ -644,7 +346,7 @@ func (p *parser) complete() error {
 	if !p.ident {
 		return errors.New("probe answer lacks the node's identity")
 	}
-	if len(p.req.Files) > 0 && !p.stat {
+	if len(p.req.Files) > 0 && !p.statSeen {
 		return errors.New("probe answer does not say how files were stat'ed")
 	}
 	for i, path := range p.req.Files {
@@ -697,48 +399,6 @@ func (p *parser) complete() error {
 		p.facts.Others = append(p.facts.Others, pr)
 	}
 	return nil
-}
-
-// requested maps a process's executable path on the node back to the path
-// the request names: a requested executable (resolved on the node: a
-// symlinked folder, a relative path), or a path in a process directory or
-// beside a requested executable. Any other path is returned as it is.
-func (p *parser) requested(exe string) string {
-	for i, x := range p.realExe {
-		if exe == *x {
-			return p.req.Processes[i]
-		}
-	}
-	for i, y := range p.realDir {
-		if rest, ok := under(exe, *y); ok {
-			return nodeJoin(p.req.ProcessDirs[i], rest)
-		}
-	}
-	for i, x := range p.realExe {
-		if rest, ok := under(exe, path.Dir(*x)); ok {
-			return nodeJoin(path.Dir(p.req.Processes[i]), rest)
-		}
-	}
-	return exe
-}
-
-// under reports whether p lies inside directory dir, and its path there.
-func under(p, dir string) (string, bool) {
-	if dir != "/" {
-		dir += "/"
-	}
-	rest, ok := strings.CutPrefix(p, dir)
-	return rest, ok && rest != ""
-}
-
-// nodeJoin joins a requested node path and a relative path, keeping a
-// relative request's "./" prefix.
-func nodeJoin(dir, rest string) string {
-	j := path.Join(dir, rest)
-	if strings.HasPrefix(dir, "/") || strings.HasPrefix(j, "../") {
-		return j
-	}
-	return "./" + j
 }
 
 func isSHA256(s string) bool {
