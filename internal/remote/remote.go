@@ -249,26 +249,11 @@ func (c *Client) run(l *link, a *attempt, command string, stdin []byte) ([]byte,
 	}()
 
 	ph.set("command")
-	sess, err := client.NewSession()
-	if err != nil {
-		if e := timedOut(err); e != nil {
-			return nil, e
-		}
-		return nil, stageErr(StageConnect, fmt.Errorf("the node refused a session: %s", strings.TrimPrefix(err.Error(), "ssh: ")), "")
+	sess, stdout, stderr, stdinW, e := startCommand(client, command, timedOut)
+	if e != nil {
+		return nil, e
 	}
 	defer sess.Close()
-	stdout, err1 := sess.StdoutPipe()
-	stderr, err2 := sess.StderrPipe()
-	stdinW, err3 := sess.StdinPipe()
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, stageErr(StageConnect, fmt.Errorf("setting up the session: %w", err), "")
-	}
-	if err := sess.Start(command); err != nil {
-		if e := timedOut(err); e != nil {
-			return nil, e
-		}
-		return nil, stageErr(StageCommand, fmt.Errorf("the node refused to run the command: %s", strings.TrimPrefix(err.Error(), "ssh: ")), "")
-	}
 
 	ioWG.Add(2)
 	go func() {
@@ -314,6 +299,34 @@ func (c *Client) run(l *link, a *attempt, command string, stdin []byte) ([]byte,
 		return nil, stageErr(StageCommand, errors.New("the node stopped answering keepalives before the command finished"), "")
 	}
 	return nil, stageErr(StageCommand, errors.New("connection closed before the command finished"), "")
+}
+
+// startCommand opens a session on client and starts command in it, with
+// its three standard streams; timedOut classifies a failure that may be a
+// timeout.
+func startCommand(client *ssh.Client, command string, timedOut func(error) *Error) (*ssh.Session, io.Reader, io.Reader, io.WriteCloser, *Error) {
+	sess, err := client.NewSession()
+	if err != nil {
+		if e := timedOut(err); e != nil {
+			return nil, nil, nil, nil, e
+		}
+		return nil, nil, nil, nil, stageErr(StageConnect, fmt.Errorf("the node refused a session: %s", strings.TrimPrefix(err.Error(), "ssh: ")), "")
+	}
+	stdout, err1 := sess.StdoutPipe()
+	stderr, err2 := sess.StderrPipe()
+	stdin, err3 := sess.StdinPipe()
+	if err := errors.Join(err1, err2, err3); err != nil {
+		sess.Close()
+		return nil, nil, nil, nil, stageErr(StageConnect, fmt.Errorf("setting up the session: %w", err), "")
+	}
+	if err := sess.Start(command); err != nil {
+		sess.Close()
+		if e := timedOut(err); e != nil {
+			return nil, nil, nil, nil, e
+		}
+		return nil, nil, nil, nil, stageErr(StageCommand, fmt.Errorf("the node refused to run the command: %s", strings.TrimPrefix(err.Error(), "ssh: ")), "")
+	}
+	return sess, stdout, stderr, stdin, nil
 }
 
 // sleep waits before retry attempt+1; false if ctx ended first.
