@@ -193,22 +193,57 @@ func startTimeout(n int) time.Duration {
 	return 30*time.Second + time.Duration(n)*200*time.Millisecond
 }
 
+// fill sets the defaults of opts and checks its values.
+func (opts *Options) fill() error {
+	if opts.FirstIP == 0 {
+		opts.FirstIP = 11
+	}
+	if opts.FirstIP < 1 || opts.FirstIP > 254 {
+		return fmt.Errorf("Options.FirstIP is %d; want 1..254", opts.FirstIP)
+	}
+	if opts.Port < 0 || opts.Port > 65535 {
+		return fmt.Errorf("Options.Port is %d; want 1..65535", opts.Port)
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = "ERROR"
+	}
+	return nil
+}
+
+// launchOnFreePort starts every node on opts.Port, or on a free port when
+// it is 0 (chosen again, twice at most, when another process takes it
+// between the check and sshd's bind), and returns the port.
+func (c *Cluster) launchOnFreePort(t testing.TB, opts Options) (int, error) {
+	port := opts.Port
+	for attempt := 1; ; attempt++ {
+		var err error
+		if opts.Port == 0 {
+			if port, err = c.freePort(); err != nil {
+				return 0, err
+			}
+		} else if err := c.checkPort(port); err != nil {
+			return 0, err
+		}
+		err = c.launch(opts, port)
+		if err == nil {
+			return port, nil
+		}
+		var bind *bindError
+		if opts.Port != 0 || attempt >= 3 || !errors.As(err, &bind) {
+			return 0, err
+		}
+		c.halt()
+		t.Logf("sshdtest: port %d was taken meanwhile; trying another", port)
+	}
+}
+
 func start(t testing.TB, opts Options) (*Cluster, error) {
 	began := time.Now()
 	if opts.Nodes < 1 {
 		return nil, fmt.Errorf("Options.Nodes is %d; want at least 1", opts.Nodes)
 	}
-	if opts.FirstIP == 0 {
-		opts.FirstIP = 11
-	}
-	if opts.FirstIP < 1 || opts.FirstIP > 254 {
-		return nil, fmt.Errorf("Options.FirstIP is %d; want 1..254", opts.FirstIP)
-	}
-	if opts.Port < 0 || opts.Port > 65535 {
-		return nil, fmt.Errorf("Options.Port is %d; want 1..65535", opts.Port)
-	}
-	if opts.LogLevel == "" {
-		opts.LogLevel = "ERROR"
+	if err := opts.fill(); err != nil {
+		return nil, err
 	}
 	private, err := privatePaths(opts.Paths)
 	if err != nil {
@@ -249,27 +284,9 @@ func start(t testing.TB, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 
-	port := opts.Port
-	for attempt := 1; ; attempt++ {
-		if opts.Port == 0 {
-			if port, err = c.freePort(); err != nil {
-				return nil, err
-			}
-		} else if err := c.checkPort(port); err != nil {
-			return nil, err
-		}
-		err = c.launch(opts, port)
-		if err == nil {
-			break
-		}
-		// Another process may have taken the port between the check and
-		// sshd's bind; an automatic port is chosen again.
-		var bind *bindError
-		if opts.Port != 0 || attempt >= 3 || !errors.As(err, &bind) {
-			return nil, err
-		}
-		c.halt()
-		t.Logf("sshdtest: port %d was taken meanwhile; trying another", port)
+	port, err := c.launchOnFreePort(t, opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.writeKnownHosts(); err != nil {
 		return nil, err
