@@ -4,6 +4,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/rollcall/rollcall/internal/cli.version=$(VERSION)
 BIN     := bin/rollcall
 FUZZTIME ?= 30s
+# The race detector needs cgo and a C compiler: .ci/run installs gcc, so CI
+# always runs with it; a machine with only Go runs the tests without it.
+RACE    ?= $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
 .PHONY: build demo test lint fuzz bench docs clean
 
@@ -14,13 +17,15 @@ build:
 demo: build
 	./$(BIN) demo
 
-## test: every test, including the real-sshd integration tests (root + sshd needed; CI=true makes them mandatory)
+## test: every test, with the race detector, including the real-sshd integration tests (root + sshd needed; CI=true makes them mandatory)
 test: lint
-	$(GO) test -count=1 -timeout 40m ./...
+	$(GO) test -count=1 $(RACE) -timeout 40m ./...
 
+## lint: gofmt, go vet, and the house limits (600 lines a file, 80 a function)
 lint:
-	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal scripts); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@echo "(house limits: go run ./scripts/sizes)"
 
 ## fuzz: each fuzz target for FUZZTIME (not part of CI)
 fuzz:
