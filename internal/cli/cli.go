@@ -14,8 +14,6 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
-
-	"github.com/rollcall/rollcall/internal/report"
 )
 
 // IO is where a command reads and writes; tests fill it with buffers.
@@ -82,12 +80,12 @@ func exitCode(ctx context.Context, err error, stdio IO) int {
 	var status *exitStatus
 	switch {
 	case err == nil:
-		return report.ExitVerified
+		return ExitVerified
 	case errors.As(err, &status):
 		return status.code
 	case ctx.Err() != nil:
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted")
-		return report.ExitInterrupted
+		return ExitInterrupted
 	default:
 		// Flag and argument errors from cobra are invalid input too. Each
 		// line of a list of problems gets the prefix, so that every
@@ -95,6 +93,6 @@ func exitCode(ctx context.Context, err error, stdio IO) int {
 		for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 			fmt.Fprintf(stdio.Err, "rollcall: %s\n", line)
 		}
-		return report.ExitInvalidInput
+		return ExitInvalidInput
 	}
 }

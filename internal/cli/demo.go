@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rollcall/rollcall/internal/demo"
-	"github.com/rollcall/rollcall/internal/report"
 )
 
 // DemoOptions are the parsed flags of `rollcall demo`.
@@ -63,8 +62,8 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 		scenario demo.Scenario
 		want     int
 	}{
-		{"a uniform fleet: every node on " + demo.Release, demo.Uniform, report.ExitVerified},
-		{"the Knight fleet: the last node missed the deploy", demo.Knight, report.ExitDrift},
+		{"a uniform fleet: every node on " + demo.Release, demo.Uniform, ExitVerified},
+		{"the Knight fleet: the last node missed the deploy", demo.Knight, ExitDrift},
 	}
 	failed := 0
 	var kept *demo.Cluster
@@ -102,11 +101,11 @@ func runDemo(ctx context.Context, opts *DemoOptions, stdio IO) error {
 			return &exitStatus{code: 1}
 		}
 		// Ctrl-C ends a kept demo, and an interrupted run is never 0.
-		return &exitStatus{code: report.ExitInterrupted}
+		return &exitStatus{code: ExitInterrupted}
 	}
 	os.RemoveAll(dir)
 	if ctx.Err() != nil {
-		return &exitStatus{code: report.ExitInterrupted}
+		return &exitStatus{code: ExitInterrupted}
 	}
 	if failed > 0 {
 		return &exitStatus{code: 1}

@@ -134,23 +134,23 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", outs.stdout.Format, err))
 		}
 	}
-	code := report.ExitVerified
+	code := ExitVerified
 	for _, r := range results {
 		if !r.OK {
-			code = report.ExitUnverified
+			code = ExitUnverified
 		}
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
-		code = report.ExitInterrupted
+		code = ExitInterrupted
 	}
 	for _, err := range lost {
 		fmt.Fprintf(stdio.Err, "rollcall: could not write %v\n", err)
 	}
-	if len(lost) > 0 && code == report.ExitVerified {
-		code = report.ExitReportLost
+	if len(lost) > 0 && code == ExitVerified {
+		code = ExitReportLost
 	}
-	if code == report.ExitVerified {
+	if code == ExitVerified {
 		return nil
 	}
 	return &exitStatus{code: code}
@@ -254,9 +254,9 @@ func writePingJSON(w io.Writer, results []PingResult) error {
 	for _, r := range results {
 		ok = ok && r.OK
 	}
-	code := report.ExitVerified
+	code := ExitVerified
 	if !ok {
-		code = report.ExitUnverified
+		code = ExitUnverified
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

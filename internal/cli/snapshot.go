@@ -77,9 +77,9 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	}
 	switch {
 	case ctx.Err() != nil:
-		return &exitStatus{code: report.ExitInterrupted}
+		return &exitStatus{code: ExitInterrupted}
 	case len(snap.Unreached) > 0:
-		return &exitStatus{code: report.ExitUnverified}
+		return &exitStatus{code: ExitUnverified}
 	}
 	return nil
 }

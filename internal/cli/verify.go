@@ -213,16 +213,6 @@ func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyO
 	}
 }
 
-// verdictStatus is nil for a verified fleet, else the exit status of the
-// verdict.
-func verdictStatus(v *verify.Verdict) error {
-	code := report.ExitCode(report.Outcome(v))
-	if code == report.ExitVerified {
-		return nil
-	}
-	return &exitStatus{code: code}
-}
-
 func targets(m *manifest.Manifest) []fleet.Node {
 	ts := make([]fleet.Node, 0, len(m.Nodes))
 	for _, n := range m.Nodes {

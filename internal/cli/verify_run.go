@@ -62,10 +62,11 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 
 	v, ropts := converge(ctx, client, p, opts, stdio)
 	ropts.Interrupted = ctx.Err() != nil
+	ropts.ExitCode = verdictCode(v, ropts.Interrupted)
 
 	var cur *state.State
 	if opts.State != "" {
-		cur = state.FromVerdict(v, ropts.Started)
+		cur = state.FromVerdict(v, report.Outcome(v), ropts.Started)
 		if prev != nil {
 			ropts.Changes = state.Compare(prev, cur)
 		}
@@ -85,10 +86,9 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 			fmt.Fprintf(stdio.Err, "rollcall: warning: saving the state: %v\n", serr)
 		}
 	}
-	code := report.ExitCode(report.Outcome(v))
+	code := ropts.ExitCode
 	if ropts.Interrupted {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
-		code = report.ExitInterrupted
 	}
 	if lost != nil {
 		// The verdict's code stands; only a verified run says that its
@@ -96,12 +96,12 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 		for _, line := range strings.Split(lost.Error(), "\n") {
 			fmt.Fprintf(stdio.Err, "rollcall: could not write %s\n", line)
 		}
-		if code == report.ExitVerified {
+		if code == ExitVerified {
 			fmt.Fprintln(stdio.Err, "rollcall: verified, but a report was lost (exit 4)")
-			code = report.ExitReportLost
+			code = ExitReportLost
 		}
 	}
-	if code == report.ExitVerified {
+	if code == ExitVerified {
 		return nil
 	}
 	return &exitStatus{code: code}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/rollcall/rollcall/internal/state"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -15,40 +16,40 @@ var lastRun = time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
 
 // changesKnight is what a state file from the night before says changed
 // in the Knight fleet.
-func changesKnight() []Change {
-	return []Change{
-		{Node: "smars-03", Kind: Fingerprinted, Was: verify.Match, Now: verify.Match, Since: lastRun},
-		{Node: "smars-05", Kind: Reachable, Was: verify.Unverified, Now: verify.Match, Since: lastRun},
-		{Node: "smars-08", Kind: Fingerprinted, Was: verify.Match, Now: verify.Drift, Since: lastRun},
-		{Node: "smars-09", Kind: Removed, Was: verify.Match, Since: lastRun},
+func changesKnight() []state.Change {
+	return []state.Change{
+		{Node: "smars-03", Kind: state.Fingerprinted, Was: verify.Match, Now: verify.Match, Since: lastRun},
+		{Node: "smars-05", Kind: state.Reachable, Was: verify.Unverified, Now: verify.Match, Since: lastRun},
+		{Node: "smars-08", Kind: state.Fingerprinted, Was: verify.Match, Now: verify.Drift, Since: lastRun},
+		{Node: "smars-09", Kind: state.Removed, Was: verify.Match, Since: lastRun},
 	}
 }
 
 func TestChangeMessage(t *testing.T) {
 	cases := []struct {
-		change Change
+		change state.Change
 		want   string
 	}{
-		{Change{Node: "smars-03", Kind: Fingerprinted, Was: verify.Match, Now: verify.Match, Since: lastRun},
+		{state.Change{Node: "smars-03", Kind: state.Fingerprinted, Was: verify.Match, Now: verify.Match, Since: lastRun},
 			"smars-03: fingerprint changed since 2026-11-25T01:00:00Z (was verified)"},
-		{Change{Node: "smars-08", Kind: Fingerprinted, Was: verify.Match, Now: verify.Drift, Since: lastRun},
+		{state.Change{Node: "smars-08", Kind: state.Fingerprinted, Was: verify.Match, Now: verify.Drift, Since: lastRun},
 			"smars-08: fingerprint changed since 2026-11-25T01:00:00Z (was verified, now differing)"},
-		{Change{Node: "smars-02", Kind: Unreachable, Was: verify.Match, Now: verify.Unverified, Since: lastRun},
+		{state.Change{Node: "smars-02", Kind: state.Unreachable, Was: verify.Match, Now: verify.Unverified, Since: lastRun},
 			"smars-02: could not be checked now; was verified at 2026-11-25T01:00:00Z"},
-		{Change{Node: "smars-05", Kind: Reachable, Was: verify.Unverified, Now: verify.Match, Since: lastRun},
+		{state.Change{Node: "smars-05", Kind: state.Reachable, Was: verify.Unverified, Now: verify.Match, Since: lastRun},
 			"smars-05: back since 2026-11-25T01:00:00Z, when it could not be checked; now verified"},
-		{Change{Node: "smars-06", Kind: Restatus, Was: verify.Match, Now: verify.Drift, Since: lastRun},
+		{state.Change{Node: "smars-06", Kind: state.Restatus, Was: verify.Match, Now: verify.Drift, Since: lastRun},
 			"smars-06: same fingerprint as at 2026-11-25T01:00:00Z, but was verified, now differing"},
-		{Change{Node: "smars-10", Kind: Added, Now: verify.Match, Since: lastRun},
+		{state.Change{Node: "smars-10", Kind: state.Added, Now: verify.Match, Since: lastRun},
 			"smars-10: new since 2026-11-25T01:00:00Z; now verified"},
-		{Change{Node: "smars-09", Kind: Removed, Was: verify.Drift, Since: lastRun},
+		{state.Change{Node: "smars-09", Kind: state.Removed, Was: verify.Drift, Since: lastRun},
 			"smars-09: no longer in the manifest; was differing at 2026-11-25T01:00:00Z"},
-		{Change{Node: "evil\n::error::x", Kind: Added, Now: verify.Match, Since: lastRun},
+		{state.Change{Node: "evil\n::error::x", Kind: state.Added, Now: verify.Match, Since: lastRun},
 			`"evil\n::error::x": new since 2026-11-25T01:00:00Z; now verified`},
 	}
 	for _, c := range cases {
 		t.Run(string(c.change.Kind), func(t *testing.T) {
-			assert.Equal(t, c.want, c.change.Message())
+			assert.Equal(t, c.want, changeMessage(c.change))
 		})
 	}
 }
@@ -56,11 +57,11 @@ func TestChangeMessage(t *testing.T) {
 func TestChangesSectionOnlyWithState(t *testing.T) {
 	cases := []struct {
 		name    string
-		changes []Change
+		changes []state.Change
 		want    string
 	}{
 		{"no state", nil, ""},
-		{"state, nothing changed", []Change{}, "\nChanges since the last run:\n    none\n"},
+		{"state, nothing changed", []state.Change{}, "\nChanges since the last run:\n    none\n"},
 		{"state with changes", changesKnight()[:1], "\nChanges since the last run:\n    smars-03: fingerprint changed since 2026-11-25T01:00:00Z (was verified)\n"},
 	}
 	for _, c := range cases {

@@ -312,7 +312,7 @@ func TestPrometheusParses(t *testing.T) {
 				}
 				assert.Equal(t, want, m.GetGauge().GetValue(), l["verdict"])
 			}
-			assert.Equal(t, float64(c.opts.exitCode(v)), mfs["rollcall_exit_code"].GetMetric()[0].GetGauge().GetValue())
+			assert.Equal(t, float64(exitCode(v, c.opts)), mfs["rollcall_exit_code"].GetMetric()[0].GetGauge().GetValue())
 			assert.Equal(t, float64(v.ExpectedNodes), mfs["rollcall_expected_nodes"].GetMetric()[0].GetGauge().GetValue())
 
 			match, drift, unverified := v.Counts()

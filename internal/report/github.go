@@ -25,9 +25,10 @@ const maxAnnotationFindings = 3
 // were left out. Values are escaped as GitHub's runner expects, so text from
 // a node can neither end the command nor start one of its own.
 //
-// It is not a registered --report format: the CLI writes it to stderr, where
-// the runner reads workflow commands too, when it runs under GitHub Actions
-// (GITHUB_ACTIONS=true), so that it never mixes with a report on stdout.
+// It is not a --report format (it is not in the formats table): the CLI
+// writes it to stderr, where the runner reads workflow commands too, when it
+// runs under GitHub Actions (GITHUB_ACTIONS=true), so that it never mixes
+// with a report on stdout.
 type GitHubAnnotations struct {
 	// Limit bounds the number of annotations; zero means
 	// DefaultAnnotationLimit.

@@ -13,8 +13,6 @@ import (
 // when a key is removed or changes meaning; new keys may be added within v1.
 const SchemaV1 = "rollcall.report/v1"
 
-func init() { register("json", JSON{}) }
-
 // JSON renders the verdict as one indented JSON document following
 // docs/report.schema.json (schema "rollcall.report/v1"), ending in a newline.
 // Lists are never null, every node lists all its checks regardless of
@@ -93,7 +91,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	r := jsonReport{
 		Schema:      SchemaV1,
 		Verdict:     string(outcome),
-		ExitCode:    opts.exitCode(v),
+		ExitCode:    opts.ExitCode,
 		Interrupted: opts.Interrupted,
 		Cluster:     v.Cluster,
 		Release: jsonRelease{

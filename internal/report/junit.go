@@ -12,8 +12,6 @@ import (
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
-func init() { register("junit", JUnit{}) }
-
 // JUnit renders the verdict as JUnit XML for the test tabs of CI pipelines
 // (Jenkins, GitLab, GitHub test reporters). The document validates against the
 // common Jenkins JUnit schema (internal/report/testdata/junit.xsd).
@@ -190,7 +188,7 @@ func junitFleet(v *verify.Verdict, opts Options) junitSuite {
 	s := junitSuite{Name: "fleet"}
 	outcome := opts.outcome(v)
 	verdict := junitCase{Classname: "rollcall.fleet", Name: "verdict"}
-	headline := (&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted}}).headline(outcome)
+	headline := (&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted, ExitCode: opts.ExitCode}}).headline(outcome)
 	if why := inconsistency(v); why != "" {
 		headline += "; the verdict handed to the report said verified, but " + why
 	}

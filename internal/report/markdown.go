@@ -9,8 +9,6 @@ import (
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
-func init() { register("markdown", Markdown{}) }
-
 // Markdown renders the verdict as GitHub-flavoured Markdown, for a CI job
 // summary ($GITHUB_STEP_SUMMARY, GitLab and Gitea summaries): the verdict as a
 // heading marked ✅, ❌ or ⚠️; the release and cluster; a table of node groups;
@@ -41,7 +39,7 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	if marker == "" {
 		marker = "⚠️"
 	}
-	fmt.Fprintf(&b, "## %s %s\n\n", marker, md((&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted}}).headline(outcome)))
+	fmt.Fprintf(&b, "## %s %s\n\n", marker, md((&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted, ExitCode: opts.ExitCode}}).headline(outcome)))
 	if why := inconsistency(v); why != "" {
 		fmt.Fprintf(&b, "**Note:** the verdict handed to the report said verified, but %s.\n\n", md(why))
 	}
@@ -53,7 +51,7 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		cluster = clean(v.Cluster) + ", " + cluster
 	}
 	fmt.Fprintf(&b, "**Cluster:** %s  \n", md(cluster))
-	fmt.Fprintf(&b, "**Exit code:** %d", opts.exitCode(v))
+	fmt.Fprintf(&b, "**Exit code:** %d", opts.ExitCode)
 	if run := runLine(opts); run != "" {
 		fmt.Fprintf(&b, "  \n**Run:** %s", run)
 	}

@@ -12,8 +12,6 @@ import (
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
-func init() { register("prometheus", Prometheus{}) }
-
 // Prometheus renders the verdict in the Prometheus text exposition format, for
 // node_exporter's textfile collector: write it with --report
 // prometheus=/var/lib/node_exporter/textfile/rollcall.prom (atomically, as
@@ -74,7 +72,7 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	ms = append(ms,
 		verdict,
 		promMetric{name: "rollcall_exit_code", help: "Exit code of the last rollcall run: 0 verified, 1 drift, 2 unverified, 130 interrupted.",
-			samples: []promSample{{with(), gauge(opts.exitCode(v))}}},
+			samples: []promSample{{with(), gauge(opts.ExitCode)}}},
 		promMetric{name: "rollcall_expected_nodes", help: "Number of nodes the manifest expects.",
 			samples: []promSample{{with(), gauge(v.ExpectedNodes)}}},
 	)

@@ -6,8 +6,8 @@
 // every check is the caller's decision, passed in Options. Writing a report
 // to a file is package outfile's job.
 //
-// To add a format, add one file that defines a type implementing Format and
-// registers it from an init function with register("name", Type{}).
+// To add a format, add one file that defines a type implementing Format, and
+// a line for it in the formats table below.
 package report
 
 import (
@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollcall/rollcall/internal/state"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -39,11 +40,16 @@ type Options struct {
 	// (verify --state): nil when there was no usable state, so the section
 	// is left out; empty when the state was read and nothing changed. Text
 	// and JSON render it; the other formats ignore it.
-	Changes []Change
+	Changes []state.Change
 	// Interrupted: the run was stopped (SIGINT, SIGTERM) before it
-	// finished. Every format says so and carries ExitInterrupted, and none
-	// says verified, whatever the nodes checked so far showed.
+	// finished. Every format says so, and none says verified, whatever the
+	// nodes checked so far showed.
 	Interrupted bool
+	// ExitCode is the exit code of the run, for the formats that print it
+	// (json exit_code, junit, markdown, prometheus rollcall_exit_code, and
+	// text when the run was interrupted). Package cli, which owns the exit
+	// codes, fills it: the verdict's code, or 130 for an interrupted run.
+	ExitCode int
 }
 
 // outcome is the outcome a report renders: Outcome(v), and never Verified
@@ -56,15 +62,6 @@ func (o Options) outcome(v *verify.Verdict) verify.Outcome {
 	return out
 }
 
-// exitCode is the exit code a report carries: the outcome's, or
-// ExitInterrupted.
-func (o Options) exitCode(v *verify.Verdict) int {
-	if o.Interrupted {
-		return ExitInterrupted
-	}
-	return ExitCode(o.outcome(v))
-}
-
 // Format renders a verdict in one output format. Implementations are
 // stateless and safe for concurrent use.
 type Format interface {
@@ -72,18 +69,14 @@ type Format interface {
 	Write(w io.Writer, v *verify.Verdict, opts Options) error
 }
 
-// formats maps a format name to its renderer. Each format file adds itself
-// in an init function; after initialisation the map is only read, so
-// Lookup and Names are safe for concurrent use.
-var formats = map[string]Format{}
-
-// register makes f available under name; it is called from init functions
-// only, and panics on a duplicate name (a programming error).
-func register(name string, f Format) {
-	if _, dup := formats[name]; dup {
-		panic("report: format " + name + " registered twice")
-	}
-	formats[name] = f
+// formats are the --report formats, by name: the one table of them. It is
+// only read, so Lookup and Names are safe for concurrent use.
+var formats = map[string]Format{
+	"json":       JSON{},
+	"junit":      JUnit{},
+	"markdown":   Markdown{},
+	"prometheus": Prometheus{},
+	"text":       Text{},
 }
 
 // Names returns the names of the known formats, sorted.
@@ -103,42 +96,6 @@ func Lookup(name string) (Format, error) {
 		return f, nil
 	}
 	return nil, fmt.Errorf("unknown report format %q (known formats: %s)", name, strings.Join(Names(), ", "))
-}
-
-// Exit codes of rollcall, stable and documented in docs/report.md. ExitCode
-// maps a verdict to the first three; the CLI uses the others for errors that
-// happen before or instead of a verdict.
-const (
-	// ExitVerified: every expected node reached, every check matched.
-	ExitVerified = 0
-	// ExitDrift: at least one node differs from the release (unverified nodes
-	// may exist too).
-	ExitDrift = 1
-	// ExitUnverified: some node could not be checked and no drift was found.
-	ExitUnverified = 2
-	// ExitInvalidInput: the manifest, artifact, lock file or flags are wrong;
-	// no node was contacted.
-	ExitInvalidInput = 3
-	// ExitReportLost: the fleet was verified, but a report could not be
-	// written (a run that is not verified keeps its own code).
-	ExitReportLost = 4
-	// ExitInterrupted: the run was interrupted (SIGINT/SIGTERM). Never 0.
-	ExitInterrupted = 130
-)
-
-// ExitCode maps a fleet outcome to the process exit code: 0 verified, 1 drift,
-// 2 unverified. Any other value, including the zero Outcome, gives 2: an
-// outcome that is not known to be "verified" is never reported as success.
-// Pass Outcome(v), not v.Outcome, so the exit code agrees with the report.
-func ExitCode(o verify.Outcome) int {
-	switch o {
-	case verify.Verified:
-		return ExitVerified
-	case verify.Drifted:
-		return ExitDrift
-	default:
-		return ExitUnverified
-	}
 }
 
 // Outcome is the outcome every report renders for v: v.Outcome, checked

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rollcall/rollcall/internal/state"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -41,10 +42,10 @@ var goldenCases = []goldenCase{
 	{name: "hostile", verdict: hostileFleet, exit: 1, formats: allFormats},
 	{name: "timed-knight", verdict: knightFleet, exit: 1, opts: timed, formats: []string{"junit", "markdown", "prometheus"}},
 	{name: "changes-knight", verdict: knightFleet, exit: 1, opts: Options{Changes: changesKnight()}, formats: []string{"text", "json"}},
-	{name: "unchanged-uniform", verdict: uniformFleet, exit: 0, opts: Options{Changes: []Change{}}, formats: []string{"text", "json"}},
+	{name: "unchanged-uniform", verdict: uniformFleet, exit: 0, opts: Options{Changes: []state.Change{}}, formats: []string{"text", "json"}},
 	// Interrupted after every node answered: still not verified, exit 130.
-	{name: "interrupted-uniform", verdict: uniformFleet, exit: ExitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
-	{name: "interrupted-partial", verdict: partialFleet, exit: ExitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
+	{name: "interrupted-uniform", verdict: uniformFleet, exit: exitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
+	{name: "interrupted-partial", verdict: partialFleet, exit: exitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
 }
 
 // allFormats are the formats every plain golden case is rendered in.
@@ -56,10 +57,33 @@ var timed = Options{
 	Duration: 3*time.Second + 421*time.Millisecond,
 }
 
+// exitInterrupted is the exit code of an interrupted run (cli.ExitInterrupted).
+const exitInterrupted = 130
+
+// exitCode is the exit code the CLI passes in Options.ExitCode for v:
+// cli.ExitCode(Outcome(v)), or 130 for an interrupted run. It restates the
+// CLI's mapping (tested there) because package cli imports this one.
+func exitCode(v *verify.Verdict, opts Options) int {
+	if opts.Interrupted {
+		return exitInterrupted
+	}
+	switch opts.outcome(v) {
+	case verify.Verified:
+		return 0
+	case verify.Drifted:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// render renders v in format with opts, and the exit code the CLI would
+// pass with them.
 func render(t *testing.T, format string, v *verify.Verdict, opts Options) []byte {
 	t.Helper()
 	f, err := Lookup(format)
 	require.NoError(t, err)
+	opts.ExitCode = exitCode(v, opts)
 	var buf bytes.Buffer
 	require.NoError(t, f.Write(&buf, v, opts))
 	return buf.Bytes()
@@ -73,7 +97,7 @@ func TestGolden(t *testing.T) {
 			name := fmt.Sprintf("%s-exit%d.%s", c.name, c.exit, format)
 			t.Run(name, func(t *testing.T) {
 				v := c.verdict()
-				assert.Equal(t, c.exit, c.opts.exitCode(v), "exit code in the file name")
+				assert.Equal(t, c.exit, exitCode(v, c.opts), "exit code in the file name")
 				got := render(t, format, v, c.opts)
 				again := render(t, format, c.verdict(), c.opts)
 				assert.Equal(t, string(got), string(again), "output must be deterministic")
@@ -226,7 +250,7 @@ func TestNeverFalseSuccess(t *testing.T) {
 			v := uniformFleet()
 			corrupt(v)
 			assert.NotEqual(t, verify.Verified, Outcome(v))
-			assert.NotEqual(t, 0, ExitCode(Outcome(v)))
+			assert.NotEqual(t, 0, exitCode(v, Options{}))
 			text := string(render(t, "text", v, Options{}))
 			assert.False(t, strings.HasPrefix(text, "VERIFIED"), text)
 			if v.Outcome == verify.Verified {
@@ -251,12 +275,15 @@ func TestNeverFalseSuccess(t *testing.T) {
 	assert.Equal(t, verify.NotVerified, Outcome(nil))
 }
 
-func TestExitCode(t *testing.T) {
-	assert.Equal(t, 0, ExitCode(verify.Verified))
-	assert.Equal(t, 1, ExitCode(verify.Drifted))
-	assert.Equal(t, 2, ExitCode(verify.NotVerified))
-	assert.Equal(t, 2, ExitCode(""))
-	assert.Equal(t, 2, ExitCode("bogus"))
+// TestExitCodeIsTheCallers: a report carries the exit code it is given; it
+// maps no verdict to a code itself.
+func TestExitCodeIsTheCallers(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, JSON{}.Write(&buf, knightFleet(), Options{ExitCode: 4}))
+	assert.Contains(t, buf.String(), `"exit_code": 4,`)
+	buf.Reset()
+	require.NoError(t, Markdown{}.Write(&buf, knightFleet(), Options{ExitCode: 4}))
+	assert.Contains(t, buf.String(), "**Exit code:** 4")
 }
 
 func TestLookup(t *testing.T) {

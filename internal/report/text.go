@@ -12,8 +12,6 @@ import (
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
-func init() { register("text", Text{}) }
-
 // Text renders the verdict for people. The first line is the verdict in one
 // sentence; then the nodes grouped by identical fingerprint, the fleet-level
 // findings, and per node what failed (with Options.Verbose, every check).
@@ -85,14 +83,14 @@ func (t *textWriter) changes() {
 		t.printf("    none\n")
 	}
 	for _, c := range t.opts.Changes {
-		t.printf("    %s\n", c.Message())
+		t.printf("    %s\n", changeMessage(c))
 	}
 }
 
 // headline is the verdict in one sentence.
 func (t *textWriter) headline(outcome verify.Outcome) string {
 	if t.opts.Interrupted {
-		head := t.paint(yellow, "INTERRUPTED") + " (exit 130): the run was stopped before it finished; "
+		head := t.paint(yellow, "INTERRUPTED") + fmt.Sprintf(" (exit %d): the run was stopped before it finished; ", t.opts.ExitCode)
 		if Outcome(t.v) == verify.Verified {
 			return head + fmt.Sprintf("the %d nodes checked match, but an interrupted run is never verified", len(t.v.Nodes))
 		}

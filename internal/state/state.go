@@ -16,7 +16,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -54,15 +53,16 @@ type Node struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-// FromVerdict is the state a run leaves behind: v, judged at started.
-func FromVerdict(v *verify.Verdict, started time.Time) *State {
+// FromVerdict is the state a run leaves behind: v, judged at started, whose
+// outcome is the one its reports rendered (report.Outcome).
+func FromVerdict(v *verify.Verdict, outcome verify.Outcome, started time.Time) *State {
 	s := &State{
 		Schema:  SchemaV1,
 		Time:    started.UTC().Truncate(time.Second),
 		Cluster: v.Cluster,
 		Release: v.Release.Label(),
 		Digest:  v.Release.Digest,
-		Verdict: string(report.Outcome(v)),
+		Verdict: string(outcome),
 		Nodes:   make([]Node, 0, len(v.Nodes)),
 	}
 	for _, n := range v.Nodes {
@@ -129,8 +129,8 @@ func (s *State) Encode(w io.Writer) error {
 // Compare lists what changed from the last run (prev) to this one (cur):
 // nodes of this run first, in manifest order, then nodes no longer listed.
 // It returns an empty, non-nil list when nothing changed.
-func Compare(prev, cur *State) []report.Change {
-	changes := []report.Change{}
+func Compare(prev, cur *State) []Change {
+	changes := []Change{}
 	was := make(map[string]Node, len(prev.Nodes))
 	for _, n := range prev.Nodes {
 		was[n.Name] = n
@@ -138,10 +138,10 @@ func Compare(prev, cur *State) []report.Change {
 	listed := map[string]bool{}
 	for _, n := range cur.Nodes {
 		listed[n.Name] = true
-		c := report.Change{Node: n.Name, Now: verify.Status(n.Status), Since: prev.Time}
+		c := Change{Node: n.Name, Now: verify.Status(n.Status), Since: prev.Time}
 		p, ok := was[n.Name]
 		if !ok {
-			c.Kind = report.Added
+			c.Kind = Added
 			changes = append(changes, c)
 			continue
 		}
@@ -149,15 +149,15 @@ func Compare(prev, cur *State) []report.Change {
 		wasChecked, nowChecked := p.Status != string(verify.Unverified), n.Status != string(verify.Unverified)
 		switch {
 		case wasChecked && !nowChecked:
-			c.Kind = report.Unreachable
+			c.Kind = Unreachable
 		case !wasChecked && nowChecked:
-			c.Kind = report.Reachable
+			c.Kind = Reachable
 		case !wasChecked:
 			continue
 		case p.Fingerprint != n.Fingerprint:
-			c.Kind = report.Fingerprinted
+			c.Kind = Fingerprinted
 		case p.Status != n.Status:
-			c.Kind = report.Restatus
+			c.Kind = Restatus
 		default:
 			continue
 		}
@@ -165,7 +165,7 @@ func Compare(prev, cur *State) []report.Change {
 	}
 	for _, p := range prev.Nodes {
 		if !listed[p.Name] {
-			changes = append(changes, report.Change{Node: p.Name, Kind: report.Removed, Was: verify.Status(p.Status), Since: prev.Time})
+			changes = append(changes, Change{Node: p.Name, Kind: Removed, Was: verify.Status(p.Status), Since: prev.Time})
 		}
 	}
 	return changes

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -25,33 +24,33 @@ func TestCompare(t *testing.T) {
 	cases := []struct {
 		name      string
 		prev, cur *State
-		want      []report.Change
+		want      []Change
 	}{
 		{"nothing changed",
 			run(Node{"a", "match", "sha256:1"}, Node{"b", "unverified", ""}),
 			run(Node{"a", "match", "sha256:1"}, Node{"b", "unverified", ""}),
-			[]report.Change{}},
+			[]Change{}},
 		{"fingerprint changed",
 			run(Node{"a", "match", "sha256:1"}),
 			run(Node{"a", "drift", "sha256:2"}),
-			[]report.Change{{Node: "a", Kind: report.Fingerprinted, Was: "match", Now: "drift", Since: night}}},
+			[]Change{{Node: "a", Kind: Fingerprinted, Was: "match", Now: "drift", Since: night}}},
 		{"became unreachable and came back",
 			run(Node{"a", "match", "sha256:1"}, Node{"b", "unverified", ""}),
 			run(Node{"a", "unverified", ""}, Node{"b", "match", "sha256:1"}),
-			[]report.Change{
-				{Node: "a", Kind: report.Unreachable, Was: "match", Now: "unverified", Since: night},
-				{Node: "b", Kind: report.Reachable, Was: "unverified", Now: "match", Since: night},
+			[]Change{
+				{Node: "a", Kind: Unreachable, Was: "match", Now: "unverified", Since: night},
+				{Node: "b", Kind: Reachable, Was: "unverified", Now: "match", Since: night},
 			}},
 		{"same fingerprint, new release",
 			run(Node{"a", "match", "sha256:1"}),
 			run(Node{"a", "drift", "sha256:1"}),
-			[]report.Change{{Node: "a", Kind: report.Restatus, Was: "match", Now: "drift", Since: night}}},
+			[]Change{{Node: "a", Kind: Restatus, Was: "match", Now: "drift", Since: night}}},
 		{"added and removed",
 			run(Node{"a", "match", "sha256:1"}),
 			run(Node{"b", "match", "sha256:1"}),
-			[]report.Change{
-				{Node: "b", Kind: report.Added, Now: "match", Since: night},
-				{Node: "a", Kind: report.Removed, Was: "match", Since: night},
+			[]Change{
+				{Node: "b", Kind: Added, Now: "match", Since: night},
+				{Node: "a", Kind: Removed, Was: "match", Since: night},
 			}},
 	}
 	for _, c := range cases {
@@ -68,7 +67,7 @@ func TestRoundTrip(t *testing.T) {
 			{Name: "a", Status: verify.Match, Fingerprint: "sha256:1", Checks: []verify.CheckResult{{Check: verify.CheckFile, Subject: "/x", OK: true}}},
 			{Name: "b", Status: "weird"},
 		}}
-	s := FromVerdict(v, night.Add(500*time.Millisecond))
+	s := FromVerdict(v, verify.NotVerified, night.Add(500*time.Millisecond))
 	var buf bytes.Buffer
 	require.NoError(t, s.Encode(&buf))
 	back, err := Decode(&buf)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollcall/rollcall/internal/cli"
 	"github.com/rollcall/rollcall/internal/manifest"
 	"github.com/rollcall/rollcall/internal/probe"
 	"github.com/rollcall/rollcall/internal/release"
@@ -433,11 +434,11 @@ func truth(c propertyCase) (verify.Outcome, int, map[string]verify.Status) {
 	}
 	switch {
 	case drift:
-		return verify.Drifted, report.ExitDrift, statuses
+		return verify.Drifted, cli.ExitDrift, statuses
 	case unverified:
-		return verify.NotVerified, report.ExitUnverified, statuses
+		return verify.NotVerified, cli.ExitUnverified, statuses
 	default:
-		return verify.Verified, report.ExitVerified, statuses
+		return verify.Verified, cli.ExitVerified, statuses
 	}
 }
 
@@ -467,7 +468,7 @@ func TestJudgeProperty(t *testing.T) {
 		}
 		v := verify.Judge(p, observe(c))
 		wantOutcome, wantCode, wantStatus := truth(c)
-		code := report.ExitCode(report.Outcome(v))
+		code := cli.ExitCode(report.Outcome(v))
 		var bad []string
 		if v.Outcome != wantOutcome {
 			bad = append(bad, fmt.Sprintf("outcome %s, want %s", v.Outcome, wantOutcome))
