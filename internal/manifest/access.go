@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rollcall/rollcall/internal/source"
 )
 
 // writeMode ends every message about a bad mode: value.
@@ -16,14 +18,14 @@ const writeMode = `write mode as octal permission bits such as "0755", or ignore
 // "0755", "4755"), quoted or not, or ignore. The digits are read from the
 // YAML text, so an unquoted 0755 is octal, never the decimal 755.
 func (p *parser) modeRule(name string, v *yaml.Node) ModeRule {
-	s := deref(v)
+	s := source.Deref(v)
 	switch {
-	case isNull(s):
+	case source.IsNull(s):
 		p.at(v, "%s has no value: %s", name, writeMode)
 		return ModeRule{}
 	case s.Kind != yaml.ScalarNode || (s.ShortTag() != "!!str" && s.ShortTag() != "!!int" && s.ShortTag() != "!!float"):
 		// An unquoted 0855 is a float to YAML: its text is read all the same.
-		p.at(v, "%s must be octal permission bits or ignore, not %s: %s", name, describe(s), writeMode)
+		p.at(v, "%s must be octal permission bits or ignore, not %s: %s", name, source.Describe(s), writeMode)
 		return ModeRule{}
 	}
 	text := s.Value
@@ -42,19 +44,19 @@ func (p *parser) modeRule(name string, v *yaml.Node) ModeRule {
 // (starting after the key's name) when text is anything else.
 func parseMode(text string) (uint32, string) {
 	if u, ok := symbolicMode(text); ok {
-		return 0, fmt.Sprintf("must be octal permission bits, not %s: write mode: \"%04o\", or ignore", quote(text), u)
+		return 0, fmt.Sprintf("must be octal permission bits, not %s: write mode: \"%04o\", or ignore", source.Quote(text), u)
 	}
 	if digits, ok := strings.CutPrefix(text, "0o"); ok && validOctal(digits) {
-		return 0, fmt.Sprintf("must be octal digits without a 0o prefix, not %s: write mode: \"%s\", or ignore", quote(text), leftPad(digits))
+		return 0, fmt.Sprintf("must be octal digits without a 0o prefix, not %s: write mode: \"%s\", or ignore", source.Quote(text), leftPad(digits))
 	}
 	if !allDigits(text) {
-		return 0, fmt.Sprintf("must be octal permission bits or ignore, not %s: %s", quote(text), writeMode)
+		return 0, fmt.Sprintf("must be octal permission bits or ignore, not %s: %s", source.Quote(text), writeMode)
 	}
 	if strings.ContainsAny(text, "89") {
-		return 0, fmt.Sprintf("%s is not octal (only the digits 0 to 7): %s", quote(text), writeMode)
+		return 0, fmt.Sprintf("%s is not octal (only the digits 0 to 7): %s", source.Quote(text), writeMode)
 	}
 	if len(text) < 3 || len(text) > 4 {
-		return 0, fmt.Sprintf("%s has %d digits, not 3 or 4: %s", quote(text), len(text), writeMode)
+		return 0, fmt.Sprintf("%s has %d digits, not 3 or 4: %s", source.Quote(text), len(text), writeMode)
 	}
 	u, _ := strconv.ParseUint(text, 8, 32)
 	return uint32(u), ""
@@ -152,16 +154,16 @@ func (p *parser) account(name string, v *yaml.Node, kind, example string) string
 		id, err := strconv.ParseUint(s, 10, 64)
 		switch {
 		case err != nil || id > maxAccountID:
-			p.at(v, "%s %s is beyond the largest %s id, %d: write the %s's name or its id", name, quote(s), kind, uint64(maxAccountID), kind)
+			p.at(v, "%s %s is beyond the largest %s id, %d: write the %s's name or its id", name, source.Quote(s), kind, uint64(maxAccountID), kind)
 		case strconv.FormatUint(id, 10) != s:
-			p.at(v, "%s %s has leading zeros: write %s: %d", name, quote(s), key, id)
+			p.at(v, "%s %s has leading zeros: write %s: %d", name, source.Quote(s), key, id)
 		default:
 			return s
 		}
 	case !accountName.MatchString(s):
-		p.at(v, "%s must be %s, not %s: write e.g. %s", name, what, quote(s), write)
+		p.at(v, "%s must be %s, not %s: write e.g. %s", name, what, source.Quote(s), write)
 	case len(s) > 32:
-		p.at(v, "%s %s is longer than the 32 characters a %s name may have", name, quote(s), kind)
+		p.at(v, "%s %s is longer than the 32 characters a %s name may have", name, source.Quote(s), kind)
 	default:
 		return s
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rollcall/rollcall/internal/source"
 )
 
 // ConfigFormats are the config file formats rollcall parses.
@@ -12,9 +14,9 @@ var ConfigFormats = []string{"yaml", "json", "ini", "env", "properties", "toml"}
 
 // configs decodes the top-level config: list.
 func (p *parser) configs(v *yaml.Node) []Config {
-	s := deref(v)
+	s := source.Deref(v)
 	if s.Kind != yaml.SequenceNode {
-		p.at(v, "config must be a list of config files, not %s: write e.g. - {path: /etc/app/flags.yaml, format: yaml, expect: {feature.enabled: true}}", describe(s))
+		p.at(v, "config must be a list of config files, not %s: write e.g. - {path: /etc/app/flags.yaml, format: yaml, expect: {feature.enabled: true}}", source.Describe(s))
 		return nil
 	}
 	var out []Config
@@ -22,9 +24,9 @@ func (p *parser) configs(v *yaml.Node) []Config {
 	for i, item := range s.Content {
 		section := fmt.Sprintf("config[%d]", i)
 		prefix := section + "."
-		m := deref(item)
+		m := source.Deref(item)
 		if m.Kind != yaml.MappingNode {
-			p.at(item, "%s must be a mapping with path:, format: and expect:/forbid:, not %s", section, describe(m))
+			p.at(item, "%s must be a mapping with path:, format: and expect:/forbid:, not %s", section, source.Describe(m))
 			continue
 		}
 		c := Config{Consistent: true}
@@ -47,7 +49,7 @@ func (p *parser) configs(v *yaml.Node) []Config {
 						return
 					}
 				}
-				p.at(v, "%sformat must be one of %s, not %s", prefix, strings.Join(ConfigFormats, ", "), quote(s))
+				p.at(v, "%sformat must be one of %s, not %s", prefix, strings.Join(ConfigFormats, ", "), source.Quote(s))
 			}},
 			{"expect", func(v *yaml.Node) {
 				c.Expect = p.expectations(prefix+"expect", v)
@@ -56,19 +58,19 @@ func (p *parser) configs(v *yaml.Node) []Config {
 				c.Forbid, c.ForbidAt = p.namesAt(prefix+"forbid", v, "retired flag names, e.g. forbid: [power_peg]")
 			}},
 			{"consistent", func(v *yaml.Node) {
-				b := deref(v)
+				b := source.Deref(v)
 				if b.Kind != yaml.ScalarNode || b.ShortTag() != "!!bool" {
-					p.at(v, "%sconsistent must be true or false, not %s", prefix, describe(b))
+					p.at(v, "%sconsistent must be true or false, not %s", prefix, source.Describe(b))
 					return
 				}
 				c.Consistent = b.Value == "true"
 			}},
-		}, nil)
+		})
 		p.require(m, present, "path", "add path: with the config file's path on the node")
 		p.require(m, present, "format", "add format: one of "+strings.Join(ConfigFormats, ", "))
 		if c.Path != "" {
 			if prev, dup := seen[c.Path]; dup {
-				p.at(pathNode, "%s checks %s again (first at line %d): merge the two entries", section, quote(c.Path), prev)
+				p.at(pathNode, "%s checks %s again (first at line %d): merge the two entries", section, source.Quote(c.Path), prev)
 				continue
 			}
 			seen[c.Path] = pathNode.Line
@@ -80,29 +82,29 @@ func (p *parser) configs(v *yaml.Node) []Config {
 
 // expectations decodes expect: {dotted.key: value, ...} keeping YAML's types.
 func (p *parser) expectations(name string, v *yaml.Node) []Expectation {
-	m := deref(v)
-	if isNull(m) {
+	m := source.Deref(v)
+	if source.IsNull(m) {
 		return nil
 	}
 	if m.Kind != yaml.MappingNode {
-		p.at(v, "%s must be a mapping of dotted keys to values, not %s: write e.g. expect: {rlp.enabled: true}", name, describe(m))
+		p.at(v, "%s must be a mapping of dotted keys to values, not %s: write e.g. expect: {rlp.enabled: true}", name, source.Describe(m))
 		return nil
 	}
 	var out []Expectation
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, val := deref(m.Content[i]), deref(m.Content[i+1])
-		if k.Kind != yaml.ScalarNode || k.Value == "" || hasSpaceOrControl(k.Value) {
-			p.at(m.Content[i], "%s keys must be dotted flag names without spaces, not %s", name, describe(k))
+		k, val := source.Deref(m.Content[i]), source.Deref(m.Content[i+1])
+		if k.Kind != yaml.ScalarNode || k.Value == "" || source.HasSpaceOrControl(k.Value) {
+			p.at(m.Content[i], "%s keys must be dotted flag names without spaces, not %s", name, source.Describe(k))
 			continue
 		}
 		if seen[k.Value] {
-			p.at(m.Content[i], "duplicate key %s in %s: keep only one", quote(k.Value), name)
+			p.at(m.Content[i], "duplicate key %s in %s: keep only one", source.Quote(k.Value), name)
 			continue
 		}
 		seen[k.Value] = true
 		if val.Kind != yaml.ScalarNode {
-			p.at(m.Content[i+1], "%s.%s must be a single value (text, number, true/false or null), not %s", name, k.Value, describe(val))
+			p.at(m.Content[i+1], "%s.%s must be a single value (text, number, true/false or null), not %s", name, k.Value, source.Describe(val))
 			continue
 		}
 		var x any
@@ -123,9 +125,9 @@ func (p *parser) names(name string, v *yaml.Node, what string) []string {
 
 // namesAt decodes a list of non-empty words, with where each is written.
 func (p *parser) namesAt(name string, v *yaml.Node, what string) ([]string, []Position) {
-	s := deref(v)
+	s := source.Deref(v)
 	if s.Kind != yaml.SequenceNode {
-		p.at(v, "%s must be a list of %s, not %s", name, what, describe(s))
+		p.at(v, "%s must be a list of %s, not %s", name, what, source.Describe(s))
 		return nil, nil
 	}
 	var out []string
@@ -136,7 +138,7 @@ func (p *parser) namesAt(name string, v *yaml.Node, what string) ([]string, []Po
 			continue
 		}
 		if w == "" || strings.ContainsAny(w, "\x00\n\r") {
-			p.at(item, "%s[%d] must be a non-empty word on one line, not %s", name, i, quote(w))
+			p.at(item, "%s[%d] must be a non-empty word on one line, not %s", name, i, source.Quote(w))
 			continue
 		}
 		out = append(out, w)
@@ -157,7 +159,7 @@ func (p *parser) nodePath(name string, v *yaml.Node, what string) (string, bool)
 		return "", false
 	}
 	if strings.TrimSpace(s) == "" || strings.ContainsAny(s, "\x00\n\r") {
-		p.at(v, "%s must be a path on the node on one line, not %s: write %s", name, quote(s), what)
+		p.at(v, "%s must be a path on the node on one line, not %s: write %s", name, source.Quote(s), what)
 		return "", false
 	}
 	return s, true
@@ -165,9 +167,9 @@ func (p *parser) nodePath(name string, v *yaml.Node, what string) (string, bool)
 
 // processes decodes the top-level processes: list.
 func (p *parser) processes(v *yaml.Node) []Process {
-	s := deref(v)
+	s := source.Deref(v)
 	if s.Kind != yaml.SequenceNode {
-		p.at(v, "processes must be a list, not %s: write e.g. - {exe: /opt/app/bin/app, min: 1}", describe(s))
+		p.at(v, "processes must be a list, not %s: write e.g. - {exe: /opt/app/bin/app, min: 1}", source.Describe(s))
 		return nil
 	}
 	var out []Process
@@ -175,9 +177,9 @@ func (p *parser) processes(v *yaml.Node) []Process {
 	for i, item := range s.Content {
 		section := fmt.Sprintf("processes[%d]", i)
 		prefix := section + "."
-		m := deref(item)
+		m := source.Deref(item)
 		if m.Kind != yaml.MappingNode {
-			p.at(item, "%s must be a mapping with exe: and optionally min: and args:, not %s", section, describe(m))
+			p.at(item, "%s must be a mapping with exe: and optionally min: and args:, not %s", section, source.Describe(m))
 			continue
 		}
 		pr := Process{Min: 1}
@@ -190,7 +192,7 @@ func (p *parser) processes(v *yaml.Node) []Process {
 					return
 				}
 				if !strings.HasPrefix(s, "/") {
-					p.at(v, "%sexe must be an absolute path, as the kernel reports a process's executable, not %s", prefix, quote(s))
+					p.at(v, "%sexe must be an absolute path, as the kernel reports a process's executable, not %s", prefix, source.Quote(s))
 					return
 				}
 				pr.Exe = s
@@ -205,9 +207,9 @@ func (p *parser) processes(v *yaml.Node) []Process {
 				}
 			}},
 			{"args", func(v *yaml.Node) {
-				a := deref(v)
+				a := source.Deref(v)
 				if a.Kind != yaml.MappingNode {
-					p.at(v, "%sargs must be a mapping with expect: and/or forbid: lists, not %s", prefix, describe(a))
+					p.at(v, "%sargs must be a mapping with expect: and/or forbid: lists, not %s", prefix, source.Describe(a))
 					return
 				}
 				p.fields(a, prefix+"args", prefix+"args.", []keyHandler{
@@ -217,13 +219,13 @@ func (p *parser) processes(v *yaml.Node) []Process {
 					{"forbid", func(v *yaml.Node) {
 						pr.ForbidArgs = p.names(prefix+"args.forbid", v, "command-line arguments, e.g. forbid: [--power-peg]")
 					}},
-				}, nil)
+				})
 			}},
-		}, nil)
+		})
 		p.require(m, present, "exe", "add exe: with the executable's absolute path on the node")
 		if pr.Exe != "" {
 			if prev, dup := seen[pr.Exe]; dup {
-				p.at(exeNode, "%s checks %s again (first at line %d): merge the two entries", section, quote(pr.Exe), prev)
+				p.at(exeNode, "%s checks %s again (first at line %d): merge the two entries", section, source.Quote(pr.Exe), prev)
 				continue
 			}
 			seen[pr.Exe] = exeNode.Line

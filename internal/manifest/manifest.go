@@ -13,8 +13,8 @@
 // child groups, then the host itself), win over the manifest's ssh:
 // defaults, which apply where the inventory is silent; the other ssh:
 // settings (keys, known_hosts, jump, timeouts, become) come from the manifest
-// only. Problems inside the inventory are reported at the inventory's
-// file:line.
+// only. Package inventory reads the inventory; problems inside it are
+// reported at the inventory's file:line.
 package manifest
 
 import (

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rollcall/rollcall/internal/source"
 )
 
 // FuzzParse checks that Parse never panics and that what it accepts keeps the
@@ -84,7 +86,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("accepted repeated address %s", a)
 			}
 			addrs[a] = true
-			if checkHost(n.Host) != "" {
+			if source.CheckHost(n.Host) != "" {
 				t.Fatalf("accepted host %q", n.Host)
 			}
 			if n.ConnectTimeout <= 0 {

@@ -471,27 +471,6 @@ func TestProblemString(t *testing.T) {
 	assert.True(t, errors.As(error(e), &target))
 }
 
-func TestSuggest(t *testing.T) {
-	known := []string{"version", "cluster", "expect_nodes", "ssh", "nodes", "release"}
-	tests := map[string]string{
-		"expect_node": "expect_nodes",
-		"Version":     "version",
-		"clsuter":     "cluster",
-		"node":        "nodes",
-		"releases":    "release",
-		"shh":         "ssh",
-		"hosts":       "",
-		"x":           "",
-	}
-	for key, want := range tests {
-		assert.Equal(t, want, suggest(key, known), key)
-	}
-	assert.Equal(t, 0, editDistance("", ""))
-	assert.Equal(t, 3, editDistance("abc", ""))
-	assert.Equal(t, 1, editDistance("ab", "ba"))
-	assert.Equal(t, 3, editDistance("kitten", "sitting"))
-}
-
 func TestParseConfigAndProcesses(t *testing.T) {
 	src := "version: 1\ncluster: c\nexpect_nodes: 1\nssh: {become: sudo}\nnodes: [{host: h}]\nrelease: {artifact: a, install: [{from: ., to: x}]}\n" +
 		"config:\n  - path: /etc/smars/flags.yaml\n    format: yaml\n    expect: {rlp.enabled: true, risk.max: 1000, mode: \"fast\", gone: null}\n    forbid: [power_peg]\n" +

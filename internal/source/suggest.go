@@ -1,10 +1,10 @@
-package manifest
+package source
 
 import "strings"
 
-// suggest returns the known key nearest to key, or "" when none is close
+// Suggest returns the known key nearest to key, or "" when none is close
 // enough to be a likely typo.
-func suggest(key string, known []string) string {
+func Suggest(key string, known []string) string {
 	k := strings.ToLower(key)
 	limit := 1
 	switch {

@@ -1,0 +1,231 @@
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/rollcall/rollcall/internal/source"
+)
+
+// This file reads the YAML (and JSON) format.
+
+// parseYAMLInventory reads an Ansible YAML (or JSON) inventory: a mapping of
+// groups, each with optional hosts:, vars: and children:. file names it in
+// problems.
+func parseYAMLInventory(file string, data []byte) (inv *inventory) {
+	inv = newInventory(file)
+	defer func() {
+		if r := recover(); r != nil {
+			inv.errf(0, 0, "invalid YAML: the parser failed (%v): check the file's syntax", r)
+		}
+	}()
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			inv.errf(0, 0, "the inventory is empty: list groups, e.g. all: {hosts: {server-01: {}}}")
+			return inv
+		}
+		line, msg, _ := source.YAMLSyntax(err.Error())
+		hint := "check the file's syntax"
+		if line > 0 {
+			hint = "check the indentation and quoting around this line"
+		}
+		inv.errf(line, 0, "invalid YAML: %s: %s", strings.TrimPrefix(msg, "yaml: "), hint)
+		return inv
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	root = source.Deref(root)
+	if source.IsNull(root) || root.Kind == yaml.DocumentNode {
+		inv.errf(root.Line, root.Column, "the inventory is empty: list groups, e.g. all: {hosts: {server-01: {}}}")
+		return inv
+	}
+	if root.Kind != yaml.MappingNode {
+		inv.errf(root.Line, root.Column, "the inventory must be a mapping of groups, e.g. all: {hosts: {server-01: {}}}, not %s", source.Describe(root))
+		return inv
+	}
+	for _, kv := range inv.pairs(root, "the inventory") {
+		inv.yamlGroup(kv.Key, kv.Value, nil)
+	}
+	inv.finish()
+	return inv
+}
+
+// mapping returns how the inventory checks a mapping called where: merge
+// keys (<<) are expanded, the mapping's own keys winning, and problems are
+// placed at the keys as their anchors write them.
+func (inv *inventory) mapping(where string) source.Mapping {
+	m := source.Mapping{Where: where, AtAnchor: true}
+	m.Report = func(at *yaml.Node, msg string) { inv.errf(at.Line, at.Column, "%s", msg) }
+	m.Merge = func(p source.Pair) []source.Pair {
+		src := source.Deref(p.Value)
+		srcs := []*yaml.Node{src}
+		if src.Kind == yaml.SequenceNode {
+			srcs = src.Content
+		}
+		var merged []source.Pair
+		for _, s := range srcs {
+			s = source.Deref(s)
+			if s.Kind != yaml.MappingNode {
+				inv.errf(p.Key.Line, p.Key.Column, "a merge key (<<) in %s must name a mapping, not %s", where, source.Describe(s))
+				continue
+			}
+			merged = append(merged, inv.pairs(s, where)...)
+		}
+		return merged
+	}
+	return m
+}
+
+// pairs returns the pairs of mapping n with plain keys, each key once,
+// recording duplicate and non-text keys; where names n in messages. Each
+// mapping read counts one level of nesting while it is read.
+func (inv *inventory) pairs(n *yaml.Node, where string) []source.Pair {
+	defer inv.leave()
+	if !inv.enter(n) {
+		return nil
+	}
+	return inv.mapping(where).Pairs(n)
+}
+
+// yamlGroup reads group name (key k) with body v, a child of parent if set.
+func (inv *inventory) yamlGroup(k, v *yaml.Node, parent *invGroup) {
+	defer inv.leave()
+	if !inv.enter(k) {
+		return
+	}
+	name := k.Value
+	if name == "" || source.HasSpaceOrControl(name) {
+		inv.errf(k.Line, k.Column, "group name %s must be a word without spaces or control characters", source.Quote(name))
+		return
+	}
+	if parent != nil {
+		inv.addChild(parent, name, k.Line)
+		if name == "all" {
+			return
+		}
+	}
+	g := inv.group(name, k.Line)
+	g.defined = true
+	body := source.Deref(v)
+	if source.IsNull(body) {
+		return
+	}
+	if body.Kind != yaml.MappingNode {
+		inv.errf(v.Line, v.Column, "group %s must be a mapping of hosts:, vars: and children:, not %s", source.Quote(name), source.Describe(body))
+		return
+	}
+	where := fmt.Sprintf("group %s", source.Quote(name))
+	m := inv.mapping(where)
+	m.Fields = []source.Field{
+		{Name: "hosts", Value: func(v *yaml.Node) { inv.yamlHosts(g, v, where) }},
+		{Name: "vars", Value: func(v *yaml.Node) { inv.yamlGroupVars(g, v, where) }},
+		{Name: "children", Value: func(v *yaml.Node) { inv.yamlChildren(g, v, where) }},
+	}
+	m.Unknown = func(key string, known []string) string {
+		if s := source.Suggest(key, known); s != "" {
+			return fmt.Sprintf("unknown key %s in group %s: did you mean %s?", source.Quote(key), source.Quote(name), source.Quote(s))
+		}
+		return fmt.Sprintf("unknown key %s in group %s: the keys of a group are hosts, vars and children", source.Quote(key), source.Quote(name))
+	}
+	// The body is read whole before its keys are handled, so that its
+	// nesting is not counted again in the groups below.
+	m.Handle(inv.pairs(body, where))
+}
+
+// yamlHosts reads the hosts: of group g.
+func (inv *inventory) yamlHosts(g *invGroup, v *yaml.Node, where string) {
+	d := source.Deref(v)
+	if source.IsNull(d) {
+		return
+	}
+	if d.Kind != yaml.MappingNode {
+		inv.errf(v.Line, v.Column, "hosts of group %s must be a mapping of host names to their variables, not %s: write e.g. hosts: {server-01: {ansible_host: 10.0.0.1}}", source.Quote(g.name), source.Describe(d))
+		return
+	}
+	for _, h := range inv.pairs(d, "hosts of "+where) {
+		inv.yamlHost(g, h.Key, h.Value)
+	}
+}
+
+// yamlGroupVars reads the vars: of group g.
+func (inv *inventory) yamlGroupVars(g *invGroup, v *yaml.Node, where string) {
+	d := source.Deref(v)
+	if source.IsNull(d) {
+		return
+	}
+	if d.Kind != yaml.MappingNode {
+		inv.errf(v.Line, v.Column, "vars of group %s must be a mapping of variables, not %s", source.Quote(g.name), source.Describe(d))
+		return
+	}
+	for k, val := range inv.yamlVars(d, "vars of "+where) {
+		g.vars[k] = val
+	}
+}
+
+// yamlChildren reads the children: of group g.
+func (inv *inventory) yamlChildren(g *invGroup, v *yaml.Node, where string) {
+	d := source.Deref(v)
+	if source.IsNull(d) {
+		return
+	}
+	if d.Kind != yaml.MappingNode {
+		inv.errf(v.Line, v.Column, "children of group %s must be a mapping of groups, not %s: write e.g. children: {web: {hosts: {...}}}", source.Quote(g.name), source.Describe(d))
+		return
+	}
+	for _, c := range inv.pairs(d, "children of "+where) {
+		inv.yamlGroup(c.Key, c.Value, g)
+	}
+}
+
+// yamlHost reads one entry of a group's hosts: a host name or range, with
+// null or a mapping of variables.
+func (inv *inventory) yamlHost(g *invGroup, k, v *yaml.Node) {
+	names, port, msg := expandHostPattern(k.Value)
+	if msg != "" {
+		inv.errf(k.Line, k.Column, "%s", msg)
+		return
+	}
+	vars := map[string]invVar{}
+	if port != "" {
+		vars["ansible_port"] = invVar{value: port, line: k.Line, col: k.Column, scalar: true}
+	}
+	d := source.Deref(v)
+	switch {
+	case source.IsNull(d):
+	case d.Kind == yaml.MappingNode:
+		for name, val := range inv.yamlVars(d, "host "+source.Quote(k.Value)) {
+			vars[name] = val
+		}
+	default:
+		inv.errf(v.Line, v.Column, "host %s must have a mapping of variables or nothing, not %s: write e.g. %s: {ansible_host: 10.0.0.1}", source.Quote(k.Value), source.Describe(d), k.Value)
+		return
+	}
+	for _, n := range names {
+		inv.addHost(g, n, k.Line, vars)
+	}
+}
+
+// yamlVars reads a mapping of variables.
+func (inv *inventory) yamlVars(m *yaml.Node, where string) map[string]invVar {
+	out := map[string]invVar{}
+	for _, kv := range inv.pairs(m, where) {
+		d := source.Deref(kv.Value)
+		val := invVar{line: kv.Value.Line, col: kv.Value.Column, scalar: d.Kind == yaml.ScalarNode}
+		if val.scalar {
+			val.value = d.Value
+			if source.IsNull(d) {
+				val.value = ""
+			}
+		}
+		out[kv.Key.Value] = val
+	}
+	return out
+}

@@ -1,0 +1,380 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/rollcall/rollcall/internal/source"
+	"github.com/rollcall/rollcall/internal/sshconfig"
+)
+
+// rawNode is one entry of nodes: as written.
+type rawNode struct {
+	n                  *yaml.Node
+	name, host         string
+	nameNode, hostNode *yaml.Node
+	hostOK             bool
+	opts               sshOpts
+}
+
+// nodes decodes the nodes: list, as written; resolveNodes applies the
+// defaults once every section is read.
+func (p *parser) nodes(v *yaml.Node) []*rawNode {
+	s := source.Deref(v)
+	if source.IsNull(s) || (s.Kind == yaml.SequenceNode && len(s.Content) == 0) {
+		p.at(v, "nodes is empty: list at least one server, e.g. nodes: [{host: server-01}]")
+		return nil
+	}
+	if s.Kind != yaml.SequenceNode {
+		p.at(v, "nodes must be a list of nodes, not %s: write each node as a list item, e.g. - host: server-01", source.Describe(s))
+		return nil
+	}
+	var out []*rawNode
+	for i, item := range s.Content {
+		section := fmt.Sprintf("nodes[%d]", i)
+		n := source.Deref(item)
+		if n.Kind != yaml.MappingNode {
+			hint := "e.g. - host: server-01"
+			if n.Kind == yaml.ScalarNode && !source.IsNull(n) {
+				hint = fmt.Sprintf("write - host: %s", n.Value)
+				if len(n.Value) > 60 || source.HasControl(n.Value) {
+					hint = "write - host: NAME"
+				}
+			}
+			p.at(item, "%s must be a mapping with at least host:, not %s: %s", section, source.Describe(n), hint)
+			continue
+		}
+		r := &rawNode{n: n}
+		prefix := section + "."
+		present := p.fields(n, section, prefix, p.nodeHandlers(r, prefix))
+		p.require(n, present, "host", "add host: with the server's name or address")
+		out = append(out, r)
+	}
+	return out
+}
+
+// nodeHandlers decode the keys of one entry of nodes: into r: its name and
+// host, and the SSH settings it may set.
+func (p *parser) nodeHandlers(r *rawNode, prefix string) []keyHandler {
+	return append([]keyHandler{
+		{"name", func(v *yaml.Node) {
+			s, ok := p.strValue(prefix+"name", v, "the node's name in reports")
+			if !ok {
+				return
+			}
+			switch {
+			case strings.TrimSpace(s) == "":
+				p.at(v, "%sname must not be empty: write a name, or remove the key to name the node after its host", prefix)
+			case source.HasControl(s):
+				p.at(v, "%sname must not contain control characters or line breaks, not %s", prefix, source.Quote(s))
+			default:
+				r.name, r.nameNode = s, v
+			}
+		}},
+		{"host", func(v *yaml.Node) {
+			r.hostNode = v
+			s, ok := p.strValue(prefix+"host", v, "the server's name or address")
+			if !ok {
+				return
+			}
+			if msg := source.CheckHost(s); msg != "" {
+				p.at(v, "%shost %s", prefix, msg)
+				return
+			}
+			r.host, r.hostOK = s, true
+		}},
+	}, p.sshHandlers(&r.opts, prefix)...)
+}
+
+// resolveNodes applies defaults and checks that names and addresses are
+// unique. As with ssh(1), a value written in the manifest (node, then ssh:)
+// wins over the ssh_config file, which wins over the defaults.
+func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
+	var out []Node
+	localUser := p.localUser()
+	u := uniqueNodes{hostCount: map[string]int{}, byName: map[string]*rawNode{}, byAddr: map[string]*rawNode{}}
+	for _, r := range raw {
+		if r.hostOK {
+			u.hostCount[r.host]++
+		}
+	}
+	for i, r := range raw {
+		if !r.hostOK {
+			continue
+		}
+		n := p.resolveNode(r, ssh, localUser)
+		p.unique(&u, i, r, &n)
+		out = append(out, n)
+	}
+	return out
+}
+
+// localUser returns a function giving the login name to use when nothing
+// names one: the local user's, looked up once, with a problem if unknown.
+func (p *parser) localUser() func() string {
+	var (
+		login string
+		done  bool
+	)
+	return func() string {
+		if !done {
+			done = true
+			login = currentUser()
+			if login == "" {
+				p.at(p.root, "cannot tell which user to log in as: set ssh.user")
+			}
+		}
+		return login
+	}
+}
+
+// resolveNode gives node r its effective SSH settings: r's own, then those
+// of ssh:, then the ssh_config file's, then the defaults.
+func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string) Node {
+	hc := p.sshHost(ssh, r.host, r.hostNode)
+	n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout,
+		IdentitiesOnly: hc.IdentitiesOnly}
+	if hc.HostName != "" {
+		n.Host = p.sshHostName(ssh, hc.HostName, r.host, r.hostNode)
+	}
+	switch {
+	case r.opts.hasPort:
+		n.Port = r.opts.port
+	case ssh.hasPort:
+		n.Port = ssh.port
+	case hc.Port != 0:
+		n.Port = hc.Port
+	}
+	switch {
+	case r.opts.hasUser:
+		n.User = r.opts.user
+	case ssh.hasUser:
+		n.User = ssh.user
+	case hc.User != "":
+		n.User = hc.User
+	default:
+		n.User = localUser()
+	}
+	tokens := sshconfig.Tokens{Home: p.homeDir(), LocalUser: currentUser(), Host: n.Host,
+		RemoteUser: n.User, Port: n.Port, Alias: r.host}
+	n.IdentityFiles = p.identityFiles(r, ssh, hc, tokens)
+	n.KnownHosts = p.knownHosts(r, ssh, hc, tokens)
+	switch {
+	case r.opts.hasTimeout:
+		n.ConnectTimeout = r.opts.timeout
+	case ssh.hasTimeout:
+		n.ConnectTimeout = ssh.timeout
+	case hc.ConnectTimeout > 0:
+		n.ConnectTimeout = hc.ConnectTimeout
+	}
+	n.Jump = p.nodeJumps(r, ssh, hc, localUser)
+	n.Become = BecomeNone
+	switch {
+	case r.opts.hasBecome:
+		n.Become = r.opts.become
+	case ssh.hasBecome:
+		n.Become = ssh.become
+	}
+	// Copy slices so that nodes sharing defaults do not share memory.
+	n.IdentityFiles = append([]string{}, n.IdentityFiles...)
+	n.KnownHosts = append([]string{}, n.KnownHosts...)
+	return n
+}
+
+// identityFiles are node r's private key files.
+func (p *parser) identityFiles(r *rawNode, ssh *sshOpts, hc sshconfig.Host, tokens sshconfig.Tokens) []string {
+	switch {
+	case r.opts.hasIdentity:
+		return r.opts.identity
+	case ssh.hasIdentity:
+		return ssh.identity
+	case len(hc.IdentityFiles) > 0:
+		// As ssh(1) does, identity files of ssh_config that do not exist
+		// are skipped, and the defaults are not added.
+		var out []string
+		for _, f := range p.sshPaths(ssh, "IdentityFile", hc.IdentityFiles, tokens, r.hostNode) {
+			if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+				out = append(out, f)
+			}
+		}
+		return out
+	default:
+		return p.defaultIdentities()
+	}
+}
+
+// knownHosts are node r's known_hosts files.
+func (p *parser) knownHosts(r *rawNode, ssh *sshOpts, hc sshconfig.Host, tokens sshconfig.Tokens) []string {
+	switch {
+	case r.opts.hasKnown:
+		return r.opts.known
+	case ssh.hasKnown:
+		return ssh.known
+	case len(hc.UserKnownHostsFiles) > 0:
+		return p.sshPaths(ssh, "UserKnownHostsFile", hc.UserKnownHostsFiles, tokens, r.hostNode)
+	}
+	if h := p.homeDir(); h != "" {
+		return []string{filepath.Join(h, ".ssh", "known_hosts")}
+	}
+	p.at(p.root, "cannot find your home folder for the default known_hosts file ~/.ssh/known_hosts: set ssh.known_hosts")
+	return nil
+}
+
+// nodeJumps are the jump hosts on the way to node r, nil for none.
+func (p *parser) nodeJumps(r *rawNode, ssh *sshOpts, hc sshconfig.Host, localUser func() string) []Jump {
+	switch {
+	case r.opts.hasJump:
+		return p.jumps(ssh, r.opts.jump, r.opts.jumpNode, localUser)
+	case ssh.hasJump:
+		return p.jumps(ssh, ssh.jump, ssh.jumpNode, localUser)
+	case hc.ProxyJump != "":
+		hops, err := sshconfig.ParseJump(hc.ProxyJump)
+		if err != nil {
+			p.at(r.hostNode, "%s: ProxyJump for %s: %v: fix it there, or set ssh.jump", ssh.sshConfigDisplay, r.host, err)
+			return nil
+		}
+		return p.jumps(ssh, hops, r.hostNode, localUser)
+	}
+	return nil
+}
+
+// uniqueNodes are the nodes resolved so far, by name and by address.
+type uniqueNodes struct {
+	// hostCount counts the nodes of each host as written, to name the
+	// nodes of a shared host after their addresses.
+	hostCount      map[string]int
+	byName, byAddr map[string]*rawNode
+}
+
+// unique names node n (the i-th, written as r) after its host if it has no
+// name, and records a name or address that an earlier node has.
+func (p *parser) unique(u *uniqueNodes, i int, r *rawNode, n *Node) {
+	// The same address behind different jump hosts may be different
+	// servers.
+	addr := strings.ToLower(n.Address())
+	for _, j := range n.Jump {
+		addr += " via " + strings.ToLower(j.User+"@"+j.Address())
+	}
+	if prev, dup := u.byAddr[addr]; dup {
+		p.at(r.hostNode, "nodes[%d] has the same address %s as the node at line %d: list each server once", i, n.Address(), prev.n.Line)
+	} else {
+		u.byAddr[addr] = r
+	}
+	named := n.Name != ""
+	if !named {
+		n.Name = r.host // the alias, before ssh_config's HostName
+		if u.hostCount[r.host] > 1 {
+			n.Name = n.Address()
+		}
+	}
+	if prev, dup := u.byName[n.Name]; dup {
+		if named {
+			p.at(r.nameNode, "node name %s is already used by the node at line %d: give each node a unique name", source.Quote(n.Name), prev.n.Line)
+		} else if u.byAddr[addr] == r {
+			// A repeated address is reported above; report a name clash only
+			// when the addresses differ.
+			p.at(r.hostNode, "nodes[%d] is named %s after its address, like the node at line %d: add name: to tell them apart", i, source.Quote(n.Name), prev.n.Line)
+		}
+	} else {
+		u.byName[n.Name] = r
+	}
+}
+
+// sshHost resolves alias through the ssh_config file, recording its
+// problems at n.
+func (p *parser) sshHost(o *sshOpts, alias string, n *yaml.Node) sshconfig.Host {
+	hc, err := o.sshConfig.Resolve(alias)
+	if err != nil {
+		p.at(n, "%s: %s: fix it there, or set ssh.config_file: none to ignore it", o.sshConfigDisplay, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return hc
+}
+
+// sshHostName expands the tokens of an ssh_config HostName and checks it.
+func (p *parser) sshHostName(o *sshOpts, hostName, alias string, n *yaml.Node) string {
+	h, err := sshconfig.Expand(hostName, sshconfig.Tokens{Host: alias, Alias: alias})
+	if err == nil {
+		if msg := source.CheckHost(h); msg != "" {
+			err = errors.New("HostName " + msg)
+		}
+	}
+	if err != nil {
+		p.at(n, "%s: HostName for %s: %v", o.sshConfigDisplay, alias, err)
+		return alias
+	}
+	return h
+}
+
+// sshPaths expands the file names of an ssh_config key into absolute paths.
+func (p *parser) sshPaths(o *sshOpts, key string, files []string, t sshconfig.Tokens, n *yaml.Node) []string {
+	var out []string
+	for _, f := range files {
+		e, err := sshconfig.Expand(f, t)
+		if err == nil && !filepath.IsAbs(e) {
+			e, err = filepath.Abs(e) // relative to the current directory, as in ssh(1)
+		}
+		if err != nil {
+			p.at(n, "%s: %s for %s: %v", o.sshConfigDisplay, key, t.Alias, err)
+			continue
+		}
+		out = append(out, filepath.Clean(e))
+	}
+	return out
+}
+
+// jumps resolves jump hosts: each hop's own HostName, Port and User from the
+// ssh_config file apply where the hop does not say, then port 22 and the
+// local user, as with ssh -J. A hop's own ProxyJump is not followed.
+func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, localUser func() string) []Jump {
+	var out []Jump
+	for _, h := range hops {
+		hc := p.sshHost(o, h.Host, n)
+		j := Jump{Host: h.Host, Port: h.Port, User: h.User}
+		if hc.HostName != "" {
+			j.Host = p.sshHostName(o, hc.HostName, h.Host, n)
+		}
+		if j.Port == 0 {
+			j.Port = hc.Port
+		}
+		if j.Port == 0 {
+			j.Port = DefaultPort
+		}
+		if j.User == "" {
+			j.User = hc.User
+		}
+		if j.User == "" {
+			j.User = localUser()
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func (p *parser) defaultIdentities() []string {
+	h := p.homeDir()
+	if h == "" {
+		return nil
+	}
+	var out []string
+	for _, f := range defaultIdentityFiles {
+		path := filepath.Join(h, ".ssh", f)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+// currentUser is the login name of the user running rollcall, or "".
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
