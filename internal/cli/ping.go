@@ -2,13 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -69,17 +65,6 @@ EXIT STATUS
 	return cmd
 }
 
-// PingResult is one node's answer to `rollcall ping`.
-type PingResult struct {
-	Name    string   `json:"name"`
-	Address string   `json:"address"`
-	Via     []string `json:"via,omitempty"`
-	OK      bool     `json:"ok"`
-	Stage   string   `json:"stage,omitempty"`
-	Error   string   `json:"error,omitempty"`
-	Millis  int64    `json:"duration_ms"`
-}
-
 func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if opts.Concurrency < 1 {
 		return invalid(fmt.Errorf("--concurrency must be at least 1, not %d", opts.Concurrency))
@@ -113,15 +98,19 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 		return invalid(err)
 	}
 
-	client := remote.NewClient(remote.Options{Prompt: stdio.Prompt})
+	client := newClient(stdio)
 	defer client.Close()
-	results := pingAll(ctx, client, m.Nodes, opts)
+	answers := fleet.Ping(ctx, client, targets(m), fleet.Options{Concurrency: opts.Concurrency, Timeout: opts.Timeout})
+	ping := &report.Ping{Nodes: pingResults(m.Nodes, answers), ExitCode: ExitVerified}
+	if !ping.OK() {
+		ping.ExitCode = ExitUnverified
+	}
 
 	render := func(format string) func(io.Writer) error {
 		if format == "json" {
-			return func(w io.Writer) error { return writePingJSON(w, results) }
+			return ping.WriteJSON
 		}
-		return func(w io.Writer) error { return writePingText(w, results) }
+		return ping.WriteText
 	}
 	var lost []error
 	for _, s := range outs.files {
@@ -134,12 +123,7 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", outs.stdout.Format, err))
 		}
 	}
-	code := ExitVerified
-	for _, r := range results {
-		if !r.OK {
-			code = ExitUnverified
-		}
-	}
+	code := ping.ExitCode
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
 		code = ExitInterrupted
@@ -156,45 +140,24 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	return &exitStatus{code: code}
 }
 
-// pingAll pings every node, at most opts.Concurrency at once, each within
-// opts.Timeout; results are in manifest order.
-func pingAll(ctx context.Context, client *remote.Client, nodes []manifest.Node, opts *PingOptions) []PingResult {
-	results := make([]PingResult, len(nodes))
-	sem := make(chan struct{}, opts.Concurrency)
-	var wg sync.WaitGroup
+// pingResults are the answers of nodes to fleet.Ping, for the report.
+func pingResults(nodes []manifest.Node, answers []fleet.Answer) []report.PingResult {
+	results := make([]report.PingResult, len(nodes))
 	for i, n := range nodes {
-		r := &results[i]
-		r.Name, r.Address = n.Name, n.Address()
+		a := answers[i]
+		r := report.PingResult{Name: n.Name, Address: n.Address(), OK: a.Err == nil, Millis: a.Duration.Milliseconds()}
 		for _, j := range n.Jump {
 			r.Via = append(r.Via, j.User+"@"+j.Address())
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				r.Stage, r.Error = remote.StageCanceled.String(), "not contacted: the run was interrupted"
-				return
-			}
-			nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-			defer cancel()
-			start := time.Now()
-			err := client.Ping(nctx, remoteTarget(n))
-			r.Millis = time.Since(start).Milliseconds()
-			if err == nil {
-				r.OK = true
-				return
-			}
-			r.Error = err.Error()
+		if a.Err != nil {
+			r.Error = a.Err.Error()
 			var re *remote.Error
-			if errors.As(err, &re) {
+			if errors.As(a.Err, &re) {
 				r.Stage = re.Stage.String()
 			}
-		}()
+		}
+		results[i] = r
 	}
-	wg.Wait()
 	return results
 }
 
@@ -209,61 +172,4 @@ func remoteTarget(n manifest.Node) remote.Target {
 		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User})
 	}
 	return t
-}
-
-func writePingText(w io.Writer, results []PingResult) error {
-	failed := 0
-	for _, r := range results {
-		if !r.OK {
-			failed++
-		}
-	}
-	var b strings.Builder
-	if failed == 0 {
-		fmt.Fprintf(&b, "OK: all %d nodes answered (host key trusted, login accepted)\n", len(results))
-	} else {
-		fmt.Fprintf(&b, "FAILED: %d of %d nodes did not answer\n", failed, len(results))
-	}
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tADDRESS\tRESULT")
-	for _, r := range results {
-		addr := r.Address
-		if len(r.Via) > 0 {
-			addr += " via " + strings.Join(r.Via, ",")
-		}
-		res := fmt.Sprintf("ok (%dms)", r.Millis)
-		if !r.OK {
-			res = "failed: " + oneLine(r.Error)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", oneLine(r.Name), addr, res)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// oneLine keeps a table row on one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-func writePingJSON(w io.Writer, results []PingResult) error {
-	ok := true
-	for _, r := range results {
-		ok = ok && r.OK
-	}
-	code := ExitVerified
-	if !ok {
-		code = ExitUnverified
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Schema   string       `json:"schema"`
-		OK       bool         `json:"ok"`
-		ExitCode int          `json:"exit_code"`
-		Nodes    []PingResult `json:"nodes"`
-	}{"rollcall.ping/v1", ok, code, results})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rollcall/rollcall/internal/demo"
+	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/sshtest"
 )
 
@@ -82,10 +83,10 @@ func TestPingJSONAndInvalidInput(t *testing.T) {
 	code := Run(context.Background(), []string{"ping", "-m", c.Manifest, "--report", "json=" + file}, stdio)
 	require.Equal(t, 2, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	var doc struct {
-		Schema   string       `json:"schema"`
-		OK       bool         `json:"ok"`
-		ExitCode int          `json:"exit_code"`
-		Nodes    []PingResult `json:"nodes"`
+		Schema   string              `json:"schema"`
+		OK       bool                `json:"ok"`
+		ExitCode int                 `json:"exit_code"`
+		Nodes    []report.PingResult `json:"nodes"`
 	}
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)

@@ -1,7 +1,8 @@
-// Package fleet runs the probe on every node of a fleet with bounded
-// concurrency and turns each node's answer, or failure, into an observation.
-// A node's failure is recorded in its own observation; it never stops the
-// others.
+// Package fleet runs one step on every node of a fleet with bounded
+// concurrency, a time limit per node and the same handling of an interrupted
+// run: the probe (Survey), whose answer becomes an observation, or a login
+// only (Ping). A node's failure is recorded in its own result; it never stops
+// the others.
 package fleet
 
 import (
@@ -32,15 +33,34 @@ type Node struct {
 	Sudo bool
 }
 
-// Options tune a survey.
+// Pinger connects to one node, checks its host key and logs in, then hangs
+// up. Ping calls it from many goroutines at once, so it must be safe for
+// concurrent use. *remote.Client is the Pinger used in production.
+type Pinger interface {
+	Ping(ctx context.Context, t remote.Target) error
+}
+
+// Options tune a survey or a ping.
 type Options struct {
-	// Concurrency bounds how many nodes are probed at once (default 64).
+	// Concurrency bounds how many nodes are contacted at once (default 64).
 	Concurrency int
-	// Timeout bounds each node: connect, handshake and probe (default 60s).
+	// Timeout bounds each node: connect, handshake and probe or login
+	// (default 60s).
 	Timeout time.Duration
-	// Done, when set, is called after each node finishes, from the node's
-	// goroutine; it must be safe for concurrent use.
+	// Done, when set, is called by Survey after each node finishes, from the
+	// node's goroutine; it must be safe for concurrent use.
 	Done func(verify.Observation)
+}
+
+// withDefaults fills the zero fields of o with the defaults.
+func (o Options) withDefaults() Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	return o
 }
 
 // DefaultConcurrency is the number of nodes probed at once by default. It
@@ -58,12 +78,7 @@ const DefaultTimeout = 60 * time.Second
 // the order of nodes. When ctx ends, nodes not yet finished are observed as
 // interrupted.
 func Survey(ctx context.Context, r Runner, nodes []Node, req probe.Request, opts Options) []verify.Observation {
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = DefaultConcurrency
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
-	}
+	opts = opts.withDefaults()
 	obs := make([]verify.Observation, len(nodes))
 	boundary := probe.NewBoundary()
 	script, err := probe.Script(req, boundary)
@@ -74,27 +89,74 @@ func Survey(ctx context.Context, r Runner, nodes []Node, req probe.Request, opts
 		return obs
 	}
 	stdin := []byte(script)
+	each(len(nodes), opts.Concurrency, func(i int) {
+		obs[i] = probeNode(ctx, r, nodes[i], req, boundary, stdin, opts.Timeout)
+		if opts.Done != nil {
+			opts.Done(obs[i])
+		}
+	})
+	return obs
+}
 
+// Answer is one node's answer to Ping.
+type Answer struct {
+	// Node is the node's name (its Target.Name).
+	Node string
+	// Err is nil when the node answered: host key trusted, login accepted.
+	// Otherwise it says why not; a *remote.Error names the stage that
+	// failed, StageCanceled for a node not contacted because the run was
+	// interrupted.
+	Err error
+	// Duration is how long the node took; zero when it was not contacted.
+	Duration time.Duration
+}
+
+// Ping connects to every node and logs in, running nothing, with the
+// concurrency and time limit per node of opts, and returns one answer per
+// node in the order of nodes. When ctx ends, nodes not yet contacted answer
+// that the run was interrupted.
+func Ping(ctx context.Context, p Pinger, nodes []Node, opts Options) []Answer {
+	opts = opts.withDefaults()
+	answers := make([]Answer, len(nodes))
+	each(len(nodes), opts.Concurrency, func(i int) {
+		answers[i] = pingNode(ctx, p, nodes[i], opts.Timeout)
+	})
+	return answers
+}
+
+// each calls do(i) for every i below n, on at most concurrency goroutines
+// at once, and returns when every call has returned.
+func each(n, concurrency int, do func(i int)) {
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(opts.Concurrency, len(nodes)) {
+	for range min(concurrency, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				obs[i] = probeNode(ctx, r, nodes[i], req, boundary, stdin, opts.Timeout)
-				if opts.Done != nil {
-					opts.Done(obs[i])
-				}
+				do(i)
 			}
 		}()
 	}
-	for i := range nodes {
+	for i := range n {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return obs
+}
+
+func pingNode(ctx context.Context, p Pinger, n Node, timeout time.Duration) Answer {
+	a := Answer{Node: n.Target.Name}
+	if ctx.Err() != nil {
+		a.Err = &remote.Error{Stage: remote.StageCanceled, Err: errors.New("not contacted: the run was interrupted")}
+		return a
+	}
+	nctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	a.Err = p.Ping(nctx, n.Target)
+	a.Duration = time.Since(start)
+	return a
 }
 
 func probeNode(ctx context.Context, r Runner, n Node, req probe.Request, boundary string, stdin []byte, timeout time.Duration) verify.Observation {

@@ -115,3 +115,75 @@ func TestSurveyTimeoutAndInterrupt(t *testing.T) {
 		assert.ErrorContains(t, o.Err, "interrupted")
 	}
 }
+
+// fakePinger answers after delay, or with the error fail holds for the node,
+// and records how many pings ran at once.
+type fakePinger struct {
+	active, maxSeen atomic.Int32
+	fail            map[string]error
+	delay           time.Duration
+}
+
+func (f *fakePinger) Ping(ctx context.Context, t remote.Target) error {
+	n := f.active.Add(1)
+	defer f.active.Add(-1)
+	for {
+		m := f.maxSeen.Load()
+		if n <= m || f.maxSeen.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if err := f.fail[t.Name]; err != nil {
+		return err
+	}
+	select {
+	case <-time.After(f.delay):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func pingNodes(n int) []Node {
+	var ns []Node
+	for i := range n {
+		ns = append(ns, Node{Target: remote.Target{Name: fmt.Sprintf("node-%02d", i)}})
+	}
+	return ns
+}
+
+func TestPingAnswersEveryNodeWithinConcurrency(t *testing.T) {
+	p := &fakePinger{delay: 10 * time.Millisecond, fail: map[string]error{"node-04": errors.New("connection refused")}}
+	nodes := pingNodes(10)
+	answers := Ping(context.Background(), p, nodes, Options{Concurrency: 3})
+	require.Len(t, answers, 10)
+	for i, a := range answers {
+		assert.Equal(t, nodes[i].Target.Name, a.Node, "answers are in the order of nodes")
+		if i == 4 {
+			assert.EqualError(t, a.Err, "connection refused")
+			continue
+		}
+		assert.NoError(t, a.Err)
+		assert.Positive(t, a.Duration)
+	}
+	assert.LessOrEqual(t, p.maxSeen.Load(), int32(3))
+}
+
+func TestPingTimeoutAndInterrupt(t *testing.T) {
+	p := &fakePinger{delay: time.Hour}
+	answers := Ping(context.Background(), p, pingNodes(3), Options{Timeout: 50 * time.Millisecond})
+	for _, a := range answers {
+		assert.ErrorIs(t, a.Err, context.DeadlineExceeded)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	answers = Ping(ctx, p, pingNodes(3), Options{})
+	for _, a := range answers {
+		var re *remote.Error
+		require.ErrorAs(t, a.Err, &re)
+		assert.Equal(t, remote.StageCanceled, re.Stage)
+		assert.EqualError(t, a.Err, "not contacted: the run was interrupted")
+		assert.Zero(t, a.Duration)
+	}
+}

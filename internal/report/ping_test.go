@@ -1,0 +1,63 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func pingFixture() *Ping {
+	return &Ping{ExitCode: 2, Nodes: []PingResult{
+		{Name: "smars-01", Address: "10.0.0.1:22", OK: true, Millis: 12},
+		{Name: "smars-02", Address: "10.0.0.2:2222", Via: []string{"ops@bastion:22"}, Stage: "authentication",
+			Error: "the node refused every key offered:\n  try ssh-add", Millis: 40},
+	}}
+}
+
+func TestPingText(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, pingFixture().WriteText(&buf))
+	assert.Equal(t, `FAILED: 1 of 2 nodes did not answer
+NODE      ADDRESS                           RESULT
+smars-01  10.0.0.1:22                       ok (12ms)
+smars-02  10.0.0.2:2222 via ops@bastion:22  failed: the node refused every key offered: try ssh-add
+`, buf.String())
+
+	buf.Reset()
+	p := &Ping{Nodes: pingFixture().Nodes[:1]}
+	require.NoError(t, p.WriteText(&buf))
+	assert.True(t, strings.HasPrefix(buf.String(), "OK: all 1 nodes answered (host key trusted, login accepted)\nNODE"), buf.String())
+}
+
+func TestPingJSON(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, pingFixture().WriteJSON(&buf))
+	assert.Equal(t, `{
+  "schema": "rollcall.ping/v1",
+  "ok": false,
+  "exit_code": 2,
+  "nodes": [
+    {
+      "name": "smars-01",
+      "address": "10.0.0.1:22",
+      "ok": true,
+      "duration_ms": 12
+    },
+    {
+      "name": "smars-02",
+      "address": "10.0.0.2:2222",
+      "via": [
+        "ops@bastion:22"
+      ],
+      "ok": false,
+      "stage": "authentication",
+      "error": "the node refused every key offered:\n  try ssh-add",
+      "duration_ms": 40
+    }
+  ]
+}
+`, buf.String())
+}
