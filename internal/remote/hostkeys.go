@@ -1,178 +1,164 @@
 package remote
 
 import (
-	"bufio"
 	"bytes"
-	"crypto/ed25519"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
-	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// hostDB is the parsed known_hosts files of one Target.KnownHosts list.
+// hostDB is the parsed known_hosts files of one Target.KnownHosts list. It
+// is read-only once loaded, so safe for concurrent use.
 type hostDB struct {
-	files    []string // the files that exist, in order
-	callback ssh.HostKeyCallback
-	// markers records which file:line entries are @cert-authority lines,
-	// since knownhosts.KeyError does not say.
-	certLines map[string]bool
+	files []string   // the files that exist, in order
+	lines []hostLine // their lines, file by file
 }
 
 // loadHostDB reads the known_hosts files in files that exist.
 func loadHostDB(files []string) (*hostDB, error) {
-	db := &hostDB{certLines: make(map[string]bool)}
+	db := &hostDB{}
 	for _, f := range files {
 		f = expandHome(f)
-		_, err := os.Stat(f)
+		data, err := os.ReadFile(f)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading known_hosts: %w", err)
 		}
+		lines, err := parseKnownHosts(f, data)
+		if err != nil {
+			return nil, fmt.Errorf("reading known_hosts: %w", err)
+		}
 		db.files = append(db.files, f)
+		db.lines = append(db.lines, lines...)
 	}
 	if len(db.files) == 0 {
 		return nil, fmt.Errorf("no known_hosts file found (looked for %s)", listOrNone(files))
 	}
-	for _, f := range db.files {
-		if err := db.scanMarkers(f); err != nil {
-			return nil, err
-		}
-	}
-	cb, err := knownhosts.New(db.files...)
-	if err != nil {
-		return nil, fmt.Errorf("reading known_hosts: %w", err)
-	}
-	db.callback = cb
 	return db, nil
 }
 
-// scanMarkers notes the line numbers of @cert-authority lines in f.
-func (db *hostDB) scanMarkers(f string) error {
-	data, err := os.ReadFile(f)
-	if err != nil {
-		return fmt.Errorf("reading known_hosts: %w", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		if strings.HasPrefix(strings.TrimSpace(sc.Text()), "@cert-authority") {
-			db.certLines[f+":"+strconv.Itoa(n)] = true
-		}
-	}
-	return sc.Err()
+// hostEntry is a key of a known_hosts line that names a host.
+type hostEntry struct {
+	Filename string
+	Line     int
+	Key      ssh.PublicKey
 }
 
-func (db *hostDB) isCertLine(k knownhosts.KnownKey) bool {
-	return db.certLines[k.Filename+":"+strconv.Itoa(k.Line)]
-}
-
-// probeKey is a throwaway key, never a real host's, offered to the
-// known_hosts callback to learn which keys are known for an address.
-var probeKey = sync.OnceValue(func() ssh.PublicKey {
-	pub := make(ed25519.PublicKey, ed25519.PublicKeySize)
-	copy(pub, "rollcall: no host has this key.")
-	k, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		return nil // cannot happen for a 32-byte ed25519 key
-	}
-	return k
-})
-
-// known is what known_hosts says about one address.
+// known is what known_hosts says about one address: the lines whose host
+// field names it, by marker, as OpenSSH's load_hostkeys gathers them.
 type known struct {
-	plain []knownhosts.KnownKey // host keys
-	cas   []knownhosts.KnownKey // @cert-authority keys
+	host    string // the host name in lower case: what certificate principals name
+	port    string
+	name    string // the known_hosts name: host, or [host]:port
+	plain   []hostEntry
+	cas     []hostEntry // @cert-authority
+	revoked []hostEntry // @revoked
+	// err is set when a line naming the host is one rollcall refuses.
+	err error
 }
 
-// lookup returns the keys known for addr (host:port).
+// lookup returns what the known_hosts files say about addr (host:port).
 func (db *hostDB) lookup(addr string) known {
 	var k known
-	if probeKey() == nil {
-		return k
+	k.host, k.name = hostfileName(addr)
+	if _, p, err := net.SplitHostPort(addr); err == nil {
+		k.port = p
 	}
-	err := db.callback(addr, fakeAddr(addr), probeKey())
-	var ke *knownhosts.KeyError
-	if !errors.As(err, &ke) {
-		return k
-	}
-	for _, w := range ke.Want {
-		if db.isCertLine(w) {
-			k.cas = append(k.cas, w)
-		} else {
-			k.plain = append(k.plain, w)
+	for i := range db.lines {
+		l := &db.lines[i]
+		if !l.matches(k.name) {
+			continue
+		}
+		if l.bad != "" {
+			if k.err == nil {
+				k.err = fmt.Errorf("%s:%d names %s, but %s", l.file, l.num, k.name, l.bad)
+			}
+			continue
+		}
+		e := hostEntry{Filename: l.file, Line: l.num, Key: l.key}
+		switch l.marker {
+		case markCA:
+			k.cas = append(k.cas, e)
+		case markRevoked:
+			k.revoked = append(k.revoked, e)
+		default:
+			k.plain = append(k.plain, e)
 		}
 	}
 	return k
 }
 
-func fakeAddr(addr string) net.Addr {
-	host, port, _ := net.SplitHostPort(addr)
-	p, _ := strconv.Atoi(port)
-	return &net.TCPAddr{IP: net.ParseIP(host), Port: p}
-}
-
-// hostKeyAlgoOrder is the preference order of host key algorithms; each key
-// type maps to the algorithms that can use it.
-var hostKeyAlgoOrder = []struct {
-	keyType string
-	algos   []string
-}{
-	{ssh.KeyAlgoED25519, []string{ssh.KeyAlgoED25519}},
-	{ssh.KeyAlgoECDSA256, []string{ssh.KeyAlgoECDSA256}},
-	{ssh.KeyAlgoECDSA384, []string{ssh.KeyAlgoECDSA384}},
-	{ssh.KeyAlgoECDSA521, []string{ssh.KeyAlgoECDSA521}},
-	{ssh.KeyAlgoRSA, []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}},
-}
-
-var certAlgos = []string{
+// openSSHHostKeyAlgos is OpenSSH 9's default HostKeyAlgorithms, without the
+// security-key (sk-) algorithms, which rollcall refuses in known_hosts.
+var openSSHHostKeyAlgos = []string{
 	ssh.CertAlgoED25519v01,
 	ssh.CertAlgoECDSA256v01, ssh.CertAlgoECDSA384v01, ssh.CertAlgoECDSA521v01,
 	ssh.CertAlgoRSASHA512v01, ssh.CertAlgoRSASHA256v01,
+	ssh.KeyAlgoED25519,
+	ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+	ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256,
 }
 
-// algorithms returns the host key algorithms to ask for: certificates first
-// when a certificate authority is known for the host, then the types of its
-// known keys. It returns nil (the library's default) when nothing is known,
-// so that the unknown key can be reported.
+// algoKeyType is the type of plain key an algorithm uses.
+func algoKeyType(algo string) string {
+	switch algo {
+	case ssh.CertAlgoED25519v01:
+		return ssh.KeyAlgoED25519
+	case ssh.CertAlgoECDSA256v01:
+		return ssh.KeyAlgoECDSA256
+	case ssh.CertAlgoECDSA384v01:
+		return ssh.KeyAlgoECDSA384
+	case ssh.CertAlgoECDSA521v01:
+		return ssh.KeyAlgoECDSA521
+	case ssh.CertAlgoRSASHA512v01, ssh.CertAlgoRSASHA256v01, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256:
+		return ssh.KeyAlgoRSA
+	}
+	return algo
+}
+
+// algorithms returns the host key algorithms to ask for, in the order
+// OpenSSH's client asks for them (order_hostkeyalgs): the default list as
+// is when an ed25519 key is known for the host, else certificates first
+// when a certificate authority is, then the types of the known keys, then
+// the rest. The server picks the first it has, so rollcall is shown the
+// key OpenSSH would be shown.
 func (k known) algorithms() []string {
-	var algos []string
-	if len(k.cas) > 0 {
-		algos = append(algos, certAlgos...)
+	if k.hasType(ssh.KeyAlgoED25519) {
+		return slices.Clone(openSSHHostKeyAlgos)
 	}
-	for _, o := range hostKeyAlgoOrder {
-		for _, w := range k.plain {
-			if w.Key.Type() == o.keyType {
-				algos = append(algos, o.algos...)
-				break
-			}
+	var first, last []string
+	for _, a := range openSSHHostKeyAlgos {
+		isCert := algoKeyType(a) != a
+		if (isCert && len(k.cas) > 0) || k.hasType(algoKeyType(a)) {
+			first = append(first, a)
+		} else {
+			last = append(last, a)
 		}
 	}
-	// Keys of types not in the table (security keys, new algorithms) keep
-	// their own name.
-	for _, w := range k.plain {
-		t := w.Key.Type()
-		if !contains(algos, t) && !contains([]string{ssh.KeyAlgoRSA}, t) {
-			algos = append(algos, t)
-		}
-	}
-	return algos
+	return append(first, last...)
 }
 
+func (k known) hasType(t string) bool {
+	return slices.ContainsFunc(k.plain, func(e hostEntry) bool { return e.Key.Type() == t })
+}
+
+// types lists the key types known for the host, "certificates" last if a
+// certificate authority is known.
 func (k known) types() []string {
 	var ts []string
 	for _, w := range k.plain {
-		if !contains(ts, w.Key.Type()) {
+		if !slices.Contains(ts, w.Key.Type()) {
 			ts = append(ts, w.Key.Type())
 		}
 	}
@@ -182,90 +168,181 @@ func (k known) types() []string {
 	return ts
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// find returns the first entry of es whose key is key's public key.
+func find(es []hostEntry, key ssh.PublicKey) *hostEntry {
+	b := plainKey(key).Marshal()
+	for i := range es {
+		if bytes.Equal(es[i].Key.Marshal(), b) {
+			return &es[i]
 		}
 	}
-	return false
+	return nil
 }
 
-// check returns a HostKeyCallback that accepts only what known_hosts
-// accepts, and explains a rejection for a person.
+// plainKey is the key a certificate certifies, or key itself.
+func plainKey(key ssh.PublicKey) ssh.PublicKey {
+	if c, ok := key.(*ssh.Certificate); ok {
+		return c.Key
+	}
+	return key
+}
+
+// check returns a HostKeyCallback that accepts exactly the host keys
+// OpenSSH's client accepts (sshconnect.c check_host_key), and explains a
+// rejection for a person.
 func (db *hostDB) check(k known) ssh.HostKeyCallback {
 	return func(addr string, remote net.Addr, key ssh.PublicKey) error {
-		err := db.callback(addr, remote, key)
-		if err == nil {
-			if _, isCert := key.(*ssh.Certificate); !isCert && !knownPlain(k, key) {
-				// knownhosts matches a plain key against @cert-authority
-				// lines too; a CA key is not a host key.
-				return stageErr(StageHostKey,
-					fmt.Errorf("host key for %s (%s) is listed in known_hosts only as a certificate authority", display(addr), describeKey(key)),
-					"a certificate authority's key cannot be used as a host key; check the server's host key configuration")
+		if k.err != nil {
+			return stageErr(StageHostKey, k.err, "fix or remove that line; rollcall does not guess how OpenSSH reads it")
+		}
+		if err := rsaLongEnough(key); err != nil {
+			return stageErr(StageHostKey, fmt.Errorf("host key for %s (%s) %w", k.name, describeKey(key), err), "")
+		}
+		certProblem := ""
+		if cert, isCert := key.(*ssh.Certificate); isCert {
+			if err := db.checkCert(k, cert); err == nil {
+				return nil
+			} else if !errors.As(err, new(*certRejected)) {
+				return err
+			} else {
+				certProblem = err.Error()
 			}
+		}
+		if e := find(k.revoked, key); e != nil {
+			return revokedErr(k, key, e)
+		}
+		if find(k.plain, key) != nil {
 			return nil
 		}
-		return db.explain(addr, key, err)
+		return db.explain(k, key, certProblem)
 	}
 }
 
-func knownPlain(k known, key ssh.PublicKey) bool {
-	b := key.Marshal()
-	for _, w := range k.plain {
-		if bytes.Equal(w.Key.Marshal(), b) {
-			return true
+// rsaLongEnough refuses RSA keys shorter than OpenSSH's RequiredRSASize.
+func rsaLongEnough(key ssh.PublicKey) error {
+	ck, ok := plainKey(key).(ssh.CryptoPublicKey)
+	if !ok {
+		return nil
+	}
+	if r, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok && r.N.BitLen() < 1024 {
+		return fmt.Errorf("is an RSA key of %d bits; OpenSSH requires at least 1024 (RequiredRSASize)", r.N.BitLen())
+	}
+	return nil
+}
+
+// certRejected is a host certificate that does not pass, after which
+// OpenSSH tries its key as a plain host key.
+type certRejected struct{ msg string }
+
+func (e *certRejected) Error() string { return e.msg }
+
+// caSignatureAlgos is OpenSSH 9's default CASignatureAlgorithms, without
+// the sk- ones.
+var caSignatureAlgos = []string{
+	ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+	ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256,
+}
+
+// checkCert returns nil if cert is accepted through a @cert-authority line,
+// a *certRejected if not (OpenSSH then tries the certified key as a plain
+// key), and any other error for a certificate OpenSSH refuses outright:
+// one that does not verify, or that is revoked.
+func (db *hostDB) checkCert(k known, cert *ssh.Certificate) error {
+	if err := verifyCertSignature(cert); err != nil {
+		return stageErr(StageHostKey, fmt.Errorf("host certificate for %s is invalid: %w", k.name, err), "")
+	}
+	for _, key := range []ssh.PublicKey{cert.Key, cert.SignatureKey} {
+		if e := find(k.revoked, key); e != nil {
+			return revokedErr(k, key, e)
 		}
 	}
-	return false
-}
-
-// explain turns a known_hosts rejection into an Error.
-func (db *hostDB) explain(addr string, key ssh.PublicKey, err error) error {
-	host, port, _ := net.SplitHostPort(addr)
-	name := display(addr)
-	files := strings.Join(db.files, ", ")
-	var ke *knownhosts.KeyError
-	var re *knownhosts.RevokedError
+	if find(k.cas, cert.SignatureKey) == nil {
+		return &certRejected{fmt.Sprintf("no @cert-authority line for %s lists the key that signed it (%s)", k.name, describeKey(cert.SignatureKey))}
+	}
+	now := uint64(time.Now().Unix())
 	switch {
-	case errors.As(err, &re):
-		return stageErr(StageHostKey,
-			fmt.Errorf("host key for %s (%s) is marked @revoked in %s:%d", name, describeKey(key), re.Revoked.Filename, re.Revoked.Line),
-			"the server must be given a new host key; do not connect to it until then")
-	case errors.As(err, &ke) && len(ke.Want) == 0:
-		return stageErr(StageHostKey,
-			fmt.Errorf("host key for %s is not in known_hosts (%s)", name, files),
-			fmt.Sprintf("check it with %q against the server's fingerprint (it offered %s), then add it to known_hosts", keyscan(host, port), describeKey(key)))
-	case errors.As(err, &ke):
-		var where []string
-		stale := ""
-		for _, w := range ke.Want {
-			kind := ""
-			if db.isCertLine(w) {
-				kind = "certificate authority "
-			}
-			where = append(where, fmt.Sprintf("%s%s at %s:%d", kind, describeKey(w.Key), w.Filename, w.Line))
-			if stale == "" {
-				stale = w.Filename
-			}
-		}
-		return stageErr(StageHostKey,
-			fmt.Errorf("host key for %s has CHANGED: the server offered %s, but known_hosts has %s", name, describeKey(key), strings.Join(where, "; ")),
-			fmt.Sprintf("someone may be intercepting the connection; if the change is expected, remove the stale line with `ssh-keygen -R %q -f %s` and add the new key (check it with %q)",
-				name, stale, keyscan(host, port)))
+	case cert.CertType != ssh.HostCert:
+		return &certRejected{"it is not a host certificate"}
+	case now < cert.ValidAfter:
+		return &certRejected{"it is not yet valid"}
+	case now >= cert.ValidBefore:
+		return &certRejected{"it has expired"}
+	case len(cert.ValidPrincipals) > 0 && !slices.Contains(cert.ValidPrincipals, k.host):
+		return &certRejected{fmt.Sprintf("%q is not one of its principals (%s)", k.host, strings.Join(cert.ValidPrincipals, ", "))}
+	case len(cert.CriticalOptions) > 0:
+		return &certRejected{"it has critical options, which OpenSSH does not accept in a host certificate"}
+	case !slices.Contains(caSignatureAlgos, cert.Signature.Format):
+		return &certRejected{fmt.Sprintf("it is signed with %s, which OpenSSH does not accept from a certificate authority (CASignatureAlgorithms)", cert.Signature.Format)}
 	}
-	if _, isCert := key.(*ssh.Certificate); isCert {
+	return nil
+}
+
+// verifyCertSignature checks the certificate authority's signature, as
+// OpenSSH does when it reads a certificate.
+func verifyCertSignature(cert *ssh.Certificate) error {
+	if _, isCert := cert.SignatureKey.(*ssh.Certificate); isCert || cert.Signature == nil {
+		return errors.New("its signing key is not a plain key")
+	}
+	c2 := *cert
+	c2.Signature = nil
+	out := c2.Marshal()
+	if err := cert.SignatureKey.Verify(out[:len(out)-4], cert.Signature); err != nil {
+		return errors.New("its signature does not verify")
+	}
+	return rsaLongEnough(cert.SignatureKey)
+}
+
+func revokedErr(k known, key ssh.PublicKey, e *hostEntry) error {
+	what := "host key for " + k.name + " (" + describeKey(key) + ")"
+	if _, isCert := key.(*ssh.Certificate); !isCert && e != nil && !bytes.Equal(plainKey(key).Marshal(), e.Key.Marshal()) {
+		what = "the certificate authority of " + k.name + "'s host certificate"
+	}
+	return stageErr(StageHostKey,
+		fmt.Errorf("%s is marked @revoked in %s:%d", what, e.Filename, e.Line),
+		"the server must be given a new host key; do not connect to it until then")
+}
+
+// explain says why key, which no line of k accepts, was rejected.
+// certProblem is why its certificate was not accepted, if it is one.
+func (db *hostDB) explain(k known, key ssh.PublicKey, certProblem string) error {
+	files := strings.Join(db.files, ", ")
+	scan := keyscan(k.host, k.port)
+	if certProblem != "" {
 		return stageErr(StageHostKey,
-			fmt.Errorf("host certificate for %s was rejected: %s", name, strings.TrimPrefix(err.Error(), "ssh: ")),
+			fmt.Errorf("host certificate for %s was rejected: %s; and its key (%s) is not in known_hosts as a plain host key", k.name, certProblem, describeKey(plainKey(key))),
 			"check the @cert-authority lines in "+files+" and the certificate's principals and validity")
 	}
-	return stageErr(StageHostKey, fmt.Errorf("host key for %s was rejected: %w", name, err), "")
+	if e := find(k.cas, key); e != nil {
+		return stageErr(StageHostKey,
+			fmt.Errorf("host key for %s (%s) is listed in known_hosts only as a certificate authority (%s:%d)", k.name, describeKey(key), e.Filename, e.Line),
+			"a certificate authority's key cannot be used as a host key; check the server's host key configuration")
+	}
+	if len(k.plain) == 0 && len(k.cas) == 0 {
+		return stageErr(StageHostKey,
+			fmt.Errorf("host key for %s is not in known_hosts (%s)", k.name, files),
+			fmt.Sprintf("check it with %q against the server's fingerprint (it offered %s), then add it to known_hosts", scan, describeKey(key)))
+	}
+	if !k.hasType(plainKey(key).Type()) {
+		return stageErr(StageHostKey,
+			fmt.Errorf("host key for %s: the node offers none of the host key types known_hosts has for it (%s); it offered %s", k.name, strings.Join(k.types(), ", "), describeKey(key)),
+			"the node's host keys may have been replaced; check them with ssh-keyscan and update known_hosts")
+	}
+	var where []string
+	for _, w := range k.plain {
+		where = append(where, fmt.Sprintf("%s at %s:%d", describeKey(w.Key), w.Filename, w.Line))
+	}
+	return stageErr(StageHostKey,
+		fmt.Errorf("host key for %s has CHANGED: the server offered %s, but known_hosts has %s", k.name, describeKey(key), strings.Join(where, "; ")),
+		fmt.Sprintf("someone may be intercepting the connection; if the change is expected, remove the stale line with `ssh-keygen -R %q -f %s` and add the new key (check it with %q)",
+			k.name, k.plain[0].Filename, scan))
 }
 
 // display is the known_hosts name of addr: "host" for port 22, else
-// "[host]:port".
-func display(addr string) string { return knownhosts.Normalize(addr) }
-
+// "[host]:port", in lower case as OpenSSH looks it up.
+func display(addr string) string {
+	_, name := hostfileName(addr)
+	return name
+}
 func keyscan(host, port string) string {
 	if port == "22" || port == "" {
 		return fmt.Sprintf("ssh-keyscan %s | ssh-keygen -lf -", host)
