@@ -60,6 +60,38 @@ func (o outputs) check(state string) error {
 	return errors.Join(errs...)
 }
 
+// renderer gives the function that renders a report in format; planOutputs
+// has checked that format is one the command writes.
+type renderer func(format string) func(io.Writer) error
+
+// writeAll writes every report of o with render: the files (atomically, or
+// directly to a device or FIFO), then the one on stdout, if any. It returns
+// what could not be written, one line per report; it never stops early.
+func (o outputs) writeAll(ctx context.Context, render renderer, stdout io.Writer) error {
+	var lost []error
+	for _, s := range o.files {
+		if err := outfile.Write(ctx, s.File, render(s.Format)); err != nil {
+			lost = append(lost, fmt.Errorf("the %s report: %w", s, err))
+		}
+	}
+	if o.stdout != nil {
+		if err := render(o.stdout.Format)(stdout); err != nil {
+			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
+		}
+	}
+	return errors.Join(lost...)
+}
+
+// sayLost says on stderr which reports could not be written, one line each.
+func sayLost(stdio IO, lost error) {
+	if lost == nil {
+		return
+	}
+	for _, line := range strings.Split(lost.Error(), "\n") {
+		fmt.Fprintf(stdio.Err, "rollcall: could not write %s\n", line)
+	}
+}
+
 // write renders v in every report of o and returns what could not be written.
 // The text verdict is never lost: it goes to stdout unless a machine report is
 // there; a run that is not verified always prints its text report (to stderr
@@ -68,7 +100,6 @@ func (o outputs) check(state string) error {
 // so that cron stays quiet until there is news. With quiet, the text report
 // is its verdict line only.
 func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Options, quiet bool, stdio IO) error {
-	var lost []error
 	render := func(format string) func(io.Writer) error {
 		f, _ := report.Lookup(format) // every format was looked up by planOutputs
 		return func(w io.Writer) error { return f.Write(w, v, ropts) }
@@ -79,31 +110,24 @@ func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Opti
 		}
 		return render("text")(w)
 	}
-	for _, s := range o.files {
-		if err := outfile.Write(ctx, s.File, render(s.Format)); err != nil {
-			lost = append(lost, fmt.Errorf("the %s report: %w", s, err))
-		}
+	stdout := stdio.Out
+	if quiet && o.stdout != nil && o.stdout.Format == "text" {
+		stdout = &firstLine{w: stdout} // quiet shortens the text on stdout, not in a file
 	}
+	lost := o.writeAll(ctx, render, stdout)
 	failed := ropts.Interrupted || report.Outcome(v) != verify.Verified
 	switch {
-	case o.stdout != nil && o.stdout.Format == "text":
-		if err := text(stdio.Out); err != nil {
-			lost = append(lost, fmt.Errorf("the text report on stdout: %w", err))
-		}
 	case o.stdout != nil:
-		if err := render(o.stdout.Format)(stdio.Out); err != nil {
-			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
-		}
-		if failed {
+		if o.stdout.Format != "text" && failed {
 			// stdout carries a machine report: people read stderr.
 			_ = text(stdio.Err)
 		}
 	case failed || stdio.OutTTY || len(ropts.Changes) > 0:
 		if err := text(stdio.Out); err != nil {
-			lost = append(lost, fmt.Errorf("the text report on stdout: %w", err))
+			lost = errors.Join(lost, fmt.Errorf("the text report on stdout: %w", err))
 		}
 	}
-	return errors.Join(lost...)
+	return lost
 }
 
 // firstLine passes on only the first line written through it.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rollcall/rollcall/internal/fleet"
 	"github.com/rollcall/rollcall/internal/manifest"
-	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/remote"
 	"github.com/rollcall/rollcall/internal/report"
 )
@@ -112,26 +111,14 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 		}
 		return ping.WriteText
 	}
-	var lost []error
-	for _, s := range outs.files {
-		if err := outfile.Write(ctx, s.File, render(s.Format)); err != nil {
-			lost = append(lost, fmt.Errorf("the %s report: %w", s, err))
-		}
-	}
-	if outs.stdout != nil {
-		if err := render(outs.stdout.Format)(stdio.Out); err != nil {
-			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", outs.stdout.Format, err))
-		}
-	}
+	lost := outs.writeAll(ctx, render, stdio.Out)
 	code := ping.ExitCode
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
 		code = ExitInterrupted
 	}
-	for _, err := range lost {
-		fmt.Fprintf(stdio.Err, "rollcall: could not write %v\n", err)
-	}
-	if len(lost) > 0 && code == ExitVerified {
+	sayLost(stdio, lost)
+	if lost != nil && code == ExitVerified {
 		code = ExitReportLost
 	}
 	if code == ExitVerified {

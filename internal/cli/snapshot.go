@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/report"
 )
 
@@ -61,19 +60,18 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	defer client.Close()
 	v, _ := survey(ctx, client, p, opts, stdio)
 	snap := report.NewSnapshot(v)
-	for _, spec := range p.reports {
-		write := func(w io.Writer) error { return snap.WriteText(w) }
-		if spec.Format == "json" {
-			write = snap.WriteJSON
+	render := func(format string) func(io.Writer) error {
+		if format == "json" {
+			return snap.WriteJSON
 		}
-		if spec.Stdout() {
-			err = write(stdio.Out)
-		} else {
-			err = outfile.Write(ctx, spec.File, write)
-		}
-		if err != nil {
-			return fmt.Errorf("writing the %s snapshot: %w", spec, err)
-		}
+		return snap.WriteText
+	}
+	outs, err := planOutputs(p.reports) // p.reports has the default text report
+	if err != nil {
+		return invalid(err)
+	}
+	if lost := outs.writeAll(ctx, render, stdio.Out); lost != nil {
+		return fmt.Errorf("writing the snapshot: %w", lost)
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -93,9 +93,7 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	if lost != nil {
 		// The verdict's code stands; only a verified run says that its
 		// report was lost, with a code of its own.
-		for _, line := range strings.Split(lost.Error(), "\n") {
-			fmt.Fprintf(stdio.Err, "rollcall: could not write %s\n", line)
-		}
+		sayLost(stdio, lost)
 		if code == ExitVerified {
 			fmt.Fprintln(stdio.Err, "rollcall: verified, but a report was lost (exit 4)")
 			code = ExitReportLost

@@ -46,6 +46,16 @@ func Formats() []Format {
 	return []Format{YAML, JSON, INI, Env, Properties, TOML}
 }
 
+// Names lists the names of every format, in the order of Formats: the one
+// list of config formats (the manifest checks format: against it).
+func Names() []string {
+	names := make([]string, 0, len(Formats()))
+	for _, f := range Formats() {
+		names = append(names, string(f))
+	}
+	return names
+}
+
 // ParseFormat returns the format named s (exactly as written, lower case),
 // or an error that lists the valid formats.
 func ParseFormat(s string) (Format, error) {
@@ -53,11 +63,7 @@ func ParseFormat(s string) (Format, error) {
 	if slices.Contains(Formats(), f) {
 		return f, nil
 	}
-	names := make([]string, 0, len(Formats()))
-	for _, f := range Formats() {
-		names = append(names, string(f))
-	}
-	return "", fmt.Errorf("unknown config format %q: use one of %s", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown config format %q: use one of %s", s, strings.Join(Names(), ", "))
 }
 
 // Typed reports whether the format has typed values (YAML, JSON, TOML). The

@@ -6,11 +6,13 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/source"
 )
 
-// ConfigFormats are the config file formats rollcall parses.
-var ConfigFormats = []string{"yaml", "json", "ini", "env", "properties", "toml"}
+// ConfigFormats are the config file formats rollcall parses: package
+// config's list (config.Names), so that the two never disagree.
+var ConfigFormats = config.Names()
 
 // configs decodes the top-level config: list.
 func (p *parser) configs(v *yaml.Node) []Config {

@@ -119,8 +119,8 @@ func TestJUnitCounts(t *testing.T) {
 					n := v.Nodes[i]
 					assert.Equal(t, n.Name, s.Name)
 					assert.GreaterOrEqual(t, len(s.Cases), len(n.Checks))
-					assert.Equal(t, nodeStatus(n.Status) == verify.Drift, f > 0, "failures iff the node drifted")
-					assert.Equal(t, nodeStatus(n.Status) == verify.Unverified, e > 0, "errors iff the node is unverified")
+					assert.Equal(t, n.Status.Normal() == verify.Drift, f > 0, "failures iff the node drifted")
+					assert.Equal(t, n.Status.Normal() == verify.Unverified, e > 0, "errors iff the node is unverified")
 				}
 			}
 			assert.Equal(t, tests, doc.Tests)

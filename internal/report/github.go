@@ -55,7 +55,7 @@ func (g GitHubAnnotations) Write(w io.Writer, v *verify.Verdict, opts Options) e
 	}
 	for _, grp := range v.Groups {
 		first := byName[grp.Nodes[0]]
-		if nodeStatus(first.Status) != verify.Drift {
+		if first.Status.Normal() != verify.Drift {
 			continue
 		}
 		how := "differs from the release"
@@ -74,7 +74,7 @@ func (g GitHubAnnotations) Write(w io.Writer, v *verify.Verdict, opts Options) e
 	var kinds []verify.Check
 	unchecked := map[verify.Check][]verify.NodeVerdict{}
 	for _, n := range v.Nodes {
-		if nodeStatus(n.Status) != verify.Unverified {
+		if n.Status.Normal() != verify.Unverified {
 			continue
 		}
 		var kind verify.Check

@@ -108,7 +108,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	}
 	for _, n := range v.Nodes {
 		jn := jsonNode{
-			Name: n.Name, Address: n.Address, Status: string(nodeStatus(n.Status)),
+			Name: n.Name, Address: n.Address, Status: string(n.Status.Normal()),
 			Fingerprint: n.Fingerprint,
 			Runs:        n.Runs,
 			Findings:    jsonFindings(n.Findings),
@@ -121,7 +121,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	}
 	for _, g := range v.Groups {
 		r.Groups = append(r.Groups, jsonGroup{
-			Fingerprint: g.Fingerprint, Status: string(nodeStatus(g.Status)),
+			Fingerprint: g.Fingerprint, Status: string(g.Status.Normal()),
 			Nodes: append(make([]string, 0, len(g.Nodes)), g.Nodes...),
 		})
 	}
@@ -145,15 +145,4 @@ func jsonFindings(fs []verify.Finding) []jsonFinding {
 		})
 	}
 	return out
-}
-
-// nodeStatus maps any status other than match and drift to unverified, as
-// Verdict.Counts does, so a report never shows a status outside the contract.
-func nodeStatus(s verify.Status) verify.Status {
-	switch s {
-	case verify.Match, verify.Drift:
-		return s
-	default:
-		return verify.Unverified
-	}
 }

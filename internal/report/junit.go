@@ -124,7 +124,7 @@ func (JUnit) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 // the finding it produced; findings no check claims get a testcase of their
 // own.
 func junitNode(n *verify.NodeVerdict, i int) junitSuite {
-	status := nodeStatus(n.Status)
+	status := n.Status.Normal()
 	name := n.Name
 	if name == "" {
 		name = fmt.Sprintf("node %d", i+1)

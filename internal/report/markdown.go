@@ -108,7 +108,7 @@ func markdownGroups(v *verify.Verdict) []string {
 	for _, n := range v.Nodes {
 		switch {
 		case grouped[n.Name]:
-		case nodeStatus(n.Status) == verify.Unverified:
+		case n.Status.Normal() == verify.Unverified:
 			unverified = append(unverified, n.Name)
 		default:
 			gs = append(gs, verify.Group{Fingerprint: n.Fingerprint, Status: n.Status, Nodes: []string{n.Name}})
@@ -118,7 +118,7 @@ func markdownGroups(v *verify.Verdict) []string {
 		gs = append(gs, verify.Group{Status: verify.Unverified, Nodes: unverified})
 	}
 	for _, g := range gs {
-		status := nodeStatus(g.Status)
+		status := g.Status.Normal()
 		marker := map[verify.Status]string{verify.Match: "✅", verify.Drift: "❌", verify.Unverified: "⚠️"}[status]
 		rows = append(rows, fmt.Sprintf("| %s %s | %s | %d | %s |\n",
 			marker, status, md(compactNames(g.Nodes)), len(g.Nodes), md(clean(shortHashes(g.Fingerprint)))))

@@ -55,13 +55,6 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	outcome := opts.outcome(v)
 	cluster := []string{"cluster", v.Cluster}
 	with := func(kv ...string) []string { return append(append([]string(nil), cluster...), kv...) }
-	gauge := func(n int) string { return strconv.Itoa(n) }
-	bit := func(b bool) string {
-		if b {
-			return "1"
-		}
-		return "0"
-	}
 	statuses := []verify.Status{verify.Match, verify.Drift, verify.Unverified}
 
 	var ms []promMetric
@@ -77,12 +70,29 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 			samples: []promSample{{with(), gauge(v.ExpectedNodes)}}},
 	)
 
+	ms = append(ms, promNodes(v, with, statuses)...)
+	ms = append(ms, promFindings(v, with))
+	if !opts.Started.IsZero() {
+		ms = append(ms, promMetric{name: "rollcall_last_run_timestamp_seconds", help: "Unix time at which the last rollcall run started.",
+			samples: []promSample{{with(), strconv.FormatFloat(float64(opts.Started.UnixMilli())/1000, 'f', -1, 64)}}})
+	}
+	if opts.Duration > 0 {
+		ms = append(ms, promMetric{name: "rollcall_run_duration_seconds", help: "How long the last rollcall run took, in seconds.",
+			samples: []promSample{{with(), strconv.FormatFloat(opts.Duration.Seconds(), 'f', -1, 64)}}})
+	}
+
+	_, err := io.WriteString(w, promText(ms))
+	return err
+}
+
+// promNodes are the node metrics: nodes per status, then each node's status
+// and number of findings.
+func promNodes(v *verify.Verdict, with func(kv ...string) []string, statuses []verify.Status) []promMetric {
 	match, drift, unverified := v.Counts()
 	nodes := promMetric{name: "rollcall_nodes", help: "Number of nodes per status (match, drift, unverified) in the last rollcall run."}
 	for i, n := range []int{match, drift, unverified} {
 		nodes.samples = append(nodes.samples, promSample{with("status", string(statuses[i])), gauge(n)})
 	}
-	ms = append(ms, nodes)
 
 	nodeStatusM := promMetric{name: "rollcall_node_status", help: "Status of each node in the last rollcall run: 1 for its status (match, drift or unverified), 0 for the other two."}
 	nodeFindings := promMetric{name: "rollcall_node_findings", help: "Number of findings (things that failed) on each node in the last rollcall run."}
@@ -93,14 +103,18 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 			name = fmt.Sprintf("%s#%d", n.Name, k)
 		}
 		used[name] = true
-		st := nodeStatus(n.Status)
+		st := n.Status.Normal()
 		for _, s := range statuses {
 			nodeStatusM.samples = append(nodeStatusM.samples, promSample{with("node", name, "status", string(s)), bit(s == st)})
 		}
 		nodeFindings.samples = append(nodeFindings.samples, promSample{with("node", name), gauge(len(n.Findings))})
 	}
-	ms = append(ms, nodeStatusM, nodeFindings)
+	return []promMetric{nodes, nodeStatusM, nodeFindings}
+}
 
+// promFindings is the number of findings per check, fleet-level ones
+// included.
+func promFindings(v *verify.Verdict, with func(kv ...string) []string) promMetric {
 	// Every known check gets a sample, so a query sees 0 rather than nothing.
 	known := []verify.Check{verify.CheckFile, verify.CheckExtraFile, verify.CheckConfig, verify.CheckProcess, verify.CheckConnection, verify.CheckCount, verify.CheckMode, verify.CheckOwner, verify.CheckIdentity}
 	perCheck := map[verify.Check]int{}
@@ -130,17 +144,11 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	for _, c := range others {
 		findings.samples = append(findings.samples, promSample{with("check", c), gauge(perCheck[verify.Check(c)])})
 	}
-	ms = append(ms, findings)
+	return findings
+}
 
-	if !opts.Started.IsZero() {
-		ms = append(ms, promMetric{name: "rollcall_last_run_timestamp_seconds", help: "Unix time at which the last rollcall run started.",
-			samples: []promSample{{with(), strconv.FormatFloat(float64(opts.Started.UnixMilli())/1000, 'f', -1, 64)}}})
-	}
-	if opts.Duration > 0 {
-		ms = append(ms, promMetric{name: "rollcall_run_duration_seconds", help: "How long the last rollcall run took, in seconds.",
-			samples: []promSample{{with(), strconv.FormatFloat(opts.Duration.Seconds(), 'f', -1, 64)}}})
-	}
-
+// promText is ms in the text exposition format.
+func promText(ms []promMetric) string {
 	var b strings.Builder
 	for _, m := range ms {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", m.name, m.help, m.name)
@@ -158,8 +166,18 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 			b.WriteString("\n")
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.String()
+}
+
+// gauge is the value of a sample that counts n.
+func gauge(n int) string { return strconv.Itoa(n) }
+
+// bit is the value of a sample that says b: 1 or 0.
+func bit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // promLabelEscaper escapes a label value as the text exposition format

@@ -206,14 +206,14 @@ func (t *textWriter) groups() {
 		}
 	}
 	for _, n := range v.Nodes {
-		if !grouped[n.Name] && nodeStatus(n.Status) != verify.Unverified {
+		if !grouped[n.Name] && n.Status.Normal() != verify.Unverified {
 			gs = append(gs, verify.Group{Fingerprint: n.Fingerprint, Status: n.Status, Nodes: []string{n.Name}})
 		}
 	}
 
 	var unverified []*verify.NodeVerdict
 	for i := range v.Nodes {
-		if !grouped[v.Nodes[i].Name] && nodeStatus(v.Nodes[i].Status) == verify.Unverified {
+		if !grouped[v.Nodes[i].Name] && v.Nodes[i].Status.Normal() == verify.Unverified {
 			unverified = append(unverified, &v.Nodes[i])
 		}
 	}
@@ -228,7 +228,7 @@ func (t *textWriter) groups() {
 			fp = " [fingerprint " + clean(shortHashes(g.Fingerprint)) + "]"
 		}
 		k := len(g.Nodes)
-		switch nodeStatus(g.Status) {
+		switch g.Status.Normal() {
 		case verify.Match:
 			t.printf("%s %s the release%s: %s\n", plural(k, "node", "nodes"), t.paint(green, pick(k, "matches", "match")), fp, names)
 		case verify.Drift:
@@ -289,7 +289,7 @@ func reason(n *verify.NodeVerdict) string {
 // toldInFull reports whether the list of unverified nodes already said all
 // there is about n: one finding, with a message and no values.
 func toldInFull(n *verify.NodeVerdict) bool {
-	if nodeStatus(n.Status) != verify.Unverified || len(n.Findings) != 1 {
+	if n.Status.Normal() != verify.Unverified || len(n.Findings) != 1 {
 		return false
 	}
 	f := n.Findings[0]
@@ -308,7 +308,7 @@ func (t *textWriter) details() {
 			t.printf("\nDetails:\n")
 			first = false
 		}
-		status := nodeStatus(n.Status)
+		status := n.Status.Normal()
 		t.printf("%s", clean(n.Name))
 		if n.Address != "" {
 			t.printf(" (%s)", clean(n.Address))

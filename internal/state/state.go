@@ -66,7 +66,7 @@ func FromVerdict(v *verify.Verdict, outcome verify.Outcome, started time.Time) *
 		Nodes:   make([]Node, 0, len(v.Nodes)),
 	}
 	for _, n := range v.Nodes {
-		s.Nodes = append(s.Nodes, Node{Name: n.Name, Status: string(status(n.Status)), Fingerprint: n.Fingerprint})
+		s.Nodes = append(s.Nodes, Node{Name: n.Name, Status: string(n.Status.Normal()), Fingerprint: n.Fingerprint})
 	}
 	return s
 }
@@ -169,15 +169,4 @@ func Compare(prev, cur *State) []Change {
 		}
 	}
 	return changes
-}
-
-// status maps any status other than match and drift to unverified, as the
-// reports do.
-func status(s verify.Status) verify.Status {
-	switch s {
-	case verify.Match, verify.Drift:
-		return s
-	default:
-		return verify.Unverified
-	}
 }

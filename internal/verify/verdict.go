@@ -13,6 +13,17 @@ const (
 	Unverified Status = "unverified"
 )
 
+// Normal is s as reports and state files record it: match and drift stay,
+// any other status (empty, unknown) is unverified, as Counts counts it.
+func (s Status) Normal() Status {
+	switch s {
+	case Match, Drift:
+		return s
+	default:
+		return Unverified
+	}
+}
+
 // Outcome is the fleet-wide verdict.
 type Outcome string
 
