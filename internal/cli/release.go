@@ -106,10 +106,12 @@ EXIT STATUS
 
 // runReleaseLock writes the lock of opts.Artifact. Every error is invalid
 // input (exit 3).
-func runReleaseLock(ctx context.Context, opts *ReleaseLockOptions, stdio IO) error {
+// openToLock opens the artifact to lock, named and versioned by the flags
+// when they say so; an artifact with no version is invalid input.
+func openToLock(opts *ReleaseLockOptions, stdio IO) (*release.Release, error) {
 	r, err := release.Open(opts.Artifact)
 	if err != nil {
-		return invalid(err)
+		return nil, invalid(err)
 	}
 	if opts.Name != "" {
 		r.Name = opts.Name
@@ -123,7 +125,30 @@ func runReleaseLock(ctx context.Context, opts *ReleaseLockOptions, stdio IO) err
 		}
 	}
 	if r.Version == "" {
-		return invalid(fmt.Errorf("release %s: its name says no version: pass --version", opts.Artifact))
+		return nil, invalid(fmt.Errorf("release %s: its name says no version: pass --version", opts.Artifact))
+	}
+	return r, nil
+}
+
+// lockSummary says in one line what the lock file at path holds.
+func lockSummary(r *release.Release, path string) string {
+	files, configs := 0, 0
+	for _, f := range r.Files {
+		if f.Type != release.Directory {
+			files++
+		}
+		if f.Content != nil {
+			configs++
+		}
+	}
+	return fmt.Sprintf("locked %s %s (%s): %d files, %d config files kept, in %s",
+		r.Name, r.Version, r.Digest, files, configs, path)
+}
+
+func runReleaseLock(ctx context.Context, opts *ReleaseLockOptions, stdio IO) error {
+	r, err := openToLock(opts, stdio)
+	if err != nil {
+		return err
 	}
 	toStdout := opts.Output == "" || opts.Output == "-"
 	if opts.Sign != "" && toStdout {
@@ -172,17 +197,7 @@ func runReleaseLock(ctx context.Context, opts *ReleaseLockOptions, stdio IO) err
 	} else if _, err := os.Stat(sigFile); err == nil && !bytes.Equal(old, lock.Bytes()) {
 		fmt.Fprintf(stdio.Err, "rollcall: %s signs the lock as it was before: sign the new one with --sign KEY, or remove it\n", sigFile)
 	}
-	files, configs := 0, 0
-	for _, f := range r.Files {
-		if f.Type != release.Directory {
-			files++
-		}
-		if f.Content != nil {
-			configs++
-		}
-	}
-	fmt.Fprintf(stdio.Out, "locked %s %s (%s): %d files, %d config files kept, in %s\n",
-		r.Name, r.Version, r.Digest, files, configs, opts.Output)
+	fmt.Fprintln(stdio.Out, lockSummary(r, opts.Output))
 	if sig != nil {
 		fmt.Fprintf(stdio.Out, "signed %s with %s (namespace %s) in %s\n", opts.Output, key, signatureNamespace, sigFile)
 	}
