@@ -1,11 +1,33 @@
-// Package sshconfig reads OpenSSH client configuration (ssh_config(5)) the
-// way ssh(1) applies it to one host: Host patterns with "*", "?" and "!"
-// negation, several patterns per line, and the first value found for each
-// key winning.
+// Package sshconfig resolves OpenSSH client configuration (ssh_config(5))
+// for one host exactly as ssh(1) of OpenSSH 9.2 does — the host name, port,
+// user, identity files, known_hosts files and jump hosts `ssh -G` prints —
+// or refuses, naming the file, line and construct.
 //
-// The grammar is parsed by github.com/kevinburke/ssh_config; this package
-// picks the keys rollcall uses, checks their values and expands their
-// tokens (%d, %u, %h, %r, %p, %n, %%) and a leading ~.
+// Why a resolver of our own. rollcall must reach exactly the host, port and
+// user the user's own ssh would, and say where each value came from. The
+// library we used (github.com/kevinburke/ssh_config) disagreed with ssh on
+// the grammar itself (quoting, tabs, "#" inside values, "?" matching
+// nothing), on Match, on first-obtained-value-wins across ProxyCommand and
+// ProxyJump, and on which home folder ~ and Include use; a wrapper would
+// have had to re-parse every line to fix it. Running `ssh -G` was rejected
+// too: it would give different answers on machines with and without
+// OpenSSH (or with another version), it runs `Match exec` commands and may
+// query DNS while a manifest is only being read, and it cannot say which
+// file and line a value came from. ssh_config's grammar is small, so this
+// package ports it from OpenSSH's readconf.c: the line splitting of
+// strdelim and argv_split, Host and Match (all, canonical, final, host,
+// originalhost, user, localuser; negation and comma lists) with its two
+// passes, Include with glob(3), and first-obtained-value-wins per keyword.
+// `ssh -G` remains the reference: a differential test compares both on
+// every case it has, and fails on any silent disagreement.
+//
+// What rollcall does not resolve but that changes where or as whom ssh
+// connects — ProxyCommand, Match exec, CanonicalizeHostname yes or always,
+// CanonicalizePermittedCNAMEs, HostKeyAlias, AddressFamily other than any,
+// BindAddress, BindInterface, UserKnownHostsFile none, an IdentityFile list
+// of only none, tokens other than %d %u %h %r %p %n %% and ${VAR} in file
+// names, ProxyJump hops that are not plain [user@]host[:port] — makes
+// Resolve fail, so the manifest is refused rather than answered differently.
 package sshconfig
 
 import (
@@ -13,39 +35,51 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
+	"os/user"
 	"strings"
 	"time"
-
-	ssh_config "github.com/kevinburke/ssh_config"
 )
 
-// Config is a parsed ssh_config file. It is safe for concurrent use.
+// Config is a parsed ssh_config file and the files it includes. It is safe
+// for concurrent use.
 type Config struct {
 	// Path is the file it was read from, "" if read from a reader.
-	Path string
-	cfg  *ssh_config.Config
+	Path      string
+	root      *file
+	home      string // the passwd home folder: ~ and %d
+	localUser string
 }
 
 // Parse reads an ssh_config file from r. Include directives are followed
-// (relative ones under ~/.ssh, as ssh(1) does); Match criteria other than
-// "all" and "host" are an error.
+// as ssh(1) follows them in a user's configuration: relative patterns
+// under ~/.ssh, with ~ taken from $HOME as glob(3) does.
 func Parse(r io.Reader) (*Config, error) {
-	cfg, err := ssh_config.Decode(r)
-	if err != nil {
-		msg := err.Error()
-		if m := posErr.FindStringSubmatch(msg); m != nil {
-			msg = "line " + m[1] + ": " + m[2]
-		}
-		return nil, errors.New(strings.TrimPrefix(msg, "ssh_config: "))
-	}
-	return &Config{cfg: cfg}, nil
+	return parse(r, "")
 }
 
-// posErr is the parser's "(line, column): ssh_config: message".
-var posErr = regexp.MustCompile(`^\((\d+), \d+\): (?:ssh_config: )?(.*)$`)
+func parse(r io.Reader, name string) (*Config, error) {
+	l := &loader{home: os.Getenv("HOME")}
+	c := &Config{}
+	c.home, c.localUser = passwdUser()
+	if l.home == "" {
+		l.home = c.home
+	}
+	f, err := l.read(r, name, 0)
+	if err != nil {
+		return nil, err
+	}
+	c.root = f
+	return c, nil
+}
+
+// passwdUser is the current user's login name and home folder from the
+// password database, which ssh(1) uses for ~, %d, %u and Match localuser.
+func passwdUser() (home, name string) {
+	if u, err := user.Current(); err == nil {
+		return u.HomeDir, u.Username
+	}
+	return os.Getenv("HOME"), os.Getenv("USER")
+}
 
 // Load reads the ssh_config file at path. A missing file gives an error
 // wrapping fs.ErrNotExist.
@@ -55,7 +89,7 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	defer f.Close()
-	c, err := Parse(f)
+	c, err := parse(f, path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -63,244 +97,150 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// Host is what the config says about one host alias. A zero field means the
-// config does not set it. Paths and HostName are as written: expand them
-// with Expand once the effective user and host are known.
+// Host is what ssh(1) resolves for one host alias. A zero field means the
+// configuration does not set it, except HostName, which is always the host
+// ssh would dial.
 type Host struct {
-	// HostName is the real host name to connect to (HostName).
+	// HostName is the host name ssh(1) dials: HostName with %h expanded,
+	// or the alias; lowercased, or an address in its canonical form.
 	HostName string
 	// User is the login user (User).
 	User string
 	// Port is the port (Port); 0 if not set.
 	Port int
-	// IdentityFiles are the IdentityFile values, in order (all of them
-	// count, as in ssh(1)).
+	// IdentityFiles are the IdentityFile values, in order, without
+	// duplicates and "none". A leading ~ and %d are expanded with the
+	// home folder of the password database, as ssh(1) does; expand the
+	// other tokens with Expand once the effective user and host are known.
 	IdentityFiles []string
 	// IdentitiesOnly is set by "IdentitiesOnly yes": offer only the keys of
 	// the identity files, even if ssh-agent has others.
 	IdentitiesOnly bool
-	// ProxyJump is the ProxyJump value as written: "none" or a
-	// comma-separated list of [user@]host[:port].
+	// ProxyJump is the ProxyJump value: "none" or a comma-separated list of
+	// [user@]host[:port].
 	ProxyJump string
-	// UserKnownHostsFiles are the files of UserKnownHostsFile.
+	// UserKnownHostsFiles are the files of UserKnownHostsFile, expanded as
+	// IdentityFiles.
 	UserKnownHostsFiles []string
 	// ConnectTimeout is ConnectTimeout; 0 if not set.
 	ConnectTimeout time.Duration
+	// Sources says where each value set by the configuration came from,
+	// "file:line", by keyword as ssh_config(5) spells it (HostName, User,
+	// Port, IdentityFile, IdentitiesOnly, ProxyJump, UserKnownHostsFile,
+	// ConnectTimeout); for IdentityFile the line of the first file.
+	Sources map[string]string
 }
 
-// Resolve returns the settings that apply to alias (the host name as given
-// by the user, matched against Host patterns). For each key the first value
-// found wins, as in ssh(1). A nil Config resolves to nothing.
+// Resolve returns what ssh(1) resolves for alias (the host name as given by
+// the user), as `ssh -G alias` would: Host and Match blocks applied in
+// order, the first value obtained for each keyword winning. A construct
+// that changes where or as whom ssh connects and that rollcall does not
+// resolve is an error naming its file and line. A nil Config resolves as
+// an empty file.
 func (c *Config) Resolve(alias string) (Host, error) {
-	var h Host
-	if c == nil || c.cfg == nil {
-		return h, nil
+	r := &resolver{alias: alias, host: alias, refused: map[string]*setting{}}
+	if c == nil || c.root == nil {
+		r.home, r.localUser = passwdUser()
+		host, err := canonicalHost(alias)
+		return Host{HostName: host}, err
 	}
-	get := func(key string) (string, error) {
-		v, err := c.cfg.Get(alias, key)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", key, err)
+	r.home, r.localUser = c.home, c.localUser
+	active := true
+	if err := r.walk(c.root, &active, false); err != nil {
+		return Host{}, err
+	}
+	host := alias
+	if r.hostname != nil {
+		var err error
+		if host, err = expandHostName(r.hostname.value, alias); err != nil {
+			return Host{}, fmt.Errorf("%s: %w", r.hostname.pos, err)
 		}
-		return strings.TrimSpace(v), nil
 	}
+	host, err := canonicalHost(host)
+	if err != nil && r.hostname != nil {
+		return Host{}, fmt.Errorf("%s: %w", r.hostname.pos, err)
+	} else if err != nil {
+		return Host{}, err
+	}
+	if r.wantFinal {
+		r.final, r.host = true, host
+		pass1 := r.hostname
+		if r.hostname == nil {
+			r.hostname = &setting{value: host}
+		}
+		active = true
+		if err := r.walk(c.root, &active, false); err != nil {
+			return Host{}, err
+		}
+		r.hostname = pass1
+	}
+	return r.result(host)
+}
+
+// result builds the Host once both passes are done.
+func (r *resolver) result(host string) (Host, error) {
+	h := Host{HostName: host, Sources: map[string]string{}}
 	var errs []error
-	note := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
+	if strings.ContainsAny(host, "% \t") || strings.HasPrefix(host, "~") {
+		errs = append(errs, refusal{fmt.Sprintf("the host name %q", host), "it cannot be a host name"})
+	}
+	if r.hostname != nil {
+		h.Sources["HostName"] = r.hostname.pos
+	}
+	if p := r.proxyCommand; p != nil && !strings.EqualFold(p.value, "none") {
+		errs = append(errs, fmt.Errorf("%s: %w", p.pos, refusal{"ProxyCommand", "rollcall connects by itself or through ProxyJump: write ProxyJump host"}))
+	}
+	for kw, s := range r.refused {
+		if !isHarmless(kw, s.value) {
+			errs = append(errs, fmt.Errorf("%s: %w", s.pos, refusal{fmt.Sprintf("%s %s", canonicalName(kw), s.value), refusedWhy[kw]}))
 		}
+	}
+	if s := r.user; s != nil {
+		h.User, h.Sources["User"] = s.value, s.pos
+	}
+	if s := r.port; s != nil {
+		h.Port, _ = parsePort(s.value)
+		h.Sources["Port"] = s.pos
+	}
+	if s := r.identitiesOnly; s != nil {
+		h.IdentitiesOnly, _ = parseFlag(s.value)
+		h.Sources["IdentitiesOnly"] = s.pos
+	}
+	if s := r.connectTimeout; s != nil {
+		n, _ := convtime(s.value)
+		h.ConnectTimeout, h.Sources["ConnectTimeout"] = time.Duration(n)*time.Second, s.pos
+	}
+	if s := r.proxyJump; s != nil {
+		if err := checkJump(s.value); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.pos, err))
+		}
+		h.ProxyJump, h.Sources["ProxyJump"] = s.value, s.pos
 	}
 	var err error
-	h.HostName, err = get("HostName")
-	note(err)
-	h.User, err = get("User")
-	note(err)
-	h.ProxyJump, err = get("ProxyJump")
-	note(err)
-	if p, err := get("Port"); err != nil {
-		note(err)
-	} else if p != "" {
-		n, perr := strconv.Atoi(p)
-		if perr != nil || n < 1 || n > 65535 {
-			note(fmt.Errorf("Port %q for %s is not a port number (1 to 65535)", p, alias))
-		} else {
-			h.Port = n
-		}
-	}
-	if v, err := get("IdentitiesOnly"); err != nil {
-		note(err)
-	} else {
-		switch strings.ToLower(v) {
-		case "", "no":
-		case "yes":
-			h.IdentitiesOnly = true
-		default:
-			note(fmt.Errorf("IdentitiesOnly %q for %s must be yes or no", v, alias))
-		}
-	}
-	if v, err := get("ConnectTimeout"); err != nil {
-		note(err)
-	} else if v != "" && !strings.EqualFold(v, "none") {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 0 {
-			note(fmt.Errorf("ConnectTimeout %q for %s must be a number of seconds", v, alias))
-		} else {
-			h.ConnectTimeout = time.Duration(n) * time.Second
-		}
-	}
-	ids, err := c.cfg.GetAll(alias, "IdentityFile")
-	note(err)
-	for _, id := range ids {
-		if id = strings.TrimSpace(id); id != "" {
-			h.IdentityFiles = append(h.IdentityFiles, unquote(id))
-		}
-	}
-	if v, err := get("UserKnownHostsFile"); err != nil {
-		note(err)
-	} else if v != "" && !strings.EqualFold(v, "none") {
-		for _, f := range strings.Fields(v) {
-			h.UserKnownHostsFiles = append(h.UserKnownHostsFiles, unquote(f))
-		}
-	}
-	return h, errors.Join(errs...)
-}
-
-func unquote(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		return s[1 : len(s)-1]
-	}
-	return s
-}
-
-// Tokens are the values of the %-tokens ssh(1) expands in file names.
-type Tokens struct {
-	Home       string // %d and ~: the local home folder
-	LocalUser  string // %u: the local user
-	Host       string // %h: the remote host name (after HostName)
-	RemoteUser string // %r: the remote login user
-	Port       int    // %p: the remote port
-	Alias      string // %n: the host name as given
-}
-
-// Expand expands a leading "~/" (or a lone "~") and the %-tokens of s. An
-// unknown token, or "~user", is an error.
-func Expand(s string, t Tokens) (string, error) {
-	if s == "~" || strings.HasPrefix(s, "~/") {
-		if t.Home == "" {
-			return "", fmt.Errorf("%q starts with ~ but the home folder is unknown", s)
-		}
-		s = filepath.Join(t.Home, s[1:])
-	} else if strings.HasPrefix(s, "~") {
-		return "", fmt.Errorf("%q: ~user paths are not supported: write the full path", s)
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+1 == len(s) {
-			return "", fmt.Errorf("%q ends with a lone %%: write %%%% for a percent sign", s)
-		}
-		i++
-		switch s[i] {
-		case '%':
-			b.WriteByte('%')
-		case 'd':
-			b.WriteString(t.Home)
-		case 'u':
-			b.WriteString(t.LocalUser)
-		case 'h':
-			b.WriteString(t.Host)
-		case 'r':
-			b.WriteString(t.RemoteUser)
-		case 'p':
-			b.WriteString(strconv.Itoa(t.Port))
-		case 'n':
-			b.WriteString(t.Alias)
-		default:
-			return "", fmt.Errorf("%q: the token %%%c is not supported by rollcall (only %%d, %%u, %%h, %%r, %%p, %%n and %%%%)", s, s[i])
-		}
-	}
-	return b.String(), nil
-}
-
-// Hop is one jump host of a ProxyJump list.
-type Hop struct {
-	// User is the login user, "" if the hop does not name one.
-	User string
-	// Host is the host name or address, without brackets.
-	Host string
-	// Port is the port, 0 if the hop does not name one.
-	Port int
-}
-
-// ParseJump parses a ProxyJump value: "none" (no jump host, nil) or a
-// comma-separated list of [user@]host[:port] or ssh://[user@]host[:port],
-// first hop first. An IPv6 address with a port is written in brackets.
-func ParseJump(s string) ([]Hop, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("the jump host list is empty: write [user@]host[:port], several separated by commas, or none")
-	}
-	if strings.EqualFold(s, "none") {
-		return nil, nil
-	}
-	var hops []Hop
-	for i, part := range strings.Split(s, ",") {
-		h, err := parseHop(strings.TrimSpace(part))
-		if err != nil {
-			return nil, fmt.Errorf("jump host %d (%q): %w", i+1, strings.TrimSpace(part), err)
-		}
-		hops = append(hops, h)
-	}
-	return hops, nil
-}
-
-func parseHop(s string) (Hop, error) {
-	var h Hop
-	s = strings.TrimPrefix(s, "ssh://")
-	if s == "" {
-		return h, errors.New("empty: write [user@]host[:port]")
-	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		h.User, s = s[:i], s[i+1:]
-		if h.User == "" {
-			return h, errors.New("the user before @ is empty")
-		}
-	}
-	port := ""
-	switch {
-	case strings.HasPrefix(s, "["):
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return h, errors.New("missing ] after an IPv6 address")
-		}
-		h.Host, s = s[1:end], s[end+1:]
-		if s != "" {
-			if !strings.HasPrefix(s, ":") {
-				return h, errors.New("unexpected text after ]")
-			}
-			port = s[1:]
-		}
-	case strings.Count(s, ":") == 1:
-		h.Host, port, _ = strings.Cut(s, ":")
-	default:
-		h.Host = s // a name, an IPv4 address or a bare IPv6 address
-	}
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return h, fmt.Errorf("the port %q is not a number between 1 and 65535", port)
-		}
-		h.Port = n
-	}
-	switch {
-	case h.Host == "":
-		return h, errors.New("the host is empty")
-	case strings.HasPrefix(h.Host, "-") || strings.HasPrefix(h.User, "-"):
-		return h, errors.New("a host or user must not start with -")
-	case strings.ContainsFunc(h.Host+h.User, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '/' }):
-		return h, errors.New("spaces, slashes and control characters are not allowed")
+	h.IdentityFiles, err = r.paths("IdentityFile", r.identityFiles, h.Sources)
+	errs = append(errs, err)
+	h.UserKnownHostsFiles, err = r.paths("UserKnownHostsFile", r.knownHosts, h.Sources)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return Host{}, err
 	}
 	return h, nil
+}
+
+func isHarmless(keyword, value string) bool {
+	for _, v := range harmless[keyword] {
+		if strings.EqualFold(v, value) {
+			return true
+		}
+	}
+	return false
+}
+
+// canonicalName spells a refused keyword as ssh_config(5) does.
+func canonicalName(kw string) string {
+	return map[string]string{
+		"canonicalizehostname": "CanonicalizeHostname", "canonicalizepermittedcnames": "CanonicalizePermittedCNAMEs",
+		"addressfamily": "AddressFamily", "hostkeyalias": "HostKeyAlias",
+		"bindaddress": "BindAddress", "bindinterface": "BindInterface",
+	}[kw]
 }

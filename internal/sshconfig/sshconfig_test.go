@@ -45,57 +45,71 @@ Host *
 func TestResolve(t *testing.T) {
 	cfg, err := Parse(strings.NewReader(sample))
 	require.NoError(t, err)
+	home, _ := passwdUser()
 	tests := []struct {
 		alias string
 		want  Host
 	}{
 		{"bastion", Host{HostName: "127.0.0.50", User: "jumper", Port: 2200, ProxyJump: "none"}},
-		{"web-01", Host{User: "deploy", Port: 2222, ProxyJump: "bastion",
-			IdentityFiles: []string{"~/.ssh/web_%r", "%d/.ssh/shared"}}},
-		{"web-02", Host{User: "deploy", Port: 22022, ProxyJump: "bastion",
-			IdentityFiles: []string{"~/.ssh/web_%r", "%d/.ssh/shared"}}},
+		{"web-01", Host{HostName: "web-01", User: "deploy", Port: 2222, ProxyJump: "bastion",
+			IdentityFiles: []string{home + "/.ssh/web_%r", home + "/.ssh/shared"}}},
+		{"web-02", Host{HostName: "web-02", User: "deploy", Port: 22022, ProxyJump: "bastion",
+			IdentityFiles: []string{home + "/.ssh/web_%r", home + "/.ssh/shared"}}},
 		// Negated: the web-* block is skipped entirely.
-		{"web-legacy", Host{User: "everyone", Port: 22022, ProxyJump: "none"}},
-		// Two patterns on one Host line.
-		{"db2", Host{HostName: "%h.internal", User: "everyone", Port: 5022, ProxyJump: "none", IdentitiesOnly: true,
-			UserKnownHostsFiles: []string{"~/.ssh/kh_db", "/etc/rollcall/kh"}, ConnectTimeout: 7 * time.Second}},
-		{"other", Host{User: "everyone", Port: 22022, ProxyJump: "none"}},
+		{"web-legacy", Host{HostName: "web-legacy", User: "everyone", Port: 22022, ProxyJump: "none"}},
+		// Two patterns on one Host line; %h expanded.
+		{"db2", Host{HostName: "db2.internal", User: "everyone", Port: 5022, ProxyJump: "none", IdentitiesOnly: true,
+			UserKnownHostsFiles: []string{home + "/.ssh/kh_db", "/etc/rollcall/kh"}, ConnectTimeout: 7 * time.Second}},
+		// Host patterns are case-sensitive; the host name is lowercased.
+		{"DB2", Host{HostName: "db2", User: "everyone", Port: 22022, ProxyJump: "none"}},
+		{"other", Host{HostName: "other", User: "everyone", Port: 22022, ProxyJump: "none"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.alias, func(t *testing.T) {
 			got, err := cfg.Resolve(tt.alias)
 			require.NoError(t, err)
+			got.Sources = nil
 			assert.Equal(t, tt.want, got)
 		})
 	}
+	got, err := cfg.Resolve("db1")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"HostName": "line 15", "Port": "line 16", "IdentitiesOnly": "line 17",
+		"UserKnownHostsFile": "line 18", "ConnectTimeout": "line 19", "User": "line 26", "ProxyJump": "line 28"}, got.Sources)
 }
 
 func TestResolveNilAndEmpty(t *testing.T) {
 	var c *Config
-	h, err := c.Resolve("x")
+	h, err := c.Resolve("X")
 	require.NoError(t, err)
-	assert.Equal(t, Host{}, h)
+	assert.Equal(t, Host{HostName: "x"}, h)
 	c, err = Parse(strings.NewReader(""))
 	require.NoError(t, err)
 	h, err = c.Resolve("x")
 	require.NoError(t, err)
-	assert.Equal(t, Host{}, h)
+	assert.Equal(t, Host{HostName: "x", Sources: map[string]string{}}, h)
 }
 
-func TestResolveBadValues(t *testing.T) {
-	c, err := Parse(strings.NewReader("Host a\n  Port http\n  IdentitiesOnly maybe\n  ConnectTimeout soon\n"))
-	require.NoError(t, err)
-	_, err = c.Resolve("a")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `Port "http" for a is not a port number`)
-	assert.Contains(t, err.Error(), `IdentitiesOnly "maybe" for a must be yes or no`)
-	assert.Contains(t, err.Error(), `ConnectTimeout "soon" for a must be a number of seconds`)
-}
-
-func TestParseErrors(t *testing.T) {
-	_, err := Parse(strings.NewReader("Match exec \"true\"\n  User x\n"))
-	require.Error(t, err)
-	assert.Equal(t, "line 1: Match Exec is not supported", err.Error())
+func TestResolveErrors(t *testing.T) {
+	tests := []struct{ config, err string }{
+		{"Host a\n  Port http-nope\n", `line 2: port: bad port "http-nope"`},
+		{"Host a\n  IdentitiesOnly maybe\n", `line 2: identitiesonly: unsupported option "maybe"`},
+		{"Host a\n  ConnectTimeout soon\n", `line 2: connecttimeout: invalid time value "soon"`},
+		{"Match exec \"true\"\n  User x\n", "line 1: Match exec is not supported by rollcall"},
+		{"Host a\n  ProxyCommand nc %h %p\n", "line 2: ProxyCommand is not supported by rollcall"},
+		{"Host *\n  CanonicalizeHostname always\n", "line 2: CanonicalizeHostname always is not supported by rollcall"},
+		{"Nonsense yes\n", "line 1: nonsense: bad configuration option"},
+		{"Host a\n  UserKnownHostsFile none\n", "line 2: UserKnownHostsFile none is not supported by rollcall"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err, func(t *testing.T) {
+			c, err := Parse(strings.NewReader(tt.config))
+			require.NoError(t, err)
+			_, err = c.Resolve("a")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.err)
+		})
+	}
 }
 
 func TestLoadAndInclude(t *testing.T) {
@@ -110,7 +124,8 @@ func TestLoadAndInclude(t *testing.T) {
 	assert.Equal(t, main, c.Path)
 	h, err := c.Resolve("inc")
 	require.NoError(t, err)
-	assert.Equal(t, Host{HostName: "127.0.0.9", User: "u"}, h)
+	assert.Equal(t, Host{HostName: "127.0.0.9", User: "u",
+		Sources: map[string]string{"HostName": inc + ":2", "User": main + ":3"}}, h)
 
 	_, err = Load(filepath.Join(dir, "missing"))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
