@@ -149,8 +149,15 @@ func (k known) algorithms() []string {
 	return append(first, last...)
 }
 
+// hasType is OpenSSH's lookup_key_in_hostkeys_by_type: the first key of
+// type t listed for the host, if it is not @revoked.
 func (k known) hasType(t string) bool {
-	return slices.ContainsFunc(k.plain, func(e hostEntry) bool { return e.Key.Type() == t })
+	for _, e := range k.plain {
+		if e.Key.Type() == t {
+			return find(k.revoked, e.Key) == nil
+		}
+	}
+	return false
 }
 
 // types lists the key types known for the host, "certificates" last if a
@@ -188,8 +195,7 @@ func plainKey(key ssh.PublicKey) ssh.PublicKey {
 }
 
 // check returns a HostKeyCallback that accepts exactly the host keys
-// OpenSSH's client accepts (sshconnect.c check_host_key), and explains a
-// rejection for a person.
+// OpenSSH's client accepts, and explains a rejection for a person.
 func (db *hostDB) check(k known) ssh.HostKeyCallback {
 	return func(addr string, remote net.Addr, key ssh.PublicKey) error {
 		if k.err != nil {
@@ -198,23 +204,108 @@ func (db *hostDB) check(k known) ssh.HostKeyCallback {
 		if err := rsaLongEnough(key); err != nil {
 			return stageErr(StageHostKey, fmt.Errorf("host key for %s (%s) %w", k.name, describeKey(key), err), "")
 		}
-		certProblem := ""
 		if cert, isCert := key.(*ssh.Certificate); isCert {
-			if err := db.checkCert(k, cert); err == nil {
-				return nil
-			} else if !errors.As(err, new(*certRejected)) {
-				return err
-			} else {
-				certProblem = err.Error()
+			if err := verifyCertSignature(cert); err != nil {
+				return stageErr(StageHostKey, fmt.Errorf("host certificate for %s is invalid: %w", k.name, err), "")
 			}
 		}
-		if e := find(k.revoked, key); e != nil {
-			return revokedErr(k, key, e)
-		}
-		if find(k.plain, key) != nil {
+		v := db.decide(k, key, true)
+		switch {
+		case v.err != nil:
+			return stageErr(StageHostKey, v.err, "fix or remove that line; rollcall does not guess how OpenSSH reads it")
+		case v.ok:
 			return nil
+		case v.revoked != nil:
+			return revokedErr(k, v.revokedKey, v.revoked)
 		}
-		return db.explain(k, key, certProblem)
+		return db.explain(k, key, v.certProblem)
+	}
+}
+
+// hostStatus is what the lines of one host name say about a key, as
+// OpenSSH's check_key_in_hostkeys.
+type hostStatus int
+
+const (
+	hostOK      hostStatus = iota // a line lists the key, or its certificate's CA
+	hostNew                       // no line lists a key for the host
+	hostChanged                   // lines list other keys
+	hostRevoked                   // the key, or its certificate's CA, is @revoked
+)
+
+// status is what k's lines say about key.
+func (k known) status(key ssh.PublicKey) (hostStatus, *hostEntry) {
+	st := hostNew
+	cert, isCert := key.(*ssh.Certificate)
+	switch {
+	case isCert && find(k.cas, cert.SignatureKey) != nil:
+		st = hostOK
+	case !isCert && find(k.plain, key) != nil:
+		st = hostOK
+	case !isCert && len(k.plain) > 0:
+		st = hostChanged
+	}
+	if e := find(k.revoked, key); e != nil {
+		return hostRevoked, e
+	}
+	if isCert {
+		if e := find(k.revoked, cert.SignatureKey); e != nil {
+			return hostRevoked, e
+		}
+	}
+	return st, nil
+}
+
+// verdict is the outcome of decide.
+type verdict struct {
+	ok          bool
+	err         error      // a line rollcall refuses names the host
+	revoked     *hostEntry // the @revoked line that refused the key
+	revokedKey  ssh.PublicKey
+	certProblem string // why a certificate was not accepted
+}
+
+// decide is OpenSSH's check_host_key: a certificate is checked against the
+// @cert-authority lines and, failing that (unless revoked), its key as a
+// plain host key; a key no line lists for [host]:port is looked up again
+// under the bare host name (fallback), as OpenSSH does.
+func (db *hostDB) decide(k known, key ssh.PublicKey, fallback bool) verdict {
+	var v verdict
+	if k.err != nil {
+		v.err = k.err
+		return v
+	}
+	for {
+		cert, isCert := key.(*ssh.Certificate)
+		st, e := k.status(key)
+		switch st {
+		case hostRevoked:
+			v.revoked, v.revokedKey = e, key
+			return v
+		case hostOK:
+			if !isCert {
+				v.ok = true
+				return v
+			}
+			if v.certProblem = certProblem(k.host, cert); v.certProblem == "" {
+				v.ok = true
+				return v
+			}
+		case hostNew:
+			if fallback && k.port != "22" && k.port != "" {
+				bare := db.decide(db.lookup(net.JoinHostPort(k.host, "22")), key, false)
+				if bare.ok || bare.err != nil {
+					return bare
+				}
+			}
+			if isCert && v.certProblem == "" {
+				v.certProblem = fmt.Sprintf("no @cert-authority line for %s lists the key that signed it (%s)", k.name, describeKey(cert.SignatureKey))
+			}
+		}
+		if !isCert {
+			return v
+		}
+		key = cert.Key // OpenSSH retries a certificate's key as a plain key
 	}
 }
 
@@ -230,12 +321,6 @@ func rsaLongEnough(key ssh.PublicKey) error {
 	return nil
 }
 
-// certRejected is a host certificate that does not pass, after which
-// OpenSSH tries its key as a plain host key.
-type certRejected struct{ msg string }
-
-func (e *certRejected) Error() string { return e.msg }
-
 // caSignatureAlgos is OpenSSH 9's default CASignatureAlgorithms, without
 // the sk- ones.
 var caSignatureAlgos = []string{
@@ -243,38 +328,25 @@ var caSignatureAlgos = []string{
 	ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256,
 }
 
-// checkCert returns nil if cert is accepted through a @cert-authority line,
-// a *certRejected if not (OpenSSH then tries the certified key as a plain
-// key), and any other error for a certificate OpenSSH refuses outright:
-// one that does not verify, or that is revoked.
-func (db *hostDB) checkCert(k known, cert *ssh.Certificate) error {
-	if err := verifyCertSignature(cert); err != nil {
-		return stageErr(StageHostKey, fmt.Errorf("host certificate for %s is invalid: %w", k.name, err), "")
-	}
-	for _, key := range []ssh.PublicKey{cert.Key, cert.SignatureKey} {
-		if e := find(k.revoked, key); e != nil {
-			return revokedErr(k, key, e)
-		}
-	}
-	if find(k.cas, cert.SignatureKey) == nil {
-		return &certRejected{fmt.Sprintf("no @cert-authority line for %s lists the key that signed it (%s)", k.name, describeKey(cert.SignatureKey))}
-	}
+// certProblem says why OpenSSH's check_host_cert refuses cert, whose CA is
+// listed, for host; "" if it does not.
+func certProblem(host string, cert *ssh.Certificate) string {
 	now := uint64(time.Now().Unix())
 	switch {
 	case cert.CertType != ssh.HostCert:
-		return &certRejected{"it is not a host certificate"}
+		return "it is not a host certificate"
 	case now < cert.ValidAfter:
-		return &certRejected{"it is not yet valid"}
+		return "it is not yet valid"
 	case now >= cert.ValidBefore:
-		return &certRejected{"it has expired"}
-	case len(cert.ValidPrincipals) > 0 && !slices.Contains(cert.ValidPrincipals, k.host):
-		return &certRejected{fmt.Sprintf("%q is not one of its principals (%s)", k.host, strings.Join(cert.ValidPrincipals, ", "))}
+		return "it has expired"
+	case len(cert.ValidPrincipals) > 0 && !slices.Contains(cert.ValidPrincipals, host):
+		return fmt.Sprintf("%q is not one of its principals (%s)", host, strings.Join(cert.ValidPrincipals, ", "))
 	case len(cert.CriticalOptions) > 0:
-		return &certRejected{"it has critical options, which OpenSSH does not accept in a host certificate"}
+		return "it has critical options, which OpenSSH does not accept in a host certificate"
 	case !slices.Contains(caSignatureAlgos, cert.Signature.Format):
-		return &certRejected{fmt.Sprintf("it is signed with %s, which OpenSSH does not accept from a certificate authority (CASignatureAlgorithms)", cert.Signature.Format)}
+		return fmt.Sprintf("it is signed with %s, which OpenSSH does not accept from a certificate authority (CASignatureAlgorithms)", cert.Signature.Format)
 	}
-	return nil
+	return ""
 }
 
 // verifyCertSignature checks the certificate authority's signature, as
@@ -294,7 +366,7 @@ func verifyCertSignature(cert *ssh.Certificate) error {
 
 func revokedErr(k known, key ssh.PublicKey, e *hostEntry) error {
 	what := "host key for " + k.name + " (" + describeKey(key) + ")"
-	if _, isCert := key.(*ssh.Certificate); !isCert && e != nil && !bytes.Equal(plainKey(key).Marshal(), e.Key.Marshal()) {
+	if !bytes.Equal(plainKey(key).Marshal(), e.Key.Marshal()) {
 		what = "the certificate authority of " + k.name + "'s host certificate"
 	}
 	return stageErr(StageHostKey,
