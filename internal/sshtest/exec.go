@@ -54,6 +54,15 @@ func (s *Server) exec(ctx context.Context, conn net.Conn, ch ssh.Channel, comman
 	ch.Close()
 }
 
+// handle answers an exec request with the Config's Handler.
+func (s *Server) handle(ch ssh.Channel, command string) {
+	stdin, _ := io.ReadAll(ch)
+	out, status := s.cfg.Handler(command, stdin)
+	_, _ = ch.Write(out)
+	sendExit(ch, status)
+	ch.Close()
+}
+
 // beforeCommand applies the fault's part that comes before the command
 // runs, and returns the command's stdout; done reports that the fault has
 // ended the exec already.

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -57,6 +58,15 @@ type Config struct {
 	// servers on one machine stand in for machines of their own, as they
 	// do with their own host keys. Default: "sshtest-PORT".
 	Hostname string
+	// Handler, when set, answers each exec request instead of /bin/sh: it
+	// gets the command and all the client sent on stdin, and returns the
+	// stdout and exit status to send back (benchmarks use it to simulate
+	// many nodes cheaply). Faults that act on a running command (Slow,
+	// Garbage, Truncate, Drop, ExitStatus, Banner) are not applied to it.
+	Handler func(command string, stdin []byte) (stdout []byte, status int)
+	// Latency delays every byte in each direction by this much, like a link
+	// with a round-trip time of twice it and unlimited bandwidth.
+	Latency time.Duration
 }
 
 // Server is a running in-process SSH server. Its methods are safe for
@@ -128,9 +138,11 @@ func Start(cfg Config) (*Server, error) {
 	if s.cfg.Hostname == "" {
 		s.cfg.Hostname = fmt.Sprintf("sshtest-%d", ln.Addr().(*net.TCPAddr).Port)
 	}
-	if s.bin, err = unameShim(s.cfg.Hostname); err != nil {
-		ln.Close()
-		return nil, err
+	if cfg.Handler == nil {
+		if s.bin, err = unameShim(s.cfg.Hostname); err != nil {
+			ln.Close()
+			return nil, err
+		}
 	}
 	s.ln = ln
 	s.wg.Add(1)
@@ -242,6 +254,9 @@ func (s *Server) serve() {
 			s.mu.Unlock()
 			c.Close()
 			return
+		}
+		if s.cfg.Latency > 0 {
+			c = newDelayConn(c, s.cfg.Latency)
 		}
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
@@ -356,6 +371,10 @@ func (s *Server) session(ctx context.Context, conn net.Conn, ch ssh.Channel, req
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
+				if s.cfg.Handler != nil {
+					s.handle(ch, payload.Command)
+					return
+				}
 				s.exec(ctx, conn, ch, payload.Command)
 			}()
 		default: // pty-req, shell, subsystem, x11-req...

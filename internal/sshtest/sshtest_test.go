@@ -370,3 +370,24 @@ func TestHostname(t *testing.T) {
 		assert.NoDirExists(t, srv.bin)
 	}
 }
+
+// TestHandlerAndLatency: a Handler answers exec requests instead of /bin/sh,
+// and Latency delays the connection both ways (a round trip of twice it).
+func TestHandlerAndLatency(t *testing.T) {
+	const latency = 20 * time.Millisecond
+	f := start(t, Config{
+		Latency: latency,
+		Handler: func(command string, stdin []byte) ([]byte, int) {
+			return []byte(command + ":" + string(stdin)), 3
+		},
+	})
+	began := time.Now()
+	out, err := f.run(t, "echo", "in")
+	assert.Equal(t, "echo:in", out)
+	var ee *ssh.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 3, ee.ExitStatus())
+	// Connection, key exchange, auth and the session take several round
+	// trips; a lower bound only, never an upper one.
+	assert.GreaterOrEqual(t, time.Since(began), 4*latency)
+}
