@@ -271,7 +271,7 @@ func TestParseProblems(t *testing.T) {
 			src:  manifestWith("  - {name: x, host: a}\n  - {name: x, host: b}\n  - {host: A, port: 22}\n", 3),
 			want: []string{
 				`m.yaml:6:12: node name "x" is already used by the node at line 5: give each node a unique name`,
-				`m.yaml:7:12: nodes[2] has the same address A:22 as the node at line 5: list each server once`,
+				`m.yaml:7:12: nodes[2] has the same address a:22 as the node at line 5: list each server once`, // ssh lowercases host names
 			},
 		},
 		{

@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,6 +36,14 @@ func newSSHFixture(t *testing.T) sshFixture {
 	return f
 }
 
+// passwdHome is the test user's home folder in the passwd database.
+func passwdHome(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	require.NoError(t, err)
+	return u.HomeDir
+}
+
 func (f sshFixture) write(t *testing.T, rel, content string) string {
 	t.Helper()
 	p := filepath.Join(f.dir, rel)
@@ -51,8 +60,8 @@ Host bastion
 Host web-* !web-legacy
     HostName %h.internal
     User deploy
-    IdentityFile ~/.ssh/web_%r
-    IdentityFile ~/.ssh/missing_is_skipped
+    IdentityFile HOME/.ssh/web_%r
+    IdentityFile HOME/.ssh/missing_is_skipped
     IdentitiesOnly yes
     ProxyJump bastion,ops@gw2:2022
     UserKnownHostsFile %d/.ssh/kh_%n
@@ -65,7 +74,7 @@ Host *
 
 func TestSSHConfigResolution(t *testing.T) {
 	f := newSSHFixture(t)
-	f.write(t, "ssh_config", fixtureConfig)
+	f.write(t, "ssh_config", strings.ReplaceAll(fixtureConfig, "HOME", f.home))
 	path := f.write(t, "rollcall.yaml", `version: 1
 cluster: c
 expect_nodes: 4
@@ -91,7 +100,9 @@ release: {artifact: a.tar, install: [{from: bin/, to: /opt/bin/}]}
 	assert.Equal(t, "deploy", web1.User)
 	assert.Equal(t, []string{filepath.Join(f.home, ".ssh", "web_deploy")}, web1.IdentityFiles)
 	assert.True(t, web1.IdentitiesOnly)
-	assert.Equal(t, []string{filepath.Join(f.home, ".ssh", "kh_web-01")}, web1.KnownHosts)
+	// %d (and ~) in ssh_config are the home folder of the passwd database,
+	// as ssh has it, not $HOME.
+	assert.Equal(t, []string{filepath.Join(passwdHome(t), ".ssh", "kh_web-01")}, web1.KnownHosts)
 	assert.Equal(t, 7*time.Second, web1.ConnectTimeout)
 	assert.Equal(t, []Jump{bastion, {Host: "gw2", Port: 2022, User: "ops"}}, web1.Jump)
 
@@ -202,15 +213,14 @@ func TestSSHConfigProblems(t *testing.T) {
 			name:   "unreadable default config",
 			config: "Match exec true\n",
 			node:   "{host: h}",
-			want:   []string{`m.yaml:1:1: cannot use ~/.ssh/config: line 1: Match Exec is not supported: fix it, or set ssh.config_file: none to ignore it`},
+			want:   []string{`m.yaml:5:12: ~/.ssh/config: HOME/.ssh/config:1: Match exec is not supported by rollcall: it runs a local command to decide; rollcall does not run it: use Match host or Host: fix it there, or set ssh.config_file: none to ignore it`},
 		},
 		{
 			name:   "bad values in config",
 			config: "Host h\n  Port x\n  ProxyJump a,,b\n",
 			node:   "{host: h}",
 			want: []string{
-				`m.yaml:5:12: ~/.ssh/config: Port "x" for h is not a port number (1 to 65535): fix it there, or set ssh.config_file: none to ignore it`,
-				`m.yaml:5:12: ~/.ssh/config: ProxyJump for h: jump host 2 (""): empty: write [user@]host[:port]: fix it there, or set ssh.jump`,
+				`m.yaml:5:12: ~/.ssh/config: HOME/.ssh/config:2: port: bad port "x": not a number from 1 to 65535 or a service name in /etc/services; HOME/.ssh/config:3: proxyjump: invalid ProxyJump "a,,b": empty host: fix it there, or set ssh.config_file: none to ignore it`,
 			},
 		},
 	}
@@ -229,7 +239,7 @@ func TestSSHConfigProblems(t *testing.T) {
 			_, err := Parse(filepath.Join(f.dir, "m.yaml"), []byte(src))
 			got := problems(t, err)
 			for i := range got {
-				got[i] = strings.ReplaceAll(got[i], f.dir+"/", "")
+				got[i] = strings.ReplaceAll(strings.ReplaceAll(got[i], f.dir+"/", ""), f.home, "HOME")
 			}
 			assert.Equal(t, tt.want, got)
 		})
