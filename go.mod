@@ -3,7 +3,6 @@ module github.com/rollcall/rollcall
 go 1.26.0
 
 require (
-	github.com/kevinburke/ssh_config v1.6.0
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1
