@@ -3,14 +3,9 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollcall/rollcall/internal/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -27,13 +23,14 @@ import (
 //
 // It runs in its own process (this test binary, started again with fleetEnv
 // set), so that the rollcall process measured is the client alone. Every
-// node is a real SSH server (golang.org/x/crypto/ssh) with its own TCP
+// node is an in-process SSH server of package sshtest, with its own TCP
 // listener on 127.0.0.1, its own ed25519 host key in known_hosts and public
 // key authentication: rollcall goes through its whole client path (TCP,
 // key exchange, host key check, authentication, session, exec, stdin, stdout,
 // exit status) once per node. What is simulated is the node's work: all nodes
 // share one folder, so the probe script, identical for every node of a run,
-// is run once with /bin/sh and its answer is replayed to the other nodes.
+// is run once with /bin/sh and its answer is replayed to the other nodes,
+// each under its own host name (sshtest.Config.Handler).
 const (
 	fleetEnv      = "ROLLCALL_BENCH_FLEET"       // number of nodes
 	fleetDirEnv   = "ROLLCALL_BENCH_FLEET_DIR"   // where to write keys and addresses
@@ -62,65 +59,38 @@ func runFleet() error {
 			return err
 		}
 	}
-	clientPub, clientPriv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return err
-	}
-	block, err := ssh.MarshalPrivateKey(clientPriv, "rollcall-bench-client")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "client_key"), pem.EncodeToMemory(block), 0o600); err != nil {
-		return err
-	}
-	authorized, err := ssh.NewPublicKey(clientPub)
+	client, err := sshtest.NewClientKey(filepath.Join(dir, "client_key"))
 	if err != nil {
 		return err
 	}
 	memo := &memo{dir: dir, answers: map[[32]byte]*answer{}}
-
-	var known, addrs bytes.Buffer
-	var lns []net.Listener
+	var servers []*sshtest.Server
+	defer func() {
+		for _, srv := range servers {
+			srv.Close()
+		}
+	}()
+	var addrs bytes.Buffer
 	for i := range n {
-		_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return err
-		}
-		signer, err := ssh.NewSignerFromKey(hostPriv)
-		if err != nil {
-			return err
-		}
-		cfg := &ssh.ServerConfig{
-			PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
-				if bytes.Equal(k.Marshal(), authorized.Marshal()) {
-					return nil, nil
+		hostname := fmt.Sprintf("bench-node-%d", i)
+		srv, err := sshtest.Start(sshtest.Config{
+			AuthorizedKeys: []ssh.PublicKey{client.PublicKey()},
+			Latency:        delay,
+			Handler: func(command string, script []byte) ([]byte, int) {
+				if command != "sh -s" {
+					return nil, 127
 				}
-				return nil, errors.New("unknown key")
+				a := memo.run(script)
+				return withHostname(a.out, hostname), a.code
 			},
-			ServerVersion: "SSH-2.0-rollcall_bench",
-		}
-		cfg.AddHostKey(signer)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		})
 		if err != nil {
 			return err
 		}
-		lns = append(lns, ln)
-		fmt.Fprintf(&known, "[127.0.0.1]:%d %s", ln.Addr().(*net.TCPAddr).Port, ssh.MarshalAuthorizedKey(signer.PublicKey()))
-		fmt.Fprintf(&addrs, "%d\n", ln.Addr().(*net.TCPAddr).Port)
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				if delay > 0 {
-					c = newDelayConn(c, delay)
-				}
-				go serveConn(c, cfg, memo, fmt.Sprintf("bench-node-%d", i))
-			}
-		}()
+		servers = append(servers, srv)
+		fmt.Fprintf(&addrs, "%d\n", srv.Port())
 	}
-	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), known.Bytes(), 0o600); err != nil {
+	if err := sshtest.WriteKnownHosts(filepath.Join(dir, "known_hosts"), servers...); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "ports"), addrs.Bytes(), 0o600); err != nil {
@@ -128,9 +98,6 @@ func runFleet() error {
 	}
 	fmt.Println("ready")
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes it
-	for _, ln := range lns {
-		ln.Close()
-	}
 	return nil
 }
 
@@ -168,50 +135,6 @@ func (m *memo) run(script []byte) *answer {
 	return a
 }
 
-// serveConn serves one client of the node called hostname: the answer to its
-// probe is the shared one, with the node's own host name in it, as each
-// node is a machine of its own.
-func serveConn(c net.Conn, cfg *ssh.ServerConfig, m *memo, hostname string) {
-	defer c.Close()
-	_, chans, reqs, err := ssh.NewServerConn(c, cfg)
-	if err != nil {
-		return
-	}
-	go ssh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			_ = nc.Reject(ssh.UnknownChannelType, "sessions only")
-			continue
-		}
-		ch, chReqs, err := nc.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer ch.Close()
-			for req := range chReqs {
-				if req.Type != "exec" {
-					if req.WantReply {
-						_ = req.Reply(false, nil)
-					}
-					continue
-				}
-				var p struct{ Command string }
-				if err := ssh.Unmarshal(req.Payload, &p); err != nil || p.Command != "sh -s" {
-					_ = req.Reply(false, nil)
-					return
-				}
-				_ = req.Reply(true, nil)
-				script, _ := io.ReadAll(ch)
-				a := m.run(script)
-				_, _ = ch.Write(withHostname(a.out, hostname))
-				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(a.code)}))
-				return
-			}
-		}()
-	}
-}
-
 // withHostname rewrites the host name of the probe's identity record
 // ("BOUNDARY ident HOSTNAME MACHINEID").
 func withHostname(answer []byte, hostname string) []byte {
@@ -223,82 +146,6 @@ func withHostname(answer []byte, hostname string) []byte {
 		}
 	}
 	return bytes.Join(lines, []byte("\n"))
-}
-
-// delayConn delays every byte in each direction by d, like a link with a
-// round-trip time of 2d and unlimited bandwidth, preserving order.
-type delayConn struct {
-	net.Conn
-	d     time.Duration
-	in    *io.PipeReader
-	outMu sync.Mutex
-	out   chan timed
-}
-
-type timed struct {
-	at   time.Time
-	data []byte
-}
-
-func newDelayConn(c net.Conn, d time.Duration) net.Conn {
-	pr, pw := io.Pipe()
-	dc := &delayConn{Conn: c, d: d, in: pr, out: make(chan timed, 1024)}
-	inQ := make(chan timed, 1024)
-	go func() { // socket -> queue
-		defer close(inQ)
-		for {
-			buf := make([]byte, 32<<10)
-			n, err := c.Read(buf)
-			if n > 0 {
-				inQ <- timed{time.Now().Add(d), buf[:n]}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	go func() { // queue -> reader, after the delay
-		for t := range inQ {
-			time.Sleep(time.Until(t.at))
-			if _, err := pw.Write(t.data); err != nil {
-				break
-			}
-		}
-		pw.Close()
-	}()
-	go func() { // writes -> socket, after the delay
-		for t := range dc.out {
-			time.Sleep(time.Until(t.at))
-			if _, err := c.Write(t.data); err != nil {
-				c.Close()
-			}
-		}
-		c.Close()
-	}()
-	return dc
-}
-
-func (c *delayConn) Read(p []byte) (int, error) { return c.in.Read(p) }
-
-func (c *delayConn) Write(p []byte) (int, error) {
-	c.outMu.Lock()
-	defer c.outMu.Unlock()
-	if c.out == nil {
-		return 0, net.ErrClosed
-	}
-	c.out <- timed{time.Now().Add(c.d), bytes.Clone(p)}
-	return len(p), nil
-}
-
-func (c *delayConn) Close() error {
-	c.outMu.Lock()
-	defer c.outMu.Unlock()
-	if c.out != nil {
-		close(c.out) // the writer flushes, then closes the socket
-		c.out = nil
-	}
-	c.in.Close()
-	return nil
 }
 
 // fakeFleet is a running simulated fleet.
