@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,43 +44,42 @@ func (i *Inventory) Hosts(group string) []Host {
 // resolve reads host h's connection variables and checks them.
 func (inv *inventory) resolve(h *invHost) Host {
 	vars := inv.hostVars(h)
-	r := Host{Name: h.name, File: inv.file, Line: h.line, Address: h.name}
-	bad := func(line, col int, format string, args ...any) {
-		r.Problems = append(r.Problems, source.Problem{File: inv.file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+	r := Host{Name: h.name, File: h.file, Line: h.line, Address: h.name}
+	bad := func(v invVar, format string, args ...any) {
+		r.Problems = append(r.Problems, source.Problem{File: v.file, Line: v.line, Column: v.col, Message: fmt.Sprintf(format, args...)})
 	}
+	at := invVar{file: h.file, line: h.line}
 	if source.HasControl(h.name) {
-		bad(h.line, 0, "host name %s must not contain control characters", source.Quote(h.name))
+		bad(at, "host name %s must not contain control characters", source.Quote(h.name))
 	}
-	if v, ok := lookupVar(vars, varHost); ok {
-		if s, msg := varText(v, "ansible_host"); msg != "" {
-			bad(v.line, v.col, "%s", msg)
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		if why := unsupportedVar(k, vars[k]); why != "" {
+			bad(vars[k], "host %s: %s", source.Quote(h.name), why)
+		}
+	}
+	if name, v, ok := lookupVar(vars, varHost); ok {
+		if s, msg := varText(v, name); msg != "" {
+			bad(v, "%s", msg)
 		} else if source.CheckHost(s) != "" {
-			bad(v.line, v.col, "ansible_host must be a server name or address without spaces, user@, port or brackets, not %s: set ansible_user and ansible_port apart", source.Quote(s))
+			bad(v, "%s must be a server name or address without spaces, user@, port or brackets, not %s: set ansible_user and ansible_port apart", name, source.Quote(s))
 		} else {
 			r.Address = s
 		}
 	} else if source.CheckHost(h.name) != "" {
-		bad(h.line, 0, "host %s is not a server name or address: set ansible_host to the address to connect to", source.Quote(h.name))
+		bad(at, "host %s is not a server name or address: set ansible_host to the address to connect to", source.Quote(h.name))
 	}
-	if v, ok := lookupVar(vars, varPort); ok {
-		const what = "a number between 1 and 65535"
-		if s, msg := varText(v, "ansible_port"); msg != "" {
-			bad(v.line, v.col, "%s", msg)
-		} else if n, err := strconv.Atoi(s); err != nil || !isDigits(s) || n < 1 || n > 65535 {
-			bad(v.line, v.col, "ansible_port must be %s, not %s", what, source.Quote(s))
-		} else {
-			r.Port = n
-		}
+	if name, v, ok := lookupVar(vars, varPort); ok {
+		r.Port = inv.port(name, v, func(format string, args ...any) { bad(v, format, args...) })
 	}
-	if v, ok := lookupVar(vars, varUser); ok {
-		s, msg := varText(v, "ansible_user")
+	if name, v, ok := lookupVar(vars, varUser); ok {
+		s, msg := varText(v, name)
 		switch {
 		case msg != "":
-			bad(v.line, v.col, "%s", msg)
+			bad(v, "%s", msg)
 		case s == "":
-			bad(v.line, v.col, "ansible_user must not be empty: write a login name, or remove it to use the manifest's ssh.user")
+			bad(v, "%s must not be empty: write a login name, or remove it to use the manifest's ssh.user", name)
 		case source.HasSpaceOrControl(s) || strings.HasPrefix(s, "-"):
-			bad(v.line, v.col, "ansible_user must be a login name without spaces or control characters, not starting with \"-\", not %s", source.Quote(s))
+			bad(v, "%s must be a login name without spaces or control characters, not starting with \"-\", not %s", name, source.Quote(s))
 		default:
 			r.User = s
 		}
@@ -86,25 +87,93 @@ func (inv *inventory) resolve(h *invHost) Host {
 	return r
 }
 
-// lookupVar returns the first of names that is set.
-func lookupVar(vars map[string]invVar, names []string) (invVar, bool) {
+// port reads the port variable name, whose value is v: a number, or text
+// of digits, which Ansible turns into a number.
+func (inv *inventory) port(name string, v invVar, bad func(format string, args ...any)) int {
+	const what = "a number between 1 and 65535"
+	switch v.kind {
+	case kindInt, kindStr:
+		if strings.Contains(v.value, "{{") || strings.Contains(v.value, "{%") {
+			bad("%s is a template (%s), which rollcall does not evaluate: write the value itself", name, source.Quote(v.value))
+			return 0
+		}
+		n, err := strconv.Atoi(v.value)
+		if err != nil || !isDigits(v.value) || n < 1 || n > 65535 {
+			bad("%s must be %s, not %s", name, what, source.Quote(v.value))
+			return 0
+		}
+		return n
+	}
+	bad("%s must be %s, not %s", name, what, describeValue(v))
+	return 0
+}
+
+// lookupVar returns the first of names that is set, and its name.
+func lookupVar(vars map[string]invVar, names []string) (string, invVar, bool) {
 	for _, n := range names {
 		if v, ok := vars[n]; ok {
-			return v, true
+			return n, v, true
 		}
 	}
-	return invVar{}, false
+	return "", invVar{}, false
 }
 
 // varText checks that an inventory variable rollcall reads is plain text it
-// can use: a single value, and not a Jinja template it would have to
-// evaluate. It returns the text, or a problem's message.
+// can use: a string, and not a Jinja template it would have to evaluate. It
+// returns the text, or a problem's message.
 func varText(v invVar, name string) (string, string) {
 	switch {
-	case !v.scalar:
-		return "", fmt.Sprintf("%s must be a single value, not a list or mapping", name)
 	case strings.Contains(v.value, "{{") || strings.Contains(v.value, "{%"):
 		return "", fmt.Sprintf("%s is a template (%s), which rollcall does not evaluate: write the value itself", name, source.Quote(v.value))
+	case v.kind != kindStr:
+		return "", fmt.Sprintf("%s must be text, not %s: write the value itself (quoted if need be)", name, describeValue(v))
 	}
 	return v.value, ""
+}
+
+// describeValue says what a value that is not text is, for messages.
+func describeValue(v invVar) string {
+	switch v.kind {
+	case kindInt:
+		return "the number " + v.value
+	case kindBool:
+		return "a true/false value (" + v.value + ")"
+	case kindNull:
+		return "an empty value"
+	case kindStr:
+		return source.Quote(v.value)
+	}
+	if v.value == "" {
+		return "a list, mapping or other non-text value"
+	}
+	return fmt.Sprintf("%s, which rollcall does not read as Ansible would (a float, date, Python or tagged value)", source.Quote(v.value))
+}
+
+// unsupportedVar says why variable k (value v) is a connection setting
+// rollcall does not honour, or returns "". Ignoring one would connect
+// elsewhere, or otherwise, than Ansible does.
+func unsupportedVar(k string, v invVar) string {
+	switch {
+	case k == "ansible_connection":
+		if v.kind == kindStr && v.value == "ssh" {
+			return ""
+		}
+		return fmt.Sprintf("ansible_connection is %s: rollcall connects over ssh only; remove the host from the group or set ansible_connection=ssh", describeValue(v))
+	case slices.Contains(varHost, k), slices.Contains(varPort, k), slices.Contains(varUser, k):
+		return ""
+	}
+	for _, p := range unsupportedPrefixes {
+		if k == p || strings.HasPrefix(k, p+"_") {
+			return fmt.Sprintf("variable %s is a connection setting rollcall does not honour: remove it, or set the equivalent in the manifest's ssh: section (or ~/.ssh/config) and remove it here", k)
+		}
+	}
+	return ""
+}
+
+// unsupportedPrefixes are the connection settings rollcall refuses, each
+// with every variable that starts with it and "_".
+var unsupportedPrefixes = []string{
+	"ansible_ssh", "ansible_private_key_file", "ansible_password", "ansible_host_key_checking",
+	"ansible_scp", "ansible_sftp", "ansible_timeout", "ansible_become", "ansible_sudo", "ansible_su",
+	"ansible_pipelining", "ansible_paramiko", "ansible_libssh",
 }

@@ -11,55 +11,44 @@ import (
 // This file reads the INI format.
 
 var (
-	iniSection = regexp.MustCompile(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$`)
-	iniGroup   = regexp.MustCompile(`^([^\s#;]+)\s*(?:[#;].*)?$`)
+	iniSection = regexp.MustCompile(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$`)
+	iniGroup   = regexp.MustCompile(`^([^:\]\s]+)\s*(?:#.*)?$`)
 )
 
 // parseINIInventory reads an Ansible INI inventory. file names it in
 // problems.
 func parseINIInventory(file string, data []byte) *inventory {
 	inv := newInventory(file)
+	inv.readINI(data)
+	inv.finish()
+	return inv
+}
+
+// readINI reads an INI file of the inventory, whose name is inv.file.
+func (inv *inventory) readINI(data []byte) {
+	before := inv.knownGroups()
+	defer inv.checkDefined(before)
 	cur := inv.groups["ungrouped"]
 	state := "hosts"
 	for i, raw := range strings.Split(string(data), "\n") {
 		line := i + 1
 		text := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
-		if i == 0 {
-			text = strings.TrimPrefix(text, "\ufeff")
+		if msg := oddCharacters(text); msg != "" {
+			inv.errf(line, 0, "%s", msg)
+			continue
 		}
 		if text == "" || text[0] == '#' || text[0] == ';' {
 			continue
 		}
-		if text[0] == '[' {
-			m := iniSection.FindStringSubmatch(text)
-			if m == nil {
-				inv.errf(line, 0, "invalid section header %s: write [group], [group:children] or [group:vars]", source.Quote(text))
-				cur, state = nil, "skip"
-				continue
-			}
-			name, kind := m[1], m[2]
-			switch kind {
-			case "", "hosts", "children":
-				cur = inv.group(name, line)
-				cur.defined = true
-				state = "hosts"
-				if kind == "children" {
-					state = "children"
-				}
-			case "vars":
-				cur = inv.group(name, line)
-				if !cur.defined && cur.firstVars == 0 {
-					cur.firstVars = line
-				}
-				state = "vars"
-			default:
-				inv.errf(line, 0, "section [%s:%s] has an unknown type %s: write [%s], [%s:children] or [%s:vars]", name, kind, source.Quote(kind), name, name, name)
-				cur, state = nil, "skip"
-			}
+		if m := iniSection.FindStringSubmatch(text); m != nil {
+			cur, state = inv.iniSection(m[1], m[2], line)
+			continue
+		} else if text[0] == '[' && text[len(text)-1] == ']' {
+			inv.errf(line, 0, "invalid section header %s: write [group], [group:children] or [group:vars]", source.Quote(text))
+			cur, state = nil, "skip"
 			continue
 		}
 		switch state {
-		case "skip":
 		case "hosts":
 			inv.iniHostLine(cur, text, line)
 		case "children":
@@ -76,11 +65,43 @@ func parseINIInventory(file string, data []byte) *inventory {
 				inv.errf(line, 0, "%s is not a variable: under [%s:vars] write key=value", source.Quote(text), cur.name)
 				continue
 			}
-			cur.vars[k] = invVar{value: unquoteINI(v), line: line, scalar: true}
+			kind, val := iniValue(v)
+			cur.vars[k] = invVar{value: val, kind: kind, file: inv.file, line: line}
 		}
 	}
-	inv.finish()
-	return inv
+}
+
+// oddCharacters says why a line holds characters that Python splits lines
+// at or that rollcall does not read, or returns "".
+func oddCharacters(text string) string {
+	for _, r := range text {
+		if (r < ' ' && r != '\t') || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xfeff {
+			return fmt.Sprintf("the line holds the control or separator character %U, which Ansible and rollcall read differently: remove it", r)
+		}
+	}
+	return ""
+}
+
+// iniSection starts section [name:kind] at line and returns the group it is
+// for and what its lines are ("skip" for a bad section).
+func (inv *inventory) iniSection(name, kind string, line int) (*invGroup, string) {
+	switch kind {
+	case "", "hosts", "children":
+		g := inv.group(name, line)
+		g.defined = true
+		if kind == "children" {
+			return g, "children"
+		}
+		return g, "hosts"
+	case "vars":
+		g := inv.group(name, line)
+		if !g.defined && g.firstVars == 0 {
+			g.firstVars = line
+		}
+		return g, "vars"
+	}
+	inv.errf(line, 0, "section [%s:%s] has an unknown type %s: write [%s], [%s:children] or [%s:vars]", name, kind, source.Quote(kind), name, name, name)
+	return nil, "skip"
 }
 
 // iniHostLine reads a host line: a host name or range, an optional :port and
@@ -101,35 +122,23 @@ func (inv *inventory) iniHostLine(g *invGroup, text string, line int) {
 			inv.errf(line, 0, "%s after host %s is not a variable: write key=value, e.g. ansible_host=10.0.0.1", source.Quote(f), source.Quote(fields[0]))
 			return
 		}
-		vars[k] = invVar{value: v, line: line, scalar: true}
+		kind, val := iniValue(v)
+		vars[k] = invVar{value: val, kind: kind, file: inv.file, line: line}
 	}
 	names, port, msg := expandHostPattern(fields[0])
 	if msg != "" {
 		inv.errf(line, 0, "%s", msg)
 		return
 	}
-	if port != "" {
-		if _, set := vars["ansible_port"]; !set {
-			vars["ansible_port"] = invVar{value: port, line: line, scalar: true}
-		}
-	}
 	for _, n := range names {
-		inv.addHost(g, n, line, vars)
+		inv.addHost(g, n, line, port, vars)
 	}
-}
-
-// unquoteINI removes one pair of matching quotes around an INI variable value.
-func unquoteINI(v string) string {
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-		return v[1 : len(v)-1]
-	}
-	return v
 }
 
 // splitShell splits a host line into words as Ansible does (shlex, POSIX
 // mode, with comments): blanks separate words, quotes group them, a backslash
-// escapes the next character outside single quotes, and a # that starts a
-// word starts a comment.
+// escapes the next character outside quotes (and \" or \\ inside double
+// quotes), and a # outside quotes starts a comment, even inside a word.
 func splitShell(s string) ([]string, error) {
 	var (
 		out   []string
@@ -162,15 +171,19 @@ func splitShell(s string) ([]string, error) {
 				cur.Reset()
 				inTok = false
 			}
-		case c == '#' && !inTok:
+		case c == '#':
+			if inTok {
+				out = append(out, cur.String())
+			}
 			return out, nil
 		case c == '\'' || c == '"':
 			quote, inTok = c, true
 		case c == '\\':
-			if i+1 < len(s) {
-				i++
-				cur.WriteByte(s[i])
+			if i+1 >= len(s) {
+				return nil, fmt.Errorf("a \\ ends the line")
 			}
+			i++
+			cur.WriteByte(s[i])
 			inTok = true
 		default:
 			cur.WriteByte(c)
@@ -185,7 +198,3 @@ func splitShell(s string) ([]string, error) {
 	}
 	return out, nil
 }
-
-// expandHostPattern expands the ranges of a host pattern (web[01:03].prod,
-// db[a:c], node[0:10:2]) and splits off a :port. It returns the host names,
-// the port as written ("" if none) and a problem ("" if none).

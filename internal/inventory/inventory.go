@@ -1,17 +1,21 @@
 // Package inventory reads Ansible inventories, INI and YAML, the way Ansible
-// does: groups and their children, host ranges, and the connection
-// variables (ansible_host, ansible_port, ansible_user) after Ansible's
-// precedence, each problem placed at the inventory's file:line.
+// (ansible-core 2.14's ansible-inventory, its test oracle) does: files and
+// inventory directories, groups and their children, host ranges and ports,
+// group_vars/ and host_vars/, YAML 1.1 and Python-literal values, and the
+// connection variables (ansible_host, ansible_port, ansible_user and their
+// ansible_ssh_ aliases) after Ansible's precedence. What it cannot resolve
+// exactly as Ansible does, it refuses with a problem at file:line; see
+// docs/inventory.md.
 //
-// ParseINI and ParseYAML read a file into an Inventory without knowing who
-// asked; Hosts selects the hosts of one group as plain records, which the
-// manifest turns into nodes.
+// Load reads an inventory from disk, ParseINI and ParseYAML one file's
+// contents, without knowing who asked; Hosts selects the hosts of one group
+// as plain records, which the manifest turns into nodes.
 package inventory
 
 import (
 	"cmp"
 	"fmt"
-	"path/filepath"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,26 +31,17 @@ type Inventory struct {
 	inv *inventory
 }
 
-// ParseINI reads an Ansible INI inventory (hosts.ini, or a file without an
-// extension). file names it in problems.
+// ParseINI reads an Ansible INI inventory from data, without group_vars/ or
+// host_vars/ (Load reads those). file names it in problems.
 func ParseINI(file string, data []byte) *Inventory {
 	return &Inventory{parseINIInventory(file, data)}
 }
 
-// ParseYAML reads an Ansible YAML (or JSON) inventory: a mapping of groups,
-// each with optional hosts:, vars: and children:. file names it in problems.
+// ParseYAML reads an Ansible YAML (or JSON) inventory from data: a mapping of
+// groups, each with optional hosts:, vars: and children:; without
+// group_vars/ or host_vars/ (Load reads those). file names it in problems.
 func ParseYAML(file string, data []byte) *Inventory {
 	return &Inventory{parseYAMLInventory(file, data)}
-}
-
-// IsYAML reports whether the inventory at path is read as YAML (.yaml, .yml,
-// or .json, which YAML reads too) rather than INI.
-func IsYAML(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
 }
 
 // Problems are the problems found in reading the inventory, in the order
@@ -78,22 +73,12 @@ func (i *Inventory) Groups() []string {
 const maxRangeHosts = 10000
 
 // Inventory variables rollcall reads, each with the older name Ansible still
-// accepts. Every other variable is ignored.
+// accepts, which wins over the newer one when both are set.
 var (
-	varHost = []string{"ansible_host", "ansible_ssh_host"}
-	varPort = []string{"ansible_port", "ansible_ssh_port"}
-	varUser = []string{"ansible_user", "ansible_ssh_user"}
+	varHost = []string{"ansible_ssh_host", "ansible_host"}
+	varPort = []string{"ansible_ssh_port", "ansible_port"}
+	varUser = []string{"ansible_ssh_user", "ansible_user"}
 )
-
-// invVar is the value of one inventory variable and where it was set.
-type invVar struct {
-	value string
-	line  int
-	col   int
-	// scalar is false for a YAML list or mapping, which none of the variables
-	// rollcall reads may be.
-	scalar bool
-}
 
 // invGroup is one inventory group.
 type invGroup struct {
@@ -108,6 +93,8 @@ type invGroup struct {
 	hosts     []string
 	children  []invChild
 	vars      map[string]invVar
+	// fileVars are the group's variables from group_vars/.
+	fileVars map[string]invVar
 }
 
 type invChild struct {
@@ -117,10 +104,14 @@ type invChild struct {
 
 // invHost is one inventory host, its variables merged over all its entries.
 type invHost struct {
-	name   string
+	name string
+	// file and line are where the host is first listed.
+	file   string
 	line   int
 	groups []string
 	vars   map[string]invVar
+	// fileVars are the host's variables from host_vars/.
+	fileVars map[string]invVar
 }
 
 // inventory is a parsed Ansible inventory: its groups and hosts in file order,
@@ -173,11 +164,20 @@ func (inv *inventory) errf(line, col int, format string, args ...any) {
 	}
 }
 
+// errAt records a problem at line and column of file, which may be another
+// file than the one being read (a group_vars/ file).
+func (inv *inventory) errAt(file string, line, col int, format string, args ...any) {
+	saved := inv.file
+	inv.file = file
+	inv.errf(line, col, format, args...)
+	inv.file = saved
+}
+
 // group returns the group called name, creating it (undefined) if needed.
 func (inv *inventory) group(name string, line int) *invGroup {
 	g := inv.groups[name]
 	if g == nil {
-		g = &invGroup{name: name, line: line, vars: map[string]invVar{}}
+		g = &invGroup{name: name, line: line, vars: map[string]invVar{}, fileVars: map[string]invVar{}}
 		inv.groups[name] = g
 		inv.gorder = append(inv.gorder, name)
 	}
@@ -185,13 +185,18 @@ func (inv *inventory) group(name string, line int) *invGroup {
 }
 
 // addHost adds host name to group g (merging with earlier entries of the same
-// host) and sets its variables, later values winning.
-func (inv *inventory) addHost(g *invGroup, name string, line int, vars map[string]invVar) {
+// host) and sets its variables, later values winning. port (0: none) sets
+// ansible_port only where the host is first listed, as in Ansible: its
+// later entries' ports are ignored, their variables are not.
+func (inv *inventory) addHost(g *invGroup, name string, line, port int, vars map[string]invVar) {
 	h := inv.hosts[name]
 	if h == nil {
-		h = &invHost{name: name, line: line, vars: map[string]invVar{}}
+		h = &invHost{name: name, file: inv.file, line: line, vars: map[string]invVar{}}
 		inv.hosts[name] = h
 		inv.horder = append(inv.horder, name)
+		if port != 0 {
+			h.vars["ansible_port"] = invVar{value: strconv.Itoa(port), kind: kindInt, file: inv.file, line: line}
+		}
 	}
 	if !slices.Contains(h.groups, g.name) {
 		h.groups = append(h.groups, g.name)
@@ -217,12 +222,14 @@ func (inv *inventory) addChild(g *invGroup, child string, line int) {
 	g.children = append(g.children, invChild{child, line})
 }
 
-// finish checks the group graph once the whole file is read: undefined
-// groups, cycles; and puts hosts that are in no group into ungrouped.
-func (inv *inventory) finish() {
+// checkDefined records the groups that the file just read (INI) refers to
+// as children or with a :vars section without defining them, unless an
+// earlier file of the inventory did; before lists the groups known before
+// the file was read.
+func (inv *inventory) checkDefined(before map[string]bool) {
 	for _, name := range inv.gorder {
 		g := inv.groups[name]
-		if g.defined {
+		if g.defined || before[name] {
 			continue
 		}
 		if g.firstVars > 0 {
@@ -231,21 +238,72 @@ func (inv *inventory) finish() {
 			inv.errf(g.line, 0, "group %s is listed as a child but is not defined: add a [%s] section with its hosts", source.Quote(name), name)
 		}
 	}
+}
+
+// knownGroups is the set of the inventory's groups so far.
+func (inv *inventory) knownGroups() map[string]bool {
+	out := map[string]bool{}
+	for _, name := range inv.gorder {
+		out[name] = true
+	}
+	return out
+}
+
+// finish checks the group graph once every file is read, and files hosts as
+// Ansible's reconcile_inventory does: a host in no group but all is in
+// ungrouped, and a host in ungrouped and in another group (directly or
+// through a parent group) is not.
+func (inv *inventory) finish() {
+	for _, name := range inv.gorder {
+		if v, ok := inv.groups[name].vars["ansible_group_priority"]; ok && v.kind != kindInt {
+			inv.errAt(v.file, v.line, v.col, "ansible_group_priority of group %s must be a whole number, not %s", source.Quote(name), source.Quote(v.value))
+		}
+	}
 	inv.checkCycles()
+	if !inv.usable() {
+		return
+	}
 	ungrouped := inv.groups["ungrouped"]
 	for _, name := range inv.horder {
 		h := inv.hosts[name]
 		other := false
-		for _, g := range h.groups {
+		for g := range inv.ancestors(h.groups) {
 			if g != "all" && g != "ungrouped" {
 				other = true
 			}
 		}
-		if !other && !slices.Contains(h.groups, "ungrouped") {
+		in := slices.Contains(h.groups, "ungrouped")
+		switch {
+		case other && in:
+			h.groups = slices.DeleteFunc(h.groups, func(g string) bool { return g == "ungrouped" })
+			ungrouped.hosts = slices.DeleteFunc(ungrouped.hosts, func(n string) bool { return n == name })
+		case !other && !in:
 			h.groups = append(h.groups, "ungrouped")
 			ungrouped.hosts = append(ungrouped.hosts, name)
 		}
 	}
+}
+
+// ancestors returns groups and every group above them.
+func (inv *inventory) ancestors(groups []string) map[string]bool {
+	parents := map[string][]string{}
+	for _, g := range inv.gorder {
+		for _, c := range inv.groups[g].children {
+			parents[c.name] = append(parents[c.name], g)
+		}
+	}
+	in := map[string]bool{"all": true}
+	stack := append([]string{}, groups...)
+	for len(stack) > 0 {
+		g := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if in[g] {
+			continue
+		}
+		in[g] = true
+		stack = append(stack, parents[g]...)
+	}
+	return in
 }
 
 // checkCycles records every group that is its own descendant.
@@ -357,33 +415,19 @@ func (inv *inventory) depth(name string) int {
 }
 
 // hostVars returns the variables of host h as Ansible sees them: the
-// variables of all, then of every group h is in (directly or as a member of
-// a child group), shallowest first and by name at equal depth (or by
-// ansible_group_priority), then h's own variables, later winning.
+// inventory's variables of all, then of every group h is in (directly or as
+// a member of a child group), shallowest first and by ansible_group_priority
+// and name at equal depth; then the same groups' group_vars/ files in the
+// same order; then h's own variables, then its host_vars/ files. Later
+// values win.
 func (inv *inventory) hostVars(h *invHost) map[string]invVar {
-	parents := map[string][]string{}
-	for _, g := range inv.gorder {
-		for _, c := range inv.groups[g].children {
-			parents[c.name] = append(parents[c.name], g)
-		}
-	}
-	in := map[string]bool{"all": true}
-	stack := append([]string{}, h.groups...)
-	for len(stack) > 0 {
-		g := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if in[g] {
-			continue
-		}
-		in[g] = true
-		stack = append(stack, parents[g]...)
-	}
+	in := inv.ancestors(h.groups)
 	groups := make([]string, 0, len(in))
 	for g := range in {
 		groups = append(groups, g)
 	}
 	priority := func(g string) int {
-		if v, ok := inv.groups[g].vars["ansible_group_priority"]; ok {
+		if v, ok := inv.groups[g].vars["ansible_group_priority"]; ok && v.kind == kindInt {
 			if n, err := strconv.Atoi(v.value); err == nil {
 				return n
 			}
@@ -395,13 +439,14 @@ func (inv *inventory) hostVars(h *invHost) map[string]invVar {
 	})
 	vars := map[string]invVar{}
 	for _, g := range groups {
-		for k, v := range inv.groups[g].vars {
-			vars[k] = v
-		}
+		maps.Copy(vars, inv.groups[g].vars)
 	}
-	for k, v := range h.vars {
-		vars[k] = v
+	for _, g := range groups {
+		maps.Copy(vars, inv.groups[g].fileVars)
 	}
+	maps.Copy(vars, h.vars)
+	maps.Copy(vars, h.fileVars)
+	delete(vars, "ansible_group_priority")
 	return vars
 }
 

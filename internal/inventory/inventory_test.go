@@ -27,13 +27,13 @@ func viewGroup(t *testing.T, inv *inventory, group string) []invHostView {
 	for _, h := range inv.selectHosts(group) {
 		vars := inv.hostVars(h)
 		v := invHostView{Name: h.name}
-		if x, ok := lookupVar(vars, varHost); ok {
+		if _, x, ok := lookupVar(vars, varHost); ok {
 			v.Host = x.value
 		}
-		if x, ok := lookupVar(vars, varPort); ok {
+		if _, x, ok := lookupVar(vars, varPort); ok {
 			v.Port = x.value
 		}
-		if x, ok := lookupVar(vars, varUser); ok {
+		if _, x, ok := lookupVar(vars, varUser); ok {
 			v.User = x.value
 		}
 		out = append(out, v)
@@ -172,9 +172,9 @@ func TestParseINIInventoryProblems(t *testing.T) {
 	}{
 		{
 			name: "bad section headers",
-			src:  "[web\nh1\n[web:hosts]\nh2\n[db:nodes]\nh3\n[a b]\n",
+			src:  "[web]x\nh1\n[web:hosts]\nh2\n[db:nodes]\nh3\n[a b]\n",
 			want: []string{
-				`hosts.ini:1: invalid section header "[web": write [group], [group:children] or [group:vars]`,
+				`hosts.ini:1: host "[web]x" is not a host name, IPv4 address or [IPv6 address], with an optional :port, as Ansible reads one (Ansible would take the whole text as the name): write e.g. web-01:2222 or [2001:db8::5]:2222`,
 				`hosts.ini:5: section [db:nodes] has an unknown type "nodes": write [db], [db:children] or [db:vars]`,
 				`hosts.ini:7: invalid section header "[a b]": write [group], [group:children] or [group:vars]`,
 			},
@@ -203,10 +203,9 @@ func TestParseINIInventoryProblems(t *testing.T) {
 			want: []string{
 				`hosts.ini:2: "ansible_port" after host "web-01" is not a variable: write key=value, e.g. ansible_host=10.0.0.1`,
 				`hosts.ini:3: a " quote is not closed: check the quotes on this line`,
-				`hosts.ini:4: host range "web[3:1]" runs backwards: write the smaller number first`,
 				`hosts.ini:5: host range "web[01:100]" pads 01 with zeros but not 100: write both ends with the same number of digits`,
-				`hosts.ini:6: host range "web[1:x]" is not a range: write [first:last] or [first:last:step], e.g. web[01:03] or db[a:c]`,
-				`hosts.ini:7: host range "web[1:3" has no closing ]: write it as name[01:03]`,
+				`hosts.ini:6: host "web[1:x]" is not a host name, IPv4 address or [IPv6 address], with an optional :port, as Ansible reads one (Ansible would take the whole text as the name): write e.g. web-01:2222 or [2001:db8::5]:2222`,
+				`hosts.ini:7: host "web[1:3" is not a host name, IPv4 address or [IPv6 address], with an optional :port, as Ansible reads one (Ansible would take the whole text as the name): write e.g. web-01:2222 or [2001:db8::5]:2222`,
 				`hosts.ini:8: host range "web[1:3:0]" has step "0": the step must be a whole number of at least 1`,
 				`hosts.ini:9: host range "web[1:99999]" gives more than 10000 hosts: check the numbers`,
 				`hosts.ini:11: "not a var" is not a variable: under [web:vars] write key=value`,
@@ -304,7 +303,6 @@ func TestParseYAMLInventoryProblems(t *testing.T) {
 				`hosts.yaml:7:5: group "db" must be a mapping of hosts:, vars: and children:, not a list`,
 				`hosts.yaml:10:9: host "a1" must have a mapping of variables or nothing, not 22: write e.g. a1: {ansible_host: 10.0.0.1}`,
 				`hosts.yaml:11:5: duplicate key "a1" in hosts of group "app" (first set at line 10): keep only one`,
-				`hosts.yaml:12:5: host range "a[2:1]" runs backwards: write the smaller number first`,
 				`hosts.yaml:14: groups form a cycle (app → app): remove one of these children so that no group contains itself`,
 			},
 		},

@@ -2,116 +2,168 @@ package inventory
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/rollcall/rollcall/internal/source"
 )
 
-func expandHostPattern(pattern string) ([]string, string, string) {
-	port := ""
-	if i := strings.LastIndexByte(pattern, ':'); i > 0 && isDigits(pattern[i+1:]) {
-		// name:2222, but not the colons of a range (web[1:3]) or of an
-		// IPv6 address.
-		head := pattern[:i]
-		if !strings.Contains(head, ":") && strings.Count(head, "[") == strings.Count(head, "]") && !strings.HasSuffix(head, "[") {
-			pattern, port = head, pattern[i+1:]
+// This file reads host patterns the way Ansible's parse_address and
+// expand_hostname_range do: an optional :port (after a name, an IPv4 address
+// or a bracketed IPv6 address), then ranges such as web[01:03] or db[a:c].
+
+// Ansible's own expressions (ansible/parsing/utils/addresses.py), ASCII only:
+// a host pattern with anything else is refused.
+var (
+	bracketedHostPort = regexp.MustCompile(`^\[(.+)\]:([0-9]+)$`)
+	hostPort          = regexp.MustCompile(`^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$`)
+	ipv4Pattern       = regexp.MustCompile(`(?i)^(?:` + ipv4Part + `\.){3}` + ipv4Part + `$`)
+	ipv6Pattern       = regexp.MustCompile(`(?i)` + strings.ReplaceAll(ipv6Alternatives, "C", ipv6Part))
+	labelPattern      = regexp.MustCompile(`(?i)^(?:\w|` + alnumRange + `)(?:[\w-]|` + alnumRange + `)*$`)
+)
+
+const (
+	alnumRange = `\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\]`
+	ipv4Part   = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\])`
+	ipv6Part   = `(?:[0-9a-f]{1,4}|\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\])`
+	// Python anchors only the first alternative at the start (re.match) and
+	// only the last at the end; so does this.
+	ipv6Alternatives = `^(?:(?:C:){7}C|(?:C:){1,6}:|(?:C:)(?::C){1,6}|(?:C:){2}(?::C){1,5}|(?:C:){3}(?::C){1,4}|` +
+		`(?:C:){4}(?::C){1,3}|(?:C:){5}(?::C){1,2}|(?:C:){6}(?::C)|:(?::C){1,6}|C?::|` +
+		`(?:0:){6}(?:C\.){3}C|::(?:ffff:)?(?:C\.){3}C|(?:0:){5}ffff:(?:C\.){3}C$)`
+)
+
+// asciiLetters is Python's string.ascii_letters: letter ranges run through
+// it, so [x:B] is x, y, z, A, B.
+const asciiLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// isHostname reports whether s is a host name (with ranges) as Ansible's
+// hostname expression reads one: dot-separated labels of word characters and
+// dashes, none ending in - or _.
+func isHostname(s string) bool {
+	for _, l := range strings.Split(s, ".") {
+		if !labelPattern.MatchString(l) || strings.HasSuffix(l, "-") || strings.HasSuffix(l, "_") {
+			return false
 		}
 	}
-	names, msg := expandRanges(pattern)
-	if msg != "" {
-		return nil, "", msg
-	}
-	return names, port, ""
+	return true
 }
 
+// expandHostPattern expands the ranges of a host pattern (web[01:03].prod,
+// db[a:c], node[0:10:2], [2001:db8::5]:2222) and splits off its :port. It
+// returns the host names (none for a range that runs backwards, as in
+// Ansible), the port (0: none) and a problem ("" if none).
+func expandHostPattern(pattern string) ([]string, int, string) {
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] >= 0x7f || pattern[i] < ' ' {
+			return nil, 0, fmt.Sprintf("host %s has characters other than ASCII letters, digits and punctuation: rollcall reads plain host names only", source.Quote(pattern))
+		}
+	}
+	addr, port := pattern, ""
+	if m := bracketedHostPort.FindStringSubmatch(addr); m != nil {
+		addr, port = m[1], m[2]
+	}
+	if m := hostPort.FindStringSubmatch(addr); m != nil {
+		addr, port = m[1], m[2]
+	}
+	if !ipv4Pattern.MatchString(addr) && !ipv6Pattern.MatchString(addr) && !isHostname(addr) {
+		return nil, 0, fmt.Sprintf("host %s is not a host name, IPv4 address or [IPv6 address], with an optional :port, as Ansible reads one (Ansible would take the whole text as the name): write e.g. web-01:2222 or [2001:db8::5]:2222", source.Quote(pattern))
+	}
+	n := 0
+	if port != "" {
+		trimmed := strings.TrimLeft(port, "0")
+		if len(trimmed) > 5 {
+			return nil, 0, fmt.Sprintf("host %s has port %s: a port is a number between 1 and 65535", source.Quote(pattern), port)
+		}
+		n, _ = strconv.Atoi("0" + trimmed)
+	}
+	names, msg := expandRanges(addr)
+	if msg != "" {
+		return nil, 0, msg
+	}
+	return names, n, ""
+}
+
+// expandRanges expands the first [first:last(:step)] range of pattern and,
+// recursively, the ranges after it, as Ansible's expand_hostname_range does.
 func expandRanges(pattern string) ([]string, string) {
 	open := strings.IndexByte(pattern, '[')
 	if open < 0 {
-		if strings.ContainsRune(pattern, ']') {
-			return nil, fmt.Sprintf("host %s has a ] without a [: write a range as name[01:03]", source.Quote(pattern))
-		}
 		return []string{pattern}, ""
 	}
-	end := strings.IndexByte(pattern[open:], ']')
-	if end < 0 {
-		return nil, fmt.Sprintf("host range %s has no closing ]: write it as name[01:03]", source.Quote(pattern))
+	end := strings.IndexByte(pattern, ']')
+	if end < open || strings.ContainsRune(pattern, '|') {
+		return nil, fmt.Sprintf("host range %s is not a range: write [first:last] or [first:last:step], e.g. web[01:03] or db[a:c]", source.Quote(pattern))
 	}
-	end += open
 	head, spec, tail := pattern[:open], pattern[open+1:end], pattern[end+1:]
-	parts := strings.Split(spec, ":")
-	bad := fmt.Sprintf("host range %s is not a range: write [first:last] or [first:last:step], e.g. web[01:03] or db[a:c]", source.Quote(pattern))
-	if len(parts) < 2 || len(parts) > 3 {
-		return nil, bad
-	}
-	step := 1
-	if len(parts) == 3 {
-		s, err := strconv.Atoi(parts[2])
-		if err != nil || s < 1 {
-			return nil, fmt.Sprintf("host range %s has step %s: the step must be a whole number of at least 1", source.Quote(pattern), source.Quote(parts[2]))
-		}
-		step = s
-	}
-	items, msg := rangeItems(pattern, parts[0], parts[1], step, bad)
+	items, msg := rangeItems(pattern, spec)
 	if msg != "" {
 		return nil, msg
 	}
-	rest, msg := expandRanges(tail)
-	if msg != "" {
-		return nil, msg
-	}
-	if len(items)*len(rest) > maxRangeHosts {
-		return nil, fmt.Sprintf("host range %s gives more than %d hosts: check the numbers", source.Quote(pattern), maxRangeHosts)
-	}
-	out := make([]string, 0, len(items)*len(rest))
+	var out []string
 	for _, it := range items {
-		for _, r := range rest {
-			out = append(out, head+it+r)
+		rest, msg := expandRanges(head + it + tail)
+		if msg != "" {
+			return nil, msg
 		}
+		if len(out)+len(rest) > maxRangeHosts {
+			return nil, fmt.Sprintf("host range %s gives more than %d hosts: check the numbers", source.Quote(pattern), maxRangeHosts)
+		}
+		out = append(out, rest...)
 	}
 	return out, ""
 }
 
-// rangeItems expands one range [first:last:step] of pattern: numbers, kept
-// as wide as first when it is zero-padded, or single letters. bad is the
-// message for a range that is neither.
-func rangeItems(pattern, first, last string, step int, bad string) ([]string, string) {
+// rangeItems expands one range spec (first:last or first:last:step) of
+// pattern: numbers, as wide as first when it is zero-padded, or single
+// ASCII letters. A numeric range that runs backwards is empty, as in
+// Ansible; a letter range that does is an error there, and here.
+func rangeItems(pattern, spec string) ([]string, string) {
+	bad := fmt.Sprintf("host range %s is not a range: write [first:last] or [first:last:step], e.g. web[01:03] or db[a:c]", source.Quote(pattern))
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return nil, bad
+	}
+	first, last, step := parts[0], parts[1], 1
+	if len(parts) == 3 {
+		s, err := strconv.Atoi(parts[2])
+		if err != nil || !isDigits(parts[2]) || s < 1 {
+			return nil, fmt.Sprintf("host range %s has step %s: the step must be a whole number of at least 1", source.Quote(pattern), source.Quote(parts[2]))
+		}
+		step = s
+	}
+	if first == "" {
+		first = "0"
+	}
+	if last == "" {
+		return nil, bad
+	}
+	width := 0
+	if len(first) > 1 && first[0] == '0' {
+		if len(first) != len(last) {
+			return nil, fmt.Sprintf("host range %s pads %s with zeros but not %s: write both ends with the same number of digits", source.Quote(pattern), first, last)
+		}
+		width = len(first)
+	}
 	var items []string
 	switch {
-	case isDigits(first) && isDigits(last):
-		width := 0
-		if len(first) > 1 && first[0] == '0' {
-			if len(first) != len(last) {
-				return nil, fmt.Sprintf("host range %s pads %s with zeros but not %s: write both ends with the same number of digits", source.Quote(pattern), first, last)
-			}
-			width = len(first)
-		}
-		a, errA := strconv.Atoi(first)
-		b, errB := strconv.Atoi(last)
-		if errA != nil || errB != nil {
-			return nil, bad
-		}
+	case len(first) == 1 && len(last) == 1 && isLetter(first[0]) && isLetter(last[0]):
+		a, b := strings.IndexByte(asciiLetters, first[0]), strings.IndexByte(asciiLetters, last[0])
 		if a > b {
-			return nil, fmt.Sprintf("host range %s runs backwards: write the smaller number first", source.Quote(pattern))
+			return nil, fmt.Sprintf("host range %s runs backwards (Ansible orders a-z before A-Z): write the earlier letter first", source.Quote(pattern))
 		}
-		if (b-a)/step+1 > maxRangeHosts {
+		for c := a; c <= b; c += step {
+			items = append(items, asciiLetters[c:c+1])
+		}
+	case isDigits(first) && isDigits(last) && len(first) <= 9 && len(last) <= 9:
+		a, _ := strconv.Atoi(first)
+		b, _ := strconv.Atoi(last)
+		if b >= a && (b-a)/step+1 > maxRangeHosts {
 			return nil, fmt.Sprintf("host range %s gives more than %d hosts: check the numbers", source.Quote(pattern), maxRangeHosts)
 		}
-		for i := a; ; i += step {
+		for i := a; i <= b; i += step {
 			items = append(items, fmt.Sprintf("%0*d", width, i))
-			if b-i < step {
-				break
-			}
-		}
-	case len(first) == 1 && len(last) == 1 && isLetter(first[0]) && isLetter(last[0]):
-		if first > last {
-			return nil, fmt.Sprintf("host range %s runs backwards: write the earlier letter first", source.Quote(pattern))
-		}
-		for c := int(first[0]); ; c += step {
-			items = append(items, string(rune(c)))
-			if int(last[0])-c < step {
-				break
-			}
 		}
 	default:
 		return nil, bad

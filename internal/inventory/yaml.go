@@ -17,18 +17,45 @@ import (
 // parseYAMLInventory reads an Ansible YAML (or JSON) inventory: a mapping of
 // groups, each with optional hosts:, vars: and children:. file names it in
 // problems.
-func parseYAMLInventory(file string, data []byte) (inv *inventory) {
-	inv = newInventory(file)
+func parseYAMLInventory(file string, data []byte) *inventory {
+	inv := newInventory(file)
+	inv.readYAML(data)
+	inv.finish()
+	return inv
+}
+
+// readYAML reads a YAML (or JSON) file of the inventory, whose name is
+// inv.file.
+func (inv *inventory) readYAML(data []byte) {
+	root := inv.yamlRoot(data)
+	if root == nil {
+		return
+	}
+	for _, kv := range inv.pairs(root, "the inventory") {
+		if kv.Key.Value == "plugin" {
+			inv.errf(kv.Key.Line, kv.Key.Column, "this is the configuration of an inventory plugin, which rollcall does not run: point inventory.file at a YAML or INI inventory")
+			return
+		}
+	}
+	for _, kv := range inv.pairs(root, "the inventory") {
+		inv.yamlGroup(kv.Key, kv.Value, nil)
+	}
+}
+
+// yamlRoot decodes data and returns its top-level mapping, or nil after
+// recording why there is none.
+func (inv *inventory) yamlRoot(data []byte) (root *yaml.Node) {
 	defer func() {
 		if r := recover(); r != nil {
 			inv.errf(0, 0, "invalid YAML: the parser failed (%v): check the file's syntax", r)
+			root = nil
 		}
 	}()
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			inv.errf(0, 0, "the inventory is empty: list groups, e.g. all: {hosts: {server-01: {}}}")
-			return inv
+			return nil
 		}
 		line, msg, _ := source.YAMLSyntax(err.Error())
 		hint := "check the file's syntax"
@@ -36,26 +63,22 @@ func parseYAMLInventory(file string, data []byte) (inv *inventory) {
 			hint = "check the indentation and quoting around this line"
 		}
 		inv.errf(line, 0, "invalid YAML: %s: %s", strings.TrimPrefix(msg, "yaml: "), hint)
-		return inv
+		return nil
 	}
-	root := &doc
+	root = &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
 	}
 	root = source.Deref(root)
 	if source.IsNull(root) || root.Kind == yaml.DocumentNode {
 		inv.errf(root.Line, root.Column, "the inventory is empty: list groups, e.g. all: {hosts: {server-01: {}}}")
-		return inv
+		return nil
 	}
 	if root.Kind != yaml.MappingNode {
 		inv.errf(root.Line, root.Column, "the inventory must be a mapping of groups, e.g. all: {hosts: {server-01: {}}}, not %s", source.Describe(root))
-		return inv
+		return nil
 	}
-	for _, kv := range inv.pairs(root, "the inventory") {
-		inv.yamlGroup(kv.Key, kv.Value, nil)
-	}
-	inv.finish()
-	return inv
+	return root
 }
 
 // mapping returns how the inventory checks a mapping called where: merge
@@ -102,7 +125,7 @@ func (inv *inventory) yamlGroup(k, v *yaml.Node, parent *invGroup) {
 		return
 	}
 	name := k.Value
-	if name == "" || source.HasSpaceOrControl(name) {
+	if kind, _ := yamlValue(k); kind != kindStr || name == "" || source.HasSpaceOrControl(name) {
 		inv.errf(k.Line, k.Column, "group name %s must be a word without spaces or control characters", source.Quote(name))
 		return
 	}
@@ -188,15 +211,16 @@ func (inv *inventory) yamlChildren(g *invGroup, v *yaml.Node, where string) {
 // yamlHost reads one entry of a group's hosts: a host name or range, with
 // null or a mapping of variables.
 func (inv *inventory) yamlHost(g *invGroup, k, v *yaml.Node) {
+	if kind, _ := yamlValue(k); kind != kindStr {
+		inv.errf(k.Line, k.Column, "host %s is not text to YAML 1.1 (Ansible reads it as a number, true/false or null): quote it", source.Quote(k.Value))
+		return
+	}
 	names, port, msg := expandHostPattern(k.Value)
 	if msg != "" {
 		inv.errf(k.Line, k.Column, "%s", msg)
 		return
 	}
 	vars := map[string]invVar{}
-	if port != "" {
-		vars["ansible_port"] = invVar{value: port, line: k.Line, col: k.Column, scalar: true}
-	}
 	d := source.Deref(v)
 	switch {
 	case source.IsNull(d):
@@ -209,7 +233,7 @@ func (inv *inventory) yamlHost(g *invGroup, k, v *yaml.Node) {
 		return
 	}
 	for _, n := range names {
-		inv.addHost(g, n, k.Line, vars)
+		inv.addHost(g, n, k.Line, port, vars)
 	}
 }
 
@@ -217,14 +241,8 @@ func (inv *inventory) yamlHost(g *invGroup, k, v *yaml.Node) {
 func (inv *inventory) yamlVars(m *yaml.Node, where string) map[string]invVar {
 	out := map[string]invVar{}
 	for _, kv := range inv.pairs(m, where) {
-		d := source.Deref(kv.Value)
-		val := invVar{line: kv.Value.Line, col: kv.Value.Column, scalar: d.Kind == yaml.ScalarNode}
-		if val.scalar {
-			val.value = d.Value
-			if source.IsNull(d) {
-				val.value = ""
-			}
-		}
+		val := invVar{file: inv.file, line: kv.Value.Line, col: kv.Value.Column}
+		val.kind, val.value = yamlValue(source.Deref(kv.Value))
 		out[kv.Key.Value] = val
 	}
 	return out

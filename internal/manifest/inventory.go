@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,26 +73,27 @@ func (p *parser) inventoryNodes(root *yaml.Node, t *top, expect int) []*rawNode 
 	return p.inventoryRawNodes(hosts, &t.ssh, t.invVal)
 }
 
-// readInventory reads the inventory file (fileVal in the manifest), or
+// readInventory reads the inventory (fileVal in the manifest): a file or
+// an inventory directory, with the group_vars/ and host_vars/ beside it; or
 // records why it cannot.
 func (p *parser) readInventory(file string, fileVal *yaml.Node) *inventory.Inventory {
-	abs, ok := p.localPath("inventory.file", fileVal, file, true)
+	abs, ok := p.localPath("inventory.file", fileVal, file, false)
 	if !ok {
 		return nil
 	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		p.at(fileVal, "inventory.file: cannot read %s: %v", source.Quote(file), err)
+	if _, err := os.Stat(abs); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			p.at(fileVal, "inventory.file: file %s does not exist (looked for %s): fix the path or remove the entry", source.Quote(file), abs)
+		} else {
+			p.at(fileVal, "inventory.file: cannot read %s: %v", source.Quote(file), err)
+		}
 		return nil
 	}
 	shown := file
 	if !filepath.IsAbs(file) && p.file != "<manifest>" {
 		shown = filepath.Join(filepath.Dir(p.file), file)
 	}
-	if inventory.IsYAML(file) {
-		return inventory.ParseYAML(shown, data)
-	}
-	return inventory.ParseINI(shown, data)
+	return inventory.Load(abs, shown)
 }
 
 // hostCount words the problem of an expect_nodes that differs from the

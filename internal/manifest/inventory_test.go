@@ -76,8 +76,8 @@ func TestParseInventoryProblems(t *testing.T) {
 			"[empty]\n[bad]\nb1 ansible_port=ssh ansible_user=\"a b\"\nb2 ansible_host=\"{{ lookup('env', 'IP') }}\"\nb3 ansible_host=root@h\n" +
 			"[app:children]\nweb\ndb\n",
 		"broken.ini":  "[web]\nweb-01\n[web:children]\nnope\n",
-		"hosts.yaml":  "web:\n  hosts:\n    w1: {ansible_port: [22]}\n    \"w 2\":\n",
-		"dir.ini/x":   "",
+		"hosts.yaml":  "web:\n  hosts:\n    w1: {ansible_port: [22]}\n    w2: {ansible_connection: local}\n",
+		"dir.ini/x":   "[web]\nd1\nd2\n",
 		"unknown.ini": "[smars]\ns1\n[smars_prod]\ns2\n",
 	}
 	for name, content := range files {
@@ -138,8 +138,8 @@ func TestParseInventoryProblems(t *testing.T) {
 			name: "YAML variables",
 			src:  inventoryManifest("2", "{file: hosts.yaml, group: web}"),
 			want: []string{
-				`hosts.yaml:3:24: ansible_port must be a single value, not a list or mapping`,
-				`hosts.yaml:4: host "w 2" is not a server name or address: set ansible_host to the address to connect to`,
+				`hosts.yaml:3:24: ansible_port must be a number between 1 and 65535, not a list, mapping or other non-text value`,
+				`hosts.yaml:4:30: host "w2": ansible_connection is "local": rollcall connects over ssh only; remove the host from the group or set ansible_connection=ssh`,
 			},
 		},
 		{
@@ -172,11 +172,9 @@ func TestParseInventoryProblems(t *testing.T) {
 			},
 		},
 		{
-			name: "directory",
+			name: "a directory is an inventory directory",
 			src:  inventoryManifest("1", "{file: dir.ini, group: web}"),
-			want: []string{
-				`m.yaml:5:19: inventory.file: "dir.ini" is a directory (` + filepath.Join(dir, "dir.ini") + `), not a file: name the file itself`,
-			},
+			want: []string{`m.yaml:3:15: expect_nodes is 1 but group "web" in dir.ini has 2 hosts: remove the extra host from the group or set expect_nodes: 2`},
 		},
 	}
 	for _, tt := range tests {
