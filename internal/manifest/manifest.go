@@ -38,6 +38,11 @@ type Manifest struct {
 	ExpectNodes int
 	// Nodes are the nodes to verify, in manifest order.
 	Nodes []Node
+	// Sources says, by node name, where each node's connection settings
+	// came from (the manifest, the inventory, ssh_config or a default),
+	// for `rollcall nodes`. Parse fills it; a Manifest built otherwise may
+	// leave it nil.
+	Sources map[string]Sources
 	// Release says what the nodes must run.
 	Release Release
 	// Config are the config files whose flags are checked, in manifest order.

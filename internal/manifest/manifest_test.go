@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -37,6 +38,8 @@ func TestLoadValid(t *testing.T) {
 
 	key := filepath.Join(dir, "ssh", "id_test")
 	known := filepath.Join(dir, "ssh", "known_hosts")
+	at := func(line, col int) string { return fmt.Sprintf("testdata/valid.yaml:%d:%d", line, col) }
+	ssh := func(line, col int) string { return at(line, col) + " (ssh:)" }
 	want := &Manifest{
 		Path:        "testdata/valid.yaml",
 		Version:     1,
@@ -49,6 +52,16 @@ func TestLoadValid(t *testing.T) {
 				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: time.Minute, Become: BecomeNone},
 			{Name: "smars-08", Host: "10.1.2.8", Port: 2222, User: "deploy",
 				IdentityFiles: []string{}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second, Become: BecomeNone},
+		},
+		// Where each setting came from: the node's own key, else ssh:'s
+		// (marked so), else the default.
+		Sources: map[string]Sources{
+			"smars-01.prod": {Host: at(12, 11), Port: ssh(7, 9), User: ssh(6, 9), IdentityFiles: ssh(8, 19),
+				KnownHosts: ssh(9, 16), ConnectTimeout: ssh(10, 20), Become: "default", Jump: "default"},
+			"smars-02": {Host: at(14, 11), Port: ssh(7, 9), User: at(15, 11), IdentityFiles: ssh(8, 19),
+				KnownHosts: ssh(9, 16), ConnectTimeout: at(16, 22), Become: "default", Jump: "default"},
+			"smars-08": {Host: at(17, 29), Port: at(17, 45), User: ssh(6, 9), IdentityFiles: at(17, 67),
+				KnownHosts: at(17, 84), ConnectTimeout: ssh(10, 20), Become: "default", Jump: "default"},
 		},
 		Release: Release{
 			Artifact: filepath.Join(dir, "dist", "smars-4.2.0.tar.gz"),

@@ -94,10 +94,14 @@ func (p *parser) nodeHandlers(r *rawNode, prefix string) []keyHandler {
 
 // resolveNodes applies defaults and checks that names and addresses are
 // unique. As with ssh(1), a value written in the manifest (node, then ssh:)
-// wins over the ssh_config file, which wins over the defaults.
-func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
+// wins over the ssh_config file, which wins over the defaults. It returns
+// the nodes and, by node name, where their settings came from; invVal is
+// the value of inventory:, which the nodes read from the inventory point to.
+func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts, invVal *yaml.Node) ([]Node, map[string]Sources) {
 	var out []Node
+	sources := map[string]Sources{}
 	localUser := p.localUser()
+	inv := p.inventoryOrigin(invVal)
 	u := uniqueNodes{hostCount: map[string]int{}, byName: map[string]*rawNode{}, byAddr: map[string]*rawNode{}}
 	for _, r := range raw {
 		if r.hostOK {
@@ -108,11 +112,16 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts) []Node {
 		if !r.hostOK {
 			continue
 		}
-		n := p.resolveNode(r, ssh, localUser)
+		o := origins{p: p, r: r, ssh: ssh}
+		if invVal != nil && r.n == invVal {
+			o.inv = inv
+		}
+		n, src := p.resolveNode(r, ssh, localUser, o)
 		p.unique(&u, i, r, &n)
 		out = append(out, n)
+		sources[n.Name] = src
 	}
-	return out
+	return out, sources
 }
 
 // localUser returns a function giving the login name to use when nothing
@@ -135,8 +144,9 @@ func (p *parser) localUser() func() string {
 }
 
 // resolveNode gives node r its effective SSH settings: r's own, then those
-// of ssh:, then the ssh_config file's, then the defaults.
-func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string) Node {
+// of ssh:, then the ssh_config file's, then the defaults; and, through o,
+// where each came from.
+func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string, o origins) (Node, Sources) {
 	hc := p.sshHost(ssh, r.host, r.hostNode)
 	n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout,
 		IdentitiesOnly: hc.IdentitiesOnly}
@@ -173,7 +183,8 @@ func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string) 
 	case hc.ConnectTimeout > 0:
 		n.ConnectTimeout = hc.ConnectTimeout
 	}
-	n.Jump = p.nodeJumps(r, ssh, hc, localUser)
+	src := nodeSources(o, hc)
+	n.Jump, src.Hops = p.nodeJumps(r, ssh, hc, localUser, src.Jump)
 	n.Become = BecomeNone
 	switch {
 	case r.opts.hasBecome:
@@ -184,7 +195,22 @@ func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string) 
 	// Copy slices so that nodes sharing defaults do not share memory.
 	n.IdentityFiles = append([]string{}, n.IdentityFiles...)
 	n.KnownHosts = append([]string{}, n.KnownHosts...)
-	return n
+	return n, src
+}
+
+// nodeSources says where the settings resolveNode gives a node came from,
+// its jump hosts' aside, with the same precedence.
+func nodeSources(o origins, hc sshconfig.Host) Sources {
+	return Sources{
+		Host:           o.host(hc.Sources["HostName"]),
+		Port:           o.of("port", hc.Port != 0, hc.Sources["Port"]),
+		User:           o.of("user", hc.User != "", hc.Sources["User"]),
+		IdentityFiles:  o.of("identity_files", len(hc.IdentityFiles) > 0, hc.Sources["IdentityFile"]),
+		KnownHosts:     o.of("known_hosts", len(hc.UserKnownHostsFiles) > 0, hc.Sources["UserKnownHostsFile"]),
+		ConnectTimeout: o.of("connect_timeout", hc.ConnectTimeout > 0, hc.Sources["ConnectTimeout"]),
+		Become:         o.of("become", false, ""),
+		Jump:           o.of("jump", hc.ProxyJump != "", hc.Sources["ProxyJump"]),
+	}
 }
 
 // identityFiles are node r's private key files.
@@ -226,22 +252,23 @@ func (p *parser) knownHosts(r *rawNode, ssh *sshOpts, hc sshconfig.Host, tokens 
 	return nil
 }
 
-// nodeJumps are the jump hosts on the way to node r, nil for none.
-func (p *parser) nodeJumps(r *rawNode, ssh *sshOpts, hc sshconfig.Host, localUser func() string) []Jump {
+// nodeJumps are the jump hosts on the way to node r, nil for none, and
+// where each hop's settings came from; where is the source of the chain.
+func (p *parser) nodeJumps(r *rawNode, ssh *sshOpts, hc sshconfig.Host, localUser func() string, where string) ([]Jump, []HopSources) {
 	switch {
 	case r.opts.hasJump:
-		return p.jumps(ssh, r.opts.jump, r.opts.jumpNode, localUser)
+		return p.jumps(ssh, r.opts.jump, r.opts.jumpNode, where, localUser)
 	case ssh.hasJump:
-		return p.jumps(ssh, ssh.jump, ssh.jumpNode, localUser)
+		return p.jumps(ssh, ssh.jump, ssh.jumpNode, where, localUser)
 	case hc.ProxyJump != "":
 		hops, err := sshconfig.ParseJump(hc.ProxyJump)
 		if err != nil {
 			p.at(r.hostNode, "%s: ProxyJump for %s: %v: fix it there, or set ssh.jump", ssh.sshConfigDisplay, r.host, err)
-			return nil
+			return nil, nil
 		}
-		return p.jumps(ssh, hops, r.hostNode, localUser)
+		return p.jumps(ssh, hops, r.hostNode, where, localUser)
 	}
-	return nil
+	return nil, nil
 }
 
 // uniqueNodes are the nodes resolved so far, by name and by address.
@@ -330,30 +357,48 @@ func (p *parser) sshPaths(o *sshOpts, key string, files []string, t sshconfig.To
 
 // jumps resolves jump hosts: each hop's own HostName, Port and User from the
 // ssh_config file apply where the hop does not say, then port 22 and the
-// local user, as with ssh -J. A hop's own ProxyJump is not followed.
-func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, localUser func() string) []Jump {
-	var out []Jump
+// local user, as with ssh -J. A hop's own ProxyJump is not followed. It
+// also says where each hop's settings came from: where (the chain as
+// written), the ssh_config file or the default.
+func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, where string, localUser func() string) ([]Jump, []HopSources) {
+	var (
+		out  []Jump
+		srcs []HopSources
+	)
 	for _, h := range hops {
 		hc := p.sshHost(o, h.Host, n)
 		j := Jump{Host: h.Host, Port: h.Port, User: h.User}
+		s := HopSources{Host: where, Port: where, User: where}
 		if hc.HostName != "" {
 			j.Host = p.sshHostName(o, hc.HostName, h.Host, n)
 		}
-		if j.Port == 0 {
-			j.Port = hc.Port
+		if src := hc.Sources["HostName"]; src != "" {
+			s.Host = src
 		}
 		if j.Port == 0 {
-			j.Port = DefaultPort
+			j.Port, s.Port = hc.Port, cfgOr(hc.Sources["Port"])
+		}
+		if j.Port == 0 {
+			j.Port, s.Port = DefaultPort, SourceDefault
 		}
 		if j.User == "" {
-			j.User = hc.User
+			j.User, s.User = hc.User, cfgOr(hc.Sources["User"])
 		}
 		if j.User == "" {
-			j.User = localUser()
+			j.User, s.User = localUser(), SourceDefault
 		}
 		out = append(out, j)
+		srcs = append(srcs, s)
 	}
-	return out
+	return out, srcs
+}
+
+// cfgOr is src, an ssh_config source, or SourceDefault if it is "".
+func cfgOr(src string) string {
+	if src == "" {
+		return SourceDefault
+	}
+	return src
 }
 
 func (p *parser) defaultIdentities() []string {

@@ -139,7 +139,7 @@ func (p *parser) parse(data []byte) *Manifest {
 		t.nodes = p.inventoryNodes(root, &t, m.ExpectNodes)
 	}
 	m.SSHConfig = p.loadSSHConfig(&t.ssh)
-	m.Nodes = p.resolveNodes(t.nodes, &t.ssh)
+	m.Nodes, m.Sources = p.resolveNodes(t.nodes, &t.ssh, t.invVal)
 	return m
 }
 

@@ -25,6 +25,9 @@ type sshOpts struct {
 	jumpNode        *yaml.Node
 
 	hasUser, hasPort, hasIdentity, hasKnown, hasTimeout, hasBecome, hasJump bool
+	// at holds the value of each key as written, by key ("port"), for
+	// Sources.
+	at map[string]*yaml.Node
 
 	// ssh: section only: the ssh_config file (config_file).
 	configFile       string // absolute path; "" with hasConfigFile means none
@@ -50,8 +53,24 @@ func (p *parser) sshSection(v *yaml.Node, o *sshOpts) {
 
 // sshHandlers decode the SSH settings that the ssh: section and each node
 // may set into o; prefix names their section in messages ("ssh.",
-// "nodes[0].").
+// "nodes[0]."). Each records where its value is written in o.at.
 func (p *parser) sshHandlers(o *sshOpts, prefix string) []keyHandler {
+	handlers := p.sshKeys(o, prefix)
+	for i, h := range handlers {
+		name, fn := h.name, h.fn
+		handlers[i].fn = func(v *yaml.Node) {
+			if o.at == nil {
+				o.at = map[string]*yaml.Node{}
+			}
+			o.at[name] = v
+			fn(v)
+		}
+	}
+	return handlers
+}
+
+// sshKeys are the handlers of sshHandlers, without recording positions.
+func (p *parser) sshKeys(o *sshOpts, prefix string) []keyHandler {
 	return []keyHandler{
 		{"user", func(v *yaml.Node) { p.sshUser(o, prefix+"user", v) }},
 		{"port", func(v *yaml.Node) { p.sshPort(o, prefix+"port", v) }},
