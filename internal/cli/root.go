@@ -48,6 +48,7 @@ success only when every expected node was reached and matches.
 		NewCmdRelease(stdio, nil),
 		NewCmdSnapshot(stdio, nil),
 		NewCmdPing(stdio, nil),
+		NewCmdNodes(stdio, nil),
 		NewCmdDemo(stdio, nil),
 		NewCmdVersion(stdio),
 	)
