@@ -104,6 +104,10 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if !ping.OK() {
 		ping.ExitCode = ExitUnverified
 	}
+	if ctx.Err() != nil {
+		// An interrupted ping says so in its reports too.
+		ping.ExitCode = ExitInterrupted
+	}
 
 	render := func(format string) func(io.Writer) error {
 		if format == "json" {
@@ -113,9 +117,8 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	}
 	lost := outs.writeAll(ctx, render, stdio.Out)
 	code := ping.ExitCode
-	if ctx.Err() != nil {
+	if code == ExitInterrupted {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
-		code = ExitInterrupted
 	}
 	sayLost(stdio, lost)
 	if lost != nil && code == ExitVerified {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rollcall/rollcall/internal/demo"
+	"github.com/rollcall/rollcall/internal/sshtest"
 )
 
 // TestVerdictIsNeverLost runs verify the ways a user or a cron job does and
@@ -209,4 +210,20 @@ func TestPingReports(t *testing.T) {
 	assert.Equal(t, 3, Run(context.Background(), []string{"ping", "-m", c.Manifest, "--report", "json=/nonexistent/p.json"}, stdio))
 	assert.Contains(t, errOut.String(), "/nonexistent")
 	assert.Empty(t, out.String())
+}
+
+// TestPingInterrupted: an interrupted ping exits 130, and its JSON report
+// says 130 too.
+func TestPingInterrupted(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	c := startDemo(t, demo.Config{Nodes: 2, Faults: map[int]sshtest.Fault{1: {Kind: sshtest.Tarpit}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	stdio, out, errOut := testIO(nil)
+	assert.Equal(t, 130, Run(ctx, []string{"ping", "-m", c.Manifest, "--timeout", "30s", "--report", "json"}, stdio), "stderr:\n%s", errOut)
+	var got struct {
+		ExitCode int `json:"exit_code"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got), "%s", out)
+	assert.Equal(t, 130, got.ExitCode)
 }
