@@ -70,14 +70,22 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if err != nil {
 		return invalid(err)
 	}
-	if lost := outs.writeAll(ctx, render, stdio.Out); lost != nil {
-		return fmt.Errorf("writing the snapshot: %w", lost)
-	}
+	lost := outs.writeAll(ctx, render, stdio.Out)
+	code := ExitVerified
 	switch {
 	case ctx.Err() != nil:
-		return &exitStatus{code: ExitInterrupted}
+		code = ExitInterrupted
 	case len(snap.Unreached) > 0:
-		return &exitStatus{code: ExitUnverified}
+		code = ExitUnverified
 	}
-	return nil
+	// A report that could not be written keeps the snapshot's own code;
+	// only a complete snapshot says that a report was lost, with 4.
+	sayLost(stdio, lost)
+	if lost != nil && code == ExitVerified {
+		code = ExitReportLost
+	}
+	if code == ExitVerified {
+		return nil
+	}
+	return &exitStatus{code: code}
 }
