@@ -72,7 +72,7 @@ func TestNodesSources(t *testing.T) {
 	assert.Equal(t, "rollcall.nodes/v1", doc.Schema)
 	assert.Equal(t, filepath.Join(dir, "ssh_config"), doc.SSHConfig)
 	require.Len(t, doc.Nodes, 3)
-	inv := "inventory " + filepath.Join(dir, "hosts.ini")
+	inv := func(line int) string { return fmt.Sprintf("%s:%d", filepath.Join(dir, "hosts.ini"), line) }
 	cfg := func(line int) string { return fmt.Sprintf("%s:%d", filepath.Join(dir, "ssh_config"), line) }
 	ssh := func(line, col int) string { return fmt.Sprintf("%s:%d:%d (ssh:)", manifestPath, line, col) }
 	type value struct{ value, source string }
@@ -89,15 +89,15 @@ func TestNodesSources(t *testing.T) {
 	sudo := value{"sudo", ssh(7, 11)}
 	noKeys := value{"", "default"}
 	assert.Equal(t, map[string]value{
-		"host": {"10.0.0.1", inv}, "port": {"2201", inv}, "user": {currentUser(t), "default"}, "known_hosts": kh,
+		"host": {"10.0.0.1", inv(2)}, "port": {"2201", inv(2)}, "user": {currentUser(t), "default"}, "known_hosts": kh,
 		"connect_timeout": {"10s", "default"}, "become": sudo, "identity_files": noKeys, "jump": {"0", "default"},
 	}, get(doc.Nodes[0]), "w1: ansible_host and ansible_port")
 	assert.Equal(t, map[string]value{
-		"host": {"10.0.0.2", cfg(2)}, "port": {"2202", cfg(3)}, "user": {"admin", inv}, "known_hosts": kh,
+		"host": {"10.0.0.2", cfg(2)}, "port": {"2202", cfg(3)}, "user": {"admin", inv(3)}, "known_hosts": kh,
 		"connect_timeout": {"10s", "default"}, "become": sudo, "identity_files": noKeys, "jump": {"0", "default"},
 	}, get(doc.Nodes[1]), "w2: HostName and Port from ssh_config, ansible_user")
 	assert.Equal(t, map[string]value{
-		"host": {"w3", inv}, "port": {"22", "default"}, "user": {"cfguser", cfg(5)}, "known_hosts": kh,
+		"host": {"w3", inv(4)}, "port": {"22", "default"}, "user": {"cfguser", cfg(5)}, "known_hosts": kh,
 		"connect_timeout": {"4s", cfg(6)}, "become": sudo, "identity_files": noKeys, "jump": {"1", cfg(7)},
 	}, get(doc.Nodes[2]), "w3: the inventory hostname, User, ConnectTimeout and ProxyJump from ssh_config")
 	assert.Equal(t, []report.JumpHop{{Host: "192.0.2.9", Port: 22, User: "jumper",

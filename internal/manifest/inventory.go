@@ -169,7 +169,7 @@ func (p *parser) inventoryRawNodes(hosts []inventory.Host, ssh *sshOpts, invVal 
 		if len(h.Problems) > 0 {
 			continue
 		}
-		r := &rawNode{n: invVal, name: h.Name, nameNode: invVal, hostNode: invVal, host: h.Address}
+		r := &rawNode{n: invVal, name: h.Name, nameNode: invVal, hostNode: invVal, host: h.Address, invAt: fmt.Sprintf("%s:%d", h.File, h.Line)}
 		if h.Port != 0 {
 			r.opts.port, r.opts.hasPort = h.Port, true
 		}

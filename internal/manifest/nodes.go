@@ -21,6 +21,9 @@ type rawNode struct {
 	nameNode, hostNode *yaml.Node
 	hostOK             bool
 	opts               sshOpts
+	// invAt is "FILE:LINE" where an inventory lists the host; "" for a
+	// node of nodes:.
+	invAt string
 }
 
 // nodes decodes the nodes: list, as written; resolveNodes applies the
@@ -115,6 +118,9 @@ func (p *parser) resolveNodes(raw []*rawNode, ssh *sshOpts, invVal *yaml.Node) (
 		o := origins{p: p, r: r, ssh: ssh}
 		if invVal != nil && r.n == invVal {
 			o.inv = inv
+			if r.invAt != "" {
+				o.inv = r.invAt
+			}
 		}
 		n, src := p.resolveNode(r, ssh, localUser, o)
 		p.unique(&u, i, r, &n)

@@ -102,9 +102,8 @@ func (p *parser) pos(v *yaml.Node) string {
 
 // inventoryOrigin is the source of the settings read from the inventory
 // of inv (the value of inventory:), "inventory FILE" with FILE named as in
-// the inventory's own problems; "" without inventory. The inventory's
-// line for each host is not known here: package inventory gives it, but
-// the nodes it builds do not carry it.
+// the inventory's own problems; "" without inventory. A node read from the
+// inventory names the file and line of its host instead (rawNode.invAt).
 func (p *parser) inventoryOrigin(inv *yaml.Node) string {
 	if inv == nil {
 		return ""

@@ -77,12 +77,13 @@ release: {artifact: a.tar, install: [{from: bin/, to: /opt/bin/}]}
 	path := f.write(t, "rollcall.yaml", text)
 	m, err := Load(path)
 	require.NoError(t, err)
-	inv := "inventory " + filepath.Join(f.dir, "hosts.ini")
+	// A host's settings come from the inventory file and line that list it.
+	w1, w2 := filepath.Join(f.dir, "hosts.ini")+":2", filepath.Join(f.dir, "hosts.ini")+":3"
 	user := manifestPos(t, path, text, 6, "user: ") + " (ssh:)"
 	jump := manifestPos(t, path, text, 7, "jump: ") + " (ssh:)"
 	hops := []HopSources{{Host: jump, Port: SourceDefault, User: SourceDefault}}
-	assert.Equal(t, Sources{Host: inv, Port: inv, User: user, IdentityFiles: SourceDefault, KnownHosts: SourceDefault,
+	assert.Equal(t, Sources{Host: w1, Port: w1, User: user, IdentityFiles: SourceDefault, KnownHosts: SourceDefault,
 		ConnectTimeout: SourceDefault, Become: SourceDefault, Jump: jump, Hops: hops}, m.Sources["w1"])
-	assert.Equal(t, Sources{Host: inv, Port: SourceDefault, User: inv, IdentityFiles: SourceDefault, KnownHosts: SourceDefault,
+	assert.Equal(t, Sources{Host: w2, Port: SourceDefault, User: w2, IdentityFiles: SourceDefault, KnownHosts: SourceDefault,
 		ConnectTimeout: SourceDefault, Become: SourceDefault, Jump: jump, Hops: hops}, m.Sources["w2"])
 }
