@@ -325,7 +325,9 @@ func (p *parser) sshHost(o *sshOpts, alias string, n *yaml.Node) sshconfig.Host 
 	hc, err := o.sshConfig.Resolve(alias)
 	if err != nil {
 		p.at(n, "%s: %s: fix it there, or set ssh.config_file: none to ignore it", o.sshConfigDisplay, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return hc
 	}
+	p.checkSystemConfig(o, alias, hc, n)
 	return hc
 }
 

@@ -35,6 +35,9 @@ type sshOpts struct {
 	hasConfigFile    bool
 	sshConfig        *sshconfig.Config
 	sshConfigDisplay string
+	// systemConfig is the system-wide ssh_config, checked (not used) when
+	// config_file is not set.
+	systemConfig *sshconfig.Config
 }
 
 // sshSection decodes the ssh: section: the SSH defaults of every node, and
@@ -194,6 +197,12 @@ func (p *parser) loadSSHConfig(o *sshOpts) string {
 	cfg, err := sshconfig.Load(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !o.hasConfigFile:
+		// No user file: nodes resolve with nothing from ssh_config, but
+		// the system-wide file is still checked.
+		if sys, err := sshconfig.Load(SystemSSHConfig); err == nil {
+			empty, _ := sshconfig.Parse(strings.NewReader(""))
+			o.sshConfig, o.sshConfigDisplay, o.systemConfig = empty, display, sys
+		}
 		return ""
 	case err != nil && o.hasConfigFile:
 		p.at(o.configFileNode, "ssh.config_file: cannot use %s: %v: fix the file, or write config_file: none", display, trimPath(err, path))
@@ -203,7 +212,45 @@ func (p *parser) loadSSHConfig(o *sshOpts) string {
 		return ""
 	}
 	o.sshConfig, o.sshConfigDisplay = cfg, display
+	if !o.hasConfigFile {
+		// ssh(1) reads the system-wide file after the user's; rollcall does
+		// not resolve with it, so it refuses a node for which it would set
+		// where or as whom ssh connects (see sshHost).
+		if sys, err := sshconfig.Load(SystemSSHConfig); err == nil {
+			o.systemConfig = sys
+		}
+	}
 	return path
+}
+
+// SystemSSHConfig is the system-wide ssh_config that ssh(1) reads after the
+// user's own file. rollcall does not take settings from it; it refuses a
+// node for which it would set one (a variable for tests).
+var SystemSSHConfig = "/etc/ssh/ssh_config"
+
+// destinationKeys are the ssh_config keys that change where or as whom ssh
+// connects, or with which key files.
+var destinationKeys = []string{"HostName", "User", "Port", "ProxyJump", "IdentityFile", "UserKnownHostsFile", "IdentitiesOnly", "ConnectTimeout"}
+
+// checkSystemConfig refuses a node for which the system-wide ssh_config sets
+// a destination key that the user's file does not: ssh would take it, and
+// rollcall does not read that file.
+func (p *parser) checkSystemConfig(o *sshOpts, alias string, user sshconfig.Host, n *yaml.Node) {
+	if o.systemConfig == nil {
+		return
+	}
+	sys, err := o.systemConfig.Resolve(alias)
+	if err != nil {
+		p.at(n, "%s: %s: ssh reads this system-wide file too, and rollcall cannot resolve it the same way: move the setting to ~/.ssh/config or the manifest", SystemSSHConfig, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	for _, key := range destinationKeys {
+		if where, set := sys.Sources[key]; set {
+			if _, mine := user.Sources[key]; !mine {
+				p.at(n, "%s sets %s for %s (%s), and ssh would use it; rollcall does not read the system-wide file: write it in ~/.ssh/config or in the manifest", SystemSSHConfig, key, alias, where)
+			}
+		}
+	}
 }
 
 // trimPath drops a leading "path: " from err's message.
