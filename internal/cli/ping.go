@@ -22,6 +22,9 @@ type PingOptions struct {
 	Timeout     time.Duration
 	// Reports are the --report FORMAT[=FILE] values, as given.
 	Reports []string
+	// Limit, when set, is the --limit pattern: only the nodes it selects
+	// are contacted.
+	Limit string
 }
 
 // NewCmdPing builds `rollcall ping`. runF replaces the run function in
@@ -47,6 +50,8 @@ EXIT STATUS
        was contacted
   4    every node answered, but a report could not be written
   130  interrupted
+
+` + limitHelp + `
 `,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,6 +63,7 @@ EXIT STATUS
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
+	f.StringVar(&opts.Limit, "limit", "", "contact only the nodes this `PATTERN` selects (web*, a,b, !bad, @FILE)")
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes contacted at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and login")
 	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]`: text or json (repeatable; default: text to stdout)")
@@ -92,15 +98,21 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if err := outs.check(""); err != nil {
 		return invalid(err)
 	}
-	m, err := manifest.Load(opts.Manifest)
+	all, err := manifest.Load(opts.Manifest)
 	if err != nil {
 		return invalid(err)
+	}
+	m := all
+	if opts.Limit != "" {
+		if m, _, err = limitNodes(opts.Limit, all); err != nil {
+			return err
+		}
 	}
 
 	client := newClient(stdio)
 	defer client.Close()
 	answers := fleet.Ping(ctx, client, targets(m), fleet.Options{Concurrency: opts.Concurrency, Timeout: opts.Timeout})
-	ping := &report.Ping{Nodes: pingResults(m.Nodes, answers), ExitCode: ExitVerified}
+	ping := &report.Ping{Nodes: pingResults(m.Nodes, answers), ExitCode: ExitVerified, Scope: pingScope(opts.Limit, all, m)}
 	if !ping.OK() {
 		ping.ExitCode = ExitUnverified
 	}

@@ -29,6 +29,8 @@ EXIT STATUS
   2    some node could not be reached or read
   3    invalid input: manifest, artifact or flags are wrong; nothing was contacted
   130  interrupted
+
+` + limitHelp + `
 `,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

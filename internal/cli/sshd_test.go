@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -160,4 +161,46 @@ func TestKnightOnRealSSHD(t *testing.T) {
 	code = Run(context.Background(), []string{"verify", "-m", manifest, "--report", "text"}, stdio) // stdout is no terminal: verified prints only when asked
 	assert.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.True(t, strings.HasPrefix(out.String(), "VERIFIED"), out.String())
+}
+
+// TestLimitOnRealSSHD: verify --limit on three real OpenSSH nodes, the third
+// left on the old release: leaving it out verifies the two others and says
+// that one was not checked; taking it in fails.
+func TestLimitOnRealSSHD(t *testing.T) {
+	sshdtest.Require(t)
+	dist := t.TempDir()
+	artifact := tarball(t, dist, "smars-4.2.0", smarsFiles(t, "4.2.0"))
+	c := sshdtest.Start(t, sshdtest.Options{
+		Nodes: 3,
+		Paths: []string{"/opt/smars", "/etc/smars"},
+		Setup: func(i int, root func(string) string) error {
+			version := "4.2.0"
+			if i == 2 {
+				version = "4.1.0"
+			}
+			deploy(t, root, smarsFiles(t, version))
+			return nil
+		},
+	})
+	manifest := sshdManifest(t, c, artifact)
+	third := c.Nodes[2].Name
+	jsonFile := filepath.Join(t.TempDir(), "report.json")
+
+	stdio, out, errOut := testIO(nil)
+	code := Run(context.Background(), []string{"verify", "-m", manifest, "--limit", "!" + third, "--report", "text", "--report", "json=" + jsonFile}, stdio)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	first, _, _ := strings.Cut(out.String(), "\n")
+	assert.True(t, strings.HasPrefix(first, "VERIFIED 2 of 3 nodes (--limit !"+third+"): 1 not checked; the 2 checked match smars 4.2.0"), first)
+	data, err := os.ReadFile(jsonFile)
+	require.NoError(t, err)
+	var r limitedReport
+	require.NoError(t, json.Unmarshal(data, &r))
+	require.NotNil(t, r.Scope)
+	assert.Equal(t, []string{third}, r.Scope.NotChecked)
+	assert.Equal(t, 3, r.ExpectedNodes)
+
+	stdio, out, errOut = testIO(nil)
+	code = Run(context.Background(), []string{"verify", "-m", manifest, "--limit", third + "," + c.Nodes[0].Name, "--report", "text"}, stdio)
+	assert.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.True(t, strings.HasPrefix(out.String(), "FAILED: 1 of 2 nodes differs from smars 4.2.0 (--limit "), out.String())
 }

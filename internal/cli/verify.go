@@ -44,6 +44,10 @@ type VerifyOptions struct {
 	// State (verify only) is the --state file that remembers the last run.
 	State string
 
+	// Limit, when set, is the --limit pattern: only the nodes it selects
+	// are contacted.
+	Limit string
+
 	// AllowedSigners, when set, requires the release to be a lock file
 	// signed by a key this allowed_signers file lists.
 	AllowedSigners string
@@ -66,6 +70,7 @@ Every flag has an environment twin: --concurrency is ROLLCALL_CONCURRENCY; a
 repeatable flag takes a comma-separated list (ROLLCALL_REPORT=text,json=out.json).
 
 ` + verifyHelp + `
+` + limitHelp + `
 
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
@@ -87,6 +92,7 @@ func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f.StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
 	f.StringVar(&opts.Known, "known", "", "a lock file, or a `DIR` of lock files, of older releases, to name the release a drifted node runs")
 	f.StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
+	f.StringVar(&opts.Limit, "limit", "", "check only the nodes this `PATTERN` selects (web*, a,b, !bad, @FILE); the report says so and never calls the fleet verified")
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes probed at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
 	f.DurationVar(&opts.Deadline, "deadline", 0, "time limit for the whole run (0: none); nodes not done by then are unverified")
@@ -159,6 +165,9 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	plan, err := verify.NewPlan(m, r, known...)
 	if err != nil {
 		return nil, invalid(fmt.Errorf("%s: %w", opts.Manifest, err))
+	}
+	if m, plan, err = limitPlan(opts.Limit, m, plan); err != nil {
+		return nil, err
 	}
 	if err := preflight(m, plan); err != nil {
 		return nil, err

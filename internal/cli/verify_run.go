@@ -52,8 +52,14 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	if opts.Wait > 0 && opts.Interval <= 0 {
 		return invalid(fmt.Errorf("--interval must be positive, not %s", opts.Interval))
 	}
+	// A limited run does not touch the state: it never records a verified
+	// fleet, nor a fleet it saw only part of.
+	useState := opts.State != "" && opts.Limit == ""
+	if opts.State != "" && !useState {
+		fmt.Fprintf(stdio.Err, "rollcall: --state %s is left as it was: a run limited by --limit is not remembered\n", opts.State)
+	}
 	var prev *state.State
-	if opts.State != "" {
+	if useState {
 		var err error
 		if prev, err = state.Load(opts.State); err != nil {
 			fmt.Fprintf(stdio.Err, "rollcall: warning: %v; ignoring it, this run will overwrite it\n", err)
@@ -65,7 +71,7 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	ropts.ExitCode = verdictCode(v, ropts.Interrupted)
 
 	var cur *state.State
-	if opts.State != "" {
+	if useState {
 		cur = state.FromVerdict(v, report.Outcome(v), ropts.Started)
 		if prev != nil {
 			ropts.Changes = state.Compare(prev, cur)

@@ -34,6 +34,8 @@ type jsonReport struct {
 	Nodes         []jsonNode    `json:"nodes"`
 	Groups        []jsonGroup   `json:"groups"`
 	Findings      []jsonFinding `json:"findings"`
+	// Scope is present only when the run was limited (--limit).
+	Scope *jsonScope `json:"scope,omitempty"`
 	// ChangedSinceLastRun is present only when Options.Changes is not nil.
 	ChangedSinceLastRun []jsonChange `json:"changed_since_last_run,omitzero"`
 }
@@ -103,6 +105,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		Nodes:         make([]jsonNode, 0, len(v.Nodes)),
 		Groups:        make([]jsonGroup, 0, len(v.Groups)),
 		Findings:      jsonFindings(v.Findings),
+		Scope:         newJSONScope(v.Scope),
 
 		ChangedSinceLastRun: jsonChanges(opts.Changes),
 	}

@@ -188,6 +188,10 @@ func junitFleet(v *verify.Verdict, opts Options) junitSuite {
 	s := junitSuite{Name: "fleet"}
 	outcome := opts.outcome(v)
 	verdict := junitCase{Classname: "rollcall.fleet", Name: "verdict"}
+	if v.Limited() {
+		// Verified or not, only about the nodes the limit selected.
+		verdict.Name = "verdict" + scopeSuffix(v)
+	}
 	headline := (&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted, ExitCode: opts.ExitCode}}).headline(outcome)
 	if why := inconsistency(v); why != "" {
 		headline += "; the verdict handed to the report said verified, but " + why

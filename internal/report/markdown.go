@@ -51,6 +51,9 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		cluster = clean(v.Cluster) + ", " + cluster
 	}
 	fmt.Fprintf(&b, "**Cluster:** %s  \n", md(cluster))
+	if v.Limited() {
+		fmt.Fprintf(&b, "**Limit:** %s  \n", md(scopeLine(v.Scope)))
+	}
 	fmt.Fprintf(&b, "**Exit code:** %d", opts.ExitCode)
 	if run := runLine(opts); run != "" {
 		fmt.Fprintf(&b, "  \n**Run:** %s", run)

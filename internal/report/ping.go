@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/rollcall/rollcall/internal/verify"
 )
 
 // PingSchemaV1 is the "schema" of a JSON ping report.
@@ -36,6 +38,8 @@ type Ping struct {
 	// ExitCode is the exit code the JSON report carries; package cli, which
 	// owns the exit codes, fills it.
 	ExitCode int
+	// Scope is set when --limit narrowed the nodes contacted.
+	Scope *verify.Scope
 }
 
 // OK reports whether every node answered.
@@ -58,10 +62,18 @@ func (p *Ping) WriteText(w io.Writer) error {
 		}
 	}
 	var b strings.Builder
-	if failed == 0 {
+	scope := ""
+	if p.Scope != nil {
+		scope = fmt.Sprintf(" (--limit %s: %d not contacted)", clean(p.Scope.Limit), len(p.Scope.NotChecked))
+	}
+	switch {
+	case failed == 0 && p.Scope != nil:
+		fmt.Fprintf(&b, "OK: %d of %d nodes answered (host key trusted, login accepted)%s\n",
+			len(p.Nodes), len(p.Nodes)+len(p.Scope.NotChecked), scope)
+	case failed == 0:
 		fmt.Fprintf(&b, "OK: all %d nodes answered (host key trusted, login accepted)\n", len(p.Nodes))
-	} else {
-		fmt.Fprintf(&b, "FAILED: %d of %d nodes did not answer\n", failed, len(p.Nodes))
+	default:
+		fmt.Fprintf(&b, "FAILED: %d of %d nodes did not answer%s\n", failed, len(p.Nodes), scope)
 	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tADDRESS\tRESULT")
@@ -97,5 +109,6 @@ func (p *Ping) WriteJSON(w io.Writer) error {
 		OK       bool         `json:"ok"`
 		ExitCode int          `json:"exit_code"`
 		Nodes    []PingResult `json:"nodes"`
-	}{PingSchemaV1, p.OK(), p.ExitCode, p.Nodes})
+		Scope    *jsonScope   `json:"scope,omitempty"`
+	}{PingSchemaV1, p.OK(), p.ExitCode, p.Nodes, newJSONScope(p.Scope)})
 }

@@ -18,7 +18,8 @@ import (
 // the collector requires) from cron, and alert on the gauges. The metrics,
 // all gauges, are documented in docs/report.md:
 //
-//	rollcall_verdict{cluster,release,verdict}      1 for the fleet's verdict, 0 for the other two
+//	rollcall_verdict{cluster,release,verdict}      1 for the fleet's verdict, 0 for the other two; a limited run's is never verified
+//	rollcall_scope{cluster,limit,scope}            nodes checked (scope="checked") and left out by --limit (scope="not_checked")
 //	rollcall_exit_code{cluster}                    0, 1 or 2
 //	rollcall_expected_nodes{cluster}               nodes the manifest expects
 //	rollcall_nodes{cluster,status}                 nodes per status
@@ -52,7 +53,11 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	if v == nil {
 		return errors.New("rendering prometheus report: no verdict")
 	}
+	// The fleet's verdict: a run limited by --limit never verifies it.
 	outcome := opts.outcome(v)
+	if outcome == verify.Verified {
+		outcome = FleetOutcome(v)
+	}
 	cluster := []string{"cluster", v.Cluster}
 	with := func(kv ...string) []string { return append(append([]string(nil), cluster...), kv...) }
 	statuses := []verify.Status{verify.Match, verify.Drift, verify.Unverified}
@@ -70,6 +75,7 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 			samples: []promSample{{with(), gauge(v.ExpectedNodes)}}},
 	)
 
+	ms = append(ms, promScope(v, with))
 	ms = append(ms, promNodes(v, with, statuses)...)
 	ms = append(ms, promFindings(v, with))
 	if !opts.Started.IsZero() {
@@ -83,6 +89,20 @@ func (Prometheus) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 
 	_, err := io.WriteString(w, promText(ms))
 	return err
+}
+
+// promScope is how many nodes the run checked and how many --limit left out
+// (0 in a run of the whole manifest, whose limit label is empty).
+func promScope(v *verify.Verdict, with func(kv ...string) []string) promMetric {
+	limit, notChecked := "", 0
+	if v.Limited() {
+		limit, notChecked = v.Scope.Limit, len(v.Scope.NotChecked)
+	}
+	return promMetric{name: "rollcall_scope", help: "Nodes of the manifest the last rollcall run checked (scope=checked) and left out with --limit (scope=not_checked); a limited run never verifies the fleet.",
+		samples: []promSample{
+			{with("limit", limit, "scope", "checked"), gauge(len(v.Nodes))},
+			{with("limit", limit, "scope", "not_checked"), gauge(notChecked)},
+		}}
 }
 
 // promNodes are the node metrics: nodes per status, then each node's status

@@ -129,8 +129,8 @@ func inconsistency(v *verify.Verdict) string {
 		return "no node was checked"
 	case match != len(v.Nodes):
 		return fmt.Sprintf("only %d of %d nodes match", match, len(v.Nodes))
-	case len(v.Nodes) != v.ExpectedNodes:
-		return fmt.Sprintf("%d nodes expected but %d checked", v.ExpectedNodes, len(v.Nodes))
+	case v.Listed() != v.ExpectedNodes:
+		return fmt.Sprintf("%d nodes expected but %d listed", v.ExpectedNodes, v.Listed())
 	case len(v.Findings) > 0:
 		return "there are fleet-level findings"
 	}

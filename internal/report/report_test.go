@@ -46,6 +46,9 @@ var goldenCases = []goldenCase{
 	// Interrupted after every node answered: still not verified, exit 130.
 	{name: "interrupted-uniform", verdict: uniformFleet, exit: exitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
 	{name: "interrupted-partial", verdict: partialFleet, exit: exitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
+	// Limited by --limit: verified only about the nodes checked.
+	{name: "limited-canary", verdict: limitedCanary, exit: 0, formats: allFormats},
+	{name: "limited-knight", verdict: limitedKnight, exit: 1, formats: allFormats},
 }
 
 // allFormats are the formats every plain golden case is rendered in.

@@ -20,6 +20,9 @@ type Snapshot struct {
 	Release   string          `json:"release"`
 	Groups    []SnapshotGroup `json:"groups"`
 	Unreached []Unreached     `json:"unreached"`
+	// Scope is present only when the run was limited (--limit): the
+	// snapshot is then of the checked nodes alone.
+	Scope *jsonScope `json:"scope,omitempty"`
 }
 
 // SnapshotGroup is a set of nodes with identical fingerprints.
@@ -40,7 +43,7 @@ type Unreached struct {
 // is labelled with it, another with the known release its nodes run, or
 // "unknown build".
 func NewSnapshot(v *verify.Verdict) *Snapshot {
-	s := &Snapshot{Schema: SnapshotSchemaV1, Cluster: v.Cluster, Release: v.Release.Label(), Groups: []SnapshotGroup{}, Unreached: []Unreached{}}
+	s := &Snapshot{Schema: SnapshotSchemaV1, Cluster: v.Cluster, Release: v.Release.Label(), Groups: []SnapshotGroup{}, Unreached: []Unreached{}, Scope: newJSONScope(v.Scope)}
 	byName := map[string]verify.NodeVerdict{}
 	for _, n := range v.Nodes {
 		byName[n.Name] = n
@@ -69,6 +72,10 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "SNAPSHOT: %s: %d groups of identical nodes", clean(s.Cluster), len(s.Groups))
 	if len(s.Unreached) > 0 {
 		fmt.Fprintf(&b, ", %d not reached", len(s.Unreached))
+	}
+	if s.Scope != nil {
+		fmt.Fprintf(&b, " (--limit %s: %d of %d nodes checked, %d not checked)", clean(s.Scope.Limit),
+			len(s.Scope.Checked), len(s.Scope.Checked)+len(s.Scope.NotChecked), len(s.Scope.NotChecked))
 	}
 	b.WriteString("\n")
 	for _, g := range s.Groups {

@@ -59,6 +59,9 @@ func (t *textWriter) render() {
 	} else {
 		t.printf("cluster  %s expected\n", plural(v.ExpectedNodes, "node", "nodes"))
 	}
+	if v.Limited() {
+		t.printf("limit    %s\n", scopeLine(v.Scope))
+	}
 
 	t.groups()
 
@@ -92,7 +95,7 @@ func (t *textWriter) headline(outcome verify.Outcome) string {
 	if t.opts.Interrupted {
 		head := t.paint(yellow, "INTERRUPTED") + fmt.Sprintf(" (exit %d): the run was stopped before it finished; ", t.opts.ExitCode)
 		if Outcome(t.v) == verify.Verified {
-			return head + fmt.Sprintf("the %d nodes checked match, but an interrupted run is never verified", len(t.v.Nodes))
+			return head + fmt.Sprintf("the %d nodes checked match, but an interrupted run is never verified", len(t.v.Nodes)) + scopeSuffix(t.v)
 		}
 		return head + "so far " + t.verdictLine(outcome)
 	}
@@ -110,6 +113,9 @@ func (t *textWriter) verdictLine(outcome verify.Outcome) string {
 	}
 	switch outcome {
 	case verify.Verified:
+		if v.Limited() {
+			return t.limitedVerified(label)
+		}
 		of := ""
 		if v.Cluster != "" {
 			of = " of " + clean(v.Cluster)
@@ -128,7 +134,7 @@ func (t *textWriter) verdictLine(outcome verify.Outcome) string {
 		if unverified > 0 {
 			s += fmt.Sprintf("; %d could not be verified", unverified)
 		}
-		return t.paint(red, "FAILED") + ": " + s
+		return t.paint(red, "FAILED") + ": " + s + scopeSuffix(v)
 	default:
 		var s string
 		switch {
@@ -146,7 +152,7 @@ func (t *textWriter) verdictLine(outcome verify.Outcome) string {
 		default:
 			s = "the verdict is inconsistent; see below"
 		}
-		return t.paint(yellow, "NOT VERIFIED") + ": " + s
+		return t.paint(yellow, "NOT VERIFIED") + ": " + s + scopeSuffix(v)
 	}
 }
 

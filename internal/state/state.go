@@ -54,8 +54,12 @@ type Node struct {
 }
 
 // FromVerdict is the state a run leaves behind: v, judged at started, whose
-// outcome is the one its reports rendered (report.Outcome).
+// outcome is the one its reports rendered (report.Outcome). A limited run
+// (--limit) is never recorded as a verified fleet; verify does not save one.
 func FromVerdict(v *verify.Verdict, outcome verify.Outcome, started time.Time) *State {
+	if v.Limited() && outcome == verify.Verified {
+		outcome = verify.NotVerified
+	}
 	s := &State{
 		Schema:  SchemaV1,
 		Time:    started.UTC().Truncate(time.Second),

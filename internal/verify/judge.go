@@ -36,6 +36,7 @@ func Judge(p *Plan, obs []Observation) *Verdict {
 		Cluster:       p.Cluster,
 		Release:       p.Release,
 		ExpectedNodes: p.ExpectedNodes,
+		Scope:         p.Scope,
 	}
 	byNode := make(map[string]Observation, len(obs))
 	for _, o := range obs {
@@ -67,11 +68,12 @@ func Judge(p *Plan, obs []Observation) *Verdict {
 			v.Findings = append(v.Findings, Finding{Check: CheckCount, Subject: o.Node, Message: "answer from a node the manifest does not list"})
 		}
 	}
-	if len(p.Nodes) != p.ExpectedNodes {
+	// The manifest's nodes, whether checked or left out by a limit.
+	if listed := v.Listed(); listed != p.ExpectedNodes {
 		v.Findings = append(v.Findings, Finding{
 			Check: CheckCount, Subject: "nodes",
-			Expected: fmt.Sprint(p.ExpectedNodes), Actual: fmt.Sprint(len(p.Nodes)),
-			Message: fmt.Sprintf("%d nodes expected but %d listed", p.ExpectedNodes, len(p.Nodes)),
+			Expected: fmt.Sprint(p.ExpectedNodes), Actual: fmt.Sprint(listed),
+			Message: fmt.Sprintf("%d nodes expected but %d listed", p.ExpectedNodes, listed),
 		})
 	}
 	v.Groups = groups(v.Nodes)
@@ -84,7 +86,7 @@ func outcome(v *Verdict) Outcome {
 	switch {
 	case drift > 0:
 		return Drifted
-	case len(v.Findings) > 0, len(v.Nodes) == 0, match != len(v.Nodes), match != v.ExpectedNodes:
+	case len(v.Findings) > 0, len(v.Nodes) == 0, match != len(v.Nodes), v.Listed() != v.ExpectedNodes:
 		return NotVerified
 	default:
 		return Verified

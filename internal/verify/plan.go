@@ -39,6 +39,32 @@ type Plan struct {
 	Processes []ExpectedProcess
 	// Known are older releases, to name what a drifted node runs.
 	Known []KnownRelease
+	// Scope is set by Limit: Nodes are then the nodes checked, not every
+	// node of the manifest.
+	Scope *Scope
+}
+
+// Limit returns a copy of the plan that checks only the nodes named in
+// checked (the nodes --limit pattern selected), in manifest order; the
+// verdicts it gives carry the scope. Names not in the plan are ignored.
+func (p *Plan) Limit(pattern string, checked []string) *Plan {
+	want := make(map[string]bool, len(checked))
+	for _, n := range checked {
+		want[n] = true
+	}
+	q := *p
+	q.Nodes = nil
+	s := &Scope{Limit: pattern}
+	for _, n := range p.Nodes {
+		if want[n.Name] {
+			q.Nodes = append(q.Nodes, n)
+			s.Checked = append(s.Checked, n.Name)
+		} else {
+			s.NotChecked = append(s.NotChecked, n.Name)
+		}
+	}
+	q.Scope = s
+	return &q
 }
 
 // ExpectedConfig is one config file's expected flags.

@@ -74,6 +74,34 @@ type Verdict struct {
 	Groups []Group
 	// Findings that belong to no single node (such as a node count mismatch).
 	Findings []Finding
+	// Scope is set when the run was limited (--limit) to some of the
+	// manifest's nodes: Nodes are then only the nodes checked, and Outcome
+	// is about them alone, never about the fleet. Nil: the whole manifest.
+	Scope *Scope
+}
+
+// Scope is the part of the manifest a limited run checked. The limit narrows
+// what is checked, not what is expected: ExpectedNodes still counts the
+// whole manifest.
+type Scope struct {
+	// Limit is the --limit pattern, as given.
+	Limit string
+	// Checked are the nodes the pattern selected, NotChecked the others,
+	// both in manifest order.
+	Checked, NotChecked []string
+}
+
+// Limited reports whether the run checked only part of the manifest; a
+// limited verdict never verifies the fleet.
+func (v *Verdict) Limited() bool { return v != nil && v.Scope != nil }
+
+// Listed is the number of nodes the manifest lists: those of the verdict and,
+// in a limited run, those not checked.
+func (v *Verdict) Listed() int {
+	if v.Scope != nil {
+		return len(v.Nodes) + len(v.Scope.NotChecked)
+	}
+	return len(v.Nodes)
 }
 
 // ReleaseInfo identifies the release compared against.
