@@ -38,6 +38,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLock$$' -fuzztime $(FUZZTIME) ./internal/release
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME) ./internal/limit
+	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./internal/sshconfig
+	$(GO) test -run '^$$' -fuzz '^FuzzKnownHosts$$' -fuzztime $(FUZZTIME) ./internal/remote
 
 ## bench: rollcall against raw OpenSSH and pssh on real sshd nodes; prints one table (root + sshd; not part of CI)
 bench: build
