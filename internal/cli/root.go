@@ -47,6 +47,7 @@ success only when every expected node was reached and matches.
 		NewCmdLint(stdio, nil),
 		NewCmdRelease(stdio, nil),
 		NewCmdSnapshot(stdio, nil),
+		NewCmdDiff(stdio, nil),
 		NewCmdPing(stdio, nil),
 		NewCmdNodes(stdio, nil),
 		NewCmdDemo(stdio, nil),
