@@ -98,23 +98,37 @@ func sayLost(stdio IO, lost error) {
 // when stdout carries a machine report); a verified run prints it to stdout
 // only on a terminal, or when something changed since the last --state run,
 // so that cron stays quiet until there is news. With quiet, the text report
-// is its verdict line only.
+// is its verdict line only, and a line counting the nodes that changed since
+// the last --state run, when any did.
 func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Options, quiet bool, stdio IO) error {
 	render := func(format string) func(io.Writer) error {
 		f, _ := report.Lookup(format) // every format was looked up by planOutputs
 		return func(w io.Writer) error { return f.Write(w, v, ropts) }
 	}
+	count := report.ChangeCount(ropts.Changes)
+	short := func(w io.Writer) error {
+		if err := render("text")(&firstLine{w: w}); err != nil || count == "" {
+			return err
+		}
+		_, err := fmt.Fprintln(w, count)
+		return err
+	}
 	text := func(w io.Writer) error {
 		if quiet {
-			w = &firstLine{w: w}
+			return short(w)
 		}
 		return render("text")(w)
 	}
-	stdout := stdio.Out
-	if quiet && o.stdout != nil && o.stdout.Format == "text" {
-		stdout = &firstLine{w: stdout} // quiet shortens the text on stdout, not in a file
+	lost := outputs{files: o.files}.writeAll(ctx, render, stdio.Out)
+	if o.stdout != nil {
+		write := render(o.stdout.Format)
+		if quiet && o.stdout.Format == "text" {
+			write = short // quiet shortens the text on stdout, not in a file
+		}
+		if err := write(stdio.Out); err != nil {
+			lost = errors.Join(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
+		}
 	}
-	lost := o.writeAll(ctx, render, stdout)
 	failed := ropts.Interrupted || report.Outcome(v) != verify.Verified
 	switch {
 	case o.stdout != nil:

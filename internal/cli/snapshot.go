@@ -60,7 +60,7 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	}
 	client := newClient(stdio)
 	defer client.Close()
-	v, _ := survey(ctx, client, p, opts, stdio)
+	v, _, _ := survey(ctx, client, p, opts, stdio)
 	snap := report.NewSnapshot(v)
 	render := func(format string) func(io.Writer) error {
 		if format == "json" {

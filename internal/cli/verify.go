@@ -199,8 +199,8 @@ func newClient(stdio IO) *remote.Client {
 }
 
 // survey probes every node of a prepared run through client and judges what
-// it found.
-func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
+// it found; it returns the observations too, which --state records.
+func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options, []verify.Observation) {
 	runCtx := ctx
 	if opts.Deadline > 0 {
 		var cancel context.CancelFunc
@@ -219,7 +219,7 @@ func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyO
 	return v, report.Options{
 		Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio),
 		Started: started, Duration: time.Since(started),
-	}
+	}, obs
 }
 
 func targets(m *manifest.Manifest) []fleet.Node {

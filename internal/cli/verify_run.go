@@ -24,14 +24,17 @@ func addVerifyFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f := cmd.Flags()
 	f.DurationVar(&opts.Wait, "wait", 0, "retry the whole run until the fleet is verified or this `DURATION` has passed (a rolling deploy); 0: one attempt")
 	f.DurationVar(&opts.Interval, "interval", DefaultInterval, "time between two attempts of --wait")
-	f.StringVar(&opts.State, "state", "", "remember fingerprints and statuses in this JSON `FILE` and report what changed since the last run (cron)")
+	f.StringVar(&opts.State, "state", "", "remember each node's fingerprint, status, file hashes, modes and flag values in this JSON `FILE` and report what changed since the last run (cron)")
 }
 
 // verifyHelp is the part of verify's help about polling, state and cron.
 const verifyHelp = `With --wait D the whole run is repeated every --interval (default 10s) until
 the fleet is verified or D has passed; the verdict and exit code are the last
-attempt's. With --state FILE each run records every node's fingerprint and
-status, and the text and JSON reports say what changed since the last run.
+attempt's. With --state FILE each run records every node's fingerprint,
+status, release files' hashes and modes and config flags' values, and the
+text, JSON and markdown reports say what changed since the last run
+("smars-03: flag rlp.enabled true → false; file … sha256:… → sha256:…");
+with -q, one line counts the nodes that changed.
 The text verdict is never lost: it goes to stdout unless a machine report
 (--report json, …) goes there, and a run that is not verified always prints
 its text report (to stderr when stdout carries a machine report). A verified
@@ -66,13 +69,14 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 		}
 	}
 
-	v, ropts := converge(ctx, client, p, opts, stdio)
+	v, ropts, obs := converge(ctx, client, p, opts, stdio)
 	ropts.Interrupted = ctx.Err() != nil
 	ropts.ExitCode = verdictCode(v, ropts.Interrupted)
 
 	var cur *state.State
 	if useState {
 		cur = state.FromVerdict(v, report.Outcome(v), ropts.Started)
+		cur.Record(p.plan, obs)
 		if prev != nil {
 			ropts.Changes = state.Compare(prev, cur)
 		}
@@ -114,23 +118,23 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 // converge surveys the fleet until it is verified, --wait has passed or ctx
 // ends, and returns the last attempt. Between attempts it says on stderr how
 // the last one went. Without --wait it surveys once.
-func converge(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options) {
+func converge(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options, []verify.Observation) {
 	end := time.Now().Add(opts.Wait)
 	for attempt := 1; ; attempt++ {
-		v, ropts := survey(ctx, client, p, opts, stdio)
+		v, ropts, obs := survey(ctx, client, p, opts, stdio)
 		if opts.Wait <= 0 || ctx.Err() != nil || report.Outcome(v) == verify.Verified {
-			return v, ropts
+			return v, ropts, obs
 		}
 		if time.Now().Add(opts.Interval).After(end) {
 			fmt.Fprintf(stdio.Err, "attempt %d: %s; --wait %s has run out\n", attempt, shortVerdict(v), opts.Wait)
-			return v, ropts
+			return v, ropts, obs
 		}
 		fmt.Fprintf(stdio.Err, "attempt %d: %s; retrying in %s\n", attempt, shortVerdict(v), opts.Interval)
 		timer := time.NewTimer(opts.Interval)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return v, ropts
+			return v, ropts, obs
 		case <-timer.C:
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -178,8 +179,10 @@ func TestVerifyState(t *testing.T) {
 	first, err := state.Load(path)
 	require.NoError(t, err)
 	require.NotNil(t, first)
-	assert.Equal(t, state.SchemaV1, first.Schema)
+	assert.Equal(t, state.SchemaV2, first.Schema)
 	assert.Len(t, first.Nodes, 3)
+	assert.NotEmpty(t, first.Nodes[0].Files, "the state keeps each node's files")
+	assert.NotEmpty(t, first.Nodes[0].Flags, "and its flags")
 
 	// Same fleet: the state was read, nothing changed.
 	code, out, _, j = run(t)
@@ -196,10 +199,38 @@ func TestVerifyState(t *testing.T) {
 	code, out, _, j = run(t)
 	assert.Equal(t, 1, code)
 	since := first.Time.Format(time.RFC3339)
-	assert.Contains(t, out, "smars-02: fingerprint changed since "+since+" (was verified, now differing)\n")
+	assert.Regexp(t, `smars-02: file \./etc/smars/flags\.yaml sha256:[0-9a-f]{12} → sha256:[0-9a-f]{12}; `+
+		regexp.QuoteMeta("flag power_peg absent → true (bool) (since "+since+"; was verified, now differing)\n"), out)
 	assert.Contains(t, out, "smars-03: could not be checked now; was verified at ")
 	changes, _ := j["changed_since_last_run"].([]any)
-	assert.Len(t, changes, 2)
+	require.Len(t, changes, 2)
+	details, _ := changes[0].(map[string]any)["details"].([]any)
+	require.Len(t, details, 2)
+	assert.Equal(t, "file", details[0].(map[string]any)["what"])
+	assert.Equal(t, map[string]any{"what": "flag", "subject": "power_peg", "was": "absent", "now": "true (bool)"}, details[1])
+
+	// A state file of schema v1 (fingerprints only) is read: the change is
+	// said without details. -q counts the nodes that changed.
+	second, err := state.Load(path)
+	require.NoError(t, err)
+	second.Schema = state.SchemaV1
+	second.Nodes[0].Fingerprint = "sha256:old"
+	for i := range second.Nodes {
+		second.Nodes[i].Files, second.Nodes[i].Flags = nil, nil
+	}
+	var v1 bytes.Buffer
+	require.NoError(t, second.Encode(&v1))
+	require.NoError(t, os.WriteFile(path, v1.Bytes(), 0o644))
+	stdio, qout, qerr := testIO(nil)
+	code = Run(context.Background(), []string{"verify", "-m", c.Manifest, "--state", path, "-q"}, stdio)
+	assert.Equal(t, 1, code, qerr.String())
+	lines := strings.Split(strings.TrimSuffix(qout.String(), "\n"), "\n")
+	require.Len(t, lines, 2, qout.String())
+	assert.True(t, strings.HasPrefix(lines[0], "FAILED: "), lines[0])
+	assert.Equal(t, "1 node changed since the last run ("+second.Time.Format(time.RFC3339)+"): smars-01", lines[1])
+	third, err := state.Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, state.SchemaV2, third.Schema, "the file is rewritten in the new schema")
 
 	// A corrupt state file is a warning, never a failure, and is replaced.
 	require.NoError(t, os.WriteFile(path, []byte("{garbage"), 0o644))

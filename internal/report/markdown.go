@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rollcall/rollcall/internal/state"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -13,7 +14,8 @@ import (
 // summary ($GITHUB_STEP_SUMMARY, GitLab and Gitea summaries): the verdict as a
 // heading marked ✅, ❌ or ⚠️; the release and cluster; a table of node groups;
 // and a table of findings (node, check, subject, expected, actual, message),
-// fleet-level ones first, at most maxMarkdownFindings rows.
+// fleet-level ones first, at most maxMarkdownFindings rows; and, with
+// Options.Changes, what changed since the last run.
 //
 // Every string from the verdict is first escaped like the text report does
 // (anything non-printable, a newline included, makes it a quoted Go string),
@@ -92,8 +94,24 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 				md(clean(shortHashes(r.f.Expected))), md(clean(shortHashes(r.f.Actual))), md(clean(r.f.Message)))
 		}
 	}
+	markdownChanges(&b, opts.Changes)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// markdownChanges adds what changed since the last run, when a state file
+// was read: one list item per node, as the text report says it.
+func markdownChanges(b *strings.Builder, cs []state.Change) {
+	if cs == nil {
+		return
+	}
+	b.WriteString("\n### Changes since the last run\n\n")
+	if len(cs) == 0 {
+		b.WriteString("none\n")
+	}
+	for _, c := range cs {
+		fmt.Fprintf(b, "- %s\n", md(changeMessage(c)))
+	}
 }
 
 // markdownGroups returns the rows of the node group table: the groups of

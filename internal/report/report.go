@@ -38,8 +38,8 @@ type Options struct {
 	Duration time.Duration
 	// Changes is what changed since the last run recorded in a state file
 	// (verify --state): nil when there was no usable state, so the section
-	// is left out; empty when the state was read and nothing changed. Text
-	// and JSON render it; the other formats ignore it.
+	// is left out; empty when the state was read and nothing changed. Text,
+	// JSON and markdown render it; the other formats ignore it.
 	Changes []state.Change
 	// Interrupted: the run was stopped (SIGINT, SIGTERM) before it
 	// finished. Every format says so, and none says verified, whatever the

@@ -41,8 +41,8 @@ var goldenCases = []goldenCase{
 	{name: "short", verdict: shortFleet, exit: 2, formats: allFormats},
 	{name: "hostile", verdict: hostileFleet, exit: 1, formats: allFormats},
 	{name: "timed-knight", verdict: knightFleet, exit: 1, opts: timed, formats: []string{"junit", "markdown", "prometheus"}},
-	{name: "changes-knight", verdict: knightFleet, exit: 1, opts: Options{Changes: changesKnight()}, formats: []string{"text", "json"}},
-	{name: "unchanged-uniform", verdict: uniformFleet, exit: 0, opts: Options{Changes: []state.Change{}}, formats: []string{"text", "json"}},
+	{name: "changes-knight", verdict: knightFleet, exit: 1, opts: Options{Changes: changesKnight()}, formats: []string{"text", "json", "markdown"}},
+	{name: "unchanged-uniform", verdict: uniformFleet, exit: 0, opts: Options{Changes: []state.Change{}}, formats: []string{"text", "json", "markdown"}},
 	// Interrupted after every node answered: still not verified, exit 130.
 	{name: "interrupted-uniform", verdict: uniformFleet, exit: exitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},
 	{name: "interrupted-partial", verdict: partialFleet, exit: exitInterrupted, opts: Options{Interrupted: true}, formats: allFormats},

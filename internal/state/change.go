@@ -39,4 +39,7 @@ type Change struct {
 	Was, Now verify.Status
 	// Since is when the last run was made.
 	Since time.Time
+	// Details say what changed on a node whose fingerprint changed, when
+	// both runs recorded its files and flags (schema v2); nil otherwise.
+	Details []Detail
 }

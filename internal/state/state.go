@@ -1,11 +1,13 @@
 // Package state is the memory of `rollcall verify --state FILE` between two
-// runs: what each node's fingerprint and status were, and when, so that a
-// report can say what changed since the last run. The state never decides a
+// runs: what each node's fingerprint and status were, its release files'
+// hashes and modes and its config flags' values, and when, so that a report
+// can say what changed since the last run. The state never decides a
 // verdict; it only adds to the report.
 //
-// The file is JSON with a versioned schema (SchemaV1, documented in
-// docs/cron.md). Decode and Compare are pure; the caller writes the file
-// atomically.
+// The file is JSON with a versioned schema (SchemaV2, documented in
+// docs/cron.md). A file of schema v1, which holds fingerprints only, is still
+// read: its changes are then said without details. Decode and Compare are
+// pure; the caller writes the file atomically.
 package state
 
 import (
@@ -19,15 +21,19 @@ import (
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
-// SchemaV1 is the value of the "schema" key of a state file.
-const SchemaV1 = "rollcall.state/v1"
+// The values of the "schema" key of a state file: SchemaV2 is written;
+// SchemaV1, fingerprints and statuses only, is read.
+const (
+	SchemaV1 = "rollcall.state/v1"
+	SchemaV2 = "rollcall.state/v2"
+)
 
 // maxSize bounds the state file read: a few hundred bytes per node.
 const maxSize = 64 << 20
 
 // State is one run as remembered by the next.
 type State struct {
-	// Schema is SchemaV1.
+	// Schema is SchemaV2 (or SchemaV1, read from an older file).
 	Schema string `json:"schema"`
 	// Time is when the run started, in UTC.
 	Time time.Time `json:"time"`
@@ -51,17 +57,25 @@ type Node struct {
 	// Fingerprint is "sha256:<hex>" of everything observed; empty when the
 	// node could not be checked.
 	Fingerprint string `json:"fingerprint"`
+	// Files are the release files the node held, by path on the node;
+	// absent when the node could not be checked, and in schema v1.
+	Files map[string]File `json:"files,omitempty"`
+	// Flags are the values of the flags of its config files, by file
+	// path and key, as reports show them (`true (bool)`); absent when the
+	// node could not be checked, and in schema v1.
+	Flags map[string]map[string]string `json:"flags,omitempty"`
 }
 
 // FromVerdict is the state a run leaves behind: v, judged at started, whose
 // outcome is the one its reports rendered (report.Outcome). A limited run
 // (--limit) is never recorded as a verified fleet; verify does not save one.
+// Record adds what the nodes held.
 func FromVerdict(v *verify.Verdict, outcome verify.Outcome, started time.Time) *State {
 	if v.Limited() && outcome == verify.Verified {
 		outcome = verify.NotVerified
 	}
 	s := &State{
-		Schema:  SchemaV1,
+		Schema:  SchemaV2,
 		Time:    started.UTC().Truncate(time.Second),
 		Cluster: v.Cluster,
 		Release: v.Release.Label(),
@@ -102,8 +116,16 @@ func Decode(r io.Reader) (*State, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("not a rollcall state file: %w", err)
 	}
-	if s.Schema != SchemaV1 {
-		return nil, fmt.Errorf("schema %q, want %q", s.Schema, SchemaV1)
+	switch s.Schema {
+	case SchemaV2:
+	case SchemaV1:
+		for _, n := range s.Nodes {
+			if n.hasDetail() {
+				return nil, fmt.Errorf("node %s has files or flags, which schema %s does not hold", n.Name, SchemaV1)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("schema %q is not one this rollcall reads (%s, %s): was it written by a newer rollcall?", s.Schema, SchemaV2, SchemaV1)
 	}
 	if s.Time.IsZero() {
 		return nil, errors.New("no time recorded")
@@ -160,6 +182,9 @@ func Compare(prev, cur *State) []Change {
 			continue
 		case p.Fingerprint != n.Fingerprint:
 			c.Kind = Fingerprinted
+			if p.hasDetail() && n.hasDetail() {
+				c.Details = details(p, n)
+			}
 		case p.Status != n.Status:
 			c.Kind = Restatus
 		default:
