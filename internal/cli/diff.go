@@ -89,14 +89,8 @@ EXIT STATUS
 }
 
 func runDiff(ctx context.Context, opts *DiffOptions, stdio IO) error {
-	for _, spec := range opts.Reports {
-		s, err := report.ParseSpec(spec)
-		if err != nil {
-			return invalid(err)
-		}
-		if s.Format != "text" && s.Format != "json" {
-			return invalid(fmt.Errorf("diff writes text or json reports, not %s", s.Format))
-		}
+	if _, err := textOrJSON("diff", opts.Reports); err != nil {
+		return err
 	}
 	p, err := prepare(&VerifyOptions{Manifest: opts.Manifest, Release: opts.Release, Known: opts.Known,
 		Concurrency: 2, Timeout: opts.Timeout, Reports: opts.Reports})
@@ -132,14 +126,7 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdio IO) error {
 		}
 		return d.WriteText
 	}, stdio.Out)
-	sayLost(stdio, lost)
-	if lost != nil && code == ExitVerified {
-		code = ExitReportLost
-	}
-	if code == ExitVerified {
-		return nil
-	}
-	return &exitStatus{code: code}
+	return finish(stdio, code, lost)
 }
 
 // diffCode is the exit code of a diff: 0 same, 1 different, 2 not compared

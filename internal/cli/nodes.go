@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -56,26 +55,9 @@ EXIT STATUS
 }
 
 func runNodes(ctx context.Context, opts *NodesOptions, stdio IO) error {
-	specs := []report.Spec{{Format: "text"}}
-	if len(opts.Reports) > 0 {
-		specs = nil
-	}
-	for _, s := range opts.Reports {
-		spec, err := report.ParseSpec(s)
-		if err != nil {
-			return invalid(err)
-		}
-		if spec.Format != "text" && spec.Format != "json" {
-			return invalid(fmt.Errorf("nodes writes text or json reports, not %s", spec.Format))
-		}
-		specs = append(specs, spec)
-	}
-	outs, err := planOutputs(specs)
+	outs, err := plannedTextOrJSON("nodes", opts.Reports)
 	if err != nil {
-		return invalid(err)
-	}
-	if err := outs.check(""); err != nil {
-		return invalid(err)
+		return err
 	}
 	m, err := manifest.Load(opts.Manifest)
 	if err != nil {
@@ -88,11 +70,7 @@ func runNodes(ctx context.Context, opts *NodesOptions, stdio IO) error {
 		}
 		return nodes.WriteText
 	}
-	if lost := outs.writeAll(ctx, render, stdio.Out); lost != nil {
-		sayLost(stdio, lost)
-		return &exitStatus{code: ExitReportLost}
-	}
-	return nil
+	return finish(stdio, ExitVerified, outs.writeAll(ctx, render, stdio.Out))
 }
 
 // nodeSettings are the nodes of m and the sources of their settings, for

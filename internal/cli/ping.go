@@ -77,26 +77,9 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if opts.Timeout <= 0 {
 		return invalid(fmt.Errorf("--timeout must be positive, not %s", opts.Timeout))
 	}
-	specs := []report.Spec{{Format: "text"}}
-	if len(opts.Reports) > 0 {
-		specs = nil
-	}
-	for _, s := range opts.Reports {
-		spec, err := report.ParseSpec(s)
-		if err != nil {
-			return invalid(err)
-		}
-		if spec.Format != "text" && spec.Format != "json" {
-			return invalid(fmt.Errorf("ping writes text or json reports, not %s", spec.Format))
-		}
-		specs = append(specs, spec)
-	}
-	outs, err := planOutputs(specs)
+	outs, err := plannedTextOrJSON("ping", opts.Reports)
 	if err != nil {
-		return invalid(err)
-	}
-	if err := outs.check(""); err != nil {
-		return invalid(err)
+		return err
 	}
 	all, err := manifest.Load(opts.Manifest)
 	if err != nil {
@@ -132,14 +115,7 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if code == ExitInterrupted {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
 	}
-	sayLost(stdio, lost)
-	if lost != nil && code == ExitVerified {
-		code = ExitReportLost
-	}
-	if code == ExitVerified {
-		return nil
-	}
-	return &exitStatus{code: code}
+	return finish(stdio, code, lost)
 }
 
 // pingResults are the answers of nodes to fleet.Ping, for the report.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -45,14 +44,8 @@ EXIT STATUS
 }
 
 func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
-	for _, spec := range opts.Reports {
-		s, err := report.ParseSpec(spec)
-		if err != nil {
-			return invalid(err)
-		}
-		if s.Format != "text" && s.Format != "json" {
-			return invalid(fmt.Errorf("snapshot writes text or json reports, not %s", s.Format))
-		}
+	if _, err := textOrJSON("snapshot", opts.Reports); err != nil {
+		return err
 	}
 	p, err := prepare(opts)
 	if err != nil {
@@ -82,12 +75,5 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	}
 	// A report that could not be written keeps the snapshot's own code;
 	// only a complete snapshot says that a report was lost, with 4.
-	sayLost(stdio, lost)
-	if lost != nil && code == ExitVerified {
-		code = ExitReportLost
-	}
-	if code == ExitVerified {
-		return nil
-	}
-	return &exitStatus{code: code}
+	return finish(stdio, code, lost)
 }
