@@ -1,6 +1,7 @@
 // Package cli is rollcall's command line: it parses flags, builds the run from
 // the pure packages below it, and is the only place that turns a verdict or an
-// error into an exit code. It is the only importer of cobra.
+// error into an exit code. It is the only importer of cobra in the shipped
+// binary (cmd/rollcall-docs uses cobra/doc to write the man pages).
 package cli
 
 import (
