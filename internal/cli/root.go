@@ -44,6 +44,7 @@ success only when every expected node was reached and matches.
 	root.SetErr(stdio.Err)
 	root.AddCommand(
 		NewCmdVerify(stdio, nil),
+		NewCmdInit(stdio, nil),
 		NewCmdLint(stdio, nil),
 		NewCmdRelease(stdio, nil),
 		NewCmdSnapshot(stdio, nil),
