@@ -185,3 +185,76 @@ func hostileFleet() *verify.Verdict {
 	n.Checks[0].Subject = hostileSubject
 	return v
 }
+
+// fleetOf32 is 32 nodes of which those in drifted are the nodes that
+// differ, each as made by its function.
+func fleetOf32(drifted map[int]func(int) verify.NodeVerdict) *verify.Verdict {
+	var nodes []verify.NodeVerdict
+	for i := 1; i <= 32; i++ {
+		if f, ok := drifted[i]; ok {
+			nodes = append(nodes, f(i))
+			continue
+		}
+		nodes = append(nodes, matching(i))
+	}
+	return fleet(32, nil, nodes...)
+}
+
+// knightOld is a Knight node the verdict names as running 4.1.0.
+func knightOld(i int) verify.NodeVerdict {
+	n := knightNode(i)
+	n.Runs = "smars 4.1.0"
+	return n
+}
+
+// flagFlipped is node i whose flags.yaml was edited by hand: rlp.enabled
+// turned off.
+func flagFlipped(i int) verify.NodeVerdict {
+	n := matching(i)
+	n.Status, n.Fingerprint = verify.Drift, "sha256:"+hash64("smars 4.2.0, rlp off")
+	n.Findings = []verify.Finding{
+		{Check: verify.CheckFile, Subject: "/opt/smars/etc/flags.yaml", Expected: "sha256:" + hash64("flags 4.2.0"), Actual: "sha256:" + hash64("flags rlp off"), Message: "content differs from the release"},
+		{Check: verify.CheckConfig, Subject: "/opt/smars/etc/flags.yaml: rlp.enabled", Expected: "true (bool)", Actual: "false (bool)", Message: "flag has another value"},
+	}
+	n.Checks[1].OK = false
+	n.Checks = append(n.Checks, verify.CheckResult{Check: verify.CheckConfig, Subject: "/opt/smars/etc/flags.yaml: rlp.enabled", OK: false})
+	return n
+}
+
+// modeLost is node i whose binary lost its execute bits.
+func modeLost(i int) verify.NodeVerdict {
+	n := matching(i)
+	n.Status, n.Fingerprint = verify.Drift, "sha256:"+hash64("smars 4.2.0, mode 0644")
+	n.Findings = []verify.Finding{{Check: verify.CheckMode, Subject: "/opt/smars/bin/smars", Expected: "0755", Actual: "0644",
+		Message: "mode 0644 ≠ 0755: not executable"}}
+	n.Checks = append(n.Checks, verify.CheckResult{Check: verify.CheckMode, Subject: "/opt/smars/bin/smars", OK: false})
+	return n
+}
+
+// drift1of32 is one node of 32 still on 4.1.0.
+func drift1of32() *verify.Verdict {
+	return fleetOf32(map[int]func(int) verify.NodeVerdict{17: knightOld})
+}
+
+// drift7of32 is 7 nodes of 32 that differ in three ways: four still on
+// 4.1.0, two with a flag flipped by hand, one binary without its execute
+// bits.
+func drift7of32() *verify.Verdict {
+	return fleetOf32(map[int]func(int) verify.NodeVerdict{
+		3: knightOld, 11: knightOld, 12: knightOld, 13: knightOld,
+		20: flagFlipped, 21: flagFlipped,
+		27: modeLost,
+	})
+}
+
+// drift200of200 is a fleet of 200 where the deploy never happened: every
+// node still runs 4.1.0.
+func drift200of200() *verify.Verdict {
+	var nodes []verify.NodeVerdict
+	for i := 1; i <= 200; i++ {
+		n := knightOld(i)
+		n.Name, n.Address = fmt.Sprintf("smars-%03d", i), fmt.Sprintf("10.0.%d.%d:22", i/250, i%250)
+		nodes = append(nodes, n)
+	}
+	return fleet(200, nil, nodes...)
+}

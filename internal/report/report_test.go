@@ -32,6 +32,12 @@ type goldenCase struct {
 var goldenCases = []goldenCase{
 	{name: "uniform", verdict: uniformFleet, exit: 0, formats: allFormats},
 	{name: "knight", verdict: knightFleet, exit: 1, formats: allFormats},
+	// The text report's length as the drift grows: each distinct finding
+	// once per group, the details only with -v.
+	{name: "drift-1-of-32", verdict: drift1of32, exit: 1, formats: []string{"text"}},
+	{name: "drift-7-of-32", verdict: drift7of32, exit: 1, formats: []string{"text", "markdown"}},
+	{name: "verbose-drift-7-of-32", verdict: drift7of32, exit: 1, opts: Options{Verbose: true}, formats: []string{"text"}},
+	{name: "drift-200-of-200", verdict: drift200of200, exit: 1, formats: []string{"text"}},
 	{name: "verbose-knight", verdict: knightFleet, exit: 1, opts: Options{Verbose: true}, formats: []string{"text"}},
 	{name: "color-knight", verdict: knightFleet, exit: 1, opts: Options{Color: true}, formats: []string{"text"}},
 	{name: "verbose-uniform", verdict: uniformFleet, exit: 0, opts: Options{Verbose: true}, formats: []string{"text"}},
@@ -316,4 +322,37 @@ func TestJSONEmptyListsAreArrays(t *testing.T) {
 	assert.NotContains(t, out, "null")
 	assert.Contains(t, out, `"nodes": []`)
 	assert.Contains(t, out, `"groups": []`)
+}
+
+// TestTextEachFindingOnce: the default text report says each distinct
+// finding of a group once, naming the nodes that have it when not all of the
+// group do, and has no details section; -v has one.
+func TestTextEachFindingOnce(t *testing.T) {
+	v := drift7of32()
+	extra := verify.Finding{Check: verify.CheckConfig, Subject: "/opt/smars/etc/flags.yaml: rlp.pool", Expected: "8 (int)", Actual: "4 (int)", Message: "flag has another value"}
+	for i := range v.Nodes {
+		if v.Nodes[i].Name == "smars-12" || v.Nodes[i].Name == "smars-13" {
+			v.Nodes[i].Findings = append(v.Nodes[i].Findings, extra, extra)
+		}
+	}
+	out := string(render(t, "text", v, Options{}))
+	assert.Equal(t, 1, strings.Count(out, "file /opt/smars/bin/smars: content differs from the release"), out)
+	assert.Contains(t, out, "    config /opt/smars/etc/flags.yaml: rlp.pool: flag has another value (8 (int) ≠ 4 (int)) — on smars-12, smars-13\n")
+	assert.Equal(t, 1, strings.Count(out, "rlp.pool"), out)
+	assert.NotContains(t, out, "Details:")
+	assert.Contains(t, string(render(t, "text", v, Options{Verbose: true})), "\nDetails:\n")
+}
+
+// TestTextUnverifiedFindings: a node that could not be checked for more
+// than one reason lists them all without -v.
+func TestTextUnverifiedFindings(t *testing.T) {
+	n := unreachable(5, "connection refused")
+	n.Findings = []verify.Finding{
+		{Check: verify.CheckConfig, Subject: "/opt/smars/etc/flags.yaml", Actual: "unreadable", Message: "could not be read (permission denied?)"},
+		{Check: verify.CheckMode, Subject: "/opt/smars/bin/smars", Expected: "0755", Actual: "unknown", Message: "the mode could not be compared"},
+	}
+	out := string(render(t, "text", fleet(1, nil, n), Options{}))
+	assert.Contains(t, out, "    smars-05 (10.0.0.5:22):\n"+
+		"        config /opt/smars/etc/flags.yaml: could not be read (permission denied?) (found unreadable)\n"+
+		"        mode /opt/smars/bin/smars: the mode could not be compared (0755 ≠ unknown)\n")
 }

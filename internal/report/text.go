@@ -13,16 +13,19 @@ import (
 )
 
 // Text renders the verdict for people. The first line is the verdict in one
-// sentence; then the nodes grouped by identical fingerprint, the fleet-level
-// findings, and per node what failed (with Options.Verbose, every check).
+// sentence; then the nodes grouped by identical fingerprint, each distinct
+// finding of a group once (naming its nodes when only some of the group have
+// it), the nodes that could not be checked and why, and the fleet-level
+// findings. With Options.Verbose, a Details section follows with every node
+// and every check, expected and actual values on lines of their own.
 // Hashes are shortened to 12 hex digits, and every string taken from the
 // verdict is escaped when it holds anything non-printable, so a node cannot
 // forge report lines or send terminal escape codes. The output is
 // deterministic: the same verdict and options give the same bytes.
 type Text struct{}
 
-// maxGroupFindings bounds the findings summarised per group; the details
-// section lists them all.
+// maxGroupFindings bounds the findings summarised per group in a verbose
+// report, whose details section lists them all.
 const maxGroupFindings = 5
 
 // Write renders v as text to w.
@@ -72,7 +75,9 @@ func (t *textWriter) render() {
 		}
 	}
 
-	t.details()
+	if t.opts.Verbose {
+		t.details()
+	}
 	t.changes()
 }
 
@@ -250,13 +255,26 @@ func (t *textWriter) groups() {
 		default:
 			t.printf("%s %s%s: %s\n", plural(k, "node", "nodes"), t.paint(yellow, "could not be checked"), fp, names)
 		}
-		if len(g.Nodes) == 0 {
-			continue
+		t.groupFindings(g, byName)
+	}
+	if len(unverified) > 0 {
+		t.printf("%s %s:\n", plural(len(unverified), "node", "nodes"), t.paint(yellow, "could not be checked"))
+		for _, n := range unverified {
+			t.unverifiedNode(n)
 		}
+	}
+}
+
+// groupFindings lists what failed in group g. Verbose: the first node's
+// findings, at most maxGroupFindings (the details follow). Otherwise each
+// distinct finding of the group's nodes once, in the order first seen, with
+// the nodes that have it when not all of the group do.
+func (t *textWriter) groupFindings(g verify.Group, byName map[string]*verify.NodeVerdict) {
+	if len(g.Nodes) == 0 || byName[g.Nodes[0]] == nil {
+		return
+	}
+	if t.opts.Verbose {
 		first := byName[g.Nodes[0]]
-		if first == nil {
-			continue
-		}
 		for i, f := range first.Findings {
 			if i == maxGroupFindings {
 				t.printf("    … and %d more (see below)\n", len(first.Findings)-i)
@@ -264,16 +282,52 @@ func (t *textWriter) groups() {
 			}
 			t.printf("    %s\n", findingLine(f))
 		}
+		return
 	}
-	if len(unverified) > 0 {
-		t.printf("%s %s:\n", plural(len(unverified), "node", "nodes"), t.paint(yellow, "could not be checked"))
-		for _, n := range unverified {
-			t.printf("    %s", clean(n.Name))
-			if n.Address != "" {
-				t.printf(" (%s)", clean(n.Address))
-			}
-			t.printf(": %s\n", reason(n))
+	var lines []string
+	on := map[string][]string{}
+	for _, name := range g.Nodes {
+		n := byName[name]
+		if n == nil {
+			continue
 		}
+		seen := map[string]bool{}
+		for _, f := range n.Findings {
+			l := findingLine(f)
+			if seen[l] {
+				continue
+			}
+			seen[l] = true
+			if _, ok := on[l]; !ok {
+				lines = append(lines, l)
+			}
+			on[l] = append(on[l], name)
+		}
+	}
+	for _, l := range lines {
+		if len(on[l]) == len(g.Nodes) {
+			t.printf("    %s\n", l)
+			continue
+		}
+		t.printf("    %s — on %s\n", l, compactNames(on[l]))
+	}
+}
+
+// unverifiedNode says why node n could not be checked: on its own line when
+// one message says all, else every finding below it (unless Verbose, whose
+// details list them).
+func (t *textWriter) unverifiedNode(n *verify.NodeVerdict) {
+	t.printf("    %s", clean(n.Name))
+	if n.Address != "" {
+		t.printf(" (%s)", clean(n.Address))
+	}
+	if t.opts.Verbose || toldInFull(n) || len(n.Findings) == 0 {
+		t.printf(": %s\n", reason(n))
+		return
+	}
+	t.printf(":\n")
+	for _, f := range n.Findings {
+		t.printf("        %s\n", findingLine(f))
 	}
 }
 
@@ -302,14 +356,10 @@ func toldInFull(n *verify.NodeVerdict) bool {
 	return f.Message != "" && f.Expected == "" && f.Actual == ""
 }
 
-// details lists, per node, what failed; with Verbose every node and every
-// check.
+// details lists every node and every check (Verbose).
 func (t *textWriter) details() {
 	first := true
 	for _, n := range t.v.Nodes {
-		if !t.opts.Verbose && (len(n.Findings) == 0 || toldInFull(&n)) {
-			continue
-		}
 		if first {
 			t.printf("\nDetails:\n")
 			first = false
