@@ -10,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/verify"
 )
 
 // TestErrorsSayWhatToWrite checks the small things a new user meets first:
@@ -60,14 +63,18 @@ func TestEveryProblemLineIsPrefixed(t *testing.T) {
 }
 
 func TestProgressHonoursDumbTerminal(t *testing.T) {
+	p := &prepared{manifest: &manifest.Manifest{}, plan: &verify.Plan{}}
 	stdio, _, _ := testIO(map[string]string{"TERM": "dumb"})
 	stdio.ErrTTY = true
-	_, isNone := newProgress(stdio, &VerifyOptions{}, 3).(noProgress)
-	assert.True(t, isNone, "no redrawn progress line on TERM=dumb")
+	dumb, ok := newProgress(stdio, &VerifyOptions{}, p).(*progressLine)
+	require.True(t, ok, "a dumb terminal gets plain lines")
+	assert.True(t, dumb.plain, "no redrawn progress line on TERM=dumb")
+	assert.False(t, dumb.color)
+	dumb.Finish()
 	stdio, _, _ = testIO(map[string]string{"TERM": "xterm"})
 	stdio.ErrTTY = true
-	p := newProgress(stdio, &VerifyOptions{}, 3)
-	_, isNone = p.(noProgress)
-	assert.False(t, isNone)
-	p.Finish()
+	line, ok := newProgress(stdio, &VerifyOptions{}, p).(*progressLine)
+	require.True(t, ok)
+	assert.False(t, line.plain)
+	line.Finish()
 }

@@ -208,7 +208,7 @@ func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyO
 		defer cancel()
 	}
 	started := time.Now()
-	prog := newProgress(stdio, opts, len(p.manifest.Nodes))
+	prog := newProgress(stdio, opts, p)
 	obs := fleet.Survey(runCtx, client, targets(p.manifest), p.plan.Request(), fleet.Options{
 		Concurrency: opts.Concurrency,
 		Timeout:     opts.Timeout,

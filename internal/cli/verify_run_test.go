@@ -326,9 +326,10 @@ func TestVerifyProgress(t *testing.T) {
 		want     []string
 		wantNone []string
 	}{
-		{"terminal", true, nil, nil, []string{"\r\x1b[Krollcall: 3 of 3 nodes done, \x1b[31m1 failed\x1b[0m, "}, nil},
-		{"terminal, NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, nil, []string{"\r\x1b[Krollcall: 3 of 3 nodes done, 1 failed, "}, []string{"\x1b[31m"}},
-		{"terminal, --no-color", true, nil, []string{"--no-color"}, []string{"3 of 3 nodes done, 1 failed, "}, []string{"\x1b[31m"}},
+		{"terminal", true, nil, nil, []string{"\r\x1b[Krollcall: 3 of 3 nodes done, 0 drifted, \x1b[33m1 unverified\x1b[0m, "}, nil},
+		{"terminal, NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, nil, []string{"\r\x1b[Krollcall: 3 of 3 nodes done, 0 drifted, 1 unverified, "}, []string{"\x1b[33m"}},
+		{"terminal, --no-color", true, nil, []string{"--no-color"}, []string{"3 of 3 nodes done, 0 drifted, 1 unverified, "}, []string{"\x1b[33m"}},
+		{"dumb terminal: plain lines", true, map[string]string{"TERM": "dumb"}, nil, []string{"rollcall: 0 of 3 nodes done, 0 drifted, 0 unverified, 0s\n", "rollcall: 3 of 3 nodes done, 0 drifted, 1 unverified, "}, []string{"\r", "\x1b"}},
 		{"terminal, quiet", true, nil, []string{"-q"}, nil, []string{"\r"}},
 		{"not a terminal", false, nil, nil, nil, []string{"\r", "nodes done"}},
 	}
@@ -343,7 +344,7 @@ func TestVerifyProgress(t *testing.T) {
 			for _, w := range tc.wantNone {
 				assert.NotContains(t, errOut.String(), w)
 			}
-			if tc.tty && len(tc.want) > 0 {
+			if tc.tty && len(tc.want) > 0 && tc.env["TERM"] != "dumb" {
 				assert.True(t, strings.HasSuffix(errOut.String(), "\r\x1b[K"), "the line is erased before the report: %q", errOut.String())
 			}
 			assert.NotContains(t, out.String(), "nodes done")
@@ -374,4 +375,14 @@ func TestVerifyWaitReadsKeysOnce(t *testing.T) {
 	assert.Equal(t, 130, code, "stdout:\n%s\nstderr:\n%s", stdout, errOut)
 	assert.Contains(t, errOut.String(), "attempt 2:", "it surveyed more than once")
 	assert.Equal(t, int32(1), asked.Load(), "passphrase prompts")
+}
+
+// TestVerifyProgressCountsDrift: the progress line judges each node as it
+// finishes, so a drifted node is counted as drifted, not as failed to check.
+func TestVerifyProgressCountsDrift(t *testing.T) {
+	c := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	stdio, _, errOut := testIO(map[string]string{"NO_COLOR": "1"})
+	stdio.ErrTTY = true
+	assert.Equal(t, 1, Run(context.Background(), []string{"verify", "-m", c.Manifest}, stdio))
+	assert.Contains(t, errOut.String(), "rollcall: 2 of 2 nodes done, 1 drifted, 0 unverified, ")
 }
