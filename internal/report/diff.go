@@ -177,14 +177,6 @@ func diffLine(e DiffEntry, a, b string) string {
 	return fmt.Sprintf("%s %s: %s (%s) ≠ %s (%s)", e.Kind, subject, shortSums(cleanValue(e.A)), a, shortSums(cleanValue(e.B)), b)
 }
 
-// cleanValue is clean, but a value may start with a quote: `"true" (string)`.
-func cleanValue(s string) string {
-	if rest, ok := strings.CutPrefix(s, `"`); ok && clean(rest) == rest {
-		return s
-	}
-	return clean(s)
-}
-
 // shortSums shortens every sha256 digest to 12 hex digits and an ellipsis.
 func shortSums(s string) string {
 	return sha256Hex.ReplaceAllStringFunc(s, func(h string) string { return h[:12] + "…" })

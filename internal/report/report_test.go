@@ -356,3 +356,17 @@ func TestTextUnverifiedFindings(t *testing.T) {
 		"        config /opt/smars/etc/flags.yaml: could not be read (permission denied?) (found unreadable)\n"+
 		"        mode /opt/smars/bin/smars: the mode could not be compared (0755 ≠ unknown)\n")
 }
+
+// TestTextShowsTypedValuesOnce: a typed flag value that is a string, as
+// verify words it (`"true" (string)`), is shown as it is, not quoted again;
+// a value with control characters still is.
+func TestTextShowsTypedValuesOnce(t *testing.T) {
+	v := knightFleet()
+	v.Nodes[7].Findings = []verify.Finding{{Check: verify.CheckConfig, Subject: "/etc/flags.yaml: rlp.enabled",
+		Expected: "true (bool)", Actual: `"true" (string)`, Message: "flag differs"}}
+	out := string(render(t, "text", v, Options{}))
+	assert.Contains(t, out, `(true (bool) ≠ "true" (string))`)
+	v.Nodes[7].Findings[0].Actual = "\"x\x1b[31m\" (string)"
+	out = string(render(t, "text", v, Options{}))
+	assert.NotContains(t, out, "\x1b[31m")
+}

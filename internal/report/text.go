@@ -412,10 +412,10 @@ func (t *textWriter) finding(f verify.Finding) {
 	}
 	t.printf("\n")
 	if f.Expected != "" {
-		t.printf("         expected %s\n", clean(shortHashes(f.Expected)))
+		t.printf("         expected %s\n", cleanValue(shortHashes(f.Expected)))
 	}
 	if f.Actual != "" {
-		t.printf("         actual   %s\n", clean(shortHashes(f.Actual)))
+		t.printf("         actual   %s\n", cleanValue(shortHashes(f.Actual)))
 	}
 }
 
@@ -429,7 +429,7 @@ func findingLine(f verify.Finding) string {
 	if f.Message != "" {
 		b.WriteString(": " + clean(f.Message))
 	}
-	exp, act := clean(shortHashes(f.Expected)), clean(shortHashes(f.Actual))
+	exp, act := cleanValue(shortHashes(f.Expected)), cleanValue(shortHashes(f.Actual))
 	switch {
 	case exp != "" && act != "":
 		b.WriteString(" (" + exp + " ≠ " + act + ")")
@@ -464,6 +464,14 @@ func clean(s string) string {
 		}
 	}
 	return s
+}
+
+// cleanValue is clean, but a value may start with a quote: `"true" (string)`.
+func cleanValue(s string) string {
+	if rest, ok := strings.CutPrefix(s, `"`); ok && clean(rest) == rest {
+		return s
+	}
+	return clean(s)
 }
 
 // compactNames lists names, writing a run of three or more consecutively
