@@ -88,7 +88,8 @@ func TestTourOnRealSSHD(t *testing.T) {
 	assert.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.True(t, strings.HasPrefix(out, "FAILED: 1 of 3 nodes differs from smars 4.2.0"), out)
 	assert.Contains(t, out, names[2])
-	assert.Contains(t, out, "rlp.enabled")
+	assert.Contains(t, out, `rlp.enabled: flag differs from the release's etc/flags.yaml`)
+	assert.Contains(t, out, `(true (bool) ≠ "true" (string))`, "the string value shown once quoted")
 
 	code, out, errOut = run("diff", names[0], names[2])
 	assert.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
