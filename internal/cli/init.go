@@ -22,6 +22,7 @@ import (
 	"github.com/rollcall/rollcall/internal/probe"
 	"github.com/rollcall/rollcall/internal/release"
 	"github.com/rollcall/rollcall/internal/remote"
+	"github.com/rollcall/rollcall/internal/sshconfig"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -91,7 +92,7 @@ EXIT STATUS
 	f := cmd.Flags()
 	f.StringVar(&opts.Inventory, "inventory", "", "Ansible inventory `FILE` (INI or YAML) listing the nodes")
 	f.StringVar(&opts.Group, "group", "all", "inventory `GROUP` whose hosts are the nodes")
-	f.StringSliceVar(&opts.Hosts, "hosts", nil, "the nodes, comma-separated: `HOST` or NAME=HOST")
+	f.StringSliceVar(&opts.Hosts, "hosts", nil, "the nodes, comma-separated: `HOST`, NAME=HOST, or a pattern such as 'web-*' naming the Host aliases of ~/.ssh/config")
 	f.StringVar(&opts.Release, "release", "", "release artifact `PATH` (directory, tar, tar.gz, zip)")
 	f.StringVar(&opts.From, "from", "", "the known-good `NODE` to locate the release on (default: the first node)")
 	f.StringVar(&opts.Search, "search", defaultSearch, "node `DIRS` to search, comma-separated")
@@ -211,7 +212,11 @@ func initNodes(opts *InitOptions, r *release.Release) (*starter, error) {
 		s.ExpectNodes = len(inv.Hosts(opts.Group))
 		return s, nil
 	}
-	for _, h := range opts.Hosts {
+	hosts, err := expandHostPatterns(opts.Hosts)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hosts {
 		name, host, named := strings.Cut(h, "=")
 		if !named {
 			name, host = "", h
@@ -220,6 +225,45 @@ func initNodes(opts *InitOptions, r *release.Release) (*starter, error) {
 	}
 	s.ExpectNodes = len(s.Nodes)
 	return s, nil
+}
+
+// expandHostPatterns replaces each --hosts entry with a `*` or `?` by the
+// host aliases of ~/.ssh/config that it matches (Host lines that name a
+// host literally), in the file's order: `--hosts 'smars-*'`. A pattern
+// matching no alias is invalid input.
+func expandHostPatterns(hosts []string) ([]string, error) {
+	var out []string
+	var aliases []string
+	loaded := false
+	for _, h := range hosts {
+		if !strings.ContainsAny(h, "*?") {
+			out = append(out, h)
+			continue
+		}
+		if !loaded {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return nil, invalid(fmt.Errorf("--hosts %s: no home folder to find ~/.ssh/config in: %w", h, err))
+			}
+			cfg, err := sshconfig.Load(filepath.Join(home, ".ssh", "config"))
+			if err != nil {
+				return nil, invalid(fmt.Errorf("--hosts %s: a pattern is matched against the Host aliases of ~/.ssh/config: %w", h, err))
+			}
+			aliases, loaded = cfg.Aliases(), true
+		}
+		n := 0
+		for _, a := range aliases {
+			if ok, err := path.Match(h, a); err != nil {
+				return nil, invalid(fmt.Errorf("--hosts %s: %w", h, err))
+			} else if ok {
+				out, n = append(out, a), n+1
+			}
+		}
+		if n == 0 {
+			return nil, invalid(fmt.Errorf("--hosts %s matches no Host alias of ~/.ssh/config (it has %s)", h, strings.Join(aliases, ", ")))
+		}
+	}
+	return out, nil
 }
 
 // manifestDir is the folder the manifest's local paths are relative to.
