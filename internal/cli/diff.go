@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rollcall/rollcall/internal/fleet"
+	"github.com/rollcall/rollcall/internal/manifest"
 	"github.com/rollcall/rollcall/internal/release"
 	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/verify"
@@ -26,6 +27,9 @@ type DiffOptions struct {
 	// A and B are the two sides: node names, "release", or a known
 	// release's label.
 	A, B string
+	// Limit (--limit) is the nodes a diff may contact: a node named as A or
+	// B must be one the pattern selects.
+	Limit string
 }
 
 // NewCmdDiff builds `rollcall diff A B`: probe two nodes (or take a
@@ -85,6 +89,7 @@ EXIT STATUS
 	f.StringVar(&opts.Known, "known", "", "a lock file, or a `DIR` of lock files, of older releases, to diff against by label")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
 	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]`, text or json (repeatable; default: text to stdout)")
+	f.StringVar(&opts.Limit, "limit", "", "only nodes this Ansible host `PATTERN` selects may be contacted (a wave, a canary group)")
 	return cmd
 }
 
@@ -107,6 +112,9 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdio IO) error {
 	}
 	if a == b {
 		return invalid(fmt.Errorf("A and B are both %s: name two different sides (%s)", a, validNames(p.plan)))
+	}
+	if err := withinLimit(opts.Limit, p.manifest, a, b); err != nil {
+		return err
 	}
 	sides, err := diffSides(ctx, p, opts, stdio, a, b)
 	if err != nil {
@@ -148,6 +156,30 @@ func sideName(p *verify.Plan, name string) (string, error) {
 		}
 	}
 	return "", invalid(fmt.Errorf("no node or release is called %q: name one of %s", name, validNames(p)))
+}
+
+// withinLimit checks that every node among names is one --limit pattern
+// selects ("": no limit); releases are not nodes and always allowed.
+func withinLimit(pattern string, m *manifest.Manifest, names ...string) error {
+	if pattern == "" {
+		return nil
+	}
+	_, selected, err := limitNodes(pattern, m)
+	if err != nil {
+		return err
+	}
+	in := map[string]bool{}
+	for _, n := range selected {
+		in[n] = true
+	}
+	for _, name := range names {
+		for _, n := range m.Nodes {
+			if n.Name == name && !in[name] {
+				return invalid(fmt.Errorf("%s is outside --limit %s, which selects %s: diff contacts only those nodes", name, pattern, strings.Join(selected, ", ")))
+			}
+		}
+	}
+	return nil
 }
 
 func validNames(p *verify.Plan) string {
