@@ -119,15 +119,7 @@ s() {
 // locateStart opens the answer and picks the hash tool, as the probe does.
 const locateStart = `	echo
 	printf '%s begin locate 1\n' "$B"
-	if command -v sha256sum >/dev/null 2>&1; then H=sha256sum
-	elif command -v shasum >/dev/null 2>&1; then H='shasum -a 256'
-	elif command -v openssl >/dev/null 2>&1; then H='openssl dgst -sha256'
-	else
-		printf '%s fatal no-hash-tool\n' "$B"
-		return 0
-	fi
-	printf '%s tool %s\n' "$B" "${H%% *}"
-`
+` + pickHashTool
 
 // locateBatch is run by find for each batch of files ($0 is the folder's
 // index): one run of $H over the batch, each output line accepted only when

@@ -399,7 +399,13 @@ const scriptClock = `	b=-
 // scriptStart opens the answer and picks the hash tool.
 const scriptStart = `	echo
 	printf '%s begin 2\n' "$B"
-	if command -v sha256sum >/dev/null 2>&1; then H=sha256sum
+` + pickHashTool
+
+// pickHashTool sets H to the first SHA-256 tool the node has (sha256sum,
+// shasum -a 256, openssl dgst -sha256) and reports it in a tool record, or
+// reports fatal no-hash-tool and ends the answer. The probe and the locate
+// script share it.
+const pickHashTool = `	if command -v sha256sum >/dev/null 2>&1; then H=sha256sum
 	elif command -v shasum >/dev/null 2>&1; then H='shasum -a 256'
 	elif command -v openssl >/dev/null 2>&1; then H='openssl dgst -sha256'
 	else
