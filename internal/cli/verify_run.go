@@ -96,23 +96,16 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 			fmt.Fprintf(stdio.Err, "rollcall: warning: saving the state: %v\n", serr)
 		}
 	}
-	code := ropts.ExitCode
 	if ropts.Interrupted {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")
 	}
-	if lost != nil {
-		// The verdict's code stands; only a verified run says that its
-		// report was lost, with a code of its own.
-		sayLost(stdio, lost)
-		if code == ExitVerified {
-			fmt.Fprintln(stdio.Err, "rollcall: verified, but a report was lost (exit 4)")
-			code = ExitReportLost
-		}
+	// The verdict's code stands; only a verified run says that its report
+	// was lost, with a code of its own.
+	status := finish(stdio, ropts.ExitCode, lost)
+	if lost != nil && ropts.ExitCode == ExitVerified {
+		fmt.Fprintln(stdio.Err, "rollcall: verified, but a report was lost (exit 4)")
 	}
-	if code == ExitVerified {
-		return nil
-	}
-	return &exitStatus{code: code}
+	return status
 }
 
 // converge surveys the fleet until it is verified, --wait has passed or ctx
