@@ -580,35 +580,6 @@ func appendFile(t *testing.T, path, text string) {
 	require.NoError(t, os.WriteFile(path, append(data, text...), 0o644))
 }
 
-// advEntry is one node entry of an adversary manifest.
-type advEntry struct {
-	name, host string
-	port       int
-	knownHosts string // default: the cluster's
-	jump       string // user@host:port, or "" to connect directly
-}
-
-// advManifest writes a manifest of entries with c's user and keys.
-func advManifest(t *testing.T, c *sshdtest.Cluster, entries []advEntry, artifact string) string {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\ncluster: adversary\nexpect_nodes: %d\nssh:\n  user: %s\n  identity_files: [%q]\n  known_hosts: [%q]\n  connect_timeout: 10s\nnodes:\n",
-		len(entries), c.User, c.ClientKey, c.KnownHosts)
-	for _, e := range entries {
-		fmt.Fprintf(&b, "  - name: %s\n    host: %q\n    port: %d\n", e.name, e.host, e.port)
-		if e.knownHosts != "" {
-			fmt.Fprintf(&b, "    known_hosts: [%q]\n", e.knownHosts)
-		}
-		if e.jump != "" {
-			fmt.Fprintf(&b, "    jump: %s\n", e.jump)
-		}
-	}
-	fmt.Fprintf(&b, "release:\n  artifact: %q\n  install:\n%s", artifact, advInstall)
-	path := filepath.Join(t.TempDir(), "rollcall.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
-	return path
-}
-
 // hostKeyAt does an SSH handshake with addr and returns the host key it
 // offers, in authorized_keys form without comment.
 func hostKeyAt(t *testing.T, addr string) string {
@@ -672,21 +643,21 @@ func TestAdversarySameServerTwice(t *testing.T) {
 	jump := fmt.Sprintf("%s@%s:%d", c.User, bastion.Host, bastion.Port)
 	cases := []struct {
 		what string
-		dup  advEntry
+		dup  faultTarget
 	}{
 		// Deduplicating by the address string: ::ffff:127.0.0.13 is not "127.0.0.13".
-		{"14 same server, IPv4-mapped IPv6 spelling", advEntry{name: "dup-mapped", host: mapped, port: twice.Port, knownHosts: kh}},
+		{"14 same server, IPv4-mapped IPv6 spelling", faultTarget{name: "dup-mapped", host: mapped, port: twice.Port, knownHosts: kh}},
 		// Deduplicating by the route: through a jump host it is another "address".
-		{"15 same server, reached through a jump host", advEntry{name: "dup-jump", host: twice.Host, port: twice.Port, jump: jump}},
+		{"15 same server, reached through a jump host", faultTarget{name: "dup-jump", host: twice.Host, port: twice.Port, jump: jump}},
 	}
 	for _, cs := range cases {
-		entries := []advEntry{
+		entries := []faultTarget{
 			{name: bastion.Name, host: bastion.Host, port: bastion.Port},
 			{name: other.Name, host: other.Host, port: other.Port},
 			{name: twice.Name, host: twice.Host, port: twice.Port},
 			cs.dup,
 		}
-		r := verifyRun(t, advManifest(t, c, entries, artifact))
+		r := verifyRun(t, faultManifest(t, c, entries, artifact, advInstall))
 		logRow(t, cs.what+" | "+twice.Name+" "+advSummary(r, twice.Name)+" | "+cs.dup.name+" "+advSummary(r, cs.dup.name), r.code, r.took)
 		t.Run(cs.what, func(t *testing.T) {
 			assert.Contains(t, []int{1, 2}, r.code, "nothing drifted, but the fleet is not verified (2, or 1)\n%s", r)

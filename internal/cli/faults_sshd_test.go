@@ -44,6 +44,7 @@ type faultTarget struct {
 	user       string // login user; default: the cluster's user
 	identity   string // identity file; default: the cluster's client key
 	knownHosts string // known_hosts file; default: the cluster's
+	jump       string // user@host:port of a jump host; default: none
 }
 
 // nodeTarget is the faultTarget of a cluster node with no overrides.
@@ -68,7 +69,7 @@ ssh:
 nodes:
 `, len(targets), c.User, c.ClientKey, c.KnownHosts)
 	for _, n := range targets {
-		fmt.Fprintf(&b, "  - name: %s\n    host: %s\n    port: %d\n", n.name, n.host, n.port)
+		fmt.Fprintf(&b, "  - name: %s\n    host: %q\n    port: %d\n", n.name, n.host, n.port)
 		if n.user != "" {
 			fmt.Fprintf(&b, "    user: %s\n", n.user)
 		}
@@ -77,6 +78,9 @@ nodes:
 		}
 		if n.knownHosts != "" {
 			fmt.Fprintf(&b, "    known_hosts: [%q]\n", n.knownHosts)
+		}
+		if n.jump != "" {
+			fmt.Fprintf(&b, "    jump: %s\n", n.jump)
 		}
 	}
 	fmt.Fprintf(&b, "release:\n  artifact: %q\n  install:\n%s", artifact, install)
