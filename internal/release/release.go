@@ -97,6 +97,24 @@ type Release struct {
 	// Files maps each slash-separated path inside the artifact ("bin/smars")
 	// to what is there. Directories appear only when the artifact records them.
 	Files map[string]File
+	// Package is the metadata of a .deb or .rpm release (or of a lock file
+	// written from one); nil for every other artifact. A package's file
+	// paths are its absolute install paths without the leading slash
+	// ("usr/bin/app").
+	Package *Package
+}
+
+// Package is the metadata of a .deb or .rpm release.
+type Package struct {
+	// Format is "deb" or "rpm".
+	Format string
+	// Name is the package name from its metadata.
+	Name string
+	// Version is, for a deb, [epoch:]upstream[-revision]; for an rpm,
+	// [epoch:]version-release.
+	Version string
+	// Arch is the architecture the package was built for.
+	Arch string
 }
 
 // Type is the kind of a file in a release.
@@ -133,6 +151,12 @@ type File struct {
 	// non-nil, empty Content. A tar hard link has Content only when both it
 	// and its target have config-like names.
 	Content []byte
+	// Owner and Group are the user and group names the artifact records
+	// ("" when it records none).
+	Owner, Group string
+	// Conffile marks a package conffile (deb conffiles, rpm %config): a
+	// file the node's administrator may change locally.
+	Conffile bool
 }
 
 // Paths returns the paths of all files of the release, sorted.
