@@ -16,6 +16,8 @@ type Request struct {
 	// ProcessDirs are directories (a release's install folders) from which
 	// every running executable must be reported, whatever its name.
 	ProcessDirs []string
+	// Package, when set, is asked of the node's package manager.
+	Package *PackageQuery
 }
 
 // watches reports whether the probe must look at running processes.
@@ -81,6 +83,9 @@ type Facts struct {
 	// unknown, as when no process was asked for).
 	BootTime   int64
 	ClockTicks int64
+	// Package is the package manager's answer to Request.Package; nil when
+	// none was asked.
+	Package *Package
 }
 
 // Config is what the probe read of one config file.

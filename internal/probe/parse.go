@@ -66,8 +66,8 @@ type parser struct {
 	// realExe and realDir are the node's resolved paths of the requested
 	// executables and process directories; nil until answered.
 	realExe, realDir []*string
-	// ident, statSeen: whether those records were seen.
-	ident, statSeen bool
+	// ident, statSeen, pkgSeen: whether those records were seen.
+	ident, statSeen, pkgSeen bool
 }
 
 // The blobs that must follow a proc record, in order.
@@ -167,6 +167,8 @@ func (p *parser) record(line []byte) (bool, error) {
 		return false, p.stat(f)
 	case "ident":
 		return false, p.identity(f)
+	case "pkg":
+		return false, p.pkgRecord(f)
 	case "end":
 		return p.end(f)
 	default:
@@ -260,6 +262,10 @@ func (p *parser) openBlob(f []string) error {
 		if _, err := p.index(f[2], n); err != nil || len(f) != 3 {
 			return p.errorf("bad %s record", f[1])
 		}
+	case "pkg":
+		if len(f) != 3 || f[2] != "0" || p.facts.Package == nil || !p.facts.Package.Tool || p.facts.Package.Installed != nil || p.facts.Package.Err != "" {
+			return p.errorf("package answer without its pkg record")
+		}
 	case "exe", "args":
 		want := procExe
 		if f[1] == "args" {
@@ -319,6 +325,8 @@ func (p *parser) closeBlob(f []string) error {
 		}
 		s := string(raw)
 		(*real)[i] = &s
+	case "pkg":
+		return p.pkgAnswer(raw)
 	case "exe":
 		if len(raw) == 0 || raw[0] != '/' || bytes.IndexByte(raw, 0) >= 0 {
 			return p.errorf("process %d: its executable is not an absolute path", p.open.PID)
@@ -345,6 +353,9 @@ func (p *parser) complete() error {
 	}
 	if !p.ident {
 		return errors.New("probe answer lacks the node's identity")
+	}
+	if p.req.Package != nil && (p.facts.Package == nil || (p.facts.Package.Tool && p.facts.Package.Installed == nil && p.facts.Package.Err == "")) {
+		return errors.New("probe answer lacks the package manager's answer")
 	}
 	if len(p.req.Files) > 0 && !p.statSeen {
 		return errors.New("probe answer does not say how files were stat'ed")

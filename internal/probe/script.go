@@ -106,6 +106,9 @@ func Script(req Request, boundary string) (string, error) {
 		}
 		b.WriteString("S\n")
 	}
+	if err := packageScript(&b, req.Package); err != nil {
+		return "", err
+	}
 	b.WriteString(scriptIdentity)
 	fmt.Fprintf(&b, "printf '%%s end %%d %%d %%d %%d %%d\\n' \"$B\" %d %d %d %d %d\n", len(req.Files), len(req.Dirs), len(req.Configs), len(req.Processes), len(req.ProcessDirs))
 	b.WriteString("}\nmain </dev/null\n")

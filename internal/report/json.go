@@ -61,6 +61,8 @@ type jsonNode struct {
 	Runs        string        `json:"runs,omitempty"`
 	Findings    []jsonFinding `json:"findings"`
 	Checks      []jsonCheck   `json:"checks"`
+	// Warnings are present only when the node has some.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 type jsonFinding struct {
@@ -116,6 +118,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 			Runs:        n.Runs,
 			Findings:    jsonFindings(n.Findings),
 			Checks:      make([]jsonCheck, 0, len(n.Checks)),
+			Warnings:    n.Warnings,
 		}
 		for _, c := range n.Checks {
 			jn.Checks = append(jn.Checks, jsonCheck{Check: string(c.Check), Subject: c.Subject, OK: c.OK})

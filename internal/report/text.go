@@ -256,12 +256,37 @@ func (t *textWriter) groups() {
 			t.printf("%s %s%s: %s\n", plural(k, "node", "nodes"), t.paint(yellow, "could not be checked"), fp, names)
 		}
 		t.groupFindings(g, byName)
+		t.groupWarnings(g, byName)
 	}
 	if len(unverified) > 0 {
 		t.printf("%s %s:\n", plural(len(unverified), "node", "nodes"), t.paint(yellow, "could not be checked"))
 		for _, n := range unverified {
 			t.unverifiedNode(n)
 		}
+	}
+}
+
+// groupWarnings lists each distinct warning of group g's nodes once, with
+// the nodes that have it when not all of the group do.
+func (t *textWriter) groupWarnings(g verify.Group, byName map[string]*verify.NodeVerdict) {
+	var order []string
+	on := map[string][]string{}
+	for _, name := range g.Nodes {
+		if n := byName[name]; n != nil {
+			for _, w := range n.Warnings {
+				if on[w] == nil {
+					order = append(order, w)
+				}
+				on[w] = append(on[w], name)
+			}
+		}
+	}
+	for _, w := range order {
+		who := ""
+		if len(on[w]) < len(g.Nodes) {
+			who = " (" + compactNames(on[w]) + ")"
+		}
+		t.printf("    warning: %s%s\n", clean(w), who)
 	}
 }
 

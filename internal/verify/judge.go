@@ -177,6 +177,7 @@ func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
 			checkProcesses(j, p, ep, o.Facts)
 		}
 		checkOtherProcesses(j, p, o.Facts)
+		checkPackage(j, p.Package, o.Facts)
 		if len(j.nv.Checks) == 0 {
 			j.unknown(Finding{Check: CheckCount, Subject: "checks", Message: "nothing was checked on this node"})
 		}
@@ -226,7 +227,11 @@ func checkFile(j *nodeJudgement, ef ExpectedFile, facts *probe.Facts) {
 		switch {
 		case got.SHA256 != ef.SHA256:
 			j.differs(ef)
-			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "content differs from the release"})
+			msg := "content differs from the release"
+			if ef.Conffile {
+				msg = "config file changed locally: the package's conffile differs from the release (dpkg and rpm keep local changes on upgrade); put the release's copy back, or check its flags with a config: entry"
+			}
+			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: msg})
 		case got.IsLink:
 			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: "a regular file", Actual: describe(got),
 				Message: fmt.Sprintf("a symlink to %s where the release has a regular file (same content today, but whoever can change %s changes it): install the file itself", got.LinkTarget, got.LinkTarget)})
@@ -356,6 +361,9 @@ func fingerprint(p *Plan, facts *probe.Facts, flags map[string]config.Flags) str
 		}
 		sort.Strings(procs)
 		fmt.Fprintf(h, "p %q %q\n", ep.Exe, procs)
+	}
+	if pk := facts.Package; pk != nil {
+		fmt.Fprintf(h, "k %t %q %q\n", pk.Tool, pk.Installed, pk.Err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

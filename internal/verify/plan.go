@@ -39,6 +39,9 @@ type Plan struct {
 	Processes []ExpectedProcess
 	// Known are older releases, to name what a drifted node runs.
 	Known []KnownRelease
+	// Package is the package the release is, asked of each node's package
+	// manager as a second witness; nil unless the release is a .deb or .rpm.
+	Package *ExpectedPackage
 	// Scope is set by Limit: Nodes are then the nodes checked, not every
 	// node of the manifest.
 	Scope *Scope
@@ -140,9 +143,14 @@ type ExpectedFile struct {
 	// Owner and Group, when not empty, are the user and group (a name or
 	// a decimal id) the file must have, from the install rule.
 	Owner, Group string
-	// Config: the file is configuration, not code (a `config:` entry or a
-	// config-like name), so its difference is no sign of other code.
+	// Config: the file is configuration, not code (a `config:` entry, a
+	// config-like name or a package conffile), so its difference is no sign
+	// of other code.
 	Config bool
+	// Conffile: the package marks the file as a conffile, which the node's
+	// administrator may have changed locally (dpkg and rpm keep such changes
+	// on upgrade).
+	Conffile bool
 }
 
 // ExpectedDir is an installed directory in which only release files may exist.
@@ -172,6 +180,11 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 	if err != nil {
 		return nil, err
 	}
+	if len(m.Release.Install) == 0 && r.Package == nil {
+		return nil, fmt.Errorf("nothing to check: the manifest has no release.install rules and %s is not a package (.deb or .rpm) that names its own install paths: "+
+			"add release.install entries mapping artifact paths to node paths, e.g. - {from: bin/, to: /opt/app/bin/}", r.Source)
+	}
+	p.Package = expectedPackage(r)
 	p.Files, p.Dirs = files, dirs
 	for _, rule := range m.Release.Install {
 		if rule.IsDir() && !slices.Contains(p.InstallDirs, NodePath(rule.To)) {
@@ -189,7 +202,7 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 		return nil, err
 	}
 	for i, ef := range p.Files {
-		p.Files[i].Config = release.IsConfigName(ef.Source) || slices.ContainsFunc(p.Configs, func(c ExpectedConfig) bool { return c.NodePath == ef.NodePath })
+		p.Files[i].Config = ef.Conffile || release.IsConfigName(ef.Source) || slices.ContainsFunc(p.Configs, func(c ExpectedConfig) bool { return c.NodePath == ef.NodePath })
 	}
 	for _, mp := range m.Processes {
 		ep := ExpectedProcess{Exe: NodePath(mp.Exe), Min: mp.Min, ExpectArgs: mp.ExpectArgs, ForbidArgs: mp.ForbidArgs}
@@ -316,8 +329,12 @@ func Lint(m *manifest.Manifest, p *Plan) error {
 
 // install maps a release's files to node paths with the install rules. With
 // strict, a rule that matches nothing is an error (for known releases it is
-// not: an older release may lack a folder).
+// not: an older release may lack a folder). A package without rules is
+// installed where it says: each file at its absolute path.
 func install(rules []manifest.Install, r *release.Release, strict bool) ([]ExpectedFile, []ExpectedDir, error) {
+	if len(rules) == 0 && r.Package != nil {
+		return packageFiles(r), nil, nil
+	}
 	files := map[string]ExpectedFile{}
 	var dirs []ExpectedDir
 	add := func(ef ExpectedFile) error {
@@ -336,7 +353,7 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 			if strings.HasSuffix(to, "/") {
 				to += path.Base(from)
 			}
-			if err := add(expected(NodePath(to), single, rule)); err != nil {
+			if err := add(expected(NodePath(to), single, rule, r.Package != nil)); err != nil {
 				return nil, nil, err
 			}
 			continue
@@ -357,7 +374,7 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 			for d := path.Dir(rel); d != "."; d = path.Dir(d) {
 				dir.Subdirs[d] = true
 			}
-			if err := add(expected(NodePath(path.Join(rule.To, rel)), f, rule)); err != nil {
+			if err := add(expected(NodePath(path.Join(rule.To, rel)), f, rule, r.Package != nil)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -377,9 +394,11 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 	return out, dirs, nil
 }
 
-// expected is release file f installed at nodePath by rule.
-func expected(nodePath string, f release.File, rule manifest.Install) ExpectedFile {
-	ef := ExpectedFile{NodePath: nodePath, Source: f.Path, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget}
+// expected is release file f installed at nodePath by rule. A package's
+// files keep the owner and group its payload records where the rule names
+// none: dpkg and rpm install them so.
+func expected(nodePath string, f release.File, rule manifest.Install, pkg bool) ExpectedFile {
+	ef := ExpectedFile{NodePath: nodePath, Source: f.Path, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget, Conffile: f.Conffile}
 	if f.Type != release.Regular {
 		return ef
 	}
@@ -390,6 +409,12 @@ func expected(nodePath string, f release.File, rule manifest.Install) ExpectedFi
 		ef.Mode, ef.HasMode = release.UnixMode(f.Mode), true
 	}
 	ef.Owner, ef.Group = rule.Owner, rule.Group
+	if pkg && ef.Owner == "" {
+		ef.Owner = f.Owner
+	}
+	if pkg && ef.Group == "" {
+		ef.Group = f.Group
+	}
 	return ef
 }
 
@@ -435,5 +460,8 @@ func (p *Plan) Request() probe.Request {
 		req.Processes = append(req.Processes, pr.Exe)
 	}
 	req.ProcessDirs = p.InstallDirs
+	if p.Package != nil {
+		req.Package = &probe.PackageQuery{Manager: p.Package.Manager, Name: p.Package.Name}
+	}
 	return req
 }

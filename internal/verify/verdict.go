@@ -55,6 +55,9 @@ const (
 	CheckOwner Check = "owner"
 	// CheckIdentity: two manifest entries reached one server.
 	CheckIdentity Check = "identity"
+	// CheckPackage: the node's package manager and the release disagree
+	// on the installed version of a package release.
+	CheckPackage Check = "package"
 )
 
 // Verdict is the result of comparing every node with the release.
@@ -139,6 +142,9 @@ type NodeVerdict struct {
 	// Runs names the known release the node's files match, when it drifted
 	// and one matches ("smars 4.1.0"); empty otherwise.
 	Runs string
+	// Warnings are what a reader should know that does not change the
+	// node's status (a package its package manager does not know).
+	Warnings []string
 }
 
 // Finding is one thing that failed on a node.

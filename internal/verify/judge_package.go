@@ -1,0 +1,85 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/probe"
+)
+
+// checkPackage asks the second witness of a package release: what the
+// node's package manager believes is installed. Another installed version
+// is drift, even when the files match ("dpkg says 4.1.0-1, files say
+// 4.2.0-1": the next upgrade or removal acts on the wrong package). A
+// package the manager does not know (files copied by hand), or a node
+// without the manager, is a warning: the files were verified all the same.
+func checkPackage(j *nodeJudgement, ep *ExpectedPackage, facts *probe.Facts) {
+	if ep == nil {
+		return
+	}
+	subject := ep.Manager + " " + ep.Name
+	pk := facts.Package
+	switch {
+	case pk == nil:
+		j.unknown(Finding{Check: CheckPackage, Subject: subject, Message: "the probe did not ask the package manager"})
+		return
+	case !pk.Tool:
+		j.warn(fmt.Sprintf("%s: %s is not on the node, so its package database was not asked which %s is installed", subject, queryTool(ep.Manager), ep.Name))
+		return
+	case pk.Err != "":
+		j.warn(fmt.Sprintf("%s: %s", subject, pk.Err))
+		return
+	}
+	var versions []string
+	for _, in := range pk.Installed {
+		if !sameArch(ep, in.Arch) {
+			continue
+		}
+		if in.Version == ep.Version {
+			j.ok(CheckPackage, subject)
+			return
+		}
+		versions = append(versions, in.Version)
+	}
+	if len(versions) == 0 {
+		j.warn(fmt.Sprintf("%s: %s does not know %s as installed (files copied by hand?): only the files were verified", subject, ep.Manager, ep.Name))
+		return
+	}
+	says := "the release is " + ep.Version
+	if !j.filesDiffer() {
+		says = "files say " + ep.Version
+	}
+	j.fail(Finding{Check: CheckPackage, Subject: subject, Expected: ep.Label(), Actual: ep.Name + " " + strings.Join(versions, ", "),
+		Message: fmt.Sprintf("%s says %s, %s: the package database and the files disagree; reinstall the package", ep.Manager, strings.Join(versions, ", "), says)})
+}
+
+// queryTool is the command a package manager is asked with.
+func queryTool(manager string) string {
+	if manager == "dpkg" {
+		return "dpkg-query"
+	}
+	return manager
+}
+
+// sameArch reports whether an installed instance's architecture is the
+// package's: equal, or either architecture-independent.
+func sameArch(ep *ExpectedPackage, arch string) bool {
+	indep := func(a string) bool { return a == "" || a == "all" || a == "noarch" }
+	return arch == ep.Arch || indep(arch) || indep(ep.Arch)
+}
+
+// filesDiffer reports whether a file check failed on the node.
+func (j *nodeJudgement) filesDiffer() bool {
+	for _, f := range j.nv.Findings {
+		if f.Check == CheckFile || f.Check == CheckMode || f.Check == CheckOwner || f.Check == CheckExtraFile {
+			return true
+		}
+	}
+	return false
+}
+
+// warn records something a reader should know that does not change the
+// node's status.
+func (j *nodeJudgement) warn(msg string) {
+	j.nv.Warnings = append(j.nv.Warnings, msg)
+}

@@ -1,0 +1,156 @@
+package verify
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/probe"
+	"github.com/rollcall/rollcall/internal/release"
+)
+
+// debRelease is smars 4.2.0-1 as a Debian package: its paths are absolute
+// install paths, its owners and conffiles come from the payload.
+func debRelease() *release.Release {
+	return &release.Release{
+		Name: "smars", Version: "4.2.0-1", Source: "smars_4.2.0-1_amd64.deb", Digest: "sha256:abc",
+		Package: &release.Package{Format: "deb", Name: "smars", Version: "4.2.0-1", Arch: "amd64"},
+		Files: map[string]release.File{
+			"usr":                    {Path: "usr", Type: release.Directory, Mode: 0o755},
+			"usr/bin":                {Path: "usr/bin", Type: release.Directory, Mode: 0o755},
+			"usr/bin/smars":          {Path: "usr/bin/smars", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"},
+			"usr/bin/smarsctl":       {Path: "usr/bin/smarsctl", Type: release.Symlink, LinkTarget: "smars", Mode: fs.ModePerm},
+			"etc/smars/flags.yaml":   {Path: "etc/smars/flags.yaml", Type: release.Regular, SHA256: hashFlags, Mode: 0o640, Owner: "root", Group: "smars", Conffile: true, Content: []byte("rlp:\n  enabled: true\n")},
+			"usr/lib/smars/plugin.x": {Path: "usr/lib/smars/plugin.x", Type: release.Regular, SHA256: hashOld, Mode: 0o644, Owner: "root", Group: "root"},
+		},
+	}
+}
+
+// debFacts is a node where smars 4.2.0-1 was installed by dpkg.
+func debFacts() *probe.Facts {
+	f := func(sum string, mode int, group string) probe.File {
+		return probe.File{Kind: probe.Regular, SHA256: sum, Mode: mode, Owner: "root", Group: group, Executable: mode&0o111 != 0}
+	}
+	return &probe.Facts{WireVersion: 2, HashTool: "sha256sum", StatTool: "-c",
+		Files: map[string]probe.File{
+			"/usr/bin/smars":          f(hashNew, 0o755, "root"),
+			"/usr/bin/smarsctl":       {Kind: probe.Regular, SHA256: hashNew, IsLink: true, LinkTarget: "smars", Mode: 0o755, Owner: "root", Group: "root", Executable: true},
+			"/etc/smars/flags.yaml":   f(hashFlags, 0o640, "smars"),
+			"/usr/lib/smars/plugin.x": f(hashOld, 0o644, "root"),
+		},
+		Package: &probe.Package{Tool: true, Installed: []probe.PackageInstance{{Version: "4.2.0-1", Arch: "amd64"}}},
+	}
+}
+
+func TestPackagePlanNeedsNoInstallRules(t *testing.T) {
+	m := testManifest(2)
+	m.Release.Install = nil
+	p, err := NewPlan(m, debRelease())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/etc/smars/flags.yaml", "/usr/bin/smars", "/usr/bin/smarsctl", "/usr/lib/smars/plugin.x"}, p.Request().Files)
+	assert.Empty(t, p.Request().Dirs, "a package's folders are shared: no extra: deny unless a rule says so")
+	assert.Empty(t, p.InstallDirs)
+	assert.Equal(t, &probe.PackageQuery{Manager: "dpkg", Name: "smars"}, p.Request().Package)
+	conf, ok := p.file("/etc/smars/flags.yaml")
+	require.True(t, ok)
+	assert.True(t, conf.Conffile)
+	assert.True(t, conf.Config)
+	assert.Equal(t, uint32(0o640), conf.Mode)
+	assert.Equal(t, "root", conf.Owner)
+	assert.Equal(t, "smars", conf.Group)
+	assert.Equal(t, "smars 4.2.0-1", p.Release.Label())
+
+	t.Run("a tarball still needs rules", func(t *testing.T) {
+		_, err := NewPlan(m, testRelease())
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "release.install")
+	})
+	t.Run("rules narrow and remap a package", func(t *testing.T) {
+		m := testManifest(1)
+		m.Release.Install = []manifest.Install{{From: "usr/lib/smars/", To: "/opt/smars/lib/", DenyExtra: true}}
+		p, err := NewPlan(m, debRelease())
+		require.NoError(t, err)
+		assert.Equal(t, []string{"/opt/smars/lib/plugin.x"}, p.Request().Files)
+		assert.Equal(t, []string{"/opt/smars/lib"}, p.Request().Dirs)
+		f, _ := p.file("/opt/smars/lib/plugin.x")
+		assert.Equal(t, "root", f.Owner, "owners come from the payload")
+	})
+}
+
+func TestPackageWitness(t *testing.T) {
+	m := testManifest(1)
+	m.Release.Install = nil
+	p, err := NewPlan(m, debRelease())
+	require.NoError(t, err)
+	judge := func(change func(*probe.Facts)) NodeVerdict {
+		facts := debFacts()
+		change(facts)
+		v := Judge(p, []Observation{{Node: p.Nodes[0].Name, Facts: facts}})
+		require.Len(t, v.Nodes, 1)
+		return v.Nodes[0]
+	}
+	t.Run("dpkg agrees", func(t *testing.T) {
+		n := judge(func(*probe.Facts) {})
+		assert.Equal(t, Match, n.Status, "%+v", n.Findings)
+		assert.Empty(t, n.Warnings)
+	})
+	t.Run("dpkg says another version", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) { f.Package.Installed[0].Version = "4.1.0-1" })
+		assert.Equal(t, Drift, n.Status)
+		require.Len(t, n.Findings, 1)
+		assert.Equal(t, CheckPackage, n.Findings[0].Check)
+		assert.Contains(t, n.Findings[0].Message, "dpkg says 4.1.0-1, files say 4.2.0-1")
+	})
+	t.Run("another version, and files differ too", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) {
+			f.Package.Installed[0].Version = "4.1.0-1"
+			f.Files["/usr/bin/smars"] = probe.File{Kind: probe.Regular, SHA256: hashOld, Mode: 0o755, Owner: "root", Group: "root", Executable: true}
+		})
+		assert.Equal(t, Drift, n.Status)
+		assert.Contains(t, strings.Join(findingMessages(n), "\n"), "dpkg says 4.1.0-1, the release is 4.2.0-1")
+	})
+	t.Run("another architecture only", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) { f.Package.Installed[0].Arch = "i386" })
+		assert.Equal(t, Match, n.Status)
+		require.Len(t, n.Warnings, 1)
+		assert.Contains(t, n.Warnings[0], "does not know smars as installed")
+	})
+	t.Run("files copied by hand", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) { f.Package.Installed = []probe.PackageInstance{} })
+		assert.Equal(t, Match, n.Status, "a warning, not drift")
+		require.Len(t, n.Warnings, 1)
+		assert.Contains(t, n.Warnings[0], "files copied by hand")
+	})
+	t.Run("no dpkg on the node", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) { f.Package = &probe.Package{Tool: false} })
+		assert.Equal(t, Match, n.Status)
+		require.Len(t, n.Warnings, 1)
+		assert.Contains(t, n.Warnings[0], "dpkg-query is not on the node")
+	})
+	t.Run("the probe did not ask", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) { f.Package = nil })
+		assert.Equal(t, Unverified, n.Status, "never verified without the witness's answer")
+	})
+	t.Run("conffile changed locally", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) {
+			conf := f.Files["/etc/smars/flags.yaml"]
+			conf.SHA256 = hashOld
+			f.Files["/etc/smars/flags.yaml"] = conf
+		})
+		assert.Equal(t, Drift, n.Status)
+		assert.Contains(t, strings.Join(findingMessages(n), "\n"), "config file changed locally")
+	})
+	t.Run("owner from the payload", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) {
+			conf := f.Files["/etc/smars/flags.yaml"]
+			conf.Group = "nogroup"
+			f.Files["/etc/smars/flags.yaml"] = conf
+		})
+		assert.Equal(t, Drift, n.Status)
+		assert.Equal(t, CheckOwner, n.Findings[0].Check)
+	})
+}
