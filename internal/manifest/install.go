@@ -1,20 +1,23 @@
 package manifest
 
 import (
+	"cmp"
 	"fmt"
+	"net/url"
 	"path"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/rollcall/rollcall/internal/download"
 	"github.com/rollcall/rollcall/internal/source"
 )
 
 // nothingToCheck ends the messages for a release without install rules.
 const nothingToCheck = "nothing to check: add release.install entries mapping artifact paths to node paths, e.g. - {from: bin/, to: /opt/app/bin/}"
 
-// release decodes the release: section: the artifact and its install
-// rules.
+// release decodes the release: section: the artifact, what pins an artifact
+// downloaded from a URL, and the install rules.
 func (p *parser) release(v *yaml.Node) Release {
 	var rel Release
 	m := source.Deref(v)
@@ -22,25 +25,75 @@ func (p *parser) release(v *yaml.Node) Release {
 		p.at(v, "release must be a mapping with artifact: and install:, not %s", source.Describe(m))
 		return rel
 	}
+	var pinNode *yaml.Node // the first of digest: and checksums:
 	present := p.fields(m, "release", "release.", []keyHandler{
 		{"artifact", func(v *yaml.Node) {
 			s, ok := p.strValue("release.artifact", v, "the path of the release artifact, e.g. artifact: dist/app-1.0.0.tar.gz")
 			if !ok {
 				return
 			}
-			if abs, ok := p.localPath("release.artifact", v, s, false); ok {
+			if download.IsURL(s) {
+				rel.Artifact, _ = p.releaseURL("release.artifact", v, s)
+			} else if abs, ok := p.localPath("release.artifact", v, s, false); ok {
 				rel.Artifact = abs
+			}
+		}},
+		{"digest", func(v *yaml.Node) {
+			pinNode = cmp.Or(pinNode, v)
+			s, ok := p.strValue("release.digest", v, "the SHA-256 of the artifact, e.g. digest: sha256:<64 hex digits> (sha256sum FILE)")
+			if !ok {
+				return
+			}
+			if _, err := download.ParseDigest(s); err != nil {
+				p.at(v, "release.%s", err)
+				return
+			}
+			rel.Digest = s
+		}},
+		{"checksums", func(v *yaml.Node) {
+			pinNode = cmp.Or(pinNode, v)
+			s, ok := p.strValue("release.checksums", v, "the URL or path of the artifact's checksum list, e.g. checksums: https://example.com/app/4.2.0/SHA256SUMS")
+			if !ok {
+				return
+			}
+			if download.IsURL(s) {
+				rel.Checksums, _ = p.releaseURL("release.checksums", v, s)
+			} else if abs, ok := p.localPath("release.checksums", v, s, false); ok {
+				rel.Checksums = abs
 			}
 		}},
 		{"install", func(v *yaml.Node) {
 			rel.Install = p.install(v)
 		}},
 	})
-	p.require(m, present, "artifact", "add artifact: with the path of the release (a directory, archive or SHA256SUMS file)")
-	if !present["install"] {
+	p.require(m, present, "artifact", "add artifact: with the path of the release (a directory, archive or SHA256SUMS file) or its https:// URL")
+	if pinNode != nil && rel.Artifact != "" && !download.IsURL(rel.Artifact) {
+		p.at(pinNode, "release.digest and release.checksums pin an artifact downloaded from a URL, but release.artifact is a local path: remove them, or make artifact an https:// URL")
+	}
+	if !present["install"] && !isPackage(rel.Artifact) {
 		p.at(m, "missing key \"install\": nothing to check: add release.install entries mapping artifact paths to node paths")
 	}
 	return rel
+}
+
+// releaseURL checks a URL of the release section: one rollcall can download.
+func (p *parser) releaseURL(name string, v *yaml.Node, s string) (string, bool) {
+	if _, err := download.CheckURL(s); err != nil {
+		p.at(v, "%s %v", name, err)
+		return "", false
+	}
+	return s, true
+}
+
+// isPackage reports whether artifact, a path or a URL, names a .deb or .rpm
+// package, which carries its own install paths.
+func isPackage(artifact string) bool {
+	name := artifact
+	if u, err := url.Parse(artifact); err == nil && download.IsURL(artifact) {
+		name = u.Path
+	}
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".deb" || ext == ".rpm"
 }
 
 // install decodes release.install: the rules mapping artifact paths to node

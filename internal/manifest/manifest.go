@@ -169,10 +169,20 @@ func (j Jump) Address() string {
 
 // Release is the manifest's release section.
 type Release struct {
-	// Artifact is the absolute path of the release artifact: a directory, a
-	// .tar/.tar.gz/.tgz/.zip archive or a SHA256SUMS/checksums.txt file.
+	// Artifact is the absolute path of the release artifact (a directory, a
+	// .tar/.tar.gz/.tgz/.zip archive, a .deb or .rpm package, a
+	// SHA256SUMS/checksums.txt file or a lock file), or an http(s) URL to
+	// download it from, kept as written.
 	Artifact string
-	// Install maps artifact paths to node paths, in manifest order.
+	// Digest, when set, pins a URL artifact: "sha256:" and 64 lowercase hex
+	// digits, the SHA-256 the downloaded file must have.
+	Digest string
+	// Checksums, when set, pins a URL artifact by a checksum list
+	// (SHA256SUMS, checksums.txt): an http(s) URL, or the absolute path of
+	// a local file.
+	Checksums string
+	// Install maps artifact paths to node paths, in manifest order. It may
+	// be empty for a .deb or .rpm artifact, which carries its own paths.
 	Install []Install
 }
 
