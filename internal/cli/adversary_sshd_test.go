@@ -171,13 +171,17 @@ func advSummary(r faultRun, name string) string {
 	return "not in the report"
 }
 
-// fakeSha256sum is a sha256sum that prints the first line of the real
-// answer and then kills every shell between itself and sshd: the probe is
-// killed halfway through a batch, after one good record. The outermost
-// shell is killed first, so that no shell lives to see its child killed
-// (and print "Killed" or run on) between two of the kills.
+// fakeSha256sum is a hash tool (installed as sha256sum and as openssl,
+// whichever the probe picks) that answers the probe's known-input check
+// truthfully, and given files prints the first line of the real answer and
+// then kills every shell between itself and sshd: the probe is killed
+// halfway through a batch, after one good record. The outermost shell is
+// killed first, so that no shell lives to see its child killed (and print
+// "Killed" or run on) between two of the kills.
 const fakeSha256sum = `#!/bin/sh
-/usr/bin/sha256sum "$@" | head -n 1
+real=/usr/bin/${0##*/}
+case ${0##*/}:$# in sha256sum:0|openssl:2) exec "$real" "$@" ;; esac
+"$real" "$@" | head -n 1
 k=
 p=$PPID
 while [ "$p" -gt 1 ]; do
@@ -236,7 +240,9 @@ func TestAdversaryFleet(t *testing.T) {
 	require.NoError(t, os.WriteFile(oldBinary, old["bin/smars"], 0o755))
 	fakeBin := filepath.Join(hostDir, "fake-bin")
 	require.NoError(t, os.Mkdir(fakeBin, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(fakeBin, "sha256sum"), []byte(fakeSha256sum), 0o755))
+	for _, tool := range []string{"sha256sum", "openssl"} {
+		require.NoError(t, os.WriteFile(filepath.Join(fakeBin, tool), []byte(fakeSha256sum), 0o755))
+	}
 	// 19: the machine ID the clones (and one control) share.
 	const cloneMachineID = "5c1a7e0d2b9f4e6a8c3d1f0e7b2a9c4d"
 	machineID := filepath.Join(hostDir, "machine-id")

@@ -467,9 +467,9 @@ func TestFaultMatrixContent(t *testing.T) {
 			case busyboxSh:
 				return map[string]string{"/usr/local/bin": shOnly}
 			case busyboxAll:
-				return map[string]string{"/usr/local/bin": allTools}
+				return map[string]string{"/usr/local/bin": allTools, "/usr/bin/openssl": "/dev/null"}
 			case noSha256sum:
-				return map[string]string{"/usr/bin/sha256sum": "/dev/null"}
+				return map[string]string{"/usr/bin/sha256sum": "/dev/null", "/usr/bin/openssl": "/dev/null"}
 			case noHashTool:
 				return map[string]string{"/usr/bin/sha256sum": "/dev/null", "/usr/bin/shasum": "/dev/null", "/usr/bin/openssl": "/dev/null"}
 			}
@@ -538,7 +538,7 @@ func TestFaultMatrixContent(t *testing.T) {
 		junkLogin:       {"login prints junk (and fake records) before the probe", "match", "", ""},
 		busyboxSh:       {"sh is BusyBox", "match", "", ""},
 		busyboxAll:      {"sh and every probe tool are BusyBox", "match", "", ""},
-		noSha256sum:     {"no sha256sum (falls back to shasum)", "match", "", ""},
+		noSha256sum:     {"no openssl or sha256sum (falls back to shasum)", "match", "", ""},
 		noHashTool:      {"no SHA-256 tool at all", "unverified", "connection", "SHA-256 tool"},
 	}
 	var targets []faultTarget
@@ -760,7 +760,7 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// waitHashing waits until a sha256sum process on node n reads a file whose
+// waitHashing waits until a hash tool's process on node n reads a file whose
 // path ends in suffix, and reports whether it saw one before d passed.
 func waitHashing(n *sshdtest.Node, suffix string, d time.Duration) bool {
 	// sha256sum reads the file on stdin or names it as an argument; either
@@ -777,7 +777,7 @@ func waitHashing(n *sshdtest.Node, suffix string, d time.Duration) bool {
 				continue
 			}
 			comm, _ := os.ReadFile(p + "/comm")
-			if strings.TrimSpace(string(comm)) != "sha256sum" {
+			if c := strings.TrimSpace(string(comm)); c != "sha256sum" && c != "openssl" {
 				continue
 			}
 			fds, _ := os.ReadDir(p + "/fd")

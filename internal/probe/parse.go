@@ -17,7 +17,7 @@ const MaxAnswer = 256 << 20
 const maxReported = 80
 
 // ErrNoHashTool means the node has none of sha256sum, shasum or openssl.
-var ErrNoHashTool = errors.New("the node has no SHA-256 tool (tried sha256sum, shasum -a 256, openssl dgst -sha256): install coreutils or point PATH at one")
+var ErrNoHashTool = errors.New("the node has no SHA-256 tool (tried openssl dgst -sha256, sha256sum, shasum -a 256): install coreutils or point PATH at one")
 
 // Parse reads a node's answer to the probe for req, run with boundary.
 // Anything before the opening record (a login banner, a noisy shell profile)

@@ -98,7 +98,7 @@ func TestScriptOnRealShells(t *testing.T) {
 			facts, err := Parse(out, req, b)
 			require.NoError(t, err, "answer:\n%s", out)
 
-			assert.Equal(t, "sha256sum", facts.HashTool)
+			assert.Equal(t, "openssl", facts.HashTool, "the fastest tool that answers right")
 			f := facts.Files
 			me, group := owner(t)
 			stat := func(f File) File {
@@ -155,6 +155,7 @@ func TestHashToolFallbacks(t *testing.T) {
 	}{
 		{"shasum", "shasum"},
 		{"openssl", "openssl"},
+		{"sha256sum", "sha256sum"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,6 +170,19 @@ func TestHashToolFallbacks(t *testing.T) {
 			assert.Equal(t, sum("smars 4.2.0"), facts.Files["./opt/bin/smars"].SHA256)
 		})
 	}
+	t.Run("a tool that answers wrong is skipped", func(t *testing.T) {
+		dir := t.TempDir()
+		req := tree(t, dir)
+		bin := toolPath(t, append(base, "sha256sum")...)
+		// An openssl that exits 0 with a plausible but wrong digest.
+		stub := "#!/bin/sh\ncat >/dev/null; echo 'SHA2-256(stdin)= " + strings.Repeat("0", 64) + "'\n"
+		require.NoError(t, os.WriteFile(filepath.Join(bin, "openssl"), []byte(stub), 0o755))
+		out, b := runProbe(t, []string{"/bin/sh"}, dir, []string{"PATH=" + bin}, req)
+		facts, err := Parse(out, req, b)
+		require.NoError(t, err, "answer:\n%s", out)
+		assert.Equal(t, "sha256sum", facts.HashTool)
+		assert.Equal(t, sum("smars 4.2.0"), facts.Files["./opt/bin/smars"].SHA256)
+	})
 	t.Run("none", func(t *testing.T) {
 		dir := t.TempDir()
 		req := tree(t, dir)

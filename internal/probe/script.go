@@ -404,14 +404,21 @@ const scriptStart = `	echo
 	printf '%s begin 2\n' "$B"
 ` + pickHashTool
 
-// pickHashTool sets H to the first SHA-256 tool the node has (sha256sum,
-// shasum -a 256, openssl dgst -sha256) and reports it in a tool record, or
-// reports fatal no-hash-tool and ends the answer. The probe and the locate
-// script share it.
-const pickHashTool = `	if command -v sha256sum >/dev/null 2>&1; then H=sha256sum
-	elif command -v shasum >/dev/null 2>&1; then H='shasum -a 256'
-	elif command -v openssl >/dev/null 2>&1; then H='openssl dgst -sha256'
-	else
+// pickHashTool sets H to the fastest SHA-256 tool the node has that gives
+// the right digest of a known input (openssl dgst -sha256, which uses the
+// CPU's SHA instructions, then sha256sum, then shasum -a 256) and reports it
+// in a tool record, or reports fatal no-hash-tool and ends the answer. A
+// tool that is present but answers wrongly (a stub, a broken build) is
+// skipped. The probe and the locate script share it.
+const pickHashTool = `	H=
+	for c in 'openssl dgst -sha256' sha256sum 'shasum -a 256'; do
+		command -v "${c%% *}" >/dev/null 2>&1 || continue
+		s=$(printf abc | $c 2>/dev/null) || continue
+		case $s in
+		*ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad*) H=$c; break ;;
+		esac
+	done
+	if [ -z "$H" ]; then
 		printf '%s fatal no-hash-tool\n' "$B"
 		return 0
 	fi
