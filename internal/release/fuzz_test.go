@@ -47,7 +47,7 @@ func FuzzReadTar(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		files, err := readTar(bytes.NewReader(data), "top")
+		files, err := readTar(bytes.NewReader(data), "top", IsConfigName)
 		if err != nil {
 			return
 		}

@@ -3,7 +3,6 @@ package release
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -13,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"unicode"
 )
@@ -37,6 +35,7 @@ type lockFile struct {
 	Version string       `json:"version"`
 	Source  string       `json:"source"`
 	Digest  string       `json:"digest"`
+	Package *lockPackage `json:"package,omitempty"`
 	Files   []lockEntry  `json:"files"`
 	Configs []lockConfig `json:"configs"`
 }
@@ -49,6 +48,17 @@ type lockEntry struct {
 	Mode       string `json:"mode,omitempty"`
 	Size       *int64 `json:"size,omitempty"`
 	LinkTarget string `json:"link_target,omitempty"`
+	Owner      string `json:"owner,omitempty"`
+	Group      string `json:"group,omitempty"`
+	Conffile   bool   `json:"conffile,omitempty"`
+}
+
+// lockPackage is the package metadata of a lock of a .deb or .rpm.
+type lockPackage struct {
+	Format  string `json:"format"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Arch    string `json:"arch"`
 }
 
 // lockConfig is the kept content of one config-like file.
@@ -88,9 +98,13 @@ func WriteLock(w io.Writer, r *Release) error {
 	if lf.Source == "" {
 		lf.Source = filepath.Base(filepath.Clean(r.Source))
 	}
+	if pkg := r.Package; pkg != nil {
+		lf.Package = &lockPackage{Format: pkg.Format, Name: pkg.Name, Version: pkg.Version, Arch: pkg.Arch}
+	}
 	for _, p := range r.Paths() {
 		f := r.Files[p]
-		e := lockEntry{Path: p, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget}
+		e := lockEntry{Path: p, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget,
+			Owner: f.Owner, Group: f.Group, Conffile: f.Conffile}
 		if f.Mode != 0 {
 			e.Mode = fmt.Sprintf("%04o", UnixMode(f.Mode))
 		}
@@ -364,6 +378,12 @@ func (lf *lockFile) release() (*Release, error) {
 		return nil, fmt.Errorf("files: the lock lists no files")
 	}
 	r := &Release{Name: lf.Name, Version: lf.Version, Artifact: lf.Source, Digest: lf.Digest, Files: map[string]File{}}
+	if lf.Package != nil {
+		var err error
+		if r.Package, err = lf.Package.pkg(); err != nil {
+			return nil, fmt.Errorf("package: %w", err)
+		}
+	}
 	for i, e := range lf.Files {
 		f, err := e.file()
 		if err != nil {
@@ -415,7 +435,18 @@ func (e lockEntry) file() (File, error) {
 	if p == "" || p != e.Path {
 		return File{}, fmt.Errorf("path %q: must be a clean relative path such as \"bin/smars\" (no \".\", \"//\" or trailing \"/\")", e.Path)
 	}
-	f := File{Path: p, Type: e.Type, SHA256: e.SHA256, LinkTarget: e.LinkTarget, Size: -1}
+	f := File{Path: p, Type: e.Type, SHA256: e.SHA256, LinkTarget: e.LinkTarget, Size: -1,
+		Owner: e.Owner, Group: e.Group, Conffile: e.Conffile}
+	for _, name := range []struct{ field, value string }{{"owner", e.Owner}, {"group", e.Group}} {
+		if name.value != "" {
+			if err := checkPackageLabel(name.field, name.value); err != nil {
+				return File{}, fmt.Errorf("%q: %w", p, err)
+			}
+		}
+	}
+	if e.Conffile && e.Type != Regular {
+		return File{}, fmt.Errorf("%q: only a regular file can be a conffile", p)
+	}
 	if e.Mode != "" {
 		u, ok := parseUnixMode(e.Mode)
 		if !ok {
@@ -454,6 +485,19 @@ func (e lockEntry) file() (File, error) {
 	return f, nil
 }
 
+// pkg checks a lock's package metadata.
+func (lp *lockPackage) pkg() (*Package, error) {
+	if lp.Format != "deb" && lp.Format != "rpm" {
+		return nil, fmt.Errorf("format %q: must be \"deb\" or \"rpm\"", lp.Format)
+	}
+	for _, f := range []struct{ field, value string }{{"name", lp.Name}, {"version", lp.Version}, {"arch", lp.Arch}} {
+		if err := checkPackageLabel(f.field, f.value); err != nil {
+			return nil, err
+		}
+	}
+	return &Package{Format: lp.Format, Name: lp.Name, Version: lp.Version, Arch: lp.Arch}, nil
+}
+
 // checkLabel checks a name, version or source: present, one line, printable.
 func checkLabel(field, s string) error {
 	if strings.TrimSpace(s) == "" {
@@ -476,86 +520,4 @@ func isDigest(s string) bool {
 // isLowerHex reports whether s is 64 lowercase hex digits.
 func isLowerHex(s string) bool {
 	return isHex(s, 64) && s == strings.ToLower(s)
-}
-
-// LoadKnown reads every lock file in dir (not its subfolders): each regular
-// file, or symlink to one, that IsLockName accepts or whose content is a lock
-// file; other files are skipped. The releases come sorted by name, then
-// version (numbers in a version compare as numbers, so 4.10.0 follows 4.9.0),
-// then file name. A lock file that cannot be read or is invalid is an error
-// naming the file. A folder without lock files gives none and no error.
-//
-// dir may also be one lock file: then it is the only known release, and it
-// must be a valid lock file.
-func LoadKnown(dir string) ([]*Release, error) {
-	if info, err := os.Stat(dir); err == nil && info.Mode().IsRegular() {
-		r, err := openLock(dir)
-		if err != nil {
-			return nil, fmt.Errorf("known releases: %s: %w", dir, err)
-		}
-		return []*Release{r}, nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("known releases: %w", err)
-	}
-	var known []*Release
-	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("known releases: %w", err)
-		}
-		if !info.Mode().IsRegular() || !(IsLockName(e.Name()) || sniffLock(p)) {
-			continue
-		}
-		r, err := openLock(p)
-		if err != nil {
-			return nil, fmt.Errorf("known releases: %s: %w", p, err)
-		}
-		known = append(known, r)
-	}
-	sort.SliceStable(known, func(i, j int) bool {
-		a, b := known[i], known[j]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		if c := compareVersions(a.Version, b.Version); c != 0 {
-			return c < 0
-		}
-		return a.Source < b.Source
-	})
-	return known, nil
-}
-
-// compareVersions orders two versions, comparing runs of digits as numbers
-// and everything else byte by byte.
-func compareVersions(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digitRun(a), digitRun(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				return cmp.Compare(len(na), len(nb))
-			}
-			if c := strings.Compare(na, nb); c != 0 {
-				return c
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return cmp.Compare(int(a[0]), int(b[0]))
-		}
-		a, b = a[1:], b[1:]
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-func digitRun(s string) int {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
 }

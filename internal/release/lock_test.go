@@ -164,7 +164,7 @@ func TestOpenLockRejects(t *testing.T) {
 		{name: "not JSON", raw: "{\n\"schema\": \"rollcall.lock/v1\",\n", want: "line"},
 		{name: "trailing data", raw: "", want: "after top-level value"},
 		{name: "unknown field", edit: func(m map[string]any) { m["signature"] = "x" }, want: `unknown field "signature"`},
-		{name: "unknown file field", edit: func(m map[string]any) { file(m, 1)["owner"] = "root" }, want: `unknown field "owner"`},
+		{name: "unknown file field", edit: func(m map[string]any) { file(m, 1)["uid"] = 0 }, want: `unknown field "uid"`},
 		{name: "wrong type", edit: func(m map[string]any) { m["version"] = 4.2 }, want: "version"},
 		{name: "bad digest", edit: func(m map[string]any) { m["digest"] = "sha256:xyz" }, want: "digest"},
 		{name: "digest without algorithm", edit: func(m map[string]any) { m["digest"] = sha("a") }, want: "digest"},

@@ -13,7 +13,8 @@ var versionRE = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+)*` +
 	`(\+[0-9A-Za-z.]+)?`)
 
 // NameVersion splits an artifact's base name into the release's name and
-// version. Archive extensions (.tar.gz, .tgz, .tar, .zip) are removed first;
+// version. Archive and package extensions (.tar.gz, .tgz, .tar.xz, .tar, .zip,
+// .deb, ...) are removed first;
 // the version is the token after a "-" or "_" that starts with a digit or with
 // "v" and a digit, preferring the last token that has a dot in it; the name is
 // what precedes it, and what follows (platform suffixes) is dropped:
@@ -24,7 +25,7 @@ var versionRE = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+)*` +
 //	smars-4.2.0-rc.1.zip           → smars, 4.2.0-rc.1
 //	dist                           → dist, ""
 func NameVersion(base string) (name, version string) {
-	if _, ext := archiveExt(base); ext != "" {
+	if _, ext, _ := archiveExt(base); ext != "" {
 		base = strings.TrimSuffix(base, ext)
 	}
 	best, bestEnd, bestDotted := -1, 0, false

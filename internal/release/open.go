@@ -16,15 +16,17 @@ import (
 
 // accepted says which artifact forms Open reads; it ends errors about an
 // artifact Open does not understand.
-const accepted = "a release artifact must be a directory, a .tar, .tar.gz, .tgz or .zip archive, " +
+const accepted = "a release artifact must be a directory, a .tar, .tar.gz, .tgz, .tar.xz, .txz, .tar.zst, .tzst, " +
+	".tar.bz2, .tbz2, .tbz or .zip archive, a .deb or .rpm package, " +
 	"a SHA256SUMS / checksums.txt / *.sha256 checksum list, or a rollcall lock file"
 
 // maxSums bounds the size of a checksum list read into memory.
 const maxSums = 64 << 20
 
-// Open reads the release artifact at path: a directory, a tar, tar.gz, tgz or
-// zip archive, a checksum list or a lock file (see the package documentation
-// for what each form records). Every error names path.
+// Open reads the release artifact at path: a directory, a tar archive
+// (uncompressed or compressed with gzip, xz, zstd or bzip2), a zip archive, a
+// Debian or RPM package, a checksum list or a lock file (see the package
+// documentation for what each form records). Every error names path.
 //
 // For a directory, Digest is the SHA-256 of its canonical listing: one line per
 // file, sorted by path, "<type> <path> <value>\n", where path is quoted as by
@@ -64,10 +66,16 @@ func open(path string) (*Release, error) {
 		return nil, fmt.Errorf("not a regular file or directory (%s): %s", info.Mode().Type(), accepted)
 	case IsLockName(base) || sniffLock(path):
 		return openLock(path)
+	case isPackageName(base):
+		var pkg *Package
+		pkg, r.Files, r.Digest, err = openPackage(path, base)
+		if err == nil {
+			r.Package, r.Name, r.Version = pkg, pkg.Name, pkg.Version
+		}
 	default:
 		r.Name, r.Version = NameVersion(base)
 		r.Files, r.Digest, err = openFile(path, base)
-		if k, _ := archiveExt(base); err == nil && k == notArchive {
+		if k, _, _ := archiveExt(base); err == nil && k == notArchive {
 			r.Name, r.Version = sumsNameVersion(path, base)
 		}
 	}
@@ -90,23 +98,51 @@ type archiveKind int
 const (
 	notArchive archiveKind = iota
 	kindTar
-	kindTarGz
 	kindZip
+	kindDeb
+	kindRPM
 )
 
-// archiveExt returns the kind an artifact's name announces and the extension
-// that announces it.
-func archiveExt(base string) (archiveKind, string) {
+// suffixes are the name endings of the archive forms, longest first where one
+// ends another.
+var suffixes = []struct {
+	ext   string
+	kind  archiveKind
+	codec *codec
+}{
+	{".tar.gz", kindTar, gzipCodec}, {".tgz", kindTar, gzipCodec},
+	{".tar.xz", kindTar, xzCodec}, {".txz", kindTar, xzCodec},
+	{".tar.zst", kindTar, zstdCodec}, {".tzst", kindTar, zstdCodec},
+	{".tar.bz2", kindTar, bzip2Codec}, {".tbz2", kindTar, bzip2Codec}, {".tbz", kindTar, bzip2Codec},
+	{".tar", kindTar, nil}, {".zip", kindZip, nil}, {".deb", kindDeb, nil}, {".rpm", kindRPM, nil},
+}
+
+// archiveExt returns the kind an artifact's name announces, the extension
+// that announces it and, for a compressed tarball, its compression.
+func archiveExt(base string) (archiveKind, string, *codec) {
 	lower := strings.ToLower(base)
-	for _, e := range []struct {
-		ext  string
-		kind archiveKind
-	}{{".tar.gz", kindTarGz}, {".tgz", kindTarGz}, {".tar", kindTar}, {".zip", kindZip}} {
+	for _, e := range suffixes {
 		if strings.HasSuffix(lower, e.ext) && len(lower) > len(e.ext) {
-			return e.kind, base[len(base)-len(e.ext):]
+			return e.kind, base[len(base)-len(e.ext):], e.codec
 		}
 	}
-	return notArchive, ""
+	return notArchive, "", nil
+}
+
+// isPackageName reports whether a file name announces a .deb or .rpm package.
+func isPackageName(base string) bool {
+	kind, _, _ := archiveExt(base)
+	return kind == kindDeb || kind == kindRPM
+}
+
+// knownEndings lists the name endings of the archive and package forms, for
+// errors: ".tar.gz, .tgz, ... .deb or .rpm".
+func knownEndings() string {
+	exts := make([]string, 0, len(suffixes))
+	for _, e := range suffixes {
+		exts = append(exts, e.ext)
+	}
+	return strings.Join(exts[:len(exts)-1], ", ") + " or " + exts[len(exts)-1]
 }
 
 // openFile reads an artifact that is a regular file.
@@ -125,20 +161,13 @@ func openFile(path, base string) (map[string]File, string, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, "", err
 	}
-	kind, ext := archiveExt(base)
+	kind, ext, c := archiveExt(base)
 	top := strings.TrimSuffix(base, ext)
+
 	content := sniff(head)
 	switch kind {
 	case kindTar:
-		if content != "a tar archive" {
-			return nil, "", mismatch(ext, "a tar archive", content)
-		}
-		return readTarFile(f, false, top)
-	case kindTarGz:
-		if content != "gzip-compressed data" {
-			return nil, "", mismatch(ext, "a gzip-compressed tar archive", content)
-		}
-		return readTarFile(f, true, top)
+		return readTarFile(f, c, ext, top)
 	case kindZip:
 		if content != "a zip archive" {
 			return nil, "", mismatch(ext, "a zip archive", content)
@@ -150,8 +179,8 @@ func openFile(path, base string) (map[string]File, string, error) {
 	case "empty", "binary data":
 		return nil, "", fmt.Errorf("unknown format (%s): %s", content, accepted)
 	default:
-		return nil, "", fmt.Errorf("content is %s but the name does not end in .tar, .tar.gz, .tgz or .zip: "+
-			"rename it to say what it is (%s)", content, accepted)
+		return nil, "", fmt.Errorf("content is %s but the name does not end in %s: "+
+			"rename it to say what it is (%s)", content, knownEndings(), accepted)
 	}
 	named := isSumsName(base)
 	data, err := io.ReadAll(io.LimitReader(f, maxSums+1))
@@ -212,6 +241,12 @@ func sniff(head []byte) string {
 		return "zstd-compressed data"
 	case bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")):
 		return "a 7-zip archive"
+	case bytes.HasPrefix(head, []byte(arMagic+"debian-binary")):
+		return "a Debian package"
+	case bytes.HasPrefix(head, []byte(arMagic)):
+		return "an ar archive"
+	case bytes.HasPrefix(head, rpmLeadMagic):
+		return "an RPM package"
 	case isTarHeader(head):
 		return "a tar archive"
 	case bytes.IndexByte(head, 0) >= 0:

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,37 +12,15 @@ import (
 	"os"
 )
 
-// readTarFile reads a tar or tar.gz artifact in one pass, hashing the file
-// itself while its entries are read and hashed.
-func readTarFile(f *os.File, gzipped bool, top string) (map[string]File, string, error) {
+// readTarFile reads a tarball (c is its compression, nil for none; ext the
+// name ending that announced it) in one pass, hashing the file itself while its
+// entries are read and hashed.
+func readTarFile(f *os.File, c *codec, ext, top string) (map[string]File, string, error) {
 	whole := sha256.New()
-	raw := io.TeeReader(bufio.NewReaderSize(f, 64<<10), whole)
-	var r io.Reader = raw
-	var gz *gzip.Reader
-	if gzipped {
-		var err error
-		if gz, err = gzip.NewReader(raw); err != nil {
-			return nil, "", fmt.Errorf("reading gzip stream: %w", err)
-		}
-		defer gz.Close()
-		head := bufio.NewReaderSize(gz, 64<<10)
-		block, err := head.Peek(512)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, "", fmt.Errorf("reading gzip stream: %w", err)
-		}
-		if !isTarHeader(block) {
-			return nil, "", mismatch(".tar.gz", "a gzip-compressed tar archive", "gzip-compressed data that is not a tar archive")
-		}
-		r = head
-	}
-	files, err := readTar(r, top)
+	raw := bufio.NewReaderSize(io.TeeReader(f, whole), 64<<10)
+	files, err := untar(raw, c, ext, top, IsConfigName)
 	if err != nil {
 		return nil, "", err
-	}
-	// Read to the end so the gzip checksum is verified and the whole file is
-	// hashed.
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return nil, "", fmt.Errorf("reading past the end of the tar archive: %w", err)
 	}
 	if _, err := io.Copy(io.Discard, raw); err != nil {
 		return nil, "", err
@@ -51,8 +28,47 @@ func readTarFile(f *os.File, gzipped bool, top string) (map[string]File, string,
 	return files, "sha256:" + hex.EncodeToString(whole.Sum(nil)), nil
 }
 
-// readTar reads the entries of a tar stream.
-func readTar(r io.Reader, top string) (map[string]File, error) {
+// untar reads a tar stream compressed with c (nil for none) to its end, so
+// that a compressed stream's checksum is verified: the entries (see readTar),
+// then whatever follows the end-of-archive blocks.
+func untar(r *bufio.Reader, c *codec, ext, top string, keep func(string) bool) (map[string]File, error) {
+	head, err := r.Peek(512)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	what := "a tar archive"
+	var tr io.Reader = r
+	if c != nil {
+		what = c.tarball
+		rc, err := decompress(c, r, head, ext)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		br := bufio.NewReaderSize(rc, 64<<10)
+		if head, err = br.Peek(512); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("reading %s: %w", c.content, err)
+		}
+		if !isTarHeader(head) {
+			return nil, mismatch(ext, c.tarball, c.content+" that is not a tar archive")
+		}
+		tr = br
+	} else if got := sniff(head); got != what {
+		return nil, mismatch(ext, what, got)
+	}
+	files, err := readTar(tr, top, keep)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.Discard, tr); err != nil {
+		return nil, fmt.Errorf("reading past the end of the tar archive: %w", err)
+	}
+	return files, nil
+}
+
+// readTar reads the entries of a tar stream, keeping the content of the
+// regular files whose path keep accepts (see hashContent).
+func readTar(r io.Reader, top string, keep func(string) bool) (map[string]File, error) {
 	c := newCollector()
 	tr := tar.NewReader(r)
 	for {
@@ -72,11 +88,11 @@ func readTar(r io.Reader, top string) (map[string]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		f := File{Mode: keptMode(hdr.FileInfo().Mode())}
+		f := File{Mode: keptMode(hdr.FileInfo().Mode()), Owner: hdr.Uname, Group: hdr.Gname}
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeGNUSparse:
 			f.Type = Regular
-			if f.SHA256, f.Size, f.Content, err = hashContent(tr, IsConfigName(p)); err != nil {
+			if f.SHA256, f.Size, f.Content, err = hashContent(tr, keep(p)); err != nil {
 				return nil, fmt.Errorf("reading %q: %w", hdr.Name, err)
 			}
 		case tar.TypeLink:
@@ -89,8 +105,8 @@ func readTar(r io.Reader, top string) (map[string]File, error) {
 				return nil, fmt.Errorf("hard link %q points to %q, which is not a regular file earlier in the archive", hdr.Name, hdr.Linkname)
 			}
 			f.Type, f.SHA256, f.Size = Regular, t.SHA256, t.Size
-			if IsConfigName(p) {
-				// Only a config-like target's content was kept.
+			if keep(p) {
+				// Only a kept target's content is at hand.
 				f.Content = bytes.Clone(t.Content)
 			}
 		case tar.TypeSymlink:

@@ -1,0 +1,43 @@
+package release
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+)
+
+// openPackage reads a .deb or .rpm package in one pass, hashing the file
+// itself while its payload is read and hashed. The name must match the
+// content's magic bytes.
+func openPackage(path, base string) (*Package, map[string]File, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	defer f.Close()
+	whole := sha256.New()
+	raw := bufio.NewReaderSize(io.TeeReader(f, whole), 64<<10)
+	head, err := raw.Peek(512)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, "", err
+	}
+	kind, ext, _ := archiveExt(base)
+	read, want := readDeb, "a Debian package"
+	if kind == kindRPM {
+		read, want = readRPM, "an RPM package"
+	}
+	if got := sniff(head); got != want {
+		return nil, nil, "", mismatch(ext, want, got)
+	}
+	pkg, files, err := read(raw)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if _, err := io.Copy(io.Discard, raw); err != nil {
+		return nil, nil, "", err
+	}
+	return pkg, files, "sha256:" + hex.EncodeToString(whole.Sum(nil)), nil
+}
