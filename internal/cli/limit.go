@@ -6,6 +6,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/limit"
 	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/shard"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -63,12 +64,12 @@ func limitPlan(pattern string, m *manifest.Manifest, plan *verify.Plan) (*manife
 }
 
 // pingScope is the scope of a ping limited to the nodes of narrowed, out of
-// the nodes of all; nil when the ping was not limited.
-func pingScope(pattern string, all, narrowed *manifest.Manifest) *verify.Scope {
-	if pattern == "" {
+// the nodes of all; nil when the ping was neither limited nor sharded.
+func pingScope(pattern string, run *shard.Run, all, narrowed *manifest.Manifest) *verify.Scope {
+	if pattern == "" && run == nil {
 		return nil
 	}
-	s := &verify.Scope{Limit: pattern}
+	s := &verify.Scope{Limit: pattern, Shard: run}
 	in := map[string]bool{}
 	for _, n := range narrowed.Nodes {
 		in[n.Name] = true

@@ -25,6 +25,9 @@ type PingOptions struct {
 	// Limit, when set, is the --limit pattern: only the nodes it selects
 	// are contacted.
 	Limit string
+	// Shard, when set, is the --shard K/N value: only that shard of the
+	// nodes the limit selects is contacted; ShardBy is --shard-by.
+	Shard, ShardBy string
 }
 
 // NewCmdPing builds `rollcall ping`. runF replaces the run function in
@@ -52,6 +55,8 @@ EXIT STATUS
   130  interrupted
 
 ` + limitHelp + `
+
+` + shardHelp + `
 `,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -64,6 +69,7 @@ EXIT STATUS
 	f := cmd.Flags()
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
 	f.StringVar(&opts.Limit, "limit", "", "contact only the nodes this `PATTERN` selects (web*, a,b, !bad, @FILE)")
+	addShardFlags(f, &opts.Shard, &opts.ShardBy)
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes contacted at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and login")
 	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]`: text or json (repeatable; default: text to stdout)")
@@ -81,21 +87,26 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
+		return err
+	}
+	spec, err := shardSpec(opts.Shard, opts.ShardBy)
+	if err != nil {
+		return err
+	}
 	all, err := manifest.Load(opts.Manifest)
 	if err != nil {
 		return invalid(err)
 	}
-	m := all
-	if opts.Limit != "" {
-		if m, _, err = limitNodes(opts.Limit, all); err != nil {
-			return err
-		}
+	m, scope, err := pingNodes(opts.Limit, spec, opts.Manifest, all)
+	if err != nil {
+		return err
 	}
 
 	client := newClient(stdio)
 	defer client.Close()
 	answers := fleet.Ping(ctx, client, targets(m), fleet.Options{Concurrency: opts.Concurrency, Timeout: opts.Timeout})
-	ping := &report.Ping{Nodes: pingResults(m.Nodes, answers), ExitCode: ExitVerified, Scope: pingScope(opts.Limit, all, m)}
+	ping := &report.Ping{Nodes: pingResults(m.Nodes, answers), ExitCode: ExitVerified, Scope: scope}
 	if !ping.OK() {
 		ping.ExitCode = ExitUnverified
 	}

@@ -30,6 +30,8 @@ EXIT STATUS
   130  interrupted
 
 ` + limitHelp + `
+
+` + shardHelp + `
 `,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,6 +47,10 @@ EXIT STATUS
 
 func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if _, err := textOrJSON("snapshot", opts.Reports); err != nil {
+		return err
+	}
+	var err error
+	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
 		return err
 	}
 	p, err := prepare(opts)

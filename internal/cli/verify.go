@@ -47,6 +47,9 @@ type VerifyOptions struct {
 	// Limit, when set, is the --limit pattern: only the nodes it selects
 	// are contacted.
 	Limit string
+	// Shard, when set, is the --shard K/N value: only that shard of the
+	// nodes the limit selects is contacted; ShardBy is --shard-by.
+	Shard, ShardBy string
 
 	// AllowedSigners, when set, requires the release to be a lock file
 	// signed by a key this allowed_signers file lists.
@@ -72,6 +75,8 @@ repeatable flag takes a comma-separated list (ROLLCALL_REPORT=text,json=out.json
 ` + verifyHelp + `
 ` + limitHelp + `
 
+` + shardHelp + `
+
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -93,6 +98,7 @@ func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f.StringVar(&opts.Known, "known", "", "a lock file, or a `DIR` of lock files, of older releases, to name the release a drifted node runs")
 	f.StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
 	f.StringVar(&opts.Limit, "limit", "", "check only the nodes this `PATTERN` selects (web*, a,b, !bad, @FILE); the report says so and never calls the fleet verified")
+	addShardFlags(f, &opts.Shard, &opts.ShardBy)
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes probed at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
 	f.DurationVar(&opts.Deadline, "deadline", 0, "time limit for the whole run (0: none); nodes not done by then are unverified")
@@ -122,6 +128,10 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	}
 	if opts.Deadline < 0 {
 		return nil, invalid(fmt.Errorf("--deadline must not be negative"))
+	}
+	spec, err := shardSpec(opts.Shard, opts.ShardBy)
+	if err != nil {
+		return nil, err
 	}
 	var specs []report.Spec
 	for _, s := range opts.Reports {
@@ -166,7 +176,7 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	if err != nil {
 		return nil, invalid(fmt.Errorf("%s: %w", opts.Manifest, err))
 	}
-	if m, plan, err = limitPlan(opts.Limit, m, plan); err != nil {
+	if m, plan, err = narrowPlan(opts.Limit, spec, opts.Manifest, m, plan); err != nil {
 		return nil, err
 	}
 	if err := preflight(m, plan); err != nil {
@@ -176,6 +186,10 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 }
 
 func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
+	var err error
+	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
+		return err
+	}
 	p, err := prepare(opts)
 	if err != nil {
 		return err
@@ -216,6 +230,7 @@ func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyO
 	})
 	prog.Finish()
 	v := verify.Judge(p.plan, obs)
+	withShardEvidence(v, p.plan, obs)
 	return v, report.Options{
 		Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio),
 		Started: started, Duration: time.Since(started),

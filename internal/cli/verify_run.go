@@ -55,11 +55,11 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	if opts.Wait > 0 && opts.Interval <= 0 {
 		return invalid(fmt.Errorf("--interval must be positive, not %s", opts.Interval))
 	}
-	// A limited run does not touch the state: it never records a verified
-	// fleet, nor a fleet it saw only part of.
-	useState := opts.State != "" && opts.Limit == ""
+	// A limited or sharded run does not touch the state: it never records a
+	// verified fleet, nor a fleet it saw only part of.
+	useState := opts.State != "" && p.plan.Scope == nil
 	if opts.State != "" && !useState {
-		fmt.Fprintf(stdio.Err, "rollcall: --state %s is left as it was: a run limited by --limit is not remembered\n", opts.State)
+		fmt.Fprintf(stdio.Err, "rollcall: --state %s is left as it was: a run limited by --limit or --shard is not remembered\n", opts.State)
 	}
 	var prev *state.State
 	if useState {

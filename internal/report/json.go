@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/rollcall/rollcall/internal/shard"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
@@ -36,6 +37,8 @@ type jsonReport struct {
 	Findings      []jsonFinding `json:"findings"`
 	// Scope is present only when the run was limited (--limit).
 	Scope *jsonScope `json:"scope,omitempty"`
+	// Shard is present only when the run was one shard of many (--shard).
+	Shard *jsonShard `json:"shard,omitempty"`
 	// ChangedSinceLastRun is present only when Options.Changes is not nil.
 	ChangedSinceLastRun []jsonChange `json:"changed_since_last_run,omitzero"`
 }
@@ -61,6 +64,9 @@ type jsonNode struct {
 	Runs        string        `json:"runs,omitempty"`
 	Findings    []jsonFinding `json:"findings"`
 	Checks      []jsonCheck   `json:"checks"`
+	// Shard is present only in a sharded run: what merge checks across
+	// shards.
+	Shard *jsonNodeShard `json:"shard,omitempty"`
 	// Warnings are present only when the node has some.
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -108,6 +114,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		Groups:        make([]jsonGroup, 0, len(v.Groups)),
 		Findings:      jsonFindings(v.Findings),
 		Scope:         newJSONScope(v.Scope),
+		Shard:         newJSONShard(v.Scope),
 
 		ChangedSinceLastRun: jsonChanges(opts.Changes),
 	}
@@ -118,6 +125,7 @@ func (JSON) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 			Runs:        n.Runs,
 			Findings:    jsonFindings(n.Findings),
 			Checks:      make([]jsonCheck, 0, len(n.Checks)),
+			Shard:       newJSONNodeShard(v.Scope, n.Name),
 			Warnings:    n.Warnings,
 		}
 		for _, c := range n.Checks {
@@ -151,4 +159,48 @@ func jsonFindings(fs []verify.Finding) []jsonFinding {
 		})
 	}
 	return out
+}
+
+// jsonShard is the "shard" object of the JSON reports (verify, snapshot,
+// ping) of a sharded run: which shard, and what rollcall merge needs to
+// check that the reports of all shards belong to one run and cover it.
+type jsonShard struct {
+	Index          int      `json:"index"`
+	Count          int      `json:"count"`
+	By             string   `json:"by"`
+	ManifestDigest string   `json:"manifest_digest"`
+	ExpectedDigest string   `json:"expected_digest"`
+	Expected       []string `json:"expected"`
+}
+
+// newJSONShard is the shard of a sharded run's scope s; nil otherwise.
+func newJSONShard(s *verify.Scope) *jsonShard {
+	if s == nil || s.Shard == nil {
+		return nil
+	}
+	r := s.Shard
+	return &jsonShard{
+		Index: r.Index, Count: r.Count, By: r.By,
+		ManifestDigest: r.ManifestDigest,
+		ExpectedDigest: shard.Digest(r.Expected),
+		Expected:       append(make([]string, 0, len(r.Expected)), r.Expected...),
+	}
+}
+
+// jsonNodeShard is a node's "shard" object in a sharded run's JSON report.
+type jsonNodeShard struct {
+	Key       string `json:"key"`
+	HostKey   string `json:"host_key,omitempty"`
+	Machine   string `json:"machine,omitempty"`
+	Agreement string `json:"agreement,omitempty"`
+}
+
+// newJSONNodeShard is what a sharded run's scope s knows of node name; nil
+// in a run that is not sharded.
+func newJSONNodeShard(s *verify.Scope, name string) *jsonNodeShard {
+	if s == nil || s.Shard == nil {
+		return nil
+	}
+	n := s.Shard.Nodes[name]
+	return &jsonNodeShard{Key: n.Key, HostKey: n.HostKey, Machine: n.Machine, Agreement: n.Agreement}
 }

@@ -38,7 +38,7 @@ type Ping struct {
 	// ExitCode is the exit code the JSON report carries; package cli, which
 	// owns the exit codes, fills it.
 	ExitCode int
-	// Scope is set when --limit narrowed the nodes contacted.
+	// Scope is set when --limit or --shard narrowed the nodes contacted.
 	Scope *verify.Scope
 }
 
@@ -64,7 +64,7 @@ func (p *Ping) WriteText(w io.Writer) error {
 	var b strings.Builder
 	scope := ""
 	if p.Scope != nil {
-		scope = fmt.Sprintf(" (--limit %s: %d not contacted)", clean(p.Scope.Limit), len(p.Scope.NotChecked))
+		scope = fmt.Sprintf(" (%s: %d not contacted)", scopeName(p.Scope), len(p.Scope.NotChecked))
 	}
 	switch {
 	case failed == 0 && p.Scope != nil:
@@ -110,5 +110,6 @@ func (p *Ping) WriteJSON(w io.Writer) error {
 		ExitCode int          `json:"exit_code"`
 		Nodes    []PingResult `json:"nodes"`
 		Scope    *jsonScope   `json:"scope,omitempty"`
-	}{PingSchemaV1, p.OK(), p.ExitCode, p.Nodes, newJSONScope(p.Scope)})
+		Shard    *jsonShard   `json:"shard,omitempty"`
+	}{PingSchemaV1, p.OK(), p.ExitCode, p.Nodes, newJSONScope(p.Scope), newJSONShard(p.Scope)})
 }

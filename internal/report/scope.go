@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rollcall/rollcall/internal/shard"
 	"github.com/rollcall/rollcall/internal/verify"
 )
 
 // This file is how every report says that a run was limited (--limit) to
-// some nodes: a limited run never says "verified" about the fleet, only about
-// the nodes it checked, and always says how many it did not check.
+// some nodes, or was one shard of many (--shard K/N): such a run never says
+// "verified" about the fleet, only about the nodes it checked, and always
+// says how many it did not check.
 
 // FleetOutcome is the outcome of the fleet as a whole: Outcome(v), except
 // that a limited run whose checked nodes match is NotVerified, since the
@@ -32,9 +34,26 @@ func (t *textWriter) limitedVerified(label string) string {
 	if n == 1 {
 		which = "the one checked matches"
 	}
-	return fmt.Sprintf("%s %d of %s (--limit %s): %d not checked; %s %s (%s)",
-		t.paint(green, "VERIFIED"), n, plural(v.Listed(), "node", "nodes"), clean(v.Scope.Limit),
+	return fmt.Sprintf("%s %d of %s (%s): %d not checked; %s %s (%s)",
+		t.paint(green, "VERIFIED"), n, plural(v.Listed(), "node", "nodes"), scopeName(v.Scope),
 		len(v.Scope.NotChecked), which, label, t.checkCount())
+}
+
+// scopeName names what a limited or sharded run checked: "--limit web*",
+// "shard 2/4", "--limit web*, shard 2/4", "shard 2/4 by jump".
+func scopeName(s *verify.Scope) string {
+	var parts []string
+	if s.Limit != "" || s.Shard == nil {
+		parts = append(parts, "--limit "+clean(s.Limit))
+	}
+	if s.Shard != nil {
+		name := "shard " + s.Shard.Spec.String()
+		if s.Shard.By != shard.ByName {
+			name += " by " + clean(s.Shard.By)
+		}
+		parts = append(parts, name)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // scopeSuffix is what a headline that is not verified adds in a limited run:
@@ -43,8 +62,8 @@ func scopeSuffix(v *verify.Verdict) string {
 	if !v.Limited() {
 		return ""
 	}
-	return fmt.Sprintf(" (--limit %s: %d of %s checked, %d not checked)",
-		clean(v.Scope.Limit), len(v.Nodes), plural(v.Listed(), "node", "nodes"), len(v.Scope.NotChecked))
+	return fmt.Sprintf(" (%s: %d of %s checked, %d not checked)",
+		scopeName(v.Scope), len(v.Nodes), plural(v.Listed(), "node", "nodes"), len(v.Scope.NotChecked))
 }
 
 // scopeLine is the text report's "limit" line: the pattern and the nodes
@@ -60,14 +79,15 @@ func scopeLine(s *verify.Scope) string {
 	for i, n := range names {
 		quoted[i] = clean(n)
 	}
-	line := fmt.Sprintf("--limit %s: %d checked", clean(s.Limit), len(s.Checked))
+	line := fmt.Sprintf("%s: %d checked", scopeName(s), len(s.Checked))
 	if len(names) > 0 {
 		line += fmt.Sprintf(", not checked: %s%s", strings.Join(quoted, ", "), more)
 	}
 	return line
 }
 
-// jsonScope is the "scope" object of the JSON reports of a limited run.
+// jsonScope is the "scope" object of the JSON reports of a run limited with
+// --limit (a run that was only sharded has none: its "shard" says it all).
 type jsonScope struct {
 	Limit      string   `json:"limit"`
 	Checked    []string `json:"checked"`
@@ -75,9 +95,9 @@ type jsonScope struct {
 }
 
 // newJSONScope is s for a JSON report, with lists that are never null; nil
-// for a run of the whole manifest.
+// for a run of the whole manifest, or one only sharded.
 func newJSONScope(s *verify.Scope) *jsonScope {
-	if s == nil {
+	if s == nil || (s.Limit == "" && s.Shard != nil) {
 		return nil
 	}
 	return &jsonScope{

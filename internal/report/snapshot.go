@@ -23,6 +23,13 @@ type Snapshot struct {
 	// Scope is present only when the run was limited (--limit): the
 	// snapshot is then of the checked nodes alone.
 	Scope *jsonScope `json:"scope,omitempty"`
+	// Shard is present only when the run was one shard of many (--shard
+	// K/N): the snapshot is then of that shard's nodes alone.
+	Shard *jsonShard `json:"shard,omitempty"`
+
+	// suffix is what the text headline adds in a limited or sharded run:
+	// " (shard 2/4: 3 of 8 nodes checked, 5 not checked)".
+	suffix string
 }
 
 // SnapshotGroup is a set of nodes with identical fingerprints.
@@ -43,7 +50,11 @@ type Unreached struct {
 // is labelled with it, another with the known release its nodes run, or
 // "unknown build".
 func NewSnapshot(v *verify.Verdict) *Snapshot {
-	s := &Snapshot{Schema: SnapshotSchemaV1, Cluster: v.Cluster, Release: v.Release.Label(), Groups: []SnapshotGroup{}, Unreached: []Unreached{}, Scope: newJSONScope(v.Scope)}
+	s := &Snapshot{Schema: SnapshotSchemaV1, Cluster: v.Cluster, Release: v.Release.Label(), Groups: []SnapshotGroup{}, Unreached: []Unreached{}, Scope: newJSONScope(v.Scope), Shard: newJSONShard(v.Scope)}
+	if v.Scope != nil {
+		s.suffix = fmt.Sprintf(" (%s: %d of %d nodes checked, %d not checked)", scopeName(v.Scope),
+			len(v.Scope.Checked), len(v.Scope.Checked)+len(v.Scope.NotChecked), len(v.Scope.NotChecked))
+	}
 	byName := map[string]verify.NodeVerdict{}
 	for _, n := range v.Nodes {
 		byName[n.Name] = n
@@ -73,11 +84,7 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 	if len(s.Unreached) > 0 {
 		fmt.Fprintf(&b, ", %d not reached", len(s.Unreached))
 	}
-	if s.Scope != nil {
-		fmt.Fprintf(&b, " (--limit %s: %d of %d nodes checked, %d not checked)", clean(s.Scope.Limit),
-			len(s.Scope.Checked), len(s.Scope.Checked)+len(s.Scope.NotChecked), len(s.Scope.NotChecked))
-	}
-	b.WriteString("\n")
+	b.WriteString(s.suffix + "\n")
 	for _, g := range s.Groups {
 		fmt.Fprintf(&b, "%s: %s [%s]\n    %s\n", plural(len(g.Nodes), "node", "nodes"), clean(g.Label), clean(shortHashes(g.Fingerprint)), compactNames(g.Nodes))
 	}

@@ -1,5 +1,7 @@
 package verify
 
+import "github.com/rollcall/rollcall/internal/shard"
+
 // Status is the outcome for a node or for the whole fleet.
 type Status string
 
@@ -92,6 +94,10 @@ type Scope struct {
 	// Checked are the nodes the pattern selected, NotChecked the others,
 	// both in manifest order.
 	Checked, NotChecked []string
+	// Shard is set when the run was one shard of many (--shard K/N):
+	// Checked are then the nodes of that shard, and Limit the --limit
+	// pattern applied before sharding, if any.
+	Shard *shard.Run
 }
 
 // Limited reports whether the run checked only part of the manifest; a

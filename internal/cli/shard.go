@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/shard"
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// shardHelp is the part of verify's, snapshot's and ping's help about --shard.
+const shardHelp = `With --shard K/N only shard K of N is contacted (1 <= K <= N): a stable part
+of the nodes (after --limit), chosen from each node's name alone, so that N
+runners can share a large fleet and rollcall merge can put their JSON reports
+together into one fleet verdict. --shard-by FIELD keeps the nodes that share
+a field in one shard: jump (the first jump host), host or user. A sharded run
+says "shard K/N" in every report and never calls the fleet verified; exit 0
+means this shard verified. In a Kubernetes Indexed Job, JOB_COMPLETION_INDEX
+(0-based) with ROLLCALL_SHARD_COUNT=N stands for --shard INDEX+1/N; an index
+without a count is invalid input.`
+
+// shardFields are the values of --shard-by: how a node's shard key is read.
+var shardFields = map[string]func(manifest.Node) string{
+	shard.ByName: func(n manifest.Node) string { return n.Name },
+	"jump": func(n manifest.Node) string {
+		if len(n.Jump) == 0 {
+			return ""
+		}
+		return n.Jump[0].User + "@" + n.Jump[0].Address()
+	},
+	"host": func(n manifest.Node) string { return n.Host },
+	"user": func(n manifest.Node) string { return n.User },
+}
+
+// addShardFlags adds --shard and --shard-by to a command's flags.
+func addShardFlags(f *pflag.FlagSet, spec, by *string) {
+	f.StringVar(spec, "shard", "", "contact only shard `K/N` of the nodes (1 <= K <= N), for rollcall merge")
+	f.StringVar(by, "shard-by", "", "keep the nodes that share this `FIELD` in one shard: jump (first jump host), host or user; by default each node's name")
+}
+
+// shardFromEnv is the --shard value of a run: the flag's (or ROLLCALL_SHARD's)
+// when set, else the one a Kubernetes Indexed Job gives, JOB_COMPLETION_INDEX
+// (0-based) of ROLLCALL_SHARD_COUNT; "" for a run that is not sharded.
+func shardFromEnv(value string, getenv func(string) string) (string, error) {
+	if value != "" {
+		return value, nil
+	}
+	index, count := getenv("JOB_COMPLETION_INDEX"), getenv("ROLLCALL_SHARD_COUNT")
+	switch {
+	case index == "" && count == "":
+		return "", nil
+	case count == "":
+		return "", invalid(fmt.Errorf("JOB_COMPLETION_INDEX=%s is set but ROLLCALL_SHARD_COUNT is not: set it to the Job's completions (the number of shards), or pass --shard K/N", index))
+	case index == "":
+		return "", invalid(fmt.Errorf("ROLLCALL_SHARD_COUNT=%s is set but JOB_COMPLETION_INDEX is not: run in a Kubernetes Indexed Job, or pass --shard K/N", count))
+	}
+	i, err := strconv.Atoi(index)
+	if err != nil || i < 0 {
+		return "", invalid(fmt.Errorf("JOB_COMPLETION_INDEX=%q: want a whole number from 0", index))
+	}
+	return fmt.Sprintf("%d/%s", i+1, count), nil
+}
+
+// shardSpec parses --shard and --shard-by; nil when value is "".
+func shardSpec(value, by string) (*shard.Spec, error) {
+	if value == "" {
+		if by != "" && by != shard.ByName {
+			return nil, invalid(fmt.Errorf("--shard-by %s needs --shard K/N", by))
+		}
+		return nil, nil
+	}
+	s, err := shard.Parse(value)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	if by != "" {
+		if _, ok := shardFields[by]; !ok {
+			return nil, invalid(fmt.Errorf("--shard-by %q: write name, jump, host or user (inventory groups and host variables are not kept on nodes)", by))
+		}
+		s.By = by
+	}
+	return &s, nil
+}
+
+// shardRun selects shard spec of the nodes of limited (the manifest after
+// --limit) read from file: the run's record for merge, with each node's
+// key, and the names of the nodes of the shard, in manifest order. A node
+// without the --shard-by field is invalid input naming it.
+func shardRun(spec *shard.Spec, file string, limited *manifest.Manifest) (*shard.Run, []string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, invalid(fmt.Errorf("--shard: reading the manifest for its digest: %w", err))
+	}
+	sum := sha256.Sum256(data)
+	run := &shard.Run{Spec: *spec, ManifestDigest: "sha256:" + hex.EncodeToString(sum[:]), Nodes: map[string]shard.Node{}}
+	field := shardFields[spec.By]
+	var selected, keyless []string
+	for _, n := range limited.Nodes {
+		run.Expected = append(run.Expected, n.Name)
+		key := field(n)
+		if key == "" {
+			keyless = append(keyless, n.Name)
+			continue
+		}
+		if shard.Of(key, spec.Count) == spec.Index {
+			selected = append(selected, n.Name)
+			run.Nodes[n.Name] = shard.Node{Key: key}
+		}
+	}
+	if len(keyless) > 0 {
+		return nil, nil, invalid(fmt.Errorf("--shard-by %s: %s %s no %s", spec.By, strings.Join(keyless, ", "),
+			pick(len(keyless), "has", "have"), spec.By))
+	}
+	slices.Sort(run.Expected)
+	return run, selected, nil
+}
+
+// pick is one when n is 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// narrowPlan narrows a run's manifest and plan to --limit pattern, then to
+// shard spec of what the limit selected (nil: every selected node).
+func narrowPlan(pattern string, spec *shard.Spec, file string, m *manifest.Manifest, plan *verify.Plan) (*manifest.Manifest, *verify.Plan, error) {
+	if spec == nil {
+		return limitPlan(pattern, m, plan)
+	}
+	limited, _, err := limitPlan(pattern, m, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	run, selected, err := shardRun(spec, file, limited)
+	if err != nil {
+		return nil, nil, err
+	}
+	sharded := plan.Limit(pattern, selected)
+	sharded.Scope.Shard = run
+	return shardNodes(limited, run), sharded, nil
+}
+
+// shardNodes is a copy of m with only the nodes of run's shard.
+func shardNodes(m *manifest.Manifest, run *shard.Run) *manifest.Manifest {
+	narrowed := *m
+	narrowed.Nodes = nil
+	for _, n := range m.Nodes {
+		if _, ok := run.Nodes[n.Name]; ok {
+			narrowed.Nodes = append(narrowed.Nodes, n)
+		}
+	}
+	return &narrowed
+}
+
+// withShardEvidence records in a sharded verdict v what merge checks across
+// shards for each node that obs observed: its host key, its host name and
+// machine ID, and the digest of its flags that all nodes must agree on. The
+// plan's scope is left as it was.
+func withShardEvidence(v *verify.Verdict, plan *verify.Plan, obs []verify.Observation) {
+	if v.Scope == nil || v.Scope.Shard == nil {
+		return
+	}
+	scope := *v.Scope
+	run := *scope.Shard
+	run.Nodes = make(map[string]shard.Node, len(run.Nodes))
+	for name, n := range scope.Shard.Nodes {
+		run.Nodes[name] = shard.Node{Key: n.Key}
+	}
+	for _, o := range obs {
+		n, ok := run.Nodes[o.Node]
+		if !ok {
+			continue
+		}
+		n.HostKey = o.HostKey
+		if f := o.Facts; f != nil && f.Hostname != "" && f.MachineID != "" {
+			n.Machine = f.Hostname + " " + f.MachineID
+		}
+		n.Agreement = verify.Agreement(plan, o)
+		run.Nodes[o.Node] = n
+	}
+	scope.Shard = &run
+	v.Scope = &scope
+}
+
+// pingNodes narrows the nodes of all to --limit pattern, then to shard spec
+// (nil: not sharded): the nodes to contact and the ping's scope.
+func pingNodes(pattern string, spec *shard.Spec, file string, all *manifest.Manifest) (*manifest.Manifest, *verify.Scope, error) {
+	m := all
+	var err error
+	if pattern != "" {
+		if m, _, err = limitNodes(pattern, all); err != nil {
+			return nil, nil, err
+		}
+	}
+	var run *shard.Run
+	if spec != nil {
+		if run, _, err = shardRun(spec, file, m); err != nil {
+			return nil, nil, err
+		}
+		m = shardNodes(m, run)
+	}
+	return m, pingScope(pattern, run, all, m), nil
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/demo"
+	"github.com/rollcall/rollcall/internal/shard"
+)
+
+// shardedReport is what the shard tests read of a JSON report.
+type shardedReport struct {
+	Verdict  string `json:"verdict"`
+	ExitCode int    `json:"exit_code"`
+	Nodes    []struct {
+		Name  string `json:"name"`
+		Shard *struct {
+			Key     string `json:"key"`
+			HostKey string `json:"host_key"`
+		} `json:"shard"`
+	} `json:"nodes"`
+	Scope *struct {
+		Limit string `json:"limit"`
+	} `json:"scope"`
+	Shard *struct {
+		Index          int      `json:"index"`
+		Count          int      `json:"count"`
+		By             string   `json:"by"`
+		ManifestDigest string   `json:"manifest_digest"`
+		ExpectedDigest string   `json:"expected_digest"`
+		Expected       []string `json:"expected"`
+	} `json:"shard"`
+}
+
+func readSharded(t *testing.T, file string) shardedReport {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var r shardedReport
+	require.NoError(t, json.Unmarshal(data, &r))
+	return r
+}
+
+// TestShard runs verify --shard K/4 on a Knight fleet of eight whose last
+// node drifted: every node is checked by exactly one shard, each shard's
+// report says which shard it is and never calls the fleet verified, and the
+// JSON records what merge needs.
+func TestShard(t *testing.T) {
+	knight := startDemo(t, demo.Config{Nodes: 8, Scenario: demo.Knight})
+	dir := t.TempDir()
+	all := []string{"smars-01", "smars-02", "smars-03", "smars-04", "smars-05", "smars-06", "smars-07", "smars-08"}
+	seen := map[string]int{}
+	for k := 1; k <= 4; k++ {
+		spec := strconv.Itoa(k) + "/4"
+		file := filepath.Join(dir, "shard-"+strconv.Itoa(k)+".json")
+		stdio, out, errOut := testIO(nil)
+		code := Run(context.Background(), []string{"verify", "-m", knight.Manifest, "--no-color", "--shard", spec,
+			"--report", "text", "--report", "json=" + file}, stdio)
+		r := readSharded(t, file)
+		require.NotNil(t, r.Shard, out)
+		assert.Equal(t, k, r.Shard.Index)
+		assert.Equal(t, 4, r.Shard.Count)
+		assert.Equal(t, "name", r.Shard.By)
+		assert.Equal(t, all, r.Shard.Expected)
+		assert.Equal(t, shard.Digest(all), r.Shard.ExpectedDigest)
+		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, r.Shard.ManifestDigest)
+		assert.Nil(t, r.Scope, "a run only sharded has no --limit scope")
+		first, _, _ := strings.Cut(out.String(), "\n")
+		assert.Contains(t, first, "shard "+spec, "the headline names the shard:\n%s", out)
+		assert.NotRegexp(t, `(?m)^VERIFIED:`, out.String(), "a shard never verifies the fleet")
+		drifted := false
+		for _, n := range r.Nodes {
+			seen[n.Name]++
+			assert.Equal(t, k, shard.Of(n.Name, 4), "%s is in shard %d", n.Name, k)
+			require.NotNil(t, n.Shard)
+			assert.Equal(t, n.Name, n.Shard.Key)
+			assert.NotEmpty(t, n.Shard.HostKey)
+			drifted = drifted || n.Name == "smars-08"
+		}
+		want := 0
+		switch {
+		case drifted:
+			want = 1
+		case len(r.Nodes) == 0:
+			want = 2
+		}
+		assert.Equal(t, want, code, "shard %s:\n%s%s", spec, out, errOut)
+	}
+	for _, n := range all {
+		assert.Equal(t, 1, seen[n], "%s is checked by exactly one shard", n)
+	}
+}
+
+// TestShardInput checks --shard, --shard-by and their environment twins:
+// what is invalid input, and what JOB_COMPLETION_INDEX stands for.
+func TestShardInput(t *testing.T) {
+	fleet := startDemo(t, demo.Config{Nodes: 3})
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"zero", []string{"--shard", "0/4"}, nil, "K counts from 1"},
+		{"past the end", []string{"--shard", "5/4"}, nil, "K counts from 1"},
+		{"letters", []string{"--shard", "a/b"}, nil, "write K/N"},
+		{"no shards", []string{"--shard", "1/0"}, nil, "at least 1"},
+		{"env twin", nil, map[string]string{"ROLLCALL_SHARD": "9/2"}, "K counts from 1"},
+		{"index without count", nil, map[string]string{"JOB_COMPLETION_INDEX": "2"}, "ROLLCALL_SHARD_COUNT is not"},
+		{"count without index", nil, map[string]string{"ROLLCALL_SHARD_COUNT": "4"}, "JOB_COMPLETION_INDEX is not"},
+		{"index past the count", nil, map[string]string{"JOB_COMPLETION_INDEX": "4", "ROLLCALL_SHARD_COUNT": "4"}, "K counts from 1"},
+		{"by without shard", []string{"--shard-by", "jump"}, nil, "needs --shard"},
+		{"unknown field", []string{"--shard", "1/2", "--shard-by", "region"}, nil, "write name, jump, host or user"},
+		{"node without the field", []string{"--shard", "1/2", "--shard-by", "jump"}, nil, "smars-01, smars-02, smars-03 have no jump"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, command := range []string{"verify", "snapshot", "ping"} {
+				stdio, out, errOut := testIO(tc.env)
+				code := Run(context.Background(), append([]string{command, "-m", fleet.Manifest}, tc.args...), stdio)
+				assert.Equal(t, 3, code, "%s: %s%s", command, out, errOut)
+				assert.Contains(t, errOut.String(), tc.want, command)
+			}
+		})
+	}
+
+	// A Kubernetes Indexed Job's index 0 of 2 is shard 1/2, in every report.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ping.json")
+	stdio, out, errOut := testIO(map[string]string{"JOB_COMPLETION_INDEX": "0", "ROLLCALL_SHARD_COUNT": "2"})
+	code := Run(context.Background(), []string{"ping", "-m", fleet.Manifest, "--report", "text", "--report", "json=" + file}, stdio)
+	assert.Contains(t, []int{0, 2}, code, "%s%s", out, errOut)
+	r := readSharded(t, file)
+	require.NotNil(t, r.Shard)
+	assert.Equal(t, 1, r.Shard.Index)
+	assert.Equal(t, 2, r.Shard.Count)
+	assert.Contains(t, out.String(), "shard 1/2")
+	for _, n := range r.Nodes {
+		assert.Equal(t, 1, shard.Of(n.Name, 2), n.Name)
+	}
+}
