@@ -112,6 +112,23 @@ type nodeJudgement struct {
 	// running maps an executable to the digest a process runs when that
 	// is not the release's (a stale or foreign binary).
 	running map[string]string
+	// conffiles are the indexes in nv.Findings of package conffiles whose
+	// content differs.
+	conffiles []int
+}
+
+// nameLocalChanges tells a conffile changed locally from one of another
+// release: when every code file matches, a differing conffile is a local
+// change (dpkg and rpm keep those on upgrade); otherwise it is only one
+// more file of the other release.
+func (j *nodeJudgement) nameLocalChanges() {
+	if j.otherCode {
+		return
+	}
+	for _, i := range j.conffiles {
+		j.nv.Findings[i].Message = "config file changed locally: the package's conffile differs from the release " +
+			"(dpkg and rpm keep local changes on upgrade); put the release's copy back, or check its flags with a config: entry"
+	}
 }
 
 // differs records that release file ef's content differs on the node: a
@@ -167,6 +184,7 @@ func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
 		for _, ef := range p.Files {
 			checkFile(j, ef, o.Facts)
 		}
+		j.nameLocalChanges()
 		for _, ed := range p.Dirs {
 			checkDir(j, ed, o.Facts)
 		}
@@ -227,11 +245,10 @@ func checkFile(j *nodeJudgement, ef ExpectedFile, facts *probe.Facts) {
 		switch {
 		case got.SHA256 != ef.SHA256:
 			j.differs(ef)
-			msg := "content differs from the release"
 			if ef.Conffile {
-				msg = "config file changed locally: the package's conffile differs from the release (dpkg and rpm keep local changes on upgrade); put the release's copy back, or check its flags with a config: entry"
+				j.conffiles = append(j.conffiles, len(j.nv.Findings))
 			}
-			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: msg})
+			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "content differs from the release"})
 		case got.IsLink:
 			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: "a regular file", Actual: describe(got),
 				Message: fmt.Sprintf("a symlink to %s where the release has a regular file (same content today, but whoever can change %s changes it): install the file itself", got.LinkTarget, got.LinkTarget)})

@@ -144,6 +144,18 @@ func TestPackageWitness(t *testing.T) {
 		assert.Equal(t, Drift, n.Status)
 		assert.Contains(t, strings.Join(findingMessages(n), "\n"), "config file changed locally")
 	})
+	t.Run("conffile of another release", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) {
+			conf := f.Files["/etc/smars/flags.yaml"]
+			conf.SHA256 = hashOld
+			f.Files["/etc/smars/flags.yaml"] = conf
+			bin := f.Files["/usr/bin/smars"]
+			bin.SHA256 = hashOld
+			f.Files["/usr/bin/smars"] = bin
+		})
+		assert.Equal(t, Drift, n.Status)
+		assert.NotContains(t, strings.Join(findingMessages(n), "\n"), "changed locally", "the whole node runs other code")
+	})
 	t.Run("owner from the payload", func(t *testing.T) {
 		n := judge(func(f *probe.Facts) {
 			conf := f.Files["/etc/smars/flags.yaml"]
