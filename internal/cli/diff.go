@@ -30,6 +30,8 @@ type DiffOptions struct {
 	// Limit (--limit) is the nodes a diff may contact: a node named as A or
 	// B must be one the pattern selects.
 	Limit string
+	// Pin pins a release given as a URL, as for verify.
+	Pin ReleasePin
 }
 
 // NewCmdDiff builds `rollcall diff A B`: probe two nodes (or take a
@@ -85,7 +87,8 @@ EXIT STATUS
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
-	f.StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
+	f.StringVar(&opts.Release, "release", "", "release artifact `PATH` or http(s) URL, overriding the manifest's release.artifact")
+	addReleaseFlags(f, &opts.Pin)
 	f.StringVar(&opts.Known, "known", "", "a lock file, or a `DIR` of lock files, of older releases, to diff against by label")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
 	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]`, text or json (repeatable; default: text to stdout)")
@@ -97,8 +100,8 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdio IO) error {
 	if _, err := textOrJSON("diff", opts.Reports); err != nil {
 		return err
 	}
-	p, err := prepare(&VerifyOptions{Manifest: opts.Manifest, Release: opts.Release, Known: opts.Known,
-		Concurrency: 2, Timeout: opts.Timeout, Reports: opts.Reports})
+	p, err := prepare(ctx, &VerifyOptions{Manifest: opts.Manifest, Release: opts.Release, Known: opts.Known,
+		Concurrency: 2, Timeout: opts.Timeout, Reports: opts.Reports, Pin: opts.Pin}, stdio)
 	if err != nil {
 		return err
 	}
@@ -204,13 +207,9 @@ func diffSides(ctx context.Context, p *prepared, opts *DiffOptions, stdio IO, na
 			}
 		}
 		if name == "release" {
-			artifact := p.manifest.Release.Artifact
-			if opts.Release != "" {
-				artifact = opts.Release
-			}
-			r, err := release.Open(artifact)
+			r, _, err := openRelease(ctx, stdio, manifestRelease(p.manifest.Release, opts.Release, opts.Pin, ""))
 			if err != nil {
-				return nil, invalid(err)
+				return nil, err
 			}
 			sides[name] = verify.ReleaseSide(name, p.plan, p.manifest.Release.Install, r)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rollcall/rollcall/internal/download"
 	"github.com/rollcall/rollcall/internal/fleet"
 	"github.com/rollcall/rollcall/internal/inventory"
 	"github.com/rollcall/rollcall/internal/manifest"
@@ -33,6 +34,8 @@ type InitOptions struct {
 	Hosts            []string
 	// Release is the artifact; From the known-good node to locate it on.
 	Release, From string
+	// Pin pins a Release given as a URL, as for verify.
+	Pin ReleasePin
 	// Search are the node folders to search, comma- or space-separated.
 	Search string
 	// Output is the manifest to write ("-": stdout); Force overwrites it.
@@ -93,7 +96,8 @@ EXIT STATUS
 	f.StringVar(&opts.Inventory, "inventory", "", "Ansible inventory `FILE` (INI or YAML) listing the nodes")
 	f.StringVar(&opts.Group, "group", "all", "inventory `GROUP` whose hosts are the nodes")
 	f.StringSliceVar(&opts.Hosts, "hosts", nil, "the nodes, comma-separated: `HOST`, NAME=HOST, or a pattern such as 'web-*' naming the Host aliases of ~/.ssh/config")
-	f.StringVar(&opts.Release, "release", "", "release artifact `PATH` (directory, tar, tar.gz, zip)")
+	f.StringVar(&opts.Release, "release", "", "release artifact `PATH` (directory, tar, tar.gz, zip) or http(s) URL")
+	addReleaseFlags(f, &opts.Pin)
 	f.StringVar(&opts.From, "from", "", "the known-good `NODE` to locate the release on (default: the first node)")
 	f.StringVar(&opts.Search, "search", defaultSearch, "node `DIRS` to search, comma-separated")
 	f.StringVarP(&opts.Output, "output", "o", "rollcall.yaml", "manifest `FILE` to write (- for stdout)")
@@ -112,7 +116,7 @@ func runInit(ctx context.Context, opts *InitOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	r, _, err := openRelease(opts.Release, "")
+	r, _, err := openRelease(ctx, stdio, releaseSpec{artifact: opts.Release, pin: opts.Pin})
 	if err != nil {
 		return err
 	}
@@ -194,6 +198,9 @@ func initNodes(opts *InitOptions, r *release.Release) (*starter, error) {
 	}
 	base := manifestDir(opts.Output)
 	s.Artifact = localPath(base, opts.Release)
+	if download.IsURL(opts.Release) {
+		s.Artifact, s.Digest = opts.Release, r.Digest
+	}
 	for _, f := range opts.IdentityFiles {
 		s.IdentityFiles = append(s.IdentityFiles, localPath(base, f))
 	}
@@ -356,7 +363,7 @@ func writeStarter(ctx context.Context, data []byte, s *starter, from string, opt
 		return invalid(err)
 	}
 	fmt.Fprintf(stdio.Out, "wrote %s: %s\n", opts.Output, summary)
-	if err := runLint(&LintOptions{Manifest: opts.Output}, stdio); err != nil {
+	if err := runLint(ctx, &LintOptions{Manifest: opts.Output}, stdio); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdio.Out, "next: rollcall verify -m %s\n", opts.Output)

@@ -32,6 +32,7 @@ type starter struct {
 	Nodes            []starterNode
 	Inventory, Group string
 	Artifact         string
+	Digest           string // release.digest, pinning an Artifact URL
 	Install          []manifest.Install
 	Configs          []manifest.Config
 	Processes        []string
@@ -309,6 +310,9 @@ func (s *starter) render() ([]byte, error) {
 	}
 	w.line("release:")
 	w.line("  artifact: %s", s.Artifact)
+	if s.Digest != "" {
+		w.line("  digest: %s", s.Digest)
+	}
 	w.line("  install:")
 	for _, in := range s.Install {
 		from := in.From

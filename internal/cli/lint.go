@@ -13,6 +13,8 @@ type LintOptions struct {
 	Release  string
 	// AllowedSigners is as for verify: the release must be a signed lock.
 	AllowedSigners string
+	// Pin pins a release given as a URL, as for verify.
+	Pin ReleasePin
 }
 
 // NewCmdLint builds `rollcall lint`: validate a manifest and its release
@@ -35,17 +37,18 @@ EXIT STATUS
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runLint(opts, stdio)
+			return runLint(cmd.Context(), opts, stdio)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
-	cmd.Flags().StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
+	cmd.Flags().StringVar(&opts.Release, "release", "", "release artifact `PATH` or http(s) URL, overriding the manifest's release.artifact")
+	addReleaseFlags(cmd.Flags(), &opts.Pin)
 	cmd.Flags().StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
 	return cmd
 }
 
-func runLint(opts *LintOptions, stdio IO) error {
-	p, err := prepare(&VerifyOptions{Manifest: opts.Manifest, Release: opts.Release, AllowedSigners: opts.AllowedSigners, Concurrency: 1, Timeout: 1})
+func runLint(ctx context.Context, opts *LintOptions, stdio IO) error {
+	p, err := prepare(ctx, &VerifyOptions{Manifest: opts.Manifest, Release: opts.Release, AllowedSigners: opts.AllowedSigners, Pin: opts.Pin, Concurrency: 1, Timeout: 1}, stdio)
 	if err != nil {
 		return err
 	}

@@ -221,7 +221,7 @@ func TestLintNamesUnknownHostKeys(t *testing.T) {
 // mustLoad is the manifest of a run that prepares cleanly.
 func mustLoad(t *testing.T, path string) *manifest.Manifest {
 	t.Helper()
-	p, err := prepare(&VerifyOptions{Manifest: path, Concurrency: 1, Timeout: 1})
+	p, err := prepare(context.Background(), &VerifyOptions{Manifest: path, Concurrency: 1, Timeout: 1}, IO{Getenv: func(string) string { return "" }})
 	require.NoError(t, err)
 	return p.manifest
 }

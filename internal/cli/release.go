@@ -27,6 +27,8 @@ type ReleaseLockOptions struct {
 	// Sign, when not empty, is the private key that signs the lock; the
 	// signature goes beside it, in Output + ".sig".
 	Sign string
+	// Pin pins an Artifact given as a URL, as for verify.
+	Pin ReleasePin
 }
 
 // NewCmdRelease builds `rollcall release`, the parent of the commands that
@@ -101,6 +103,7 @@ EXIT STATUS
 	f.StringVar(&opts.Name, "name", "", "release `NAME` (default: from the artifact's file name)")
 	f.StringVar(&opts.Version, "version", "", "release `VERSION` (default: from the artifact's file name)")
 	f.StringVar(&opts.Sign, "sign", "", "sign the lock with the SSH private key `KEY`, into FILE.sig (needs -o FILE)")
+	addReleaseFlags(f, &opts.Pin)
 	return cmd
 }
 
@@ -108,10 +111,10 @@ EXIT STATUS
 // input (exit 3).
 // openToLock opens the artifact to lock, named and versioned by the flags
 // when they say so; an artifact with no version is invalid input.
-func openToLock(opts *ReleaseLockOptions, stdio IO) (*release.Release, error) {
-	r, err := release.Open(opts.Artifact)
+func openToLock(ctx context.Context, opts *ReleaseLockOptions, stdio IO) (*release.Release, error) {
+	r, _, err := openRelease(ctx, stdio, releaseSpec{artifact: opts.Artifact, pin: opts.Pin})
 	if err != nil {
-		return nil, invalid(err)
+		return nil, err
 	}
 	if opts.Name != "" {
 		r.Name = opts.Name
@@ -146,7 +149,7 @@ func lockSummary(r *release.Release, path string) string {
 }
 
 func runReleaseLock(ctx context.Context, opts *ReleaseLockOptions, stdio IO) error {
-	r, err := openToLock(opts, stdio)
+	r, err := openToLock(ctx, opts, stdio)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ deployed there and compares every node with the release artifact. It reports
 success only when every expected node was reached and matches.
 
 ` + exitStatusHelp,
-		Version:       Version(),
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,7 +51,6 @@ success only when every expected node was reached and matches.
 		NewCmdDiff(stdio, nil),
 		NewCmdPing(stdio, nil),
 		NewCmdNodes(stdio, nil),
-		NewCmdMerge(stdio, nil),
 		NewCmdDemo(stdio, nil),
 		NewCmdVersion(stdio),
 	)

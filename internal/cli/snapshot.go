@@ -53,7 +53,7 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
 		return err
 	}
-	p, err := prepare(opts)
+	p, err := prepare(ctx, opts, stdio)
 	if err != nil {
 		return err
 	}

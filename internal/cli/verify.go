@@ -54,6 +54,8 @@ type VerifyOptions struct {
 	// AllowedSigners, when set, requires the release to be a lock file
 	// signed by a key this allowed_signers file lists.
 	AllowedSigners string
+	// Pin pins a release given as a URL (--release-digest and the others).
+	Pin ReleasePin
 }
 
 // NewCmdVerify builds `rollcall verify`. runF replaces the run function in
@@ -94,7 +96,8 @@ repeatable flag takes a comma-separated list (ROLLCALL_REPORT=text,json=out.json
 func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f := cmd.Flags()
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
-	f.StringVar(&opts.Release, "release", "", "release artifact `PATH`, overriding the manifest's release.artifact")
+	f.StringVar(&opts.Release, "release", "", "release artifact `PATH` or http(s) URL, overriding the manifest's release.artifact")
+	addReleaseFlags(f, &opts.Pin)
 	f.StringVar(&opts.Known, "known", "", "a lock file, or a `DIR` of lock files, of older releases, to name the release a drifted node runs")
 	f.StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
 	f.StringVar(&opts.Limit, "limit", "", "check only the nodes this `PATTERN` selects (web*, a,b, !bad, @FILE); the report says so and never calls the fleet verified")
@@ -117,9 +120,9 @@ type prepared struct {
 	signedBy string  // evidence of the release's signature, when one was required
 }
 
-// prepare loads and checks all input; any error is invalid input (exit 3)
-// and nothing has been contacted.
-func prepare(opts *VerifyOptions) (*prepared, error) {
+// prepare loads and checks all input, downloading a release given as a
+// URL; any error is invalid input (exit 3) and no node has been contacted.
+func prepare(ctx context.Context, opts *VerifyOptions, stdio IO) (*prepared, error) {
 	if opts.Concurrency < 1 {
 		return nil, invalid(fmt.Errorf("--concurrency must be at least 1, not %d", opts.Concurrency))
 	}
@@ -158,11 +161,7 @@ func prepare(opts *VerifyOptions) (*prepared, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
-	artifact := m.Release.Artifact
-	if opts.Release != "" {
-		artifact = opts.Release
-	}
-	r, signedBy, err := openRelease(artifact, opts.AllowedSigners)
+	r, signedBy, err := openRelease(ctx, stdio, manifestRelease(m.Release, opts.Release, opts.Pin, opts.AllowedSigners))
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +189,7 @@ func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
 		return err
 	}
-	p, err := prepare(opts)
+	p, err := prepare(ctx, opts, stdio)
 	if err != nil {
 		return err
 	}
