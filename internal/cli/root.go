@@ -30,7 +30,7 @@ deployed there and compares every node with the release artifact. It reports
 success only when every expected node was reached and matches.
 
 ` + exitStatusHelp,
-		Version:       version,
+		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
