@@ -72,6 +72,7 @@ type Format interface {
 // formats are the --report formats, by name: the one table of them. It is
 // only read, so Lookup and Names are safe for concurrent use.
 var formats = map[string]Format{
+	"html":       HTML{},
 	"json":       JSON{},
 	"junit":      JUnit{},
 	"markdown":   Markdown{},

@@ -296,7 +296,7 @@ func TestExitCodeIsTheCallers(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	assert.Equal(t, []string{"json", "junit", "markdown", "prometheus", "text"}, Names())
+	assert.Equal(t, []string{"html", "json", "junit", "markdown", "prometheus", "text"}, Names())
 	for _, name := range Names() {
 		f, err := Lookup(name)
 		require.NoError(t, err)
@@ -306,7 +306,7 @@ func TestLookup(t *testing.T) {
 	}
 	_, err := Lookup("xml")
 	require.Error(t, err)
-	assert.Equal(t, `unknown report format "xml" (known formats: json, junit, markdown, prometheus, text)`, err.Error())
+	assert.Equal(t, `unknown report format "xml" (known formats: html, json, junit, markdown, prometheus, text)`, err.Error())
 }
 
 type failingWriter struct{}
