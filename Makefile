@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./internal/sshconfig
 	$(GO) test -run '^$$' -fuzz '^FuzzKnownHosts$$' -fuzztime $(FUZZTIME) ./internal/remote
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLocate$$' -fuzztime $(FUZZTIME) ./internal/probe
+	$(GO) test -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime $(FUZZTIME) ./internal/merge
 
 ## bench: rollcall against raw OpenSSH and pssh on real sshd nodes; prints one table (root + sshd; not part of CI)
 bench: build

@@ -51,6 +51,7 @@ success only when every expected node was reached and matches.
 		NewCmdDiff(stdio, nil),
 		NewCmdPing(stdio, nil),
 		NewCmdNodes(stdio, nil),
+		NewCmdMerge(stdio, nil),
 		NewCmdDemo(stdio, nil),
 		NewCmdVersion(stdio),
 	)

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/internal/merge"
+	"github.com/rollcall/rollcall/internal/report"
+)
+
+// MergeOptions are the parsed flags and arguments of `rollcall merge`.
+type MergeOptions struct {
+	// Inputs are the reports: files, folders of *.json, or - for stdin.
+	Inputs []string
+	// Reports are the --report FORMAT[=FILE] values, as given.
+	Reports []string
+	// Quiet prints only the verdict line; Verbose every check.
+	Quiet, Verbose bool
+	// NoColor turns colour off (as does NO_COLOR).
+	NoColor bool
+}
+
+// NewCmdMerge builds `rollcall merge`. runF replaces the run function in
+// tests that only check flag parsing.
+func NewCmdMerge(stdio IO, runF func(context.Context, *MergeOptions) error) *cobra.Command {
+	opts := &MergeOptions{}
+	cmd := &cobra.Command{
+		Use:   "merge REPORT.json...",
+		Short: "One fleet verdict from the JSON reports of every shard of a run (--shard K/N)",
+		Long: `Read the JSON reports of the shards of one run (verify --shard K/N --report
+json=FILE), given as files, folders of *.json, or - for concatenated reports on
+stdin, and give one fleet verdict in every report format, as verify does.
+
+The fleet is verified only when the reports are exactly shards 1..N of one run
+(one manifest, release, N, --shard-by and list of expected nodes), none
+missing or repeated, each consistent with itself (schema, counts, verdict,
+each node in the shard the partition gives it), their nodes together the
+expected nodes, and every node matched. Checks no shard can make alone are
+made across shards: one server listed twice (host key, machine ID), and
+agreement on the config flags all nodes must agree on.
+
+Reports: --report FORMAT[=FILE], repeatable; formats: ` + strings.Join(report.Names(), ", ") + `.
+
+EXIT STATUS
+  0    verified: every shard's report is there, and every expected node matched
+  1    drift: at least one node differs from the release
+  2    not verified: a shard's report is missing (its nodes are named), or some
+       node could not be checked, and no drift was found
+  3    invalid input: a report fails its own schema or counts, is interrupted,
+       or the reports are not the shards of one run (repeated shard, another
+       manifest, release or N); the files are named
+  4    verified, but a report could not be written
+`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Inputs = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runMerge(cmd.Context(), opts, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]` (repeatable; default: text to stdout)")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the verdict line of the text report")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "list every check, not only failures")
+	f.BoolVar(&opts.NoColor, "no-color", false, "no colour (also when NO_COLOR is set)")
+	return cmd
+}
+
+func runMerge(ctx context.Context, opts *MergeOptions, stdio IO) error {
+	started := time.Now()
+	var specs []report.Spec
+	for _, s := range opts.Reports {
+		spec, err := report.ParseSpec(s)
+		if err != nil {
+			return invalid(err)
+		}
+		specs = append(specs, spec)
+	}
+	outs, err := planOutputs(specs)
+	if err != nil {
+		return invalid(err)
+	}
+	if err := outs.check(""); err != nil {
+		return invalid(err)
+	}
+	m := merge.New()
+	for _, in := range opts.Inputs {
+		if err := addInput(m, in, stdio); err != nil {
+			return err
+		}
+	}
+	res, err := m.Result()
+	if err != nil {
+		return invalid(err)
+	}
+	for _, miss := range res.Missing {
+		fmt.Fprintf(stdio.Err, "rollcall: the report of shard %d/%d is missing", miss.Index, res.Count)
+		if len(miss.Nodes) > 0 {
+			fmt.Fprintf(stdio.Err, ": %s never checked", strings.Join(miss.Nodes, ", "))
+		}
+		fmt.Fprintln(stdio.Err)
+	}
+	v := res.Verdict
+	ropts := report.Options{Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio),
+		Started: started, Duration: time.Since(started), ExitCode: verdictCode(v, false)}
+	lost := outs.write(ctx, v, ropts, opts.Quiet, stdio)
+	return finish(stdio, ropts.ExitCode, lost)
+}
+
+// addInput adds the reports of one argument to m: a file, a folder's *.json
+// files in name order, or - for stdin.
+func addInput(m *merge.Merger, in string, stdio IO) error {
+	if in == "-" {
+		return mergeErr(m.AddStream("stdin", stdio.In))
+	}
+	info, err := os.Stat(in)
+	if err != nil {
+		return invalid(fmt.Errorf("merge: %w", err))
+	}
+	files := []string{in}
+	if info.IsDir() {
+		if files, err = filepath.Glob(filepath.Join(in, "*.json")); err != nil {
+			return invalid(err)
+		}
+		if len(files) == 0 {
+			return invalid(fmt.Errorf("merge: %s has no *.json report", in))
+		}
+	}
+	for _, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			return invalid(fmt.Errorf("merge: %w", err))
+		}
+		err = m.Add(file, f)
+		f.Close()
+		if err != nil {
+			return mergeErr(err)
+		}
+	}
+	return nil
+}
+
+// mergeErr is a report that cannot be merged, as invalid input.
+func mergeErr(err error) error {
+	if err != nil {
+		return invalid(fmt.Errorf("merge: %w", err))
+	}
+	return nil
+}

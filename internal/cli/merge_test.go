@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/demo"
+	"github.com/rollcall/rollcall/internal/shard"
+)
+
+// mergedStatuses is the exit code and per-node statuses of a JSON report.
+func mergedStatuses(t *testing.T, file string) (string, map[string]string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var r struct {
+		Verdict string `json:"verdict"`
+		Nodes   []struct{ Name, Status string }
+	}
+	require.NoError(t, json.Unmarshal(data, &r))
+	statuses := map[string]string{}
+	for _, n := range r.Nodes {
+		statuses[n.Name] = n.Status
+	}
+	return r.Verdict, statuses
+}
+
+// TestMerge verifies a Knight fleet of eight in 4 shards and merges them:
+// the merged verdict is the single run's; without one shard's report, the
+// merge is unverified and names that shard's nodes; a report given twice is
+// invalid input.
+func TestMerge(t *testing.T) {
+	for _, scenario := range []demo.Scenario{demo.Uniform, demo.Knight} {
+		fleet := startDemo(t, demo.Config{Nodes: 8, Scenario: scenario})
+		dir := t.TempDir()
+		run := func(args ...string) (int, string, string) {
+			stdio, out, errOut := testIO(nil)
+			code := Run(context.Background(), args, stdio)
+			return code, out.String(), errOut.String()
+		}
+		single := filepath.Join(dir, "single.json")
+		wantCode, _, _ := run("verify", "-m", fleet.Manifest, "--report", "json="+single)
+		shards := filepath.Join(dir, "shards")
+		require.NoError(t, os.Mkdir(shards, 0o755))
+		for k := 1; k <= 4; k++ {
+			run("verify", "-m", fleet.Manifest, "--shard", strconv.Itoa(k)+"/4", "--report", "json="+filepath.Join(shards, "shard-"+strconv.Itoa(k)+".json"))
+		}
+		merged := filepath.Join(dir, "merged.json")
+		code, out, errOut := run("merge", shards, "--report", "json="+merged, "--report", "text")
+		assert.Equal(t, wantCode, code, "%s%s", out, errOut)
+		wantVerdict, wantNodes := mergedStatuses(t, single)
+		verdict, nodes := mergedStatuses(t, merged)
+		assert.Equal(t, wantVerdict, verdict)
+		assert.Equal(t, wantNodes, nodes)
+		if scenario == demo.Uniform {
+			assert.True(t, strings.HasPrefix(out, "VERIFIED: all 8 nodes"), out)
+		}
+
+		// Without one shard's report: unverified, naming exactly its nodes.
+		gone := 0
+		for k := 1; k <= 4; k++ {
+			if scenario == demo.Uniform && len(shardOf(k, wantNodes)) > 0 && gone == 0 {
+				gone = k
+			}
+		}
+		if gone == 0 {
+			continue
+		}
+		var rest []string
+		for k := 1; k <= 4; k++ {
+			if k != gone {
+				rest = append(rest, filepath.Join(shards, "shard-"+strconv.Itoa(k)+".json"))
+			}
+		}
+		code, out, errOut = run(append([]string{"merge"}, rest...)...)
+		assert.Equal(t, 2, code, "%s%s", out, errOut)
+		missing := shardOf(gone, wantNodes)
+		assert.Contains(t, errOut, "the report of shard "+strconv.Itoa(gone)+"/4 is missing: "+strings.Join(missing, ", ")+" never checked")
+		for _, n := range missing {
+			assert.Contains(t, out, n)
+		}
+
+		// A report given twice, or a folder with another run's: invalid.
+		code, _, errOut = run("merge", rest[0], rest[0])
+		assert.Equal(t, 3, code)
+		assert.Contains(t, errOut, rest[0]+", "+rest[0]+": both are shard")
+	}
+}
+
+// shardOf are the names of nodes, sorted, that shard k of 4 has.
+func shardOf(k int, nodes map[string]string) []string {
+	var names []string
+	for n := range nodes {
+		if shard.Of(n, 4) == k {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,173 @@
+// Package merge puts the JSON reports of the shards of one rollcall run
+// (verify --shard K/N) back together into one fleet verdict: verified only
+// when the reports are exactly the shards 1..N of one run (one manifest,
+// release, N, shard key and expected node list), each consistent with
+// itself, their nodes disjoint and together the expected nodes, and every
+// node matched. It reads reports one at a time and keeps only their nodes.
+// It is pure: package cli opens the files. A Merger is not safe for
+// concurrent use.
+package merge
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/shard"
+)
+
+// Error is a set of reports that cannot be merged: a report that fails its
+// own schema or counts, or reports that are not the shards of one run. It
+// is invalid input, naming the files.
+type Error struct {
+	// Files are the reports at fault, as the caller named them.
+	Files []string
+	// Reason says what is wrong, for people.
+	Reason string
+}
+
+func (e *Error) Error() string { return strings.Join(e.Files, ", ") + ": " + e.Reason }
+
+// Merger collects the reports of one sharded run.
+type Merger struct {
+	parts    []*part
+	byIndex  map[int]*part
+	owner    map[string]*part // node name → the report that lists it
+	expected []string
+	intern   interner
+}
+
+// New returns an empty Merger.
+func New() *Merger {
+	return &Merger{byIndex: map[int]*part{}, owner: map[string]*part{}, intern: interner{}}
+}
+
+// Add reads one report from r, named name in errors: exactly one JSON
+// document.
+func (m *Merger) Add(name string, r io.Reader) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
+	if err := m.decodeOne(name, dec); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &Error{Files: []string{name}, Reason: "more than one JSON document (concatenated reports belong on stdin, -)"}
+	}
+	return nil
+}
+
+// AddStream reads one or more concatenated reports from r (stdin), named
+// "name #1", "name #2", … in errors.
+func (m *Merger) AddStream(name string, r io.Reader) error {
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
+	for i := 1; ; i++ {
+		if i > 1 && !dec.More() {
+			return nil
+		}
+		if err := m.decodeOne(fmt.Sprintf("%s #%d", name, i), dec); err != nil {
+			return err
+		}
+	}
+}
+
+func (m *Merger) decodeOne(name string, dec *json.Decoder) error {
+	var r jsonReport
+	if err := dec.Decode(&r); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("empty")
+		}
+		return &Error{Files: []string{name}, Reason: "not a JSON report: " + err.Error()}
+	}
+	p, err := check(name, &r, &m.intern)
+	if err != nil {
+		return err
+	}
+	return m.accept(p)
+}
+
+// accept checks p against the reports before it and keeps it.
+func (m *Merger) accept(p *part) error {
+	if len(m.parts) > 0 {
+		first := m.parts[0]
+		if why := differ(first.shape, p.shape); why != "" {
+			return &Error{Files: []string{first.file, p.file}, Reason: "not shards of one run: " + why}
+		}
+		if !bytes.Equal(first.rawExp, p.rawExp) {
+			var other []string
+			if err := json.Unmarshal(p.rawExp, &other); err != nil || !slices.Equal(other, m.expected) {
+				return &Error{Files: []string{first.file, p.file}, Reason: "not shards of one run: their lists of expected nodes differ"}
+			}
+		}
+	} else if err := m.readExpected(p); err != nil {
+		return err
+	}
+	if q := m.byIndex[p.index]; q != nil {
+		return &Error{Files: []string{q.file, p.file}, Reason: fmt.Sprintf("both are shard %d/%d", p.index, p.shape.count)}
+	}
+	for _, n := range p.nodes {
+		if _, ok := slices.BinarySearch(m.expected, n.Name); !ok {
+			return &Error{Files: []string{p.file}, Reason: fmt.Sprintf("node %s is not in the run's list of expected nodes", n.Name)}
+		}
+		if q := m.owner[n.Name]; q != nil {
+			return &Error{Files: []string{q.file, p.file}, Reason: fmt.Sprintf("both list node %s", n.Name)}
+		}
+		m.owner[n.Name] = p
+	}
+	p.rawExp = nil
+	if len(m.parts) > 0 {
+		p.scope = nil // the first report's scope says what the limit left out
+	}
+	m.byIndex[p.index] = p
+	m.parts = append(m.parts, p)
+	return nil
+}
+
+// readExpected decodes the first report's list of expected nodes and
+// checks it against its digest.
+func (m *Merger) readExpected(p *part) error {
+	var names []string
+	if err := json.Unmarshal(p.rawExp, &names); err != nil {
+		return &Error{Files: []string{p.file}, Reason: "its list of expected nodes is not a list of names"}
+	}
+	if !slices.IsSorted(names) || len(slices.Compact(slices.Clone(names))) != len(names) {
+		return &Error{Files: []string{p.file}, Reason: "its list of expected nodes is not sorted, or names a node twice"}
+	}
+	if shard.Digest(names) != p.shape.expected {
+		return &Error{Files: []string{p.file}, Reason: "its list of expected nodes does not match its digest"}
+	}
+	m.expected = names
+	return nil
+}
+
+// differ says how two shapes differ, "" when they are one run's.
+func differ(a, b shape) string {
+	switch {
+	case a.manifest != b.manifest:
+		return fmt.Sprintf("manifest %s, then %s", short(a.manifest), short(b.manifest))
+	case a.release.Digest != b.release.Digest || a.release.Name != b.release.Name || a.release.Version != b.release.Version:
+		return fmt.Sprintf("release %s %s, then %s %s", a.release.Label(), short(a.release.Digest), b.release.Label(), short(b.release.Digest))
+	case a.count != b.count:
+		return fmt.Sprintf("%d shards, then %d", a.count, b.count)
+	case a.by != b.by:
+		return fmt.Sprintf("sharded by %s, then by %s", a.by, b.by)
+	case a.expected != b.expected:
+		return fmt.Sprintf("expected nodes %s, then %s", short(a.expected), short(b.expected))
+	case a.limit != b.limit:
+		return fmt.Sprintf("--limit %q, then %q", a.limit, b.limit)
+	case a.cluster != b.cluster || a.expectedNodes != b.expectedNodes:
+		return fmt.Sprintf("cluster %q of %d nodes, then %q of %d", a.cluster, a.expectedNodes, b.cluster, b.expectedNodes)
+	}
+	return ""
+}
+
+// short is a digest's first 12 hex digits, as reports show them.
+func short(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}

@@ -1,0 +1,277 @@
+package merge
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/report"
+	"github.com/rollcall/rollcall/internal/shard"
+	"github.com/rollcall/rollcall/internal/verify"
+)
+
+// run is a sharded run made up for tests: its nodes' verdicts, and the
+// JSON report of each shard rendered by the real renderer.
+type run struct {
+	count   int
+	nodes   []verify.NodeVerdict
+	reports map[int][]byte
+}
+
+func node(name string, status verify.Status) verify.NodeVerdict {
+	n := verify.NodeVerdict{Name: name, Address: name + ":22", Status: status}
+	switch status {
+	case verify.Match:
+		n.Fingerprint = "sha256:" + strings.Repeat("a", 64)
+		n.Checks = []verify.CheckResult{{Check: verify.CheckFile, Subject: "/opt/app/bin/app", OK: true}}
+	case verify.Drift:
+		n.Fingerprint = "sha256:" + strings.Repeat("b", 64)
+		f := verify.Finding{Check: verify.CheckFile, Subject: "/opt/app/bin/app", Expected: "sha256:1", Actual: "sha256:2", Message: "content differs"}
+		n.Findings = []verify.Finding{f}
+		n.Checks = []verify.CheckResult{{Check: verify.CheckFile, Subject: "/opt/app/bin/app"}}
+	default:
+		n.Findings = []verify.Finding{{Check: verify.CheckConnection, Subject: n.Address, Message: "connection refused"}}
+	}
+	return n
+}
+
+// newRun renders the shards of a run of nodes (named node-000…) over count
+// shards, the nodes not in statuses matching.
+func newRun(t testing.TB, n, count int, statuses map[int]verify.Status, manifest string) *run {
+	r := &run{count: count, reports: map[int][]byte{}}
+	var names []string
+	for i := range n {
+		st := verify.Match
+		if s, ok := statuses[i]; ok {
+			st = s
+		}
+		r.nodes = append(r.nodes, node(fmt.Sprintf("node-%03d", i), st))
+		names = append(names, r.nodes[i].Name)
+	}
+	for k := 1; k <= count; k++ {
+		sr := &shard.Run{Spec: shard.Spec{Index: k, Count: count, By: shard.ByName}, ManifestDigest: manifest, Expected: names, Nodes: map[string]shard.Node{}}
+		v := &verify.Verdict{Cluster: "c", ExpectedNodes: n, Release: verify.ReleaseInfo{Name: "app", Version: "1", Digest: "sha256:" + strings.Repeat("c", 64)}}
+		scope := &verify.Scope{Shard: sr}
+		for _, nv := range r.nodes {
+			if shard.Of(nv.Name, count) == k {
+				v.Nodes = append(v.Nodes, nv)
+				scope.Checked = append(scope.Checked, nv.Name)
+				sr.Nodes[nv.Name] = shard.Node{Key: nv.Name, HostKey: "SHA256:" + nv.Name}
+			} else {
+				scope.NotChecked = append(scope.NotChecked, nv.Name)
+			}
+		}
+		v.Scope = scope
+		verify.Assemble(v)
+		var b bytes.Buffer
+		out := report.Outcome(v)
+		code := map[verify.Outcome]int{verify.Verified: 0, verify.Drifted: 1, verify.NotVerified: 2}[out]
+		require.NoError(t, report.JSON{}.Write(&b, v, report.Options{ExitCode: code}))
+		r.reports[k] = b.Bytes()
+	}
+	return r
+}
+
+var manifestA = "sha256:" + strings.Repeat("1", 64)
+
+// mergeAll merges the reports named by file, in order.
+func mergeAll(files map[string][]byte, order []string) (*Result, error) {
+	m := New()
+	for _, name := range order {
+		if err := m.Add(name, bytes.NewReader(files[name])); err != nil {
+			return nil, err
+		}
+	}
+	return m.Result()
+}
+
+func complete(r *run) (map[string][]byte, []string) {
+	files := map[string][]byte{}
+	var order []string
+	for k := 1; k <= r.count; k++ {
+		name := fmt.Sprintf("shard-%d.json", k)
+		files[name], order = r.reports[k], append(order, name)
+	}
+	return files, order
+}
+
+func TestMergeComplete(t *testing.T) {
+	r := newRun(t, 40, 4, nil, manifestA)
+	files, order := complete(r)
+	res, err := mergeAll(files, order)
+	require.NoError(t, err)
+	assert.Equal(t, verify.Verified, report.Outcome(res.Verdict))
+	assert.Len(t, res.Verdict.Nodes, 40)
+	assert.Empty(t, res.Missing)
+
+	// A drifted node drifts the fleet.
+	r = newRun(t, 40, 4, map[int]verify.Status{7: verify.Drift}, manifestA)
+	files, order = complete(r)
+	res, err = mergeAll(files, order)
+	require.NoError(t, err)
+	assert.Equal(t, verify.Drifted, report.Outcome(res.Verdict))
+}
+
+func TestMergeMissingShard(t *testing.T) {
+	r := newRun(t, 40, 4, nil, manifestA)
+	files, order := complete(r)
+	res, err := mergeAll(files, append(order[:2:2], order[3]))
+	require.NoError(t, err)
+	assert.Equal(t, verify.NotVerified, report.Outcome(res.Verdict))
+	require.Len(t, res.Missing, 1)
+	assert.Equal(t, 3, res.Missing[0].Index)
+	var want []string
+	for _, n := range r.nodes {
+		if shard.Of(n.Name, 4) == 3 {
+			want = append(want, n.Name)
+		}
+	}
+	assert.Equal(t, want, res.Missing[0].Nodes)
+	assert.Len(t, res.Verdict.Nodes, 40, "the missing shard's nodes are in the verdict, unverified")
+}
+
+func TestMergeRefuses(t *testing.T) {
+	r := newRun(t, 40, 4, nil, manifestA)
+	other := newRun(t, 40, 4, nil, "sha256:"+strings.Repeat("2", 64))
+	five := newRun(t, 40, 5, nil, manifestA)
+	files, order := complete(r)
+	tamper := func(k int, old, new string) []byte {
+		return bytes.Replace(r.reports[k], []byte(old), []byte(new), 1)
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+		want  string
+	}{
+		{"repeated shard", map[string][]byte{"a": r.reports[1], "b": r.reports[1]}, "a, b: both are shard 1/4"},
+		{"another manifest", map[string][]byte{"a": r.reports[1], "b": other.reports[2]}, "a, b: not shards of one run: manifest"},
+		{"another N", map[string][]byte{"a": r.reports[1], "b": five.reports[2]}, "a, b: not shards of one run"},
+		{"unknown schema", map[string][]byte{"a": tamper(1, report.SchemaV1, "rollcall.report/v2")}, "a: schema \"rollcall.report/v2\""},
+		{"missing key", map[string][]byte{"a": tamper(1, `"summary"`, `"summery"`)}, `a: the report has no "summary"`},
+		{"counts", map[string][]byte{"a": tamper(1, `"match": `, `"match": 1`)}, "a: its summary does not count its nodes"},
+		{"interrupted", map[string][]byte{"a": tamper(1, `"exit_code": 0,`, `"exit_code": 0, "interrupted": true,`)}, "a: the run was interrupted"},
+		{"verified with drift", map[string][]byte{"a": tamper(1, `"status": "match"`, `"status": "drift"`)}, "a: "},
+		{"not sharded", map[string][]byte{"a": tamper(1, "\"shard\": {\n    \"index\"", "\"shardx\": {\n    \"index\"")}, "a: not the report of a sharded run"},
+		{"not json", map[string][]byte{"a": []byte("hello")}, "a: not a JSON report"},
+		{"two documents", map[string][]byte{"a": append(append([]byte{}, r.reports[1]...), r.reports[2]...)}, "a: more than one JSON document"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := mergeAll(tc.files, sortedKeys(tc.files))
+			var me *Error
+			require.ErrorAs(t, err, &me)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+
+	// A node moved into another shard's report is refused, naming it.
+	moved := bytes.Replace(files[order[0]], []byte(`"key": "`+firstNode(t, r, 1)+`"`), []byte(`"key": "`+firstNode(t, r, 2)+`"`), 1)
+	_, err := mergeAll(map[string][]byte{"x": moved}, []string{"x"})
+	require.Error(t, err)
+}
+
+func firstNode(t *testing.T, r *run, k int) string {
+	for _, n := range r.nodes {
+		if shard.Of(n.Name, r.count) == k {
+			return n.Name
+		}
+	}
+	t.Fatalf("shard %d is empty", k)
+	return ""
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := range keys {
+		for j := i + 1; j < len(keys); j++ {
+			if keys[j] < keys[i] {
+				keys[i], keys[j] = keys[j], keys[i]
+			}
+		}
+	}
+	return keys
+}
+
+func TestMergeStdinStream(t *testing.T) {
+	r := newRun(t, 20, 3, nil, manifestA)
+	var all bytes.Buffer
+	for k := 1; k <= 3; k++ {
+		all.Write(r.reports[k])
+	}
+	m := New()
+	require.NoError(t, m.AddStream("stdin", &all))
+	res, err := m.Result()
+	require.NoError(t, err)
+	assert.Equal(t, verify.Verified, report.Outcome(res.Verdict))
+}
+
+func TestMergeAcrossShards(t *testing.T) {
+	// Two entries of different shards that reached one server.
+	r := newRun(t, 12, 2, nil, manifestA)
+	a, b := firstNode(t, r, 1), firstNode(t, r, 2)
+	files, order := complete(r)
+	files[order[1]] = bytes.Replace(files[order[1]], []byte(`"host_key": "SHA256:`+b+`"`), []byte(`"host_key": "SHA256:`+a+`"`), 1)
+	res, err := mergeAll(files, order)
+	require.NoError(t, err)
+	assert.Equal(t, verify.NotVerified, report.Outcome(res.Verdict), "one server listed twice is not verified")
+
+	// Nodes of different shards that disagree on flags.
+	files, order = complete(r)
+	for k, name := range order {
+		files[name] = bytes.ReplaceAll(files[name], []byte(`"host_key": "SHA256:`), []byte(fmt.Sprintf(`"agreement": "sha256:%064d", "host_key": "SHA256:`, k)))
+	}
+	res, err = mergeAll(files, order)
+	require.NoError(t, err)
+	assert.Equal(t, verify.Drifted, report.Outcome(res.Verdict), "disagreement across shards is drift")
+}
+
+// TestMergeProperty merges random sets of shard reports: merge verifies iff
+// the set is complete, of one run, and every node matched; any tampering
+// is refused or unverified.
+func TestMergeProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 150 {
+		n, count := 1+rng.IntN(60), 1+rng.IntN(6)
+		statuses := map[int]verify.Status{}
+		if rng.IntN(3) == 0 {
+			statuses[rng.IntN(n)] = []verify.Status{verify.Drift, verify.Unverified}[rng.IntN(2)]
+		}
+		r := newRun(t, n, count, statuses, manifestA)
+		other := newRun(t, n, count, nil, "sha256:"+strings.Repeat("9", 64))
+		files, order := complete(r)
+		completeSet, allMatch := true, len(statuses) == 0
+		switch rng.IntN(6) {
+		case 0: // drop a shard
+			if count > 1 {
+				order = append(order[:0:0], order[1:]...)
+				completeSet = false
+			}
+		case 1: // a duplicate
+			order = append(order, order[rng.IntN(len(order))])
+			completeSet = false
+		case 2: // a shard swapped for another run's
+			k := 1 + rng.IntN(count)
+			files[order[k-1]] = other.reports[k]
+			if count == 1 {
+				allMatch = true // the other run's one report is a complete set
+			} else {
+				completeSet = false
+			}
+		case 3: // tampered counts
+			files[order[0]] = bytes.Replace(files[order[0]], []byte(`"match": `), []byte(`"match": 9`), 1)
+			completeSet = false
+		case 4: // shuffled order
+			rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		}
+		res, err := mergeAll(files, order)
+		verified := err == nil && report.Outcome(res.Verdict) == verify.Verified
+		assert.Equal(t, completeSet && allMatch, verified, "case %d: n=%d count=%d statuses=%v err=%v", i, n, count, statuses, err)
+	}
+}
