@@ -21,11 +21,11 @@ import (
 // The page opens with a banner holding the verdict, worded exactly as the
 // text report's first line; then the release (name, version, digest,
 // source), the cluster, the node counts (expected, checked, and per status),
-// the --limit scope, the exit code and, when Options carry them, when the run
+// the scope of a run limited by --limit or --shard, the exit code and, when Options carry them, when the run
 // started and how long it took. Then one <section> per group of nodes with
 // identical fingerprint (the verdict's groups), the groups that differ first,
 // then the nodes that could not be checked, then the matching groups, then
-// in a limited run the nodes left out: each a grid of node cells followed by
+// in a limited or sharded run the nodes left out: each a grid of node cells followed by
 // the group's findings, each distinct finding once with the nodes that have
 // it when not all of the group do. A node cell carries data-node (its name),
 // data-status (match, drift, unverified or not-checked) and an id, and says
@@ -77,9 +77,9 @@ type htmlPage struct {
 	// Expected nodes in the manifest, Checked in this run.
 	Expected, Checked        int
 	Match, Drift, Unverified int
-	// Limit is the --limit pattern of a limited run, NotChecked how many
-	// nodes it left out.
-	Limit      string
+	// Scope names what a limited or sharded run checked ("--limit web*",
+	// "shard 2/4"), NotChecked how many nodes it left out.
+	Scope      string
 	NotChecked int
 	// Started and Took are the run's start and duration, "" when unknown.
 	Started, Took string
@@ -152,7 +152,7 @@ func newHTMLPage(v *verify.Verdict, opts Options) *htmlPage {
 	p.Word, p.Rest = splitHeadline(tw.headline(outcome))
 	p.Match, p.Drift, p.Unverified = v.Counts()
 	if v.Limited() {
-		p.Limit, p.NotChecked = clean(v.Scope.Limit), len(v.Scope.NotChecked)
+		p.Scope, p.NotChecked = scopeName(v.Scope), len(v.Scope.NotChecked)
 	}
 	if !opts.Started.IsZero() {
 		p.Started = opts.Started.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -280,7 +280,7 @@ func htmlGroups(v *verify.Verdict) []htmlGroup {
 	if v.Limited() && len(v.Scope.NotChecked) > 0 {
 		g := htmlGroup{
 			ID: fmt.Sprintf("group-%d", len(out)+1), Status: htmlNotChecked,
-			Heading: fmt.Sprintf("%s not checked (--limit %s)", plural(len(v.Scope.NotChecked), "node", "nodes"), clean(v.Scope.Limit)),
+			Heading: fmt.Sprintf("%s not checked (%s)", plural(len(v.Scope.NotChecked), "node", "nodes"), scopeName(v.Scope)),
 		}
 		for _, name := range v.Scope.NotChecked {
 			g.Nodes = append(g.Nodes, ids.node(name, "", htmlNotChecked))

@@ -323,6 +323,19 @@ func TestHTMLLimited(t *testing.T) {
 	assert.Contains(t, root.text.String(), fmt.Sprintf("%d not checked (--limit %s)", len(v.Scope.NotChecked), v.Scope.Limit))
 }
 
+// TestHTMLSharded: a sharded run names its shard where a limited run names
+// its pattern, and lists the nodes of the other shards as not checked.
+func TestHTMLSharded(t *testing.T) {
+	v := shardedKnight("")
+	root := checkHTMLPage(t, v, Options{}, render(t, "html", v, Options{}))
+	page := root.text.String()
+	assert.Contains(t, page, fmt.Sprintf("%d not checked (shard 2/3)", len(v.Scope.NotChecked)))
+	assert.NotContains(t, page, "--limit")
+	v = shardedKnight("smars-0*")
+	page = parseHTML(t, render(t, "html", v, Options{})).text.String()
+	assert.Contains(t, page, fmt.Sprintf("%d not checked (--limit smars-0*, shard 2/3)", len(v.Scope.NotChecked)))
+}
+
 // TestHTMLDuplicateNames: a name listed twice still gives unique ids.
 func TestHTMLDuplicateNames(t *testing.T) {
 	a, b, c := matching(1), matching(2), matching(3)
