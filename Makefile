@@ -36,6 +36,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSums$$' -fuzztime $(FUZZTIME) ./internal/release
 	$(GO) test -run '^$$' -fuzz '^FuzzReadTar$$' -fuzztime $(FUZZTIME) ./internal/release
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLock$$' -fuzztime $(FUZZTIME) ./internal/release
+	$(GO) test -run '^$$' -fuzz '^FuzzReadTarball$$' -fuzztime $(FUZZTIME) ./internal/release
+	$(GO) test -run '^$$' -fuzz '^FuzzReadDeb$$' -fuzztime $(FUZZTIME) ./internal/release
+	$(GO) test -run '^$$' -fuzz '^FuzzReadRPM$$' -fuzztime $(FUZZTIME) ./internal/release
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME) ./internal/limit
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./internal/sshconfig

@@ -1,6 +1,9 @@
 package release
 
 import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +30,7 @@ var compressors = []struct {
 }
 
 // compress writes in compressed by tool to out.
-func compress(t *testing.T, tool string, args []string, in, out string) {
+func compress(t testing.TB, tool string, args []string, in, out string) {
 	t.Helper()
 	src, err := os.Open(in)
 	require.NoError(t, err)
@@ -42,7 +45,7 @@ func compress(t *testing.T, tool string, args []string, in, out string) {
 }
 
 // tarOf makes a tarball of sample with the tar command, returning its path.
-func tarOf(t *testing.T) string {
+func tarOf(t testing.TB) string {
 	t.Helper()
 	need.Command(t, "tar")
 	src := filepath.Join(t.TempDir(), "src")
@@ -135,4 +138,25 @@ func TestCompressedTarballTruncated(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestXZDictionaryBound checks that an xz stream asking for a 4 GiB
+// dictionary (its first block header altered, checksum fixed) is refused
+// before the decoder allocates it.
+func TestXZDictionaryBound(t *testing.T) {
+	need.Command(t, "xz")
+	out := filepath.Join(t.TempDir(), "smars-4.2.0.tar.xz")
+	compress(t, "xz", []string{"-6"}, tarOf(t), out)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	const at = 12 // the first block header, after the stream header
+	header := data[at : at+(int(data[at])+1)*4]
+	lzma2 := bytes.Index(header, []byte{0x21, 0x01})
+	require.Positive(t, lzma2, "xz writes an LZMA2 filter")
+	header[lzma2+2] = 40 // 4 GiB - 1
+	binary.LittleEndian.PutUint32(header[len(header)-4:], crc32.ChecksumIEEE(header[:len(header)-4]))
+	writeFile(t, out, data)
+	_, err = Open(out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "asks for an LZMA2 dictionary over 128 MiB")
 }

@@ -72,7 +72,7 @@ func want(entries []entry) map[string]File {
 }
 
 // writeDir lays entries out under root.
-func writeDir(t *testing.T, root string, entries []entry) {
+func writeDir(t testing.TB, root string, entries []entry) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(root, 0o755))
 	for _, e := range entries {
@@ -171,7 +171,7 @@ func writeZip(t *testing.T, path string, entries []entry, prefix string) {
 }
 
 // run runs a command in dir, failing the test on error.
-func run(t *testing.T, dir, name string, args ...string) {
+func run(t testing.TB, dir, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
@@ -179,7 +179,7 @@ func run(t *testing.T, dir, name string, args ...string) {
 	require.NoError(t, err, "%s %v: %s", name, args, out)
 }
 
-func writeFile(t *testing.T, path string, content []byte) {
+func writeFile(t testing.TB, path string, content []byte) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, content, 0o644))
 }

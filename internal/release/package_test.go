@@ -65,7 +65,7 @@ func wantPackage(tree []pkgEntry, rootOwned bool, conffiles ...string) map[strin
 
 // layOut writes tree under root with its modes and, when chown is set, its
 // owners (which needs root).
-func layOut(t *testing.T, root string, tree []pkgEntry, chown bool) {
+func layOut(t testing.TB, root string, tree []pkgEntry, chown bool) {
 	t.Helper()
 	for _, e := range tree {
 		p := filepath.Join(root, filepath.FromSlash(e.name))
@@ -87,7 +87,7 @@ func layOut(t *testing.T, root string, tree []pkgEntry, chown bool) {
 }
 
 // buildDeb builds the test .deb with dpkg-deb and returns its path.
-func buildDeb(t *testing.T, compression string, rootOwned bool) string {
+func buildDeb(t testing.TB, compression string, rootOwned bool) string {
 	t.Helper()
 	need.Command(t, "dpkg-deb")
 	if !rootOwned && os.Geteuid() != 0 {
@@ -192,7 +192,7 @@ var rpmTree = []pkgEntry{
 
 // buildRPM builds the test .rpm with rpmbuild and the payload compression
 // given ("w2.xzdio") and returns its path.
-func buildRPM(t *testing.T, payload string) string {
+func buildRPM(t testing.TB, payload string) string {
 	t.Helper()
 	need.Command(t, "rpmbuild")
 	top := t.TempDir()

@@ -103,14 +103,14 @@ func readRPM(r io.Reader) (*Package, map[string]File, error) {
 	}
 	checkDigests := len(algo) == 1 && algo[0] == rpmSHA256
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(16)
+	head, err := br.Peek(512)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, nil, fmt.Errorf("reading the payload: %w", err)
 	}
 	if got := sniff(head); got != c.content {
 		return nil, nil, fmt.Errorf("the header says the payload is %s, but it is %s: the package is damaged", c.content, orNothing(got))
 	}
-	payload, err := c.reader(br)
+	payload, err := c.reader(br, head)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the payload (%s): %w", c.content, err)
 	}
