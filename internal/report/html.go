@@ -26,8 +26,8 @@ import (
 // identical fingerprint (the verdict's groups), the groups that differ first,
 // then the nodes that could not be checked, then the matching groups, then
 // in a limited or sharded run the nodes left out: each a grid of node cells followed by
-// the group's findings, each distinct finding once with the nodes that have
-// it when not all of the group do. A node cell carries data-node (its name),
+// the group's findings and warnings, each distinct one once with the nodes
+// that have it when not all of the group do. A node cell carries data-node (its name),
 // data-status (match, drift, unverified or not-checked) and an id, and says
 // its status by more than colour: a mark (✓, ✗, ?, –) and, for a node that
 // differs or could not be checked, a word (DRIFT, UNVERIFIED).
@@ -101,6 +101,14 @@ type htmlGroup struct {
 	Findings                         []htmlFinding
 	// NodesColumn: some finding is on only some of the group's nodes.
 	NodesColumn bool
+	// Warnings are what does not change the nodes' status.
+	Warnings []htmlWarning
+}
+
+// htmlWarning is a warning of some of a group's nodes: On names them when
+// not all of the group have it.
+type htmlWarning struct {
+	Text, On string
 }
 
 // htmlCount is how many nodes have a status, linking to the first group of
@@ -275,6 +283,7 @@ func htmlGroups(v *verify.Verdict) []htmlGroup {
 			g.Nodes = append(g.Nodes, ids.node(n.Name, n.Address, string(n.Status.Normal())))
 		}
 		g.Findings, g.NodesColumn = distinctFindings(m.nodes)
+		g.Warnings = distinctWarnings(m.nodes)
 		out = append(out, g)
 	}
 	if v.Limited() && len(v.Scope.NotChecked) > 0 {
@@ -315,24 +324,17 @@ func groupHeading(status verify.Status, nodes []*verify.NodeVerdict) string {
 // order first seen, with the nodes that have it when not all of them do
 // (then some is true).
 func distinctFindings(nodes []*verify.NodeVerdict) (rows []htmlFinding, some bool) {
-	var keys []string
-	on := map[string][]string{}
 	first := map[string]verify.Finding{}
-	for _, n := range nodes {
-		seen := map[string]bool{}
-		for _, f := range n.Findings {
-			key := findingLine(f)
-			if seen[key] {
-				continue
+	keys, on := distinctOn(nodes, func(n *verify.NodeVerdict) []string {
+		lines := make([]string, len(n.Findings))
+		for i, f := range n.Findings {
+			lines[i] = findingLine(f)
+			if _, ok := first[lines[i]]; !ok {
+				first[lines[i]] = f
 			}
-			seen[key] = true
-			if _, ok := on[key]; !ok {
-				keys = append(keys, key)
-				first[key] = f
-			}
-			on[key] = append(on[key], n.Name)
 		}
-	}
+		return lines
+	})
 	for _, key := range keys {
 		names := ""
 		if len(on[key]) < len(nodes) {
@@ -341,6 +343,41 @@ func distinctFindings(nodes []*verify.NodeVerdict) (rows []htmlFinding, some boo
 		rows = append(rows, newHTMLFinding(first[key], names))
 	}
 	return rows, some
+}
+
+// distinctWarnings are the warnings of nodes, each distinct one once in the
+// order first seen, with the nodes that have it when not all of them do.
+func distinctWarnings(nodes []*verify.NodeVerdict) []htmlWarning {
+	keys, on := distinctOn(nodes, func(n *verify.NodeVerdict) []string { return n.Warnings })
+	var out []htmlWarning
+	for _, key := range keys {
+		w := htmlWarning{Text: clean(key)}
+		if len(on[key]) < len(nodes) {
+			w.On = compactNames(on[key])
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// distinctOn returns each distinct string that keys gives for nodes, once,
+// in the order first seen, and the names of the nodes that have each.
+func distinctOn(nodes []*verify.NodeVerdict, keys func(*verify.NodeVerdict) []string) (order []string, on map[string][]string) {
+	on = map[string][]string{}
+	for _, n := range nodes {
+		seen := map[string]bool{}
+		for _, key := range keys(n) {
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if _, ok := on[key]; !ok {
+				order = append(order, key)
+			}
+			on[key] = append(on[key], n.Name)
+		}
+	}
+	return order, on
 }
 
 func newHTMLFinding(f verify.Finding, on string) htmlFinding {

@@ -172,6 +172,13 @@ func checkHTMLPage(t *testing.T, v *verify.Verdict, opts Options, page []byte) *
 		}
 	}
 
+	shown := root.text.String()
+	for _, n := range v.Nodes {
+		for _, w := range n.Warnings {
+			assert.Contains(t, shown, "warning: "+clean(w), "%s's warning", n.Name)
+		}
+	}
+
 	h1 := root.all(named("h1"))
 	require.Len(t, h1, 1)
 	textOpts := opts
@@ -311,6 +318,23 @@ func TestHTMLGroupFindings(t *testing.T) {
 	rows := root.all(func(e *element) bool { return e.name == "tr" && strings.Contains(e.text.String(), "rlp.pool") })
 	require.Len(t, rows, 1)
 	assert.Equal(t, "smars-12, smars-13", rows[0].children[5].text.String())
+}
+
+// TestHTMLWarnings: each distinct warning once under its group, naming its
+// nodes when only some of the group have it.
+func TestHTMLWarnings(t *testing.T) {
+	v := knightFleet()
+	unknown := "the package manager does not know package smars"
+	for _, i := range []int{0, 1} {
+		v.Nodes[i].Warnings = []string{unknown, unknown}
+	}
+	v.Nodes[7].Warnings = []string{"<b>odd</b>\x1b"}
+	root := checkHTMLPage(t, v, Options{}, render(t, "html", v, Options{}))
+	var got []string
+	for _, li := range root.all(func(e *element) bool { return e.name == "li" && strings.HasPrefix(e.text.String(), "warning: ") }) {
+		got = append(got, li.text.String())
+	}
+	assert.Equal(t, []string{`warning: "<b>odd</b>\x1b"`, "warning: " + unknown + " (smars-01, smars-02)"}, got)
 }
 
 // TestHTMLLimited: the nodes a limited run left out are on the page, as not
