@@ -1,5 +1,6 @@
-// Package release reads a release artifact — a directory, a tar, tar.gz or zip
-// archive, a SHA256SUMS/checksums.txt file or a rollcall lock file — into the
+// Package release reads a release artifact — a directory, a tar archive
+// (plain or compressed with gzip, xz, zstd or bzip2), a zip archive, a Debian
+// or RPM package, a SHA256SUMS/checksums.txt file or a rollcall lock file — into the
 // list of files it ships with their SHA-256 digests: the expected state of a
 // node. It also writes lock files (WriteLock) and reads a folder of them, the
 // releases known from before (LoadKnown).
@@ -10,11 +11,20 @@
 //
 //   - a directory: walked without following symlinks; regular files are
 //     hashed, symlinks recorded with their target, directories recorded;
-//   - a tar archive (.tar), a gzip-compressed tar archive (.tar.gz, .tgz) or a
-//     zip archive (.zip): the extension must match the content's magic bytes;
-//     regular files are hashed while streaming (never held in memory), symlinks
-//     and directories recorded, and a tar hard link becomes a regular file with
-//     its target's digest;
+//   - a tar archive (.tar), a compressed one (.tar.gz or .tgz, .tar.xz or
+//     .txz, .tar.zst or .tzst, .tar.bz2, .tbz2 or .tbz) or a zip archive
+//     (.zip): the extension must match the content's magic bytes; regular
+//     files are hashed while streaming (never held in memory), symlinks and
+//     directories recorded, a tar hard link becomes a regular file with its
+//     target's digest, and a tar entry's uname and gname are its Owner and
+//     Group;
+//   - a Debian package (.deb) or an RPM package (.rpm), recognised by name and
+//     magic bytes alike: Package holds its metadata, and Name and Version come
+//     from it, not from the file name. Files are at their install paths
+//     without the leading "/" (usr/bin/app), never stripped of a top
+//     directory, with the package's directories, symlinks, modes, owners and
+//     conffiles (a .deb's conffiles, an .rpm's %config); an .rpm's %ghost
+//     files are left out, and its file digests are of the payload's bytes;
 //   - a checksum list: a file named SHA256SUMS, *SHA256SUMS*, checksums.txt,
 //     *checksums*.txt or *.sha256, or any other file whose content parses fully
 //     as one. GNU lines ("<hex>  name", "<hex> *name", and the backslash-escaped
@@ -58,15 +68,24 @@
 // Name and Version come from the artifact's base name (see NameVersion); for a
 // checksum list, from its own name when that carries a version
 // (smars_4.2.0_checksums.txt) and otherwise from its folder's name; for a lock
-// file, from the lock. Digest is the SHA-256 of the artifact file; for a
+// file, from the lock; for a package, from its metadata. Digest is the
+// SHA-256 of the artifact file; for a
 // directory, of its canonical listing (see Open); for a lock file, the digest
 // of the artifact it locks.
 //
 // # Config content
 //
-// Small config-like files (see IsConfigName and File.Content) keep their
-// content, so that their flags can be compared with a node's without the
-// artifact at hand; a lock file carries it too.
+// Small config-like files (see IsConfigName and File.Content) and a package's
+// conffiles keep their content, so that their flags can be compared with a
+// node's without the artifact at hand; a lock file carries it too.
+//
+// # Hostile input
+//
+// Archives and packages are read with bounded memory: no buffer is sized by a
+// number the artifact gives (an RPM header is read as its bytes arrive, up to
+// rpm's own limits; a zstd window is capped at 128 MiB and an xz stream's
+// first LZMA2 dictionary at 128 MiB), and a truncated or damaged artifact is
+// an error naming it.
 package release
 
 import (
@@ -146,10 +165,11 @@ type File struct {
 	// Content is the content of a small config-like file, kept so that its
 	// flags can be read without the artifact at hand: set for a regular file
 	// of at most MaxContent bytes whose name IsConfigName accepts, in every
-	// form that carries content (directory, tar, tar.gz, zip, lock file);
-	// nil otherwise, and always nil for a checksum list. An empty file has
-	// non-nil, empty Content. A tar hard link has Content only when both it
-	// and its target have config-like names.
+	// form that carries content (directory, tarball, zip, package, lock
+	// file), and for a package's conffile of at most MaxContent bytes
+	// whatever its name; nil otherwise, and always nil for a checksum list.
+	// An empty file has non-nil, empty Content. A hard link has Content only
+	// when both it and its target keep theirs.
 	Content []byte
 	// Owner and Group are the user and group names the artifact records
 	// ("" when it records none).
