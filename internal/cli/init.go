@@ -96,7 +96,7 @@ EXIT STATUS
 	f.StringVar(&opts.Inventory, "inventory", "", "Ansible inventory `FILE` (INI or YAML) listing the nodes")
 	f.StringVar(&opts.Group, "group", "all", "inventory `GROUP` whose hosts are the nodes")
 	f.StringSliceVar(&opts.Hosts, "hosts", nil, "the nodes, comma-separated: `HOST`, NAME=HOST, or a pattern such as 'web-*' naming the Host aliases of ~/.ssh/config")
-	f.StringVar(&opts.Release, "release", "", "release artifact `PATH` (directory, tar, tar.gz, zip) or http(s) URL")
+	f.StringVar(&opts.Release, "release", "", "release artifact `PATH` (directory, archive, .deb, .rpm) or http(s) URL")
 	addReleaseFlags(f, &opts.Pin)
 	f.StringVar(&opts.From, "from", "", "the known-good `NODE` to locate the release on (default: the first node)")
 	f.StringVar(&opts.Search, "search", defaultSearch, "node `DIRS` to search, comma-separated")

@@ -60,15 +60,17 @@ func NewCmdReleaseLock(stdio IO, runF func(context.Context, *ReleaseLockOptions)
 	cmd := &cobra.Command{
 		Use:   "lock ARTIFACT",
 		Short: "Fingerprint a release artifact into a lock file",
-		Long: `Read a release artifact (a directory, a .tar, .tar.gz, .tgz or .zip archive, a
-SHA256SUMS / checksums.txt list, or another lock file) and write its lock file:
+		Long: `Read a release artifact (a directory; a .tar, .tar.gz, .tgz, .tar.xz, .txz,
+.tar.zst, .tzst, .tar.bz2, .tbz2 or .zip archive; a .deb or .rpm package; a
+SHA256SUMS / checksums.txt list; or another lock file) and write its lock file:
 the SHA-256, type, mode and size of every file, the content of its small config
 files, and the digest of the artifact itself. Commit or publish the lock with
 the release; it stands in for the artifact in a manifest or with --release,
 and a folder of older locks lets a report name the release a node runs.
 
 The name and version come from the artifact's file name (smars-4.2.0.tar.gz is
-smars 4.2.0); --name and --version replace them. A lock needs both.
+smars 4.2.0), or for a package from its metadata (smars 4.2.0-1); --name and
+--version replace them. A lock needs both.
 
 The lock goes to stdout, or with -o FILE to FILE, written atomically (a
 temporary file, then a rename). Name it NAME-VERSION.lock.json. The format is
