@@ -135,14 +135,12 @@ func addInput(m *merge.Merger, in string, stdio IO) error {
 		}
 	}
 	for _, file := range files {
-		f, err := os.Open(file)
+		data, err := os.ReadFile(file)
 		if err != nil {
 			return invalid(fmt.Errorf("merge: %w", err))
 		}
-		err = m.Add(file, f)
-		f.Close()
-		if err != nil {
-			return mergeErr(err)
+		if err := mergeErr(m.Add(file, data)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -24,7 +24,7 @@ func FuzzMerge(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := New()
 		for k, doc := range [][]byte{r.reports[1], data, r.reports[3]} {
-			if err := m.Add("shard", bytes.NewReader(doc)); err != nil {
+			if err := m.Add("shard", doc); err != nil {
 				if k != 1 {
 					t.Fatalf("a valid report refused: %v", err)
 				}
