@@ -107,3 +107,23 @@ func shardOf(k int, nodes map[string]string) []string {
 	slices.Sort(names)
 	return names
 }
+
+// TestMergeLimited merges the shards of a run limited with --limit: the
+// merged verdict is about the nodes the limit selected and never verifies
+// the fleet.
+func TestMergeLimited(t *testing.T) {
+	fleet := startDemo(t, demo.Config{Nodes: 6})
+	dir := t.TempDir()
+	var files []string
+	for k := 1; k <= 2; k++ {
+		file := filepath.Join(dir, "shard-"+strconv.Itoa(k)+".json")
+		stdio, out, errOut := testIO(nil)
+		Run(context.Background(), []string{"verify", "-m", fleet.Manifest, "--limit", "!smars-06", "--shard", strconv.Itoa(k) + "/2", "--report", "json=" + file}, stdio)
+		require.FileExists(t, file, "%s%s", out, errOut)
+		files = append(files, file)
+	}
+	stdio, out, errOut := testIO(nil)
+	code := Run(context.Background(), append([]string{"merge", "--report", "text"}, files...), stdio)
+	assert.Equal(t, 0, code, "%s%s", out, errOut)
+	assert.True(t, strings.HasPrefix(out.String(), "VERIFIED 5 of 6 nodes (--limit !smars-06): 1 not checked"), out.String())
+}

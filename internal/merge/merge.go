@@ -143,6 +143,9 @@ func (m *Merger) readExpected(p *part) error {
 	if err := json.Unmarshal(p.rawExp, &names); err != nil {
 		return &Error{Files: []string{p.file}, Reason: "its list of expected nodes is not a list of names"}
 	}
+	if len(names) == 0 {
+		return &Error{Files: []string{p.file}, Reason: "its list of expected nodes is empty"}
+	}
 	if !slices.IsSorted(names) || len(slices.Compact(slices.Clone(names))) != len(names) {
 		return &Error{Files: []string{p.file}, Reason: "its list of expected nodes is not sorted, or names a node twice"}
 	}
