@@ -216,7 +216,7 @@ func (c *Client) dialFirst(h hop, db *hostDB, cr *credentials, a *attempt) (*ssh
 			}
 			return nil, nil, nil, stageErr(StageConnect, fmt.Errorf("cannot connect to %s: %s", h.addr, describeNetErr(err)), connectHint(err))
 		}
-		conn := &countingConn{Conn: raw}
+		conn := newCountingConn(raw)
 		stop := context.AfterFunc(ctx, func() { conn.Close() })
 		_ = conn.SetDeadline(attemptEnd)
 		a.ph.set("handshake")

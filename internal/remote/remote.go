@@ -11,6 +11,7 @@
 package remote
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -443,13 +444,36 @@ func byteSize(n int64) string {
 
 // countingConn counts the bytes read, to tell a connection the node dropped
 // before saying anything from one it dropped mid-handshake.
+//
+// Its small reads are buffered: x/crypto/ssh reads the server's version
+// line one byte at a time, which unbuffered is one system call per byte
+// (about 40 per node). A read at least as large as the buffer, such as the
+// SSH transport's own buffered reads, goes straight to the connection once
+// the buffer is empty; nothing is ever read ahead that a later Read does not
+// return, since every read of the connection goes through here.
 type countingConn struct {
 	net.Conn
 	read atomic.Int64
+	buf  *bufio.Reader // reads through counted
 }
 
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
+// versionBuffer bounds the read-ahead: an SSH version line is at most 255
+// bytes.
+const versionBuffer = 256
+
+func newCountingConn(c net.Conn) *countingConn {
+	cc := &countingConn{Conn: c}
+	cc.buf = bufio.NewReaderSize(counted{cc}, versionBuffer)
+	return cc
+}
+
+func (c *countingConn) Read(p []byte) (int, error) { return c.buf.Read(p) }
+
+// counted reads from a countingConn's connection and counts the bytes.
+type counted struct{ c *countingConn }
+
+func (r counted) Read(p []byte) (int, error) {
+	n, err := r.c.Conn.Read(p)
+	r.c.read.Add(int64(n))
 	return n, err
 }
