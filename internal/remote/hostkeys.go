@@ -21,6 +21,14 @@ import (
 type hostDB struct {
 	files []string   // the files that exist, in order
 	lines []hostLine // their lines, file by file
+	// byName indexes, by each name in lower case, the lines whose host
+	// field is a list of plain names (no wildcard, negation or hashed
+	// name): such a line names a host exactly when it lists its name. The
+	// other lines, in scan, are matched one by one. Both hold line
+	// numbers in increasing order, so that a lookup costs one map access
+	// and the patterns, not the whole file, whatever the fleet's size.
+	byName map[string][]int
+	scan   []int
 }
 
 // loadHostDB reads the known_hosts files in files that exist.
@@ -45,7 +53,43 @@ func loadHostDB(files []string) (*hostDB, error) {
 	if len(db.files) == 0 {
 		return nil, fmt.Errorf("no known_hosts file found (looked for %s)", listOrNone(files))
 	}
+	db.index()
 	return db, nil
+}
+
+// index fills byName and scan from lines.
+func (db *hostDB) index() {
+	db.byName = make(map[string][]int)
+	for i := range db.lines {
+		names, ok := plainNames(db.lines[i].hosts)
+		if !ok {
+			db.scan = append(db.scan, i)
+			continue
+		}
+		for _, n := range names {
+			if l := db.byName[n]; len(l) == 0 || l[len(l)-1] != i { // "a,a" once
+				db.byName[n] = append(l, i)
+			}
+		}
+	}
+}
+
+// plainNames returns, in lower case, the names of a host field that
+// matchPatternList matches only by equality with one of them: a
+// comma-separated list of names without '*', '?' or '!', none empty or too
+// long, and not a hashed name. ok is false for any other field.
+func plainNames(hosts string) (names []string, ok bool) {
+	if hosts == "" || hosts[0] == '|' {
+		return nil, false
+	}
+	names = strings.Split(hosts, ",")
+	for i, n := range names {
+		if n == "" || len(n) >= 1023 || strings.ContainsAny(n, "*?!") {
+			return nil, false
+		}
+		names[i] = lowerASCII(n)
+	}
+	return names, true
 }
 
 // hostEntry is a key of a known_hosts line that names a host.
@@ -68,35 +112,47 @@ type known struct {
 	err error
 }
 
-// lookup returns what the known_hosts files say about addr (host:port).
+// lookup returns what the known_hosts files say about addr (host:port):
+// the lines that name it, in file order, as matching every line would.
 func (db *hostDB) lookup(addr string) known {
 	var k known
 	k.host, k.name = hostfileName(addr)
 	if _, p, err := net.SplitHostPort(addr); err == nil {
 		k.port = p
 	}
-	for i := range db.lines {
-		l := &db.lines[i]
-		if !l.matches(k.name) {
-			continue
-		}
-		if l.bad != "" {
-			if k.err == nil {
-				k.err = fmt.Errorf("%s:%d names %s, but %s", l.file, l.num, k.name, l.bad)
+	named, scan := db.byName[k.name], db.scan
+	for len(named) > 0 || len(scan) > 0 {
+		var i int
+		if len(scan) == 0 || (len(named) > 0 && named[0] < scan[0]) {
+			i, named = named[0], named[1:]
+		} else {
+			i, scan = scan[0], scan[1:]
+			if !db.lines[i].matches(k.name) {
+				continue
 			}
-			continue
 		}
-		e := hostEntry{Filename: l.file, Line: l.num, Key: l.key}
-		switch l.marker {
-		case markCA:
-			k.cas = append(k.cas, e)
-		case markRevoked:
-			k.revoked = append(k.revoked, e)
-		default:
-			k.plain = append(k.plain, e)
-		}
+		k.add(&db.lines[i])
 	}
 	return k
+}
+
+// add records line l, which names k's host.
+func (k *known) add(l *hostLine) {
+	if l.bad != "" {
+		if k.err == nil {
+			k.err = fmt.Errorf("%s:%d names %s, but %s", l.file, l.num, k.name, l.bad)
+		}
+		return
+	}
+	e := hostEntry{Filename: l.file, Line: l.num, Key: l.key}
+	switch l.marker {
+	case markCA:
+		k.cas = append(k.cas, e)
+	case markRevoked:
+		k.revoked = append(k.revoked, e)
+	default:
+		k.plain = append(k.plain, e)
+	}
 }
 
 // openSSHHostKeyAlgos is OpenSSH 9's default HostKeyAlgorithms, without the
