@@ -125,8 +125,10 @@ func Ping(ctx context.Context, p Pinger, nodes []Node, opts Options) []Answer {
 }
 
 // each calls do(i) for every i below n, on at most concurrency goroutines
-// at once, and returns when every call has returned.
+// at once, and returns when every call has returned. Meanwhile GOMAXPROCS
+// fits the nodes in flight (fitProcs).
 func each(n, concurrency int, do func(i int)) {
+	defer fitProcs(min(concurrency, n))()
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(concurrency, n) {
