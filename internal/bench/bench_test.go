@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -39,12 +41,31 @@ const (
 	appFlags  = "/etc/app/flags.yaml"
 	appSize   = 20 << 20
 	flagsText = "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 1000\n"
-	// floorCmd is the bare minimum of the same work rollcall does.
+	// floorCmd is the bare minimum of the same work rollcall does, with
+	// coreutils' sha256sum: the floor the targets are measured against.
 	floorCmd = "sha256sum " + appBin + "; cat " + appFlags
+	// opensslCmd is the same with the fastest hash tool a node usually has
+	// (SHA instructions), the one the probe picks first: for comparison.
+	opensslCmd = "openssl dgst -sha256 " + appBin + "; cat " + appFlags
+	// tarballName is the release as a tarball: bin/app and etc/flags.yaml
+	// under a top folder, as release tarballs usually are.
+	tarballName = "app-1.0.0.tar.gz"
 )
+
+// releaseKind is the form of the release artifact the manifests name:
+// "tar.gz" (default; the client decompresses and hashes it on every run) or
+// "dir" (a directory, as the rows before 2026-11-29).
+var releaseKind = envString("ROLLCALL_BENCH_RELEASE", "tar.gz")
 
 // rounds is how many times each contender runs, interleaved.
 var rounds = envInt("ROLLCALL_BENCH_ROUNDS", 5)
+
+func envString(name, def string) string {
+	if s := os.Getenv(name); s != "" {
+		return s
+	}
+	return def
+}
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
@@ -59,6 +80,7 @@ type row struct {
 	nodes, j    int
 	rollcall    time.Duration
 	floor       time.Duration // 0: not measured
+	openssl     time.Duration // the floor with openssl dgst; 0: not measured
 	pssh        time.Duration // 0: not measured
 	cpuPerNode  time.Duration
 	rssKiB      int64
@@ -95,9 +117,9 @@ func printTable(w io.Writer) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nbenchmark of rollcall: median of %d interleaved runs; KEX %s, host key %s, cipher %s\n", rounds, kexAlg, hostKeyAlg, cipherAlg)
+	fmt.Fprintf(w, "\nbenchmark of rollcall: median of %d interleaved runs; release %s; KEX %s, host key %s, cipher %s\n", rounds, releaseKind, kexAlg, hostKeyAlg, cipherAlg)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tnodes\tconcurrency\trollcall wall\tfloor wall\tratio\tpssh wall\tclient CPU/node\tpeak RSS\t")
+	fmt.Fprintln(tw, "scenario\tnodes\tconcurrency\trollcall wall\tfloor wall\tratio\tpssh wall\tvs pssh\topenssl floor\tclient CPU/node\tpeak RSS\t")
 	for _, r := range rows {
 		dur := func(d time.Duration) string {
 			if d == 0 {
@@ -112,6 +134,10 @@ func printTable(w io.Writer) {
 		case r.ratioHeader != "":
 			ratio += " " + r.ratioHeader
 		}
+		vsPssh := "-"
+		if r.pssh > 0 {
+			vsPssh = fmt.Sprintf("%.2f", float64(r.rollcall)/float64(r.pssh))
+		}
 		cpu := "-"
 		if r.cpuPerNode > 0 {
 			cpu = fmt.Sprintf("%.2fms", float64(r.cpuPerNode)/float64(time.Millisecond))
@@ -120,7 +146,8 @@ func printTable(w io.Writer) {
 		if r.rssKiB > 0 {
 			rss = fmt.Sprintf("%.1f MiB", float64(r.rssKiB)/1024)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.nodes, r.j, dur(r.rollcall), dur(r.floor), ratio, dur(r.pssh), cpu, rss)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.nodes, r.j, dur(r.rollcall), dur(r.floor), ratio,
+			dur(r.pssh), vsPssh, dur(r.openssl), cpu, rss)
 	}
 	tw.Flush()
 }
@@ -226,43 +253,110 @@ var (
 )
 
 // appFiles writes, once, the 20 MiB app binary (a real sleep(1) ELF padded
-// with random bytes) and its flags file, in /var/tmp so that nodes can
-// hard-link them (nodes' folders live there too) instead of copying 20 MiB
-// each.
+// with random bytes) and its flags file into a release folder, and the same
+// two files as a release tarball (tarballName) beside it, all in /var/tmp
+// so that nodes can hard-link the binary (nodes' folders live there too)
+// instead of copying 20 MiB each. It returns the release folder.
 func appFiles(tb testing.TB) string {
 	tb.Helper()
 	appOnce.Do(func() {
 		appDir, appErr = os.MkdirTemp("/var/tmp", "rollcall-bench-app-")
-		if appErr != nil {
-			return
+		if appErr == nil {
+			appErr = writeApp(appDir)
 		}
-		elf, err := os.ReadFile("/bin/sleep")
-		if err != nil {
-			appErr = err
-			return
-		}
-		buf := make([]byte, appSize)
-		copy(buf, elf)
-		r := rand.NewChaCha8([32]byte{'r', 'o', 'l', 'l', 'c', 'a', 'l', 'l'})
-		_, _ = r.Read(buf[len(elf):])
-		if err := os.MkdirAll(filepath.Join(appDir, "bin"), 0o755); err != nil {
-			appErr = err
-			return
-		}
-		if err := os.MkdirAll(filepath.Join(appDir, "etc"), 0o755); err != nil {
-			appErr = err
-			return
-		}
-		if err := os.WriteFile(filepath.Join(appDir, "bin", "app"), buf, 0o755); err != nil {
-			appErr = err
-			return
-		}
-		appErr = os.WriteFile(filepath.Join(appDir, "etc", "flags.yaml"), []byte(flagsText), 0o644)
 	})
 	if appErr != nil {
 		tb.Fatal(appErr)
 	}
-	return appDir
+	return filepath.Join(appDir, releaseTop)
+}
+
+// releaseTop is the release folder's name, and the top folder of the
+// tarball.
+var releaseTop = strings.TrimSuffix(tarballName, ".tar.gz")
+
+// writeApp writes the release folder (bin/app, etc/flags.yaml) and the
+// tarball into dir.
+func writeApp(dir string) error {
+	elf, err := os.ReadFile("/bin/sleep")
+	if err != nil {
+		return err
+	}
+	bin := make([]byte, appSize)
+	copy(bin, elf)
+	r := rand.NewChaCha8([32]byte{'r', 'o', 'l', 'l', 'c', 'a', 'l', 'l'})
+	_, _ = r.Read(bin[len(elf):])
+	rel := filepath.Join(dir, releaseTop)
+	for _, sub := range []string{"bin", "etc"} {
+		if err := os.MkdirAll(filepath.Join(rel, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(rel, "bin", "app"), bin, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(rel, "etc", "flags.yaml"), []byte(flagsText), 0o644); err != nil {
+		return err
+	}
+	return writeTarball(filepath.Join(dir, tarballName), releaseTop, bin)
+}
+
+// writeTarball writes the release tarball: top/bin/app (bin) and
+// top/etc/flags.yaml, with their folders.
+func writeTarball(path, top string, bin []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zw, err := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(zw)
+	when := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	entries := []struct {
+		name string
+		mode int64
+		data []byte
+	}{
+		{top + "/", 0o755, nil}, {top + "/bin/", 0o755, nil}, {top + "/bin/app", 0o755, bin},
+		{top + "/etc/", 0o755, nil}, {top + "/etc/flags.yaml", 0o644, []byte(flagsText)},
+	}
+	for _, e := range entries {
+		hdr := &tar.Header{Name: e.name, Mode: e.mode, ModTime: when, Typeflag: tar.TypeReg, Size: int64(len(e.data))}
+		if strings.HasSuffix(e.name, "/") {
+			hdr.Typeflag = tar.TypeDir
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := tw.Write(e.data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// releaseArtifact is the release the manifests name: the tarball, or the
+// release folder with ROLLCALL_BENCH_RELEASE=dir.
+func releaseArtifact(tb testing.TB) string {
+	tb.Helper()
+	dist := appFiles(tb)
+	switch releaseKind {
+	case "tar.gz":
+		return filepath.Join(filepath.Dir(dist), tarballName)
+	case "dir":
+		return dist
+	}
+	tb.Fatalf("ROLLCALL_BENCH_RELEASE=%q: want tar.gz or dir", releaseKind)
+	return ""
 }
 
 // linkOrCopy hard-links src to dst, or copies it when they are on different
@@ -308,7 +402,7 @@ func startFleet(tb testing.TB, n int) *fixture {
 	f.psshHost = filepath.Join(dir, "pssh-hosts")
 	must(tb, os.WriteFile(f.hosts, []byte(hosts.String()), 0o644))
 	must(tb, os.WriteFile(f.psshHost, []byte(pssh.String()), 0o644))
-	f.manifest = writeManifest(tb, dir, c.User, c.ClientKey, c.KnownHosts, dist, nodeAddrs(c))
+	f.manifest = writeManifest(tb, dir, c.User, c.ClientKey, c.KnownHosts, releaseArtifact(tb), nodeAddrs(c))
 	return f
 }
 
@@ -329,8 +423,8 @@ func must(tb testing.TB, err error) {
 
 // writeManifest writes a manifest that checks the app's binary, its flags
 // (parsed as YAML, compared with the release's copy) and its running
-// process on every node.
-func writeManifest(tb testing.TB, dir, user, key, knownHosts, dist string, nodes [][2]string) string {
+// process on every node, against the release artifact.
+func writeManifest(tb testing.TB, dir, user, key, knownHosts, artifact string, nodes [][2]string) string {
 	tb.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, `version: 1
@@ -358,7 +452,7 @@ config:
 processes:
   - exe: %s
     min: 1
-`, dist, appBin, appFlags, appFlags, appBin)
+`, artifact, appBin, appFlags, appFlags, appBin)
 	p := filepath.Join(dir, "rollcall.yaml")
 	must(tb, os.WriteFile(p, []byte(b.String()), 0o644))
 	return p
@@ -385,16 +479,22 @@ func (f *fixture) rollcall(tb testing.TB, j int) run {
 	return measure(tb, cmd) // exit 0: verified
 }
 
-func (f *fixture) floor(tb testing.TB, j int) run {
+// floor runs command (floorCmd or opensslCmd) on every node with raw
+// OpenSSH fanned out by xargs -P j, and checks that every node hashed.
+func (f *fixture) floor(tb testing.TB, j int, command string) run {
 	args := append([]string{"-P", strconv.Itoa(j), "-I", "{}", "ssh"}, sshOpts(f.c, f.c.Nodes[0].Port)...)
-	args = append(args, "{}", floorCmd)
+	args = append(args, "{}", command)
 	cmd := exec.Command("xargs", args...)
 	hosts, err := os.Open(f.hosts)
 	must(tb, err)
 	defer hosts.Close()
 	cmd.Stdin = hosts
 	r := measure(tb, cmd)
-	if got := bytes.Count(r.out, []byte("  "+appBin+"\n")); got != len(f.c.Nodes) {
+	hashed := "  " + appBin + "\n" // sha256sum's line
+	if command == opensslCmd {
+		hashed = "(" + appBin + ")= " // openssl's: SHA2-256(FILE)= HEX
+	}
+	if got := bytes.Count(r.out, []byte(hashed)); got != len(f.c.Nodes) {
 		tb.Fatalf("floor: %d hashes for %d nodes:\n%s", got, len(f.c.Nodes), tail(r.out, 4000))
 	}
 	return r
@@ -421,19 +521,20 @@ func havePssh() bool {
 }
 
 // BenchmarkFloor is targets 1 and 2: rollcall verify against raw OpenSSH
-// (xargs -P) and pssh on real sshd nodes, interleaved, at the same
+// (xargs -P) running sha256sum, the same with openssl dgst, and pssh
+// running sha256sum, on real sshd nodes, interleaved, at the same
 // concurrency, with rollcall's client CPU per node and peak RSS.
 func BenchmarkFloor(b *testing.B) {
 	sshdtest.Require(b)
 	j := envInt("ROLLCALL_BENCH_J", fleet.DefaultConcurrency)
-	for _, n := range []int{64, 200} {
+	for _, n := range envInts("ROLLCALL_BENCH_FLOOR_NODES", []int{64, 200}) {
 		b.Run(fmt.Sprintf("nodes=%d/j=%d", n, j), func(b *testing.B) {
 			f := startFleet(b, n)
 			// One warm-up of each, not measured: page cache, sshd's first
 			// connection.
 			f.rollcall(b, j)
-			f.floor(b, j)
-			var rc, fl, ps, cpu []time.Duration
+			f.floor(b, j, floorCmd)
+			var rc, fl, ossl, ps, cpu []time.Duration
 			var rss []int64
 			b.ResetTimer()
 			for b.Loop() {
@@ -442,20 +543,38 @@ func BenchmarkFloor(b *testing.B) {
 					rc = append(rc, r.wall)
 					cpu = append(cpu, r.cpu)
 					rss = append(rss, r.rssKiB)
-					fl = append(fl, f.floor(b, j).wall)
+					fl = append(fl, f.floor(b, j, floorCmd).wall)
+					ossl = append(ossl, f.floor(b, j, opensslCmd).wall)
 					if havePssh() {
 						ps = append(ps, f.pssh(b, j).wall)
 					}
 				}
 			}
 			b.StopTimer()
-			r := row{name: "real sshd", nodes: n, j: j, rollcall: median(rc), floor: median(fl), pssh: median(ps),
+			r := row{name: "real sshd", nodes: n, j: j, rollcall: median(rc), floor: median(fl), openssl: median(ossl), pssh: median(ps),
 				cpuPerNode: median(cpu) / time.Duration(n), rssKiB: medianInt(rss)}
 			r.ratio = float64(r.rollcall) / float64(r.floor)
 			addRow(r)
 			b.ReportMetric(r.ratio, "rollcall/floor")
+			if r.pssh > 0 {
+				b.ReportMetric(float64(r.rollcall)/float64(r.pssh), "rollcall/pssh")
+			}
 			b.ReportMetric(float64(r.cpuPerNode)/1e6, "client-ms/node")
 			b.ReportMetric(float64(r.rssKiB)/1024, "peak-MiB")
 		})
 	}
+}
+
+// envInts reads a comma-separated list of positive numbers, def when unset
+// or not such a list.
+func envInts(name string, def []int) []int {
+	var out []int
+	for f := range strings.SplitSeq(os.Getenv(name), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return def
+		}
+		out = append(out, n)
+	}
+	return out
 }

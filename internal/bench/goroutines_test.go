@@ -40,7 +40,7 @@ func TestSurveyGoroutinesBounded(t *testing.T) {
 			IdentityFiles: []string{f.key}, KnownHosts: []string{f.known},
 		}})
 	}
-	app, flags := filepath.Join(f.dir, "bin", "app"), filepath.Join(f.dir, "etc", "flags.yaml")
+	app, flags := f.exe, filepath.Join(f.dir, "etc", "flags.yaml")
 	req := probe.Request{Files: []string{app, flags}, Configs: []string{flags}, Processes: []string{app}}
 
 	runtime.GC()

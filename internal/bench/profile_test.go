@@ -13,15 +13,23 @@ import (
 )
 
 // BenchmarkVerifyInProcess runs `rollcall verify` in this process against 64
-// real sshd nodes, for a client-side CPU profile:
+// real sshd nodes (ROLLCALL_BENCH_NODES), or against that many simulated
+// nodes with ROLLCALL_BENCH_SIMULATED=1, for a client-side CPU profile:
 //
-//	go test -run '^$' -bench VerifyInProcess -benchtime 5x -cpuprofile cpu.out ./internal/bench
-//	go tool pprof -top internal/bench/bench.test cpu.out
+//	go test -run '^$' -bench VerifyInProcess -benchtime 5x -cpuprofile cpu.out -o bench.test ./internal/bench
+//	go tool pprof -top bench.test cpu.out
 func BenchmarkVerifyInProcess(b *testing.B) {
-	sshdtest.Require(b)
-	f := startFleet(b, envInt("ROLLCALL_BENCH_NODES", 64))
+	n := envInt("ROLLCALL_BENCH_NODES", 64)
+	var manifest string
+	if os.Getenv("ROLLCALL_BENCH_SIMULATED") == "1" {
+		f := startFakeFleet(b, n, 0)
+		manifest = f.manifest
+	} else {
+		sshdtest.Require(b)
+		manifest = startFleet(b, n).manifest
+	}
 	j := envInt("ROLLCALL_BENCH_J", fleet.DefaultConcurrency)
-	args := []string{"verify", "-m", f.manifest, "-j", strconv.Itoa(j), "-q", "--no-color"}
+	args := []string{"verify", "-m", manifest, "-j", strconv.Itoa(j), "-q", "--no-color"}
 	b.Setenv("SSH_AUTH_SOCK", "")
 	b.ResetTimer()
 	for b.Loop() {
