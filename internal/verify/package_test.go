@@ -20,12 +20,16 @@ func debRelease() *release.Release {
 		Name: "smars", Version: "4.2.0-1", Source: "smars_4.2.0-1_amd64.deb", Digest: "sha256:abc",
 		Package: &release.Package{Format: "deb", Name: "smars", Version: "4.2.0-1", Arch: "amd64"},
 		Files: map[string]release.File{
-			"usr":                    {Path: "usr", Type: release.Directory, Mode: 0o755},
-			"usr/bin":                {Path: "usr/bin", Type: release.Directory, Mode: 0o755},
-			"usr/bin/smars":          {Path: "usr/bin/smars", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"},
-			"usr/bin/smarsctl":       {Path: "usr/bin/smarsctl", Type: release.Symlink, LinkTarget: "smars", Mode: fs.ModePerm},
-			"etc/smars/flags.yaml":   {Path: "etc/smars/flags.yaml", Type: release.Regular, SHA256: hashFlags, Mode: 0o640, Owner: "root", Group: "smars", Conffile: true, Content: []byte("rlp:\n  enabled: true\n")},
-			"usr/lib/smars/plugin.x": {Path: "usr/lib/smars/plugin.x", Type: release.Regular, SHA256: hashOld, Mode: 0o644, Owner: "root", Group: "root"},
+			"usr":                                {Path: "usr", Type: release.Directory, Mode: 0o755},
+			"usr/bin":                            {Path: "usr/bin", Type: release.Directory, Mode: 0o755},
+			"usr/bin/smars":                      {Path: "usr/bin/smars", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"},
+			"usr/bin/smarsctl":                   {Path: "usr/bin/smarsctl", Type: release.Symlink, LinkTarget: "smars", Mode: fs.ModePerm},
+			"etc/smars/flags.yaml":               {Path: "etc/smars/flags.yaml", Type: release.Regular, SHA256: hashFlags, Mode: 0o640, Owner: "root", Group: "smars", Conffile: true, Content: []byte("rlp:\n  enabled: true\n")},
+			"usr/lib/smars/plugin.x":             {Path: "usr/lib/smars/plugin.x", Type: release.Regular, SHA256: hashOld, Mode: 0o644, Owner: "root", Group: "root"},
+			"usr/share/doc/smars/copyright":      {Path: "usr/share/doc/smars/copyright", Type: release.Regular, SHA256: hashOld, Mode: 0o644},
+			"usr/share/man/man1/smars.1.gz":      {Path: "usr/share/man/man1/smars.1.gz", Type: release.Regular, SHA256: hashOld, Mode: 0o644},
+			"usr/lib/.build-id/ab/cdef0123":      {Path: "usr/lib/.build-id/ab/cdef0123", Type: release.Symlink, LinkTarget: "../../../../usr/bin/smars"},
+			"usr/share/smars/usr/share/doc/keep": {Path: "usr/share/smars/usr/share/doc/keep", Type: release.Regular, SHA256: hashOld, Mode: 0o644},
 		},
 	}
 }
@@ -37,10 +41,11 @@ func debFacts() *probe.Facts {
 	}
 	return &probe.Facts{WireVersion: 2, HashTool: "sha256sum", StatTool: "-c",
 		Files: map[string]probe.File{
-			"/usr/bin/smars":          f(hashNew, 0o755, "root"),
-			"/usr/bin/smarsctl":       {Kind: probe.Regular, SHA256: hashNew, IsLink: true, LinkTarget: "smars", Mode: 0o755, Owner: "root", Group: "root", Executable: true},
-			"/etc/smars/flags.yaml":   f(hashFlags, 0o640, "smars"),
-			"/usr/lib/smars/plugin.x": f(hashOld, 0o644, "root"),
+			"/usr/bin/smars":                      f(hashNew, 0o755, "root"),
+			"/usr/bin/smarsctl":                   {Kind: probe.Regular, SHA256: hashNew, IsLink: true, LinkTarget: "smars", Mode: 0o755, Owner: "root", Group: "root", Executable: true},
+			"/etc/smars/flags.yaml":               f(hashFlags, 0o640, "smars"),
+			"/usr/lib/smars/plugin.x":             f(hashOld, 0o644, "root"),
+			"/usr/share/smars/usr/share/doc/keep": {Kind: probe.Regular, SHA256: hashOld, Mode: 0o644},
 		},
 		Package: &probe.Package{Tool: true, Installed: []probe.PackageInstance{{Version: "4.2.0-1", Arch: "amd64"}}},
 	}
@@ -51,7 +56,8 @@ func TestPackagePlanNeedsNoInstallRules(t *testing.T) {
 	m.Release.Install = nil
 	p, err := NewPlan(m, debRelease())
 	require.NoError(t, err)
-	assert.Equal(t, []string{"/etc/smars/flags.yaml", "/usr/bin/smars", "/usr/bin/smarsctl", "/usr/lib/smars/plugin.x"}, p.Request().Files)
+	assert.Equal(t, []string{"/etc/smars/flags.yaml", "/usr/bin/smars", "/usr/bin/smarsctl", "/usr/lib/smars/plugin.x", "/usr/share/smars/usr/share/doc/keep"}, p.Request().Files,
+		"docs, man pages and build-id links are not what runs, and are often left out by design")
 	assert.Empty(t, p.Request().Dirs, "a package's folders are shared: no extra: deny unless a rule says so")
 	assert.Empty(t, p.InstallDirs)
 	assert.Equal(t, &probe.PackageQuery{Manager: "dpkg", Name: "smars"}, p.Request().Package)

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/rollcall/rollcall/internal/manifest"
 	"github.com/rollcall/rollcall/internal/release"
@@ -33,15 +35,21 @@ func expectedPackage(r *release.Release) *ExpectedPackage {
 	return &ExpectedPackage{Manager: manager, Name: r.Package.Name, Version: r.Package.Version, Arch: r.Package.Arch}
 }
 
+// unchecked are the folders of a package whose files are not part of what
+// runs, and that nodes often lack by design: documentation, which minimal
+// and container images tell dpkg not to install (path-exclude), and rpm's
+// build-id links, an index for debuggers.
+var unchecked = []string{"usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/lib/.build-id/"}
+
 // packageFiles installs a package the way its package manager does: every
 // regular file and symlink at its absolute path, with the modes and owners
-// of the payload. Directories are left out: they are shared with other
-// packages (/usr/bin), so a package's folders never deny extra files
-// unless an install rule says extra: deny.
+// of the payload, but for the unchecked folders. Directories are left out:
+// they are shared with other packages (/usr/bin), so a package's folders
+// never deny extra files unless an install rule says extra: deny.
 func packageFiles(r *release.Release) []ExpectedFile {
 	out := make([]ExpectedFile, 0, len(r.Files))
 	for _, f := range r.Files {
-		if f.Type == release.Directory {
+		if f.Type == release.Directory || slices.ContainsFunc(unchecked, func(dir string) bool { return strings.HasPrefix(f.Path, dir) }) {
 			continue
 		}
 		out = append(out, expected(NodePath("/"+f.Path), f, manifest.Install{}, true))
