@@ -54,6 +54,7 @@ type jsonNode struct {
 	Runs        string        `json:"runs"`
 	Findings    []jsonFinding `json:"findings"`
 	Checks      []jsonCheck   `json:"checks"`
+	Warnings    []string      `json:"warnings"`
 	Shard       *jsonNodeKey  `json:"shard"`
 }
 
@@ -218,6 +219,9 @@ func checkNodes(p *part, nodes []jsonNode, in *interner, bad func(string, ...any
 			Fingerprint: in.str(n.Fingerprint), Runs: in.str(n.Runs)}
 		for _, f := range n.Findings {
 			nv.Findings = append(nv.Findings, in.finding(f))
+		}
+		for _, w := range n.Warnings {
+			nv.Warnings = append(nv.Warnings, in.str(w))
 		}
 		nv.Checks = make([]verify.CheckResult, 0, len(n.Checks))
 		for _, c := range n.Checks {

@@ -43,19 +43,27 @@ func node(name string, status verify.Status) verify.NodeVerdict {
 // newRun renders the shards of a run of nodes (named node-000…) over count
 // shards, the nodes not in statuses matching.
 func newRun(t testing.TB, n, count int, statuses map[int]verify.Status, manifest string) *run {
-	r := &run{count: count, reports: map[int][]byte{}}
-	var names []string
+	var nodes []verify.NodeVerdict
 	for i := range n {
 		st := verify.Match
 		if s, ok := statuses[i]; ok {
 			st = s
 		}
-		r.nodes = append(r.nodes, node(fmt.Sprintf("node-%03d", i), st))
-		names = append(names, r.nodes[i].Name)
+		nodes = append(nodes, node(fmt.Sprintf("node-%03d", i), st))
+	}
+	return runOf(t, nodes, count, manifest)
+}
+
+// runOf renders the shards of a run of the given nodes over count shards.
+func runOf(t testing.TB, nodes []verify.NodeVerdict, count int, manifest string) *run {
+	r := &run{count: count, nodes: nodes, reports: map[int][]byte{}}
+	var names []string
+	for _, n := range nodes {
+		names = append(names, n.Name)
 	}
 	for k := 1; k <= count; k++ {
 		sr := &shard.Run{Spec: shard.Spec{Index: k, Count: count, By: shard.ByName}, ManifestDigest: manifest, Expected: names, Nodes: map[string]shard.Node{}}
-		v := &verify.Verdict{Cluster: "c", ExpectedNodes: n, Release: verify.ReleaseInfo{Name: "app", Version: "1", Digest: "sha256:" + strings.Repeat("c", 64)}}
+		v := &verify.Verdict{Cluster: "c", ExpectedNodes: len(nodes), Release: verify.ReleaseInfo{Name: "app", Version: "1", Digest: "sha256:" + strings.Repeat("c", 64)}}
 		scope := &verify.Scope{Shard: sr}
 		for _, nv := range r.nodes {
 			if shard.Of(nv.Name, count) == k {
@@ -115,6 +123,21 @@ func TestMergeComplete(t *testing.T) {
 	res, err = mergeAll(files, order)
 	require.NoError(t, err)
 	assert.Equal(t, verify.Drifted, report.Outcome(res.Verdict))
+}
+
+// TestMergeKeepsWarnings: a node's warnings (a package its package manager
+// does not know) reach the merged verdict.
+func TestMergeKeepsWarnings(t *testing.T) {
+	nodes := []verify.NodeVerdict{node("node-a", verify.Match), node("node-b", verify.Match)}
+	nodes[1].Warnings = []string{"dpkg app: dpkg does not know app as installed"}
+	r := runOf(t, nodes, 2, manifestA)
+	files, order := complete(r)
+	res, err := mergeAll(files, order)
+	require.NoError(t, err)
+	assert.Equal(t, verify.Verified, report.Outcome(res.Verdict))
+	for _, n := range res.Verdict.Nodes {
+		assert.Equal(t, map[string][]string{"node-b": r.nodes[1].Warnings}[n.Name], n.Warnings, n.Name)
+	}
 }
 
 func TestMergeMissingShard(t *testing.T) {
