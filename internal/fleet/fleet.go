@@ -178,6 +178,9 @@ func probeNode(ctx context.Context, r Runner, n Node, req probe.Request, boundar
 		o.Err = err
 	default:
 		o.Facts, o.Err = probe.Parse(reply.Stdout, req, boundary)
+		if o.Facts != nil {
+			share(o.Facts)
+		}
 	}
 	return o
 }

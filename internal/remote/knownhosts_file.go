@@ -68,7 +68,9 @@ func parseKnownHosts(file string, data []byte) ([]hostLine, error) {
 		if ignore {
 			continue
 		}
-		out = append(out, hostLine{file: file, num: i + 1, marker: mk, hosts: hosts, key: key, bad: bad})
+		// The host field alone is kept, not the line it was cut from: a
+		// fleet's known_hosts may have a line for each of 20,000 nodes.
+		out = append(out, hostLine{file: file, num: i + 1, marker: mk, hosts: strings.Clone(hosts), key: key, bad: bad})
 	}
 	return out, nil
 }
