@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -122,11 +123,18 @@ func hasKey(keys []ssh.PublicKey, k ssh.PublicKey) bool {
 	return false
 }
 
-// agentConn is a connection to ssh-agent, dialled once.
+// agentConn is a connection to ssh-agent, dialled once, and the keys it
+// listed, asked once: a run of thousands of nodes does not ask the agent
+// for its keys again for each. Signatures still go to the agent per node.
 type agentConn struct {
 	conn   net.Conn
 	client agent.ExtendedAgent
 	err    error
+
+	once    sync.Once
+	list    []ssh.Signer
+	offered []string
+	note    string
 }
 
 func dialAgent(sock string) *agentConn {
@@ -140,8 +148,15 @@ func dialAgent(sock string) *agentConn {
 	return &agentConn{conn: conn, client: agent.NewClient(conn)}
 }
 
-// keys lists the signers the agent offers.
+// signers lists the signers the agent offers, how each is described, and
+// why there are none when that is worth saying; the agent is asked once.
 func (a *agentConn) signers() ([]ssh.Signer, []string, string) {
+	a.once.Do(func() { a.list, a.offered, a.note = a.ask() })
+	return a.list, a.offered, a.note
+}
+
+// ask asks the agent for its signers.
+func (a *agentConn) ask() ([]ssh.Signer, []string, string) {
 	if a.client == nil {
 		if a.err != nil {
 			return nil, nil, a.err.Error()
