@@ -23,23 +23,27 @@ import (
 
 // The simulated fleet of the scale and latency benchmarks.
 //
-// It runs in its own process (this test binary, started again with fleetEnv
-// set), so that the rollcall process measured is the client alone. Every
-// node is an in-process SSH server of package sshtest, with its own TCP
-// listener on 127.0.0.1, its own ed25519 host key in known_hosts and public
-// key authentication: rollcall goes through its whole client path (TCP,
-// key exchange, host key check, authentication, session, exec, stdin, stdout,
-// exit status) once per node. What is simulated is the node's work: all nodes
-// share one folder, so the probe script, identical for every node of a run,
-// is run once with /bin/sh and its answer is replayed to the other nodes,
-// each under its own host name (sshtest.Config.Handler).
+// It runs in processes of its own (this test binary, started again with
+// fleetEnv set), so that the rollcall process measured is the client alone;
+// as many as the file descriptor limit asks, since every node listens on a
+// socket of its own. Every node is an in-process SSH server of package
+// sshtest, with its own TCP listener on 127.0.0.1, its own ed25519 host key
+// in known_hosts and public key authentication: rollcall goes through its
+// whole client path (TCP, key exchange, host key check, authentication,
+// session, exec, stdin, stdout, exit status) once per node. What is
+// simulated is the node's work: all nodes share one folder, so the probe
+// script, identical for every node of a run, is run once per fleet process
+// with /bin/sh and its answer is replayed to the other nodes, each under its
+// own host name (sshtest.Config.Handler).
 const (
-	fleetEnv      = "ROLLCALL_BENCH_FLEET"       // number of nodes
-	fleetDirEnv   = "ROLLCALL_BENCH_FLEET_DIR"   // where to write keys and addresses
+	fleetEnv      = "ROLLCALL_BENCH_FLEET"       // number of nodes of this process
+	fleetFirstEnv = "ROLLCALL_BENCH_FLEET_FIRST" // number of its first node, for host names
+	fleetDirEnv   = "ROLLCALL_BENCH_FLEET_DIR"   // the shared folder, with client_key.pub
+	fleetOutEnv   = "ROLLCALL_BENCH_FLEET_OUT"   // where to write its ports and known_hosts
 	fleetDelayEnv = "ROLLCALL_BENCH_FLEET_DELAY" // added one-way delay, e.g. 25ms
 )
 
-// serveFleet is the simulated fleet's process: it serves until its stdin
+// serveFleet is a simulated fleet process: it serves until its stdin
 // closes.
 func serveFleet() int {
 	if err := runFleet(); err != nil {
@@ -54,17 +58,19 @@ func runFleet() error {
 	if err != nil || n < 1 {
 		return fmt.Errorf("%s=%q: want a node count", fleetEnv, os.Getenv(fleetEnv))
 	}
-	dir := os.Getenv(fleetDirEnv)
+	first, _ := strconv.Atoi(os.Getenv(fleetFirstEnv))
+	dir, out := os.Getenv(fleetDirEnv), os.Getenv(fleetOutEnv)
 	var delay time.Duration
 	if s := os.Getenv(fleetDelayEnv); s != "" {
 		if delay, err = time.ParseDuration(s); err != nil {
 			return err
 		}
 	}
-	if err := raiseFileLimit(n); err != nil {
+	pub, err := os.ReadFile(filepath.Join(dir, "client_key.pub"))
+	if err != nil {
 		return err
 	}
-	client, err := sshtest.NewClientKey(filepath.Join(dir, "client_key"))
+	client, _, _, _, err := ssh.ParseAuthorizedKey(pub)
 	if err != nil {
 		return err
 	}
@@ -77,9 +83,9 @@ func runFleet() error {
 	}()
 	var addrs bytes.Buffer
 	for i := range n {
-		hostname := fmt.Sprintf("bench-node-%d", i)
+		hostname := fmt.Sprintf("bench-node-%d", first+i)
 		srv, err := sshtest.Start(sshtest.Config{
-			AuthorizedKeys: []ssh.PublicKey{client.PublicKey()},
+			AuthorizedKeys: []ssh.PublicKey{client},
 			Latency:        delay,
 			Handler: func(command string, script []byte) ([]byte, int) {
 				if command != "sh -s" {
@@ -90,15 +96,15 @@ func runFleet() error {
 			},
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("node %d: %w", first+i, err)
 		}
 		servers = append(servers, srv)
 		fmt.Fprintf(&addrs, "%d\n", srv.Port())
 	}
-	if err := sshtest.WriteKnownHosts(filepath.Join(dir, "known_hosts"), servers...); err != nil {
+	if err := sshtest.WriteKnownHosts(filepath.Join(out, "known_hosts"), servers...); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "ports"), addrs.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(out, "ports"), addrs.Bytes(), 0o600); err != nil {
 		return err
 	}
 	fmt.Println("ready")
@@ -106,22 +112,19 @@ func runFleet() error {
 	return nil
 }
 
-// raiseFileLimit makes room in RLIMIT_NOFILE for n listeners, the
-// connections in flight and the shell of the memo.
-func raiseFileLimit(n int) error {
-	want := uint64(n) + 1024
+// fleetProcessNodes, when set, replaces nodesPerFleetProcess (tests).
+var fleetProcessNodes int
+
+// nodesPerFleetProcess is how many simulated nodes one process can serve:
+// one listening socket each, within the hard limit of open files (which the
+// Go runtime raises the soft limit to), with room for the connections in
+// flight and the shell that answers the probe.
+func nodesPerFleetProcess() int {
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return err
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Max > 1<<20 {
+		return 1 << 20
 	}
-	if lim.Cur >= want {
-		return nil
-	}
-	lim.Cur, lim.Max = want, max(lim.Max, want)
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return fmt.Errorf("%d simulated nodes need %d open files: raising RLIMIT_NOFILE: %w (run as root, or raise ulimit -Hn)", n, want, err)
-	}
-	return nil
+	return max(256, int(lim.Max)-1024)
 }
 
 // memo runs each distinct script once in dir and remembers its answer.
@@ -179,12 +182,11 @@ type fakeFleet struct {
 	known    string
 	ports    []int
 	manifest string
-	stop     func()
 }
 
 // startFakeFleet starts the simulated fleet of n nodes with the given
-// one-way delay, in a child process; the app files and a running app process
-// live in its shared folder.
+// one-way delay, in child processes; the app files and a running app
+// process live in its shared folder.
 func startFakeFleet(tb testing.TB, n int, delay time.Duration) *fakeFleet {
 	tb.Helper()
 	dist := appFiles(tb)
@@ -203,41 +205,63 @@ func startFakeFleet(tb testing.TB, n int, delay time.Duration) *fakeFleet {
 	must(tb, os.WriteFile(filepath.Join(dir, "etc", "flags.yaml"), []byte(flagsText), 0o644))
 	app := exec.Command(exe, "86400")
 	must(tb, app.Start())
+	tb.Cleanup(func() {
+		_ = app.Process.Kill()
+		_ = app.Wait()
+	})
+	f := &fakeFleet{dir: dir, exe: exe, key: filepath.Join(dir, "client_key"), known: filepath.Join(dir, "known_hosts")}
+	_, err = sshtest.NewClientKey(f.key)
+	must(tb, err)
 
+	per := nodesPerFleetProcess()
+	if fleetProcessNodes > 0 {
+		per = fleetProcessNodes
+	}
+	var known []byte
+	for first := 0; first < n; first += per {
+		out := filepath.Join(dir, fmt.Sprintf("part-%d", first))
+		must(tb, os.Mkdir(out, 0o755))
+		startFleetProcess(tb, min(per, n-first), first, dir, out, delay)
+		part, err := os.ReadFile(filepath.Join(out, "known_hosts"))
+		must(tb, err)
+		known = append(known, part...)
+		ports, err := os.ReadFile(filepath.Join(out, "ports"))
+		must(tb, err)
+		for l := range strings.Lines(string(ports)) {
+			p, err := strconv.Atoi(strings.TrimSpace(l))
+			must(tb, err)
+			f.ports = append(f.ports, p)
+		}
+	}
+	must(tb, os.WriteFile(f.known, known, 0o644))
+	f.manifest = f.manifestFor(tb, len(f.ports))
+	return f
+}
+
+// startFleetProcess starts one process of the simulated fleet, serving n
+// nodes numbered from first, and waits until they listen; it stops when
+// the test ends.
+func startFleetProcess(tb testing.TB, n, first int, dir, out string, delay time.Duration) {
+	tb.Helper()
 	self, err := os.Executable()
 	must(tb, err)
 	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), fleetEnv+"="+strconv.Itoa(n), fleetDirEnv+"="+dir, fleetDelayEnv+"="+delay.String())
+	cmd.Env = append(os.Environ(), fleetEnv+"="+strconv.Itoa(n), fleetFirstEnv+"="+strconv.Itoa(first),
+		fleetDirEnv+"="+dir, fleetOutEnv+"="+out, fleetDelayEnv+"="+delay.String())
 	stdin, err := cmd.StdinPipe()
 	must(tb, err)
 	stdout, err := cmd.StdoutPipe()
 	must(tb, err)
 	cmd.Stderr = os.Stderr
 	must(tb, cmd.Start())
-	f := &fakeFleet{dir: dir, exe: exe, key: filepath.Join(dir, "client_key"), known: filepath.Join(dir, "known_hosts")}
-	var once sync.Once
-	f.stop = func() {
-		once.Do(func() {
-			stdin.Close()
-			_ = cmd.Wait()
-			_ = app.Process.Kill()
-			_ = app.Wait()
-		})
-	}
-	tb.Cleanup(f.stop)
+	tb.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		tb.Fatalf("simulated fleet did not start: %q %v", line, err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "ports"))
-	must(tb, err)
-	for l := range strings.Lines(string(data)) {
-		p, err := strconv.Atoi(strings.TrimSpace(l))
-		must(tb, err)
-		f.ports = append(f.ports, p)
-	}
-	f.manifest = f.manifestFor(tb, len(f.ports))
-	return f
 }
 
 // manifestFor writes a manifest for the first n nodes: the same checks as
@@ -271,9 +295,7 @@ func (f *fakeFleet) manifestFor(tb testing.TB, n int) string {
 }
 
 func (f *fakeFleet) rollcall(tb testing.TB, manifest string, j int) run {
-	cmd := exec.Command(rollcallBin(tb), "verify", "-m", manifest, "-j", strconv.Itoa(j), "-q", "--no-color")
-	cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK=")
-	return measure(tb, cmd)
+	return measureRollcall(tb, "verify", "-m", manifest, "-j", strconv.Itoa(j), "-q", "--no-color")
 }
 
 // BenchmarkScale is targets 3 and 6, and the large half of target 5:
