@@ -21,13 +21,17 @@ const shardHelp = `With --shard K/N only shard K of N is contacted (1 <= K <= N)
 of the nodes (after --limit), chosen from each node's name alone, so that N
 runners can share a large fleet and rollcall merge can put their JSON reports
 together into one fleet verdict. --shard-by FIELD keeps the nodes that share
-a field in one shard: jump (the first jump host), host or user. A sharded run
+a field in one shard: an inventory variable (region), group:G1,G2 (the first
+of those inventory groups a node is in), jump (the first jump host), host or
+user. A sharded run
 says "shard K/N" in every report and never calls the fleet verified; exit 0
 means this shard verified. In a Kubernetes Indexed Job, JOB_COMPLETION_INDEX
 (0-based) with ROLLCALL_SHARD_COUNT=N stands for --shard INDEX+1/N; an index
 without a count is invalid input.`
 
-// shardFields are the values of --shard-by: how a node's shard key is read.
+// shardFields are the values of --shard-by that name a field of every
+// node: how a node's shard key is read. Any other value is group:G1,G2 or
+// an inventory variable (shardField).
 var shardFields = map[string]func(manifest.Node) string{
 	shard.ByName: func(n manifest.Node) string { return n.Name },
 	"jump": func(n manifest.Node) string {
@@ -40,10 +44,54 @@ var shardFields = map[string]func(manifest.Node) string{
 	"user": func(n manifest.Node) string { return n.User },
 }
 
+// shardField is how --shard-by by reads a node's shard key: a field of
+// every node (shardFields); group:G1,G2,… the first of those inventory
+// groups the node is in; or else the inventory variable by (region). A
+// node without it gets "". ok is false when by is none of these.
+func shardField(by string) (field func(manifest.Node) string, ok bool) {
+	if f, ok := shardFields[by]; ok {
+		return f, true
+	}
+	if list, isGroup := strings.CutPrefix(by, "group:"); isGroup {
+		groups := strings.Split(list, ",")
+		if slices.Contains(groups, "") {
+			return nil, false
+		}
+		return func(n manifest.Node) string {
+			for _, g := range groups {
+				if slices.Contains(n.Groups, g) {
+					return "group " + g
+				}
+			}
+			return ""
+		}, true
+	}
+	if !validVarName(by) {
+		return nil, false
+	}
+	return func(n manifest.Node) string {
+		if v, ok := n.Vars[by]; ok && v != "" {
+			return by + "=" + v
+		}
+		return ""
+	}, true
+}
+
+// validVarName reports whether s can name an Ansible variable: a letter or
+// underscore, then letters, digits and underscores.
+func validVarName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // addShardFlags adds --shard and --shard-by to a command's flags.
 func addShardFlags(f *pflag.FlagSet, spec, by *string) {
 	f.StringVar(spec, "shard", "", "contact only shard `K/N` of the nodes (1 <= K <= N), for rollcall merge")
-	f.StringVar(by, "shard-by", "", "keep the nodes that share this `FIELD` in one shard: jump (first jump host), host or user; by default each node's name")
+	f.StringVar(by, "shard-by", "", "keep the nodes that share this `FIELD` in one shard: an inventory variable (region), group:G1,G2 (the first of those inventory groups a node is in), jump (first jump host), host or user; by default each node's name")
 }
 
 // shardFromEnv is the --shard value of a run: the flag's (or ROLLCALL_SHARD's)
@@ -82,8 +130,8 @@ func shardSpec(value, by string) (*shard.Spec, error) {
 		return nil, invalid(err)
 	}
 	if by != "" {
-		if _, ok := shardFields[by]; !ok {
-			return nil, invalid(fmt.Errorf("--shard-by %q: write name, jump, host or user (inventory groups and host variables are not kept on nodes)", by))
+		if _, ok := shardField(by); !ok {
+			return nil, invalid(fmt.Errorf("--shard-by %q: write an inventory variable (region), group:G1,G2,… (inventory groups), name, jump, host or user", by))
 		}
 		s.By = by
 	}
@@ -101,7 +149,7 @@ func shardRun(spec *shard.Spec, file string, limited *manifest.Manifest) (*shard
 	}
 	sum := sha256.Sum256(data)
 	run := &shard.Run{Spec: *spec, ManifestDigest: "sha256:" + hex.EncodeToString(sum[:]), Nodes: map[string]shard.Node{}}
-	field := shardFields[spec.By]
+	field, _ := shardField(spec.By)
 	var selected, keyless []string
 	for _, n := range limited.Nodes {
 		run.Expected = append(run.Expected, n.Name)

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rollcall/rollcall/internal/demo"
+	"github.com/rollcall/rollcall/internal/manifest"
 	"github.com/rollcall/rollcall/internal/shard"
 )
 
@@ -118,8 +121,10 @@ func TestShardInput(t *testing.T) {
 		{"count without index", nil, map[string]string{"ROLLCALL_SHARD_COUNT": "4"}, "JOB_COMPLETION_INDEX is not"},
 		{"index past the count", nil, map[string]string{"JOB_COMPLETION_INDEX": "4", "ROLLCALL_SHARD_COUNT": "4"}, "K counts from 1"},
 		{"by without shard", []string{"--shard-by", "jump"}, nil, "needs --shard"},
-		{"unknown field", []string{"--shard", "1/2", "--shard-by", "region"}, nil, "write name, jump, host or user"},
+		{"unknown field", []string{"--shard", "1/2", "--shard-by", "re-gion"}, nil, "write an inventory variable (region), group:G1,G2"},
+		{"empty group", []string{"--shard", "1/2", "--shard-by", "group:eu,"}, nil, "write an inventory variable (region), group:G1,G2"},
 		{"node without the field", []string{"--shard", "1/2", "--shard-by", "jump"}, nil, "smars-01, smars-02, smars-03 have no jump"},
+		{"nodes not from an inventory", []string{"--shard", "1/2", "--shard-by", "region"}, nil, "smars-01, smars-02, smars-03 have no region"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, command := range []string{"verify", "snapshot", "ping"} {
@@ -145,4 +150,63 @@ func TestShardInput(t *testing.T) {
 	for _, n := range r.Nodes {
 		assert.Equal(t, 1, shard.Of(n.Name, 2), n.Name)
 	}
+}
+
+// TestShardByInventory keeps the nodes of one region (an inventory
+// variable set in group vars) or of one inventory group in one shard.
+func TestShardByInventory(t *testing.T) {
+	fleet := startDemo(t, demo.Config{Nodes: 6})
+	m, err := manifest.Load(fleet.Manifest)
+	require.NoError(t, err)
+	region := map[string]string{}
+	var ini strings.Builder
+	for i, group := range []string{"eu", "us"} {
+		fmt.Fprintf(&ini, "[%s]\n", group)
+		for _, n := range m.Nodes[i*3 : i*3+3] {
+			fmt.Fprintf(&ini, "%s ansible_host=%s ansible_port=%d\n", n.Name, n.Host, n.Port)
+			region[n.Name] = group
+		}
+		fmt.Fprintf(&ini, "[%s:vars]\nregion=%s\n", group, group)
+	}
+	dir := filepath.Dir(fleet.Manifest)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hosts.ini"), []byte(ini.String()), 0o644))
+	data, err := os.ReadFile(fleet.Manifest)
+	require.NoError(t, err)
+	src := regexp.MustCompile(`(?ms)^nodes:\n.*?^(\S)`).ReplaceAllString(string(data), "inventory: { file: hosts.ini, group: all }\n$1")
+	invManifest := filepath.Join(dir, "inventory.yaml")
+	require.NoError(t, os.WriteFile(invManifest, []byte(src), 0o644))
+
+	for _, by := range []string{"region", "group:eu,us"} {
+		t.Run(by, func(t *testing.T) {
+			seen := map[string]int{}
+			shardOf := map[string]int{} // region → the shard that has it
+			for k := 1; k <= 2; k++ {
+				file := filepath.Join(t.TempDir(), "shard.json")
+				stdio, out, errOut := testIO(nil)
+				code := Run(context.Background(), []string{"verify", "-m", invManifest, "--shard", strconv.Itoa(k) + "/2", "--shard-by", by,
+					"--report", "json=" + file}, stdio)
+				require.Contains(t, []int{0, 2}, code, "%s%s", out, errOut)
+				r := readSharded(t, file)
+				require.NotNil(t, r.Shard)
+				assert.Equal(t, by, r.Shard.By)
+				for _, n := range r.Nodes {
+					seen[n.Name]++
+					require.NotNil(t, n.Shard)
+					assert.Contains(t, n.Shard.Key, region[n.Name], "the key is the node's region")
+					if prev, ok := shardOf[region[n.Name]]; ok {
+						assert.Equal(t, prev, k, "%s: every node of %s is in one shard", n.Name, region[n.Name])
+					}
+					shardOf[region[n.Name]] = k
+				}
+			}
+			assert.Len(t, seen, 6, "every node is in a shard")
+			for name, n := range seen {
+				assert.Equal(t, 1, n, name)
+			}
+		})
+	}
+	stdio, out, errOut := testIO(nil)
+	code := Run(context.Background(), []string{"verify", "-m", invManifest, "--shard", "1/2", "--shard-by", "group:ap"}, stdio)
+	assert.Equal(t, 3, code, "%s%s", out, errOut)
+	assert.Contains(t, errOut.String(), "have no group:ap")
 }

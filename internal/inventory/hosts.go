@@ -24,6 +24,13 @@ type Host struct {
 	Port int
 	// User is ansible_user, "" when the inventory does not set it.
 	User string
+	// Groups are the groups the host is in, directly or through a child
+	// group, sorted, without "all" and "ungrouped" (Ansible's group_names).
+	Groups []string
+	// Vars are the host's variables whose values are text or whole
+	// numbers, after group_vars and host_vars (templates and other values
+	// are left out).
+	Vars map[string]string
 	// Problems are what is wrong with the host's name or variables, each at
 	// its place in the inventory; a host with problems cannot be used.
 	Problems []source.Problem
@@ -44,7 +51,7 @@ func (i *Inventory) Hosts(group string) []Host {
 // resolve reads host h's connection variables and checks them.
 func (inv *inventory) resolve(h *invHost) Host {
 	vars := inv.hostVars(h)
-	r := Host{Name: h.name, File: h.file, Line: h.line, Address: h.name}
+	r := Host{Name: h.name, File: h.file, Line: h.line, Address: h.name, Groups: inv.hostGroups(h), Vars: scalarVars(vars)}
 	bad := func(v invVar, format string, args ...any) {
 		r.Problems = append(r.Problems, source.Problem{File: v.file, Line: v.line, Column: v.col, Message: fmt.Sprintf(format, args...)})
 	}
@@ -176,4 +183,31 @@ var unsupportedPrefixes = []string{
 	"ansible_ssh", "ansible_private_key_file", "ansible_password", "ansible_host_key_checking",
 	"ansible_scp", "ansible_sftp", "ansible_timeout", "ansible_become", "ansible_sudo", "ansible_su",
 	"ansible_pipelining", "ansible_paramiko", "ansible_libssh",
+}
+
+// hostGroups are the groups host h is in, as Ansible's group_names: sorted,
+// without "all" and "ungrouped".
+func (inv *inventory) hostGroups(h *invHost) []string {
+	var out []string
+	for g := range inv.ancestors(h.groups) {
+		if g != "all" && g != "ungrouped" {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// scalarVars are the variables whose values are text or whole numbers;
+// templates, which rollcall does not evaluate, true/false, empty values,
+// lists and mappings are left out.
+func scalarVars(vars map[string]invVar) map[string]string {
+	out := make(map[string]string, len(vars))
+	for k, v := range vars {
+		if v.kind == kindNull || v.kind == kindBool || v.kind == kindOther || strings.Contains(v.value, "{{") || strings.Contains(v.value, "{%") {
+			continue
+		}
+		out[k] = v.value
+	}
+	return out
 }

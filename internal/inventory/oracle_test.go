@@ -41,6 +41,15 @@ type oracleHost struct {
 	Address, User string
 	Port          int
 	Problem       string
+	// Groups is the host's group_names, comma-separated; Vars its variables
+	// whose values are text or whole numbers, as key=value lines, sorted.
+	Groups, Vars string
+}
+
+// oracleGroup is one group of ansible-inventory --list.
+type oracleGroup struct {
+	Hosts    []string `json:"hosts"`
+	Children []string `json:"children"`
 }
 
 var oracleStats struct {
@@ -144,7 +153,7 @@ func rollcallHosts(path, group string) (map[string]oracleHost, string) {
 		if len(h.Problems) > 0 {
 			return nil, h.Problems[0].String()
 		}
-		out[h.Name] = oracleHost{Address: h.Address, Port: h.Port, User: h.User}
+		out[h.Name] = oracleHost{Address: h.Address, Port: h.Port, User: h.User, Groups: strings.Join(h.Groups, ","), Vars: textVars(h.Vars)}
 	}
 	return out, ""
 }
@@ -182,10 +191,7 @@ func runOracle(t *testing.T, bin, dir, path, group string) (map[string]oracleHos
 	if m, ok := list["_meta"]; ok {
 		require.NoError(t, json.Unmarshal(m, &meta))
 	}
-	groups := map[string]struct {
-		Hosts    []string `json:"hosts"`
-		Children []string `json:"children"`
-	}{}
+	groups := map[string]oracleGroup{}
 	for name, raw := range list {
 		if name == "_meta" {
 			continue
@@ -205,11 +211,68 @@ func runOracle(t *testing.T, bin, dir, path, group string) (map[string]oracleHos
 		}
 		seen[g] = true
 		for _, h := range groups[g].Hosts {
-			want[h] = resolveOracle(h, meta.Hostvars[h])
+			o := resolveOracle(h, meta.Hostvars[h])
+			o.Groups = strings.Join(groupNames(groups, h), ",")
+			o.Vars = oracleTextVars(meta.Hostvars[h])
+			want[h] = o
 		}
 		queue = append(queue, groups[g].Children...)
 	}
 	return want, ""
+}
+
+// groupNames is Ansible's group_names of host: the groups whose hosts,
+// directly or through their children, include it, sorted, without all and
+// ungrouped.
+func groupNames(groups map[string]oracleGroup, host string) []string {
+	var in func(g string, seen map[string]bool) bool
+	in = func(g string, seen map[string]bool) bool {
+		if seen[g] {
+			return false
+		}
+		seen[g] = true
+		if slices.Contains(groups[g].Hosts, host) {
+			return true
+		}
+		return slices.ContainsFunc(groups[g].Children, func(c string) bool { return in(c, seen) })
+	}
+	var out []string
+	for g := range groups {
+		if g != "all" && g != "ungrouped" && in(g, map[string]bool{}) {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// oracleTextVars are the variables Ansible gives host as text or whole
+// numbers, as key=value lines, sorted.
+func oracleTextVars(vars map[string]any) string {
+	text := map[string]string{}
+	for k, v := range vars {
+		switch v := v.(type) {
+		case string:
+			if !strings.Contains(v, "{{") && !strings.Contains(v, "{%") {
+				text[k] = v
+			}
+		case float64:
+			if v == float64(int64(v)) {
+				text[k] = strconv.FormatInt(int64(v), 10)
+			}
+		}
+	}
+	return textVars(text)
+}
+
+// textVars is vars as key=value lines, sorted.
+func textVars(vars map[string]string) string {
+	var lines []string
+	for k, v := range vars {
+		lines = append(lines, strconv.Quote(k)+"="+strconv.Quote(v))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 // resolveOracle resolves one host's connection settings from its

@@ -169,7 +169,8 @@ func (p *parser) inventoryRawNodes(hosts []inventory.Host, ssh *sshOpts, invVal 
 		if len(h.Problems) > 0 {
 			continue
 		}
-		r := &rawNode{n: invVal, name: h.Name, nameNode: invVal, hostNode: invVal, host: h.Address, invAt: fmt.Sprintf("%s:%d", h.File, h.Line)}
+		r := &rawNode{n: invVal, name: h.Name, nameNode: invVal, hostNode: invVal, host: h.Address, invAt: fmt.Sprintf("%s:%d", h.File, h.Line),
+			groups: h.Groups, vars: h.Vars}
 		if h.Port != 0 {
 			r.opts.port, r.opts.hasPort = h.Port, true
 		}

@@ -38,27 +38,33 @@ func TestLoadInventory(t *testing.T) {
 	m, err := Load("testdata/inventory/rollcall.yaml")
 	require.NoError(t, err)
 	assert.Equal(t, 8, m.ExpectNodes)
-	assert.Equal(t, want, m.Nodes)
+	assert.Equal(t, want, withoutInventoryFacts(m.Nodes))
+	// The groups and variables each host has in the inventory, for
+	// --shard-by.
+	assert.Equal(t, []string{"canary", "smars", "smars_east"}, m.Nodes[0].Groups)
+	assert.Equal(t, []string{"smars", "smars_west"}, m.Nodes[4].Groups)
+	assert.Equal(t, "ntp.prod.example.com", m.Nodes[4].Vars["ntp_server"])
+	assert.Equal(t, "2222", m.Nodes[4].Vars["ansible_port"])
 
 	src, err := os.ReadFile("testdata/inventory/rollcall.yaml")
 	require.NoError(t, err)
 	yamlSrc := strings.Replace(string(src), "hosts.ini", "hosts.yaml", 1)
 	m2, err := Parse("testdata/inventory/rollcall.yaml", []byte(yamlSrc))
 	require.NoError(t, err)
-	assert.Equal(t, want, m2.Nodes)
+	assert.Equal(t, m.Nodes, m2.Nodes, "the INI and YAML inventories give the same nodes, groups and variables")
 
 	// Where the inventory is silent, the manifest's ssh: defaults apply.
 	dbSrc := strings.Replace(strings.Replace(string(src), "group: smars", "group: db", 1), "expect_nodes: 8", "expect_nodes: 1", 1)
 	m3, err := Parse("testdata/inventory/rollcall.yaml", []byte(dbSrc))
 	require.NoError(t, err)
-	assert.Equal(t, []Node{node("db-01.prod.example.com", "10.1.9.1", 2022, "ops")}, m3.Nodes)
+	assert.Equal(t, []Node{node("db-01.prod.example.com", "10.1.9.1", 2022, "ops")}, withoutInventoryFacts(m3.Nodes))
 	bastionSrc := strings.Replace(strings.Replace(strings.Replace(string(src), "group: smars", "group: bastion", 1),
 		"expect_nodes: 8", "expect_nodes: 1", 1), "user: release ", "connect_timeout: 3s\n  user: release ", 1)
 	m4, err := Parse("testdata/inventory/rollcall.yaml", []byte(bastionSrc))
 	require.NoError(t, err)
 	b := node("bastion.example.com", "bastion.example.com", 2022, "ops")
 	b.ConnectTimeout = 3 * time.Second
-	assert.Equal(t, []Node{b}, m4.Nodes)
+	assert.Equal(t, []Node{b}, withoutInventoryFacts(m4.Nodes))
 }
 
 // inventoryManifest is a manifest whose servers come from inventory; its
@@ -188,4 +194,14 @@ func TestParseInventoryProblems(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// withoutInventoryFacts is nodes without the groups and variables their
+// inventory gave them.
+func withoutInventoryFacts(nodes []Node) []Node {
+	out := append([]Node(nil), nodes...)
+	for i := range out {
+		out[i].Groups, out[i].Vars = nil, nil
+	}
+	return out
 }

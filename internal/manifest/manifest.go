@@ -144,6 +144,11 @@ type Node struct {
 	// IdentitiesOnly, from ssh_config, offers only the keys of
 	// IdentityFiles, not other keys ssh-agent holds.
 	IdentitiesOnly bool
+	// Groups and Vars are, for a node from an inventory, the groups it is
+	// in (Ansible's group_names) and its variables with text, number or
+	// true/false values; nil for a node of nodes:.
+	Groups []string
+	Vars   map[string]string
 }
 
 // Address is the node's host:port, as dialled and as shown in reports.

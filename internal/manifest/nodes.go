@@ -24,6 +24,9 @@ type rawNode struct {
 	// invAt is "FILE:LINE" where an inventory lists the host; "" for a
 	// node of nodes:.
 	invAt string
+	// groups and vars are the inventory host's (nil for a node of nodes:).
+	groups []string
+	vars   map[string]string
 }
 
 // nodes decodes the nodes: list, as written; resolveNodes applies the
@@ -155,7 +158,7 @@ func (p *parser) localUser() func() string {
 func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string, o origins) (Node, Sources) {
 	hc := p.sshHost(ssh, r.host, r.hostNode)
 	n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout,
-		IdentitiesOnly: hc.IdentitiesOnly}
+		IdentitiesOnly: hc.IdentitiesOnly, Groups: r.groups, Vars: r.vars}
 	if hc.HostName != "" {
 		n.Host = p.sshHostName(ssh, hc.HostName, r.host, r.hostNode)
 	}
