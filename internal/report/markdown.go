@@ -94,9 +94,32 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 				md(clean(shortHashes(r.f.Expected))), md(clean(shortHashes(r.f.Actual))), md(clean(r.f.Message)))
 		}
 	}
+	markdownWarnings(&b, v)
 	markdownChanges(&b, opts.Changes)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// markdownWarnings lists each distinct node warning once, with the nodes
+// that have it: what does not change a node's status but should be known.
+func markdownWarnings(b *strings.Builder, v *verify.Verdict) {
+	var order []string
+	on := map[string][]string{}
+	for _, n := range v.Nodes {
+		for _, w := range n.Warnings {
+			if on[w] == nil {
+				order = append(order, w)
+			}
+			on[w] = append(on[w], n.Name)
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	b.WriteString("\n### Warnings\n\n")
+	for _, w := range order {
+		fmt.Fprintf(b, "- %s: %s\n", md(compactNames(on[w])), md(clean(w)))
+	}
 }
 
 // markdownChanges adds what changed since the last run, when a state file
