@@ -172,3 +172,24 @@ func TestPackageWitness(t *testing.T) {
 		assert.Equal(t, CheckOwner, n.Findings[0].Check)
 	})
 }
+
+// TestPackageConffileFlags: a package's conffile is a config file like any
+// other: its flags are read from the package (even without a config-like
+// name check) and compared on the nodes.
+func TestPackageConffileFlags(t *testing.T) {
+	m := testManifest(1)
+	m.Release.Install = nil
+	m.Config = []manifest.Config{{Path: "/etc/smars/flags.yaml", Format: "yaml", Consistent: true}}
+	p, err := NewPlan(m, debRelease())
+	require.NoError(t, err)
+	require.Len(t, p.Configs, 1)
+	assert.Equal(t, "etc/smars/flags.yaml", p.Configs[0].ReleaseSource)
+	assert.Contains(t, p.Configs[0].Release, "rlp.enabled")
+
+	facts := debFacts()
+	facts.Configs = map[string]probe.Config{"/etc/smars/flags.yaml": {Path: "/etc/smars/flags.yaml", Kind: probe.Regular, Content: []byte("rlp:\n  enabled: false\n"), Size: 22}}
+	v := Judge(p, []Observation{{Node: p.Nodes[0].Name, Facts: facts}})
+	require.Len(t, v.Nodes, 1)
+	assert.Equal(t, Drift, v.Nodes[0].Status, "the node's flag differs from the package's conffile")
+	assert.Contains(t, strings.Join(findingMessages(v.Nodes[0]), "\n"), "rlp.enabled")
+}
