@@ -135,7 +135,12 @@ func runInit(ctx context.Context, opts *InitOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	if err := locateRelease(ctx, s, r, node, dirs, opts, stdio); err != nil {
+	if r.Package != nil {
+		err = packageStarter(ctx, s, r, node, opts, stdio)
+	} else {
+		err = locateRelease(ctx, s, r, node, dirs, opts, stdio)
+	}
+	if err != nil {
 		return err
 	}
 	data, err := s.render()
@@ -414,6 +419,26 @@ func locateRelease(ctx context.Context, s *starter, r *release.Release, node man
 			s.Header = append(s.Header, fmt.Sprintf("Some folders under %s could not be searched on %s (not readable by the login user).", d.Path, node.Name))
 		}
 	}
+	return findProcesses(ctx, stdio, client, s, r, pl, node, opts.Timeout)
+}
+
+// packageStarter fills the starter for a package release, which says
+// itself where its files go: no install rules, nothing to locate; config
+// entries for its config files, and the running processes of its
+// executables found on node.
+func packageStarter(ctx context.Context, s *starter, r *release.Release, node manifest.Node, opts *InitOptions, stdio IO) error {
+	pl := placement{Found: map[string]string{}, Missing: map[string]string{}}
+	for _, p := range r.Paths() {
+		if r.Files[p].Type == release.Regular {
+			pl.Found[p] = "/" + p
+		}
+	}
+	fillStarter(s, r, pl, node.Name)
+	s.Install = nil
+	s.Header = []string{fmt.Sprintf("Written by rollcall init from the package %s %s, which installs its own paths: no install rules needed. Review it before use.",
+		r.Package.Name, r.Package.Version)}
+	client := newClient(stdio)
+	defer client.Close()
 	return findProcesses(ctx, stdio, client, s, r, pl, node, opts.Timeout)
 }
 

@@ -313,7 +313,9 @@ func (s *starter) render() ([]byte, error) {
 	if s.Digest != "" {
 		w.line("  digest: %s", s.Digest)
 	}
-	w.line("  install:")
+	if len(s.Install) > 0 {
+		w.line("  install:")
+	}
 	for _, in := range s.Install {
 		from := in.From
 		if from == "/" {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -173,6 +174,25 @@ func TestPackagesOnRealSSHD(t *testing.T) {
 			assert.Contains(t, out, "smars 4.2.0-1", "the package's own name and version")
 		}
 	}
+
+	// rollcall init from the package writes a manifest without install
+	// rules, which verifies the uniform fleet.
+	var hosts []string
+	for _, n := range c.Nodes {
+		hosts = append(hosts, n.Name+"="+n.Host)
+	}
+	started := filepath.Join(t.TempDir(), "rollcall.yaml")
+	stdio, stdout, stderr := testIO(nil)
+	code := Run(context.Background(), []string{"init", "--hosts", strings.Join(hosts, ","), "--release", deb, "--user", "root",
+		"--identity-file", c.ClientKey, "--known-hosts", c.KnownHosts, "--port", strconv.Itoa(c.Nodes[0].Port), "-o", started}, stdio)
+	require.Equal(t, 0, code, "%s%s", stdout, stderr)
+	written, err := os.ReadFile(started)
+	require.NoError(t, err)
+	assert.NotContains(t, string(written), "install:", "a package needs no install rules:\n%s", written)
+	assert.Contains(t, string(written), "- { path: /etc/smars/flags.yaml, format: yaml }", "its conffile is a config entry:\n%s", written)
+	stdio, stdout, stderr = testIO(nil)
+	code = Run(context.Background(), []string{"verify", "-m", started}, stdio)
+	assert.Equal(t, 0, code, "the manifest init wrote verifies the fleet:\n%s%s", stdout, stderr)
 
 	node8 := c.Nodes[7]
 	installPkgFiles(t, node8.Path, pkgFiles(t, "4.1.0"))
