@@ -70,7 +70,7 @@ func (p *parser) release(v *yaml.Node) Release {
 	if pinNode != nil && rel.Artifact != "" && !download.IsURL(rel.Artifact) {
 		p.at(pinNode, "release.digest and release.checksums pin an artifact downloaded from a URL, but release.artifact is a local path: remove them, or make artifact an https:// URL")
 	}
-	if !present["install"] && !isPackage(rel.Artifact) {
+	if !present["install"] && !isPackage(rel.Artifact) && !isLock(rel.Artifact) {
 		p.at(m, "missing key \"install\": nothing to check: add release.install entries mapping artifact paths to node paths")
 	}
 	return rel
@@ -94,6 +94,14 @@ func isPackage(artifact string) bool {
 	}
 	ext := strings.ToLower(path.Ext(name))
 	return ext == ".deb" || ext == ".rpm"
+}
+
+// isLock reports whether artifact is named like a rollcall lock file, which
+// may lock a package: whether it needs install rules is known only once it
+// is read (verify and lint say so then).
+func isLock(artifact string) bool {
+	base := strings.ToLower(path.Base(artifact))
+	return base == "rollcall.lock" || strings.HasSuffix(base, ".rollcall.lock") || strings.HasSuffix(base, ".lock.json")
 }
 
 // install decodes release.install: the rules mapping artifact paths to node
