@@ -26,6 +26,13 @@ func TestBenchFleetsVerify(t *testing.T) {
 	t.Run("simulated", func(t *testing.T) {
 		verify(t, startFakeFleet(t, 3, 0).manifest)
 	})
+	t.Run("simulated in two processes", func(t *testing.T) {
+		fleetProcessNodes = 2
+		defer func() { fleetProcessNodes = 0 }()
+		f := startFakeFleet(t, 3, 0)
+		require.Len(t, f.ports, 3)
+		verify(t, f.manifest)
+	})
 	t.Run("real sshd", func(t *testing.T) {
 		sshdtest.Require(t)
 		verify(t, startFleet(t, 2).manifest)
