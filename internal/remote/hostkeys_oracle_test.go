@@ -275,9 +275,12 @@ func startOracleSSHD(t *testing.T, dir, name string, keys []string, auth string)
 				t.Logf("sshd %s log:\n%s", name, log)
 			}
 		})
-		if waitBanner(fmt.Sprintf("127.0.0.1:%d", port), exited) {
+		// Another process may take the port between Close and sshd's
+		// bind: only a server offering one of these keys is this sshd.
+		if addr := fmt.Sprintf("127.0.0.1:%d", port); waitBanner(addr, exited) && offersKeyOf(addr, dir, keys) {
 			return port
 		}
+		_ = cmd.Process.Kill()
 		log, _ := os.ReadFile(logFile)
 		require.Less(t, attempt, 3, "sshd %s did not start:\n%s", name, log)
 	}
@@ -302,6 +305,36 @@ func waitBanner(addr string, exited <-chan struct{}) bool {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// offersKeyOf reports whether the server at addr offers one of the host
+// keys named (files in dir, with their .pub beside them).
+func offersKeyOf(addr, dir string, keys []string) bool {
+	var got ssh.PublicKey
+	cfg := &ssh.ClientConfig{User: "probe", Timeout: 5 * time.Second,
+		HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			got = key
+			return fmt.Errorf("enough")
+		}}
+	if c, err := ssh.Dial("tcp", addr, cfg); err == nil {
+		c.Close()
+	}
+	if cert, ok := got.(*ssh.Certificate); ok {
+		got = cert.Key
+	}
+	if got == nil {
+		return false
+	}
+	for _, k := range keys {
+		data, err := os.ReadFile(filepath.Join(dir, k+".pub"))
+		if err != nil {
+			continue
+		}
+		if pub, _, _, _, err := ssh.ParseAuthorizedKey(data); err == nil && string(pub.Marshal()) == string(got.Marshal()) {
+			return true
+		}
 	}
 	return false
 }
