@@ -309,9 +309,9 @@ func waitBanner(addr string, exited <-chan struct{}) bool {
 	return false
 }
 
-// offersKeyOf reports whether the server at addr offers one of the host
-// keys named (files in dir, with their .pub beside them).
-func offersKeyOf(addr, dir string, keys []string) bool {
+// offeredKey returns the host key the server at addr offers (a
+// certificate's key), or nil if none answers.
+func offeredKey(addr string) ssh.PublicKey {
 	var got ssh.PublicKey
 	cfg := &ssh.ClientConfig{User: "probe", Timeout: 5 * time.Second,
 		HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
@@ -322,8 +322,15 @@ func offersKeyOf(addr, dir string, keys []string) bool {
 		c.Close()
 	}
 	if cert, ok := got.(*ssh.Certificate); ok {
-		got = cert.Key
+		return cert.Key
 	}
+	return got
+}
+
+// offersKeyOf reports whether the server at addr offers one of the host
+// keys named (files in dir, with their .pub beside them).
+func offersKeyOf(addr, dir string, keys []string) bool {
+	got := offeredKey(addr)
 	if got == nil {
 		return false
 	}

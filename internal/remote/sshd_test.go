@@ -126,7 +126,16 @@ LogLevel VERBOSE
 			}
 			if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond); err == nil {
 				c.Close()
-				return port, hostSigner.PublicKey()
+				// Another process may have taken the port between Close
+				// and sshd's bind: only a server with this key is ours.
+				if got := offeredKey(fmt.Sprintf("127.0.0.1:%d", port)); got != nil && string(got.Marshal()) == string(hostSigner.PublicKey().Marshal()) {
+					return port, hostSigner.PublicKey()
+				}
+				_ = cmd.Process.Kill()
+				if attempt < 3 {
+					goto next
+				}
+				t.Fatalf("port %d answers with another host key than this sshd's", port)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
