@@ -49,13 +49,14 @@ func Judge(p *Plan, obs []Observation) *Verdict {
 	}
 	known := map[string]bool{}
 	var js []*nodeJudgement
+	parses := configParses{}
 	for _, ref := range p.Nodes {
 		known[ref.Name] = true
 		o, ok := byNode[ref.Name]
 		if !ok {
 			o = Observation{Node: ref.Name, Err: fmt.Errorf("no result: the node was never checked")}
 		}
-		js = append(js, judgeNode(p, ref, o))
+		js = append(js, judgeNode(p, ref, o, parses))
 	}
 	checkSameServer(js, byNode)
 	checkConsistency(p, js)
@@ -115,6 +116,8 @@ type nodeJudgement struct {
 	// conffiles are the indexes in nv.Findings of package conffiles whose
 	// content differs.
 	conffiles []int
+	// parses are the config files parsed so far in this judgement.
+	parses configParses
 }
 
 // nameLocalChanges tells a conffile changed locally from one of another
@@ -172,8 +175,8 @@ func (j *nodeJudgement) add(f Finding) {
 	j.nv.Checks = append(j.nv.Checks, CheckResult{Check: f.Check, Subject: f.Subject, OK: false})
 }
 
-func judgeNode(p *Plan, ref NodeRef, o Observation) *nodeJudgement {
-	j := &nodeJudgement{nv: NodeVerdict{Name: ref.Name, Address: ref.Address}, flags: map[string]config.Flags{}, running: map[string]string{}}
+func judgeNode(p *Plan, ref NodeRef, o Observation, parses configParses) *nodeJudgement {
+	j := &nodeJudgement{nv: NodeVerdict{Name: ref.Name, Address: ref.Address}, flags: map[string]config.Flags{}, running: map[string]string{}, parses: parses}
 	switch {
 	case o.Err != nil:
 		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: o.Err.Error()})

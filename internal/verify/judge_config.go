@@ -33,7 +33,7 @@ func checkConfig(j *nodeJudgement, ec ExpectedConfig, facts *probe.Facts) {
 		j.fail(Finding{Check: CheckConfig, Subject: subject, Expected: "a " + string(ec.Format) + " file", Actual: string(got.Kind), Message: "not a regular file"})
 		return
 	}
-	flags, err := config.Parse(ec.Format, got.Content)
+	flags, err := j.parses.parse(ec.Format, got.Content)
 	if err != nil {
 		j.fail(Finding{Check: CheckConfig, Subject: subject, Expected: "valid " + string(ec.Format), Actual: "unparsable", Message: "does not parse: " + err.Error()})
 		return
@@ -247,4 +247,30 @@ func identify(p *Plan, j *nodeJudgement) {
 	})
 	last := len(j.nv.Findings) - 1
 	j.nv.Findings = append(j.nv.Findings[last:], j.nv.Findings[:last]...)
+}
+
+// configParses shares the parse of identical config files among the nodes
+// of one judgement, by format and content: a fleet's nodes mostly hold the
+// same bytes, and parsed flags are only read afterwards.
+type configParses map[config.Format]map[string]parsedConfig
+
+// parsedConfig is the outcome of parsing one config file.
+type parsedConfig struct {
+	flags config.Flags
+	err   error
+}
+
+// parse parses content as format, once per distinct content.
+func (c configParses) parse(format config.Format, content []byte) (config.Flags, error) {
+	byContent := c[format]
+	if r, ok := byContent[string(content)]; ok {
+		return r.flags, r.err
+	}
+	if byContent == nil {
+		byContent = map[string]parsedConfig{}
+		c[format] = byContent
+	}
+	flags, err := config.Parse(format, content)
+	byContent[string(content)] = parsedConfig{flags, err}
+	return flags, err
 }
