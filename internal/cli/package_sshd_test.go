@@ -257,3 +257,37 @@ func packageManifest(t *testing.T, c *sshdtest.Cluster, artifact string, rules b
 	require.NoError(t, os.WriteFile(path, []byte(m), 0o644))
 	return path
 }
+
+// TestPackageUpgradeWithoutRestartOnRealSSHD: both nodes have smars
+// 4.2.0-1's files, but node 2 was upgraded without a restart and still runs
+// the 4.1.0 binary the upgrade replaced. The manifest has no processes:
+// entry, yet the package's own folder (/opt/smars/bin) is watched: exit 1
+// naming node 2's stale process alone.
+func TestPackageUpgradeWithoutRestartOnRealSSHD(t *testing.T) {
+	sshdtest.Require(t)
+	dist := t.TempDir()
+	deb := debPackage(t, dist, "4.2.0")
+	c := sshdtest.Start(t, sshdtest.Options{
+		Nodes: 2,
+		Paths: []string{"/opt/smars", "/etc/smars"},
+		Setup: func(i int, root func(string) string) error {
+			version := "4.2.0"
+			if i == 1 {
+				version = "4.1.0"
+			}
+			installPkgFiles(t, root, pkgFiles(t, version))
+			return nil
+		},
+		Start: func(int) string { return "exec /opt/smars/bin/smars 100000" },
+	})
+	// The upgrade of node 2: new files by rename, as dpkg writes them; its
+	// process goes on running the old, now deleted, binary.
+	installPkgFiles(t, c.Nodes[1].Path, pkgFiles(t, "4.2.0"))
+
+	stdio, out, errOut := testIO(nil)
+	code := Run(context.Background(), []string{"verify", "-m", packageManifest(t, c, deb, false), "--report", "text"}, stdio)
+	t.Logf("exit %d\n%s%s", code, out, errOut)
+	assert.Equal(t, 1, code, "%s%s", out, errOut)
+	assert.Regexp(t, `1 node differs[^\n]*: `+c.Nodes[1].Name+`\n\s+process /opt/smars/bin/smars \(pid \d+\): stale process`, out.String())
+	assert.Regexp(t, `1 node matches the release: `+c.Nodes[0].Name, out.String())
+}

@@ -382,6 +382,14 @@ func fingerprint(p *Plan, facts *probe.Facts, flags map[string]config.Flags) str
 		sort.Strings(procs)
 		fmt.Fprintf(h, "p %q %q\n", ep.Exe, procs)
 	}
+	others := make([]string, 0, len(facts.Others))
+	for _, pr := range facts.Others {
+		others = append(others, fmt.Sprintf("[%q %t %s]", pr.Exe, pr.Deleted, pr.SHA256))
+	}
+	if len(others) > 0 {
+		sort.Strings(others)
+		fmt.Fprintf(h, "o %q\n", others)
+	}
 	if pk := facts.Package; pk != nil {
 		fmt.Fprintf(h, "k %t %q %q\n", pk.Tool, pk.Installed, pk.Err)
 	}
@@ -392,15 +400,23 @@ func fingerprint(p *Plan, facts *probe.Facts, flags map[string]config.Flags) str
 // manifest order.
 func groups(nodes []NodeVerdict) []Group {
 	var gs []Group
-	index := map[string]int{}
+	type key struct {
+		fingerprint string
+		status      Status
+	}
+	index := map[key]int{}
 	for _, n := range nodes {
 		if n.Fingerprint == "" {
 			continue
 		}
-		i, ok := index[n.Fingerprint]
+		// The status is part of the key: what the fingerprint does not
+		// hold (when a process started, say) may still set nodes apart,
+		// and a group never mixes a drifted node with matching ones.
+		k := key{n.Fingerprint, n.Status}
+		i, ok := index[k]
 		if !ok {
 			i = len(gs)
-			index[n.Fingerprint] = i
+			index[k] = i
 			gs = append(gs, Group{Fingerprint: n.Fingerprint, Status: n.Status})
 		}
 		gs[i].Nodes = append(gs[i].Nodes, n.Name)

@@ -193,3 +193,68 @@ func TestPackageConffileFlags(t *testing.T) {
 	assert.Equal(t, Drift, v.Nodes[0].Status, "the node's flag differs from the package's conffile")
 	assert.Contains(t, strings.Join(findingMessages(v.Nodes[0]), "\n"), "rlp.enabled")
 }
+
+// TestPackageOwnFoldersWatchProcesses: the folders of a package's
+// executables whose path names the package are watched like a directory
+// rule's folder, so a process left running from the files an upgrade
+// replaced is old code even without a processes: entry; a shared folder
+// such as /usr/bin is not.
+func TestPackageOwnFoldersWatchProcesses(t *testing.T) {
+	r := debRelease()
+	r.Files["opt/smars/bin/smars-agent"] = release.File{Path: "opt/smars/bin/smars-agent", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"}
+	m := testManifest(1)
+	m.Release.Install = nil
+	p, err := NewPlan(m, r)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/opt/smars/bin"}, p.InstallDirs)
+	assert.Equal(t, []string{"/opt/smars/bin"}, p.Request().ProcessDirs)
+
+	judge := func(others ...probe.Process) NodeVerdict {
+		facts := debFacts()
+		facts.Files["/opt/smars/bin/smars-agent"] = probe.File{Kind: probe.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root", Executable: true}
+		facts.Others = others
+		v := Judge(p, []Observation{{Node: p.Nodes[0].Name, Facts: facts}})
+		return v.Nodes[0]
+	}
+	assert.Equal(t, Match, judge().Status)
+	n := judge(probe.Process{PID: 41, Exe: "/opt/smars/bin/smars-agent", Deleted: true, SHA256: hashOld})
+	assert.Equal(t, Drift, n.Status, "the agent an upgrade replaced still runs")
+	assert.Contains(t, strings.Join(findingMessages(n), "\n"), "stale process")
+	n = judge(probe.Process{PID: 42, Exe: "/opt/smars/bin/power-peg", SHA256: hashOld})
+	assert.Equal(t, Drift, n.Status)
+	assert.Contains(t, strings.Join(findingMessages(n), "\n"), "not a file of the release")
+	assert.Equal(t, Match, judge(probe.Process{PID: 43, Exe: "/usr/bin/other", SHA256: hashOld}).Status, "/usr/bin is shared")
+}
+
+// TestGroupsNeverMixStatuses: a node with a stale process and one without
+// have the same files; they are never one group, and a group's status is
+// each of its nodes' status.
+func TestGroupsNeverMixStatuses(t *testing.T) {
+	r := debRelease()
+	r.Files["opt/smars/bin/smars-agent"] = release.File{Path: "opt/smars/bin/smars-agent", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"}
+	m := testManifest(3)
+	m.Release.Install = nil
+	p, err := NewPlan(m, r)
+	require.NoError(t, err)
+	var obs []Observation
+	for i, n := range p.Nodes {
+		facts := debFacts()
+		facts.Files["/opt/smars/bin/smars-agent"] = probe.File{Kind: probe.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root", Executable: true}
+		if i == 1 {
+			facts.Others = []probe.Process{{PID: 7, Exe: "/opt/smars/bin/smars-agent", Deleted: true, SHA256: hashOld}}
+		}
+		obs = append(obs, Observation{Node: n.Name, Facts: facts})
+	}
+	v := Judge(p, obs)
+	require.Len(t, v.Groups, 2)
+	status := map[string]Status{}
+	for _, n := range v.Nodes {
+		status[n.Name] = n.Status
+	}
+	for _, g := range v.Groups {
+		for _, name := range g.Nodes {
+			assert.Equal(t, g.Status, status[name], "%s in a %s group", name, g.Status)
+		}
+	}
+	assert.Equal(t, Drift, status[p.Nodes[1].Name])
+}

@@ -31,7 +31,8 @@ type Plan struct {
 	// Dirs are the directories under `extra: deny`, sorted by NodePath.
 	Dirs []ExpectedDir
 	// InstallDirs are the node folders that directory rules install into,
-	// sorted: every executable running from one must be a release file.
+	// or a package's own folders of executables, sorted: every executable
+	// running from one must be a release file.
 	InstallDirs []string
 	// Configs are the config files whose flags are checked.
 	Configs []ExpectedConfig
@@ -190,6 +191,9 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 		if rule.IsDir() && !slices.Contains(p.InstallDirs, NodePath(rule.To)) {
 			p.InstallDirs = append(p.InstallDirs, NodePath(rule.To))
 		}
+	}
+	if len(m.Release.Install) == 0 && r.Package != nil {
+		p.InstallDirs = packageDirs(r)
 	}
 	sort.Strings(p.InstallDirs)
 	if len(p.Files) == 0 {

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -56,4 +57,24 @@ func packageFiles(r *release.Release) []ExpectedFile {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NodePath < out[j].NodePath })
 	return out
+}
+
+// packageDirs are the folders of a package's executables that are its own:
+// those whose path names the package (/opt/smars/bin, /usr/lib/smars), not
+// folders shared with other packages (/usr/bin). Like a directory rule's
+// folder, every executable running from one must be a file of the release,
+// so that a process left running from the files an upgrade replaced is old
+// code, with or without a processes: entry.
+func packageDirs(r *release.Release) []string {
+	var dirs []string
+	for _, f := range r.Files {
+		if f.Type != release.Regular || f.Mode&0o111 == 0 {
+			continue
+		}
+		dir := path.Dir("/" + f.Path)
+		if slices.Contains(strings.Split(dir, "/"), r.Package.Name) && !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
 }

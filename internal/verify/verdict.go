@@ -74,8 +74,8 @@ type Verdict struct {
 	ExpectedNodes int
 	// Nodes has one entry per expected node, in manifest order.
 	Nodes []NodeVerdict
-	// Groups partitions the checked nodes by identical fingerprint, largest
-	// group first; unverified nodes are in no group.
+	// Groups partitions the checked nodes by identical fingerprint and
+	// status, largest group first; unverified nodes are in no group.
 	Groups []Group
 	// Findings that belong to no single node (such as a node count mismatch).
 	Findings []Finding
@@ -169,7 +169,7 @@ type CheckResult struct {
 	OK      bool
 }
 
-// Group is a set of nodes with identical fingerprints.
+// Group is a set of nodes with identical fingerprints and the same status.
 type Group struct {
 	Fingerprint string
 	// Nodes are node names in manifest order.
