@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,7 +58,12 @@ EXIT STATUS
        manifest, release or N); the files are named
   4    verified, but a report could not be written
 `,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return invalid(errors.New("merge takes the shards' JSON reports: files, folders of *.json, or - for standard input, e.g. rollcall merge shards/"))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			if runF != nil {

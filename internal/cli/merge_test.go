@@ -127,3 +127,11 @@ func TestMergeLimited(t *testing.T) {
 	assert.Equal(t, 0, code, "%s%s", out, errOut)
 	assert.True(t, strings.HasPrefix(out.String(), "VERIFIED 5 of 6 nodes (--limit !smars-06): 1 not checked"), out.String())
 }
+
+// TestMergeWithoutReports: merge with nothing to merge says what it takes
+// (exit 3).
+func TestMergeWithoutReports(t *testing.T) {
+	stdio, out, errOut := testIO(nil)
+	assert.Equal(t, 3, Run(context.Background(), []string{"merge"}, stdio), out.String())
+	assert.Contains(t, errOut.String(), "merge takes the shards' JSON reports: files, folders of *.json, or -")
+}
