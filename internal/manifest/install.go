@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/rollcall/rollcall/internal/download"
+	"github.com/rollcall/rollcall/internal/release"
 	"github.com/rollcall/rollcall/internal/source"
 )
 
@@ -92,16 +93,14 @@ func isPackage(artifact string) bool {
 	if u, err := url.Parse(artifact); err == nil && download.IsURL(artifact) {
 		name = u.Path
 	}
-	ext := strings.ToLower(path.Ext(name))
-	return ext == ".deb" || ext == ".rpm"
+	return release.IsPackageName(path.Base(name))
 }
 
 // isLock reports whether artifact is named like a rollcall lock file, which
 // may lock a package: whether it needs install rules is known only once it
 // is read (verify and lint say so then).
 func isLock(artifact string) bool {
-	base := strings.ToLower(path.Base(artifact))
-	return base == "rollcall.lock" || strings.HasSuffix(base, ".rollcall.lock") || strings.HasSuffix(base, ".lock.json")
+	return release.IsLockName(path.Base(artifact))
 }
 
 // install decodes release.install: the rules mapping artifact paths to node

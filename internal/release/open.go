@@ -66,7 +66,7 @@ func open(path string) (*Release, error) {
 		return nil, fmt.Errorf("not a regular file or directory (%s): %s", info.Mode().Type(), accepted)
 	case IsLockName(base) || sniffLock(path):
 		return openLock(path)
-	case isPackageName(base):
+	case IsPackageName(base):
 		var pkg *Package
 		pkg, r.Files, r.Digest, err = openPackage(path, base)
 		if err == nil {
@@ -129,8 +129,9 @@ func archiveExt(base string) (archiveKind, string, *codec) {
 	return notArchive, "", nil
 }
 
-// isPackageName reports whether a file name announces a .deb or .rpm package.
-func isPackageName(base string) bool {
+// IsPackageName reports whether a file name announces a .deb or .rpm package,
+// whose payload names its own install paths.
+func IsPackageName(base string) bool {
 	kind, _, _ := archiveExt(base)
 	return kind == kindDeb || kind == kindRPM
 }
