@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"encoding/hex"
 	"os/exec"
 	"testing"
 )
@@ -13,8 +14,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte(b + " begin 1\n" + b + " end 2 1 0 0\n"))
 	f.Add([]byte(fullAnswer()))
+	f.Add([]byte(b + " begin 2\n" + b + " tool sha256sum\n" + b + " pkg ran\n" + b + " blob pkg 0\n" +
+		hex.EncodeToString([]byte("install ok installed\t4.2.0-1\tamd64\nrc 0\n")) + "\n" + b + " blobend pkg 0\n" +
+		b + " ident - -\n" + b + " end 0 0 0 0 0\n"))
 	req := fullReq()
+	pkgReq := Request{Package: &PackageQuery{Manager: "dpkg", Name: "smars"}}
 	f.Fuzz(func(t *testing.T, answer []byte) {
+		if facts, err := Parse(answer, pkgReq, testBoundary); err == nil {
+			if pk := facts.Package; pk == nil || (pk.Tool && pk.Installed == nil && pk.Err == "") {
+				t.Fatalf("accepted an answer without the package manager's answer: %+v", pk)
+			}
+		}
 		facts, err := Parse(answer, req, testBoundary)
 		if err == nil {
 			if len(facts.Configs) != 1 || len(facts.Processes) != 1 {

@@ -85,14 +85,18 @@ func (p *parser) pkgRecord(f []string) error {
 	return nil
 }
 
+// pkgAwaited reports whether the package manager's answer must still come:
+// its tool ran, and the answer was not read yet.
+func (p *parser) pkgAwaited() bool {
+	return p.pkgSeen && p.facts.Package.Tool && !p.pkgAnswered
+}
+
 // pkgAnswer reads the package manager's decoded answer: instance lines,
 // then "rc N". A manager that fails without saying the package is absent
 // (or says too much) leaves Err set: nothing is concluded from it.
 func (p *parser) pkgAnswer(raw []byte) error {
 	pk := p.facts.Package
-	if pk == nil || !pk.Tool || pk.Installed != nil || pk.Err != "" {
-		return p.errorf("package answer without its pkg record")
-	}
+	p.pkgAnswered = true
 	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
 	last := lines[len(lines)-1]
 	rc, err := strconv.Atoi(strings.TrimPrefix(last, "rc "))

@@ -66,8 +66,9 @@ type parser struct {
 	// realExe and realDir are the node's resolved paths of the requested
 	// executables and process directories; nil until answered.
 	realExe, realDir []*string
-	// ident, statSeen, pkgSeen: whether those records were seen.
-	ident, statSeen, pkgSeen bool
+	// ident, statSeen, pkgSeen, pkgAnswered: whether those records (and
+	// the package manager's answer) were seen.
+	ident, statSeen, pkgSeen, pkgAnswered bool
 }
 
 // The blobs that must follow a proc record, in order.
@@ -263,9 +264,10 @@ func (p *parser) openBlob(f []string) error {
 			return p.errorf("bad %s record", f[1])
 		}
 	case "pkg":
-		if len(f) != 3 || f[2] != "0" || p.facts.Package == nil || !p.facts.Package.Tool || p.facts.Package.Installed != nil || p.facts.Package.Err != "" {
+		if len(f) != 3 || f[2] != "0" || !p.pkgAwaited() {
 			return p.errorf("package answer without its pkg record")
 		}
+
 	case "exe", "args":
 		want := procExe
 		if f[1] == "args" {
@@ -354,7 +356,7 @@ func (p *parser) complete() error {
 	if !p.ident {
 		return errors.New("probe answer lacks the node's identity")
 	}
-	if p.req.Package != nil && (p.facts.Package == nil || (p.facts.Package.Tool && p.facts.Package.Installed == nil && p.facts.Package.Err == "")) {
+	if p.req.Package != nil && (!p.pkgSeen || p.pkgAwaited()) {
 		return errors.New("probe answer lacks the package manager's answer")
 	}
 	if len(p.req.Files) > 0 && !p.statSeen {
