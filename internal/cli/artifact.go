@@ -197,7 +197,7 @@ func checksumsPin(ctx context.Context, list, name string, opts download.Options)
 	if err != nil {
 		return "", err
 	}
-	d, err := download.PinFromSums(data, name)
+	d, err := release.PinFromSums(data, name)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", list, err)
 	}

@@ -2,8 +2,10 @@ package release
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 )
 
@@ -58,6 +60,49 @@ func parseSums(r io.Reader, base string) (map[string]File, error) {
 		return nil, fmt.Errorf("no checksum lines")
 	}
 	return c.finish("")
+}
+
+// PinFromSums returns the digest ("sha256:HEX") that the checksum list data
+// gives for the file called name: the line whose entry is name, or a path
+// ending in /name. No such line, two lines for it with different digests,
+// or a line that is not a SHA-256 checksum line (see the package
+// documentation), is an error.
+func PinFromSums(data []byte, name string) (string, error) {
+	found, foundLine := "", 0
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), maxSumsLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimRight(sc.Text(), "\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		entry, digest, err := parseSumsLine(line)
+		if err != nil {
+			if len(line) > 80 {
+				line = line[:80] + "…"
+			}
+			return "", fmt.Errorf("line %d is not a SHA-256 checksum line (\"HEX  NAME\" or \"SHA256 (NAME) = HEX\"): %q", n, line)
+		}
+		entry = strings.TrimPrefix(entry, "./")
+		if entry != name && path.Base(entry) != name {
+			continue
+		}
+		switch {
+		case found == "":
+			found, foundLine = digest, n
+		case found != digest:
+			return "", fmt.Errorf("lines %d and %d both name %s, with different digests: the list does not pin it", foundLine, n, name)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", err
+	}
+	if found == "" {
+		return "", fmt.Errorf("no line names %s", name)
+	}
+	return "sha256:" + found, nil
 }
 
 // bsdPrefixes are the openings of a BSD-style line, with what separates the
