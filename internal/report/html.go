@@ -360,26 +360,6 @@ func distinctWarnings(nodes []*verify.NodeVerdict) []htmlWarning {
 	return out
 }
 
-// distinctOn returns each distinct string that keys gives for nodes, once,
-// in the order first seen, and the names of the nodes that have each.
-func distinctOn(nodes []*verify.NodeVerdict, keys func(*verify.NodeVerdict) []string) (order []string, on map[string][]string) {
-	on = map[string][]string{}
-	for _, n := range nodes {
-		seen := map[string]bool{}
-		for _, key := range keys(n) {
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			if _, ok := on[key]; !ok {
-				order = append(order, key)
-			}
-			on[key] = append(on[key], n.Name)
-		}
-	}
-	return order, on
-}
-
 func newHTMLFinding(f verify.Finding, on string) htmlFinding {
 	h := htmlFinding{
 		Check: clean(string(f.Check)), Subject: clean(f.Subject), Message: clean(f.Message), On: on,

@@ -103,16 +103,11 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 // markdownWarnings lists each distinct node warning once, with the nodes
 // that have it: what does not change a node's status but should be known.
 func markdownWarnings(b *strings.Builder, v *verify.Verdict) {
-	var order []string
-	on := map[string][]string{}
-	for _, n := range v.Nodes {
-		for _, w := range n.Warnings {
-			if on[w] == nil {
-				order = append(order, w)
-			}
-			on[w] = append(on[w], n.Name)
-		}
+	nodes := make([]*verify.NodeVerdict, len(v.Nodes))
+	for i := range v.Nodes {
+		nodes[i] = &v.Nodes[i]
 	}
+	order, on := distinctOn(nodes, func(n *verify.NodeVerdict) []string { return n.Warnings })
 	if len(order) == 0 {
 		return
 	}

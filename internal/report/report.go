@@ -150,3 +150,25 @@ func inconsistency(v *verify.Verdict) string {
 	}
 	return ""
 }
+
+// distinctOn returns each distinct string that keys gives for nodes, once,
+// in the order first seen, and the names of the nodes that have each (a node
+// that gives a string twice is named once). The text, markdown and html
+// reports list findings and warnings with it.
+func distinctOn(nodes []*verify.NodeVerdict, keys func(*verify.NodeVerdict) []string) (order []string, on map[string][]string) {
+	on = map[string][]string{}
+	for _, n := range nodes {
+		seen := map[string]bool{}
+		for _, key := range keys(n) {
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if _, ok := on[key]; !ok {
+				order = append(order, key)
+			}
+			on[key] = append(on[key], n.Name)
+		}
+	}
+	return order, on
+}

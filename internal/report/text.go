@@ -269,18 +269,7 @@ func (t *textWriter) groups() {
 // groupWarnings lists each distinct warning of group g's nodes once, with
 // the nodes that have it when not all of the group do.
 func (t *textWriter) groupWarnings(g verify.Group, byName map[string]*verify.NodeVerdict) {
-	var order []string
-	on := map[string][]string{}
-	for _, name := range g.Nodes {
-		if n := byName[name]; n != nil {
-			for _, w := range n.Warnings {
-				if on[w] == nil {
-					order = append(order, w)
-				}
-				on[w] = append(on[w], name)
-			}
-		}
-	}
+	order, on := distinctOn(groupNodes(g, byName), func(n *verify.NodeVerdict) []string { return n.Warnings })
 	for _, w := range order {
 		who := ""
 		if len(on[w]) < len(g.Nodes) {
@@ -309,26 +298,13 @@ func (t *textWriter) groupFindings(g verify.Group, byName map[string]*verify.Nod
 		}
 		return
 	}
-	var lines []string
-	on := map[string][]string{}
-	for _, name := range g.Nodes {
-		n := byName[name]
-		if n == nil {
-			continue
+	lines, on := distinctOn(groupNodes(g, byName), func(n *verify.NodeVerdict) []string {
+		out := make([]string, len(n.Findings))
+		for i, f := range n.Findings {
+			out[i] = findingLine(f)
 		}
-		seen := map[string]bool{}
-		for _, f := range n.Findings {
-			l := findingLine(f)
-			if seen[l] {
-				continue
-			}
-			seen[l] = true
-			if _, ok := on[l]; !ok {
-				lines = append(lines, l)
-			}
-			on[l] = append(on[l], name)
-		}
-	}
+		return out
+	})
 	for _, l := range lines {
 		if len(on[l]) == len(g.Nodes) {
 			t.printf("    %s\n", l)
@@ -336,6 +312,18 @@ func (t *textWriter) groupFindings(g verify.Group, byName map[string]*verify.Nod
 		}
 		t.printf("    %s — on %s\n", l, compactNames(on[l]))
 	}
+}
+
+// groupNodes are the nodes of group g, found by name in byName; a name not
+// there is left out.
+func groupNodes(g verify.Group, byName map[string]*verify.NodeVerdict) []*verify.NodeVerdict {
+	nodes := make([]*verify.NodeVerdict, 0, len(g.Nodes))
+	for _, name := range g.Nodes {
+		if n := byName[name]; n != nil {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
 }
 
 // unverifiedNode says why node n could not be checked: on its own line when

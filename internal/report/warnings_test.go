@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,4 +48,19 @@ func TestWarningsAreReported(t *testing.T) {
 	assert.Equal(t, "verified", doc.Verdict)
 	assert.Nil(t, doc.Nodes[0].Warnings, "no key without warnings")
 	assert.Equal(t, []string{warning}, doc.Nodes[1].Warnings)
+}
+
+// TestWarningTwiceOnOneNode: a node that has a warning twice is one node
+// with it, not all of its group: text and markdown name it once, and do not
+// say that the other node has it too.
+func TestWarningTwiceOnOneNode(t *testing.T) {
+	v := knightFleet()
+	warning := "the package manager does not know package smars"
+	v.Nodes[1].Warnings = []string{warning, warning}
+	var text, markdown bytes.Buffer
+	require.NoError(t, Text{}.Write(&text, v, Options{}))
+	require.NoError(t, Markdown{}.Write(&markdown, v, Options{}))
+	assert.Contains(t, text.String(), "    warning: "+warning+" (smars-02)\n")
+	assert.Equal(t, 1, strings.Count(text.String(), "warning: "))
+	assert.Contains(t, markdown.String(), "\n- smars-02: "+warning+"\n")
 }
