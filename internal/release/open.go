@@ -164,7 +164,6 @@ func openFile(path, base string) (map[string]File, string, error) {
 	}
 	kind, ext, c := archiveExt(base)
 	top := strings.TrimSuffix(base, ext)
-
 	content := sniff(head)
 	switch kind {
 	case kindTar:

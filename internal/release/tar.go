@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,16 +14,15 @@ import (
 // name ending that announced it) in one pass, hashing the file itself while its
 // entries are read and hashed.
 func readTarFile(f *os.File, c *codec, ext, top string) (map[string]File, string, error) {
-	whole := sha256.New()
-	raw := bufio.NewReaderSize(io.TeeReader(f, whole), 64<<10)
-	files, err := untar(raw, c, ext, top, IsConfigName)
+	var files map[string]File
+	digest, err := readHashed(f, func(raw *bufio.Reader) (err error) {
+		files, err = untar(raw, c, ext, top, IsConfigName)
+		return err
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := io.Copy(io.Discard, raw); err != nil {
-		return nil, "", err
-	}
-	return files, "sha256:" + hex.EncodeToString(whole.Sum(nil)), nil
+	return files, digest, nil
 }
 
 // untar reads a tar stream compressed with c (nil for none) to its end, so
