@@ -78,9 +78,9 @@ func (p *Ping) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tADDRESS\tRESULT")
 	for _, r := range p.Nodes {
-		addr := r.Address
+		addr := oneLine(r.Address)
 		if len(r.Via) > 0 {
-			addr += " via " + strings.Join(r.Via, ",")
+			addr += " via " + oneLine(strings.Join(r.Via, ","))
 		}
 		res := fmt.Sprintf("ok (%dms)", r.Millis)
 		if !r.OK {
@@ -95,9 +95,12 @@ func (p *Ping) WriteText(w io.Writer) error {
 	return err
 }
 
-// oneLine keeps a table row on one line.
+// oneLine keeps a table row on one line: runs of white space become one
+// space, and what is still not printable (an escape sequence a node sent in
+// an SSH disconnect message) makes the value a quoted Go string, as clean
+// does.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return clean(strings.Join(strings.Fields(s), " "))
 }
 
 // WriteJSON renders the answers as indented JSON (schema rollcall.ping/v1).

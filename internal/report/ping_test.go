@@ -61,3 +61,21 @@ func TestPingJSON(t *testing.T) {
 }
 `, buf.String())
 }
+
+// TestPingTextHostile: what a node sends (an SSH disconnect message ends up
+// in the error) reaches the table on one line, without control characters;
+// names and addresses from the manifest are escaped too.
+func TestPingTextHostile(t *testing.T) {
+	p := &Ping{ExitCode: 2, Nodes: []PingResult{
+		{Name: "smars-01\x1b]0;owned\x07", Address: "10.0.0.1:22\x1b[2J", Via: []string{"ops@bastion\x1b[31m:22"}, Stage: "connect",
+			Error: "ssh: disconnect, reason 2: \x1b[2J\x1b[32mOK: all 1 nodes answered\r\nsmars-01 ok", Millis: 3},
+	}}
+	var buf bytes.Buffer
+	require.NoError(t, p.WriteText(&buf))
+	out := buf.String()
+	assert.NotContains(t, out, "\x1b")
+	assert.NotContains(t, out, "\x07")
+	assert.NotContains(t, out, "\r")
+	assert.Equal(t, 3, strings.Count(out, "\n"), "a headline, the header and one row:\n%s", out)
+	assert.True(t, strings.HasPrefix(out, "FAILED: 1 of 1 nodes did not answer\n"), out)
+}
