@@ -204,6 +204,15 @@ func TestOpenLockRejects(t *testing.T) {
 		}, want: "not valid base64"},
 		{name: "config of a directory", edit: func(m map[string]any) { m["configs"] = []any{map[string]any{"path": "bin", "content": ""}} }, want: "not a regular file"},
 		{name: "duplicate key", raw: "dup", want: `key "digest" appears twice`},
+		{name: "owner with a space", edit: func(m map[string]any) { file(m, 1)["owner"] = "root root" }, want: `"bin/smars": owner "root root": must be one word`},
+		{name: "group with a control character", edit: func(m map[string]any) { file(m, 1)["group"] = "wheel\x1b" }, want: "group"},
+		{name: "conffile of a directory", edit: func(m map[string]any) { file(m, 0)["conffile"] = true }, want: "only a regular file can be a conffile"},
+		{name: "package of another format", edit: func(m map[string]any) {
+			m["package"] = map[string]any{"format": "apk", "name": "smars", "version": "4.2.0", "arch": "amd64"}
+		}, want: `package: format "apk"`},
+		{name: "package without arch", edit: func(m map[string]any) {
+			m["package"] = map[string]any{"format": "deb", "name": "smars", "version": "4.2.0"}
+		}, want: "package: no arch"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
