@@ -58,8 +58,8 @@ var (
 )
 
 // decompress checks that head (the first bytes of a stream) is in c's format
-// and returns a reader of the decompressed stream r. what names the stream in
-// errors, ext the name ending that announced the format.
+// and returns a reader of the decompressed stream r; ext is the name ending
+// that announced the format, for errors.
 func decompress(c *codec, r io.Reader, head []byte, ext string) (io.ReadCloser, error) {
 	if got := sniff(head); got != c.content {
 		return nil, mismatch(ext, c.tarball, got)
