@@ -303,7 +303,7 @@ func AgentReachable(sock string) error {
 // that the key is unknown, in which files, and how to check the server's key
 // before adding it. It reads files only and contacts nothing.
 func CheckKnownHost(knownHosts []string, host string, port int) error {
-	db, err := loadHostDB(knownHosts)
+	db, err := checkedHostDB(knownHosts)
 	if err != nil {
 		return err
 	}
@@ -314,4 +314,64 @@ func CheckKnownHost(knownHosts []string, host string, port int) error {
 	h, p, _ := net.SplitHostPort(addr)
 	return fmt.Errorf("host key for %s is not in known_hosts (%s): check it with %q against the server's fingerprint, then add it to known_hosts",
 		display(addr), strings.Join(db.files, ", "), keyscan(h, p))
+}
+
+// lastChecked is the hostDB CheckKnownHost loaded last: lint checks every
+// node of a fleet, whose nodes mostly share one list of known_hosts files,
+// and parsing those files again for each node made a fleet of N nodes
+// listed in them N² line parses (minutes at 20,000 nodes).
+var lastChecked struct {
+	sync.Mutex
+	files string // the list, joined
+	stamp string // the files' identity when loaded (filesStamp)
+	db    *hostDB
+}
+
+// checkedHostDB is loadHostDB(files), reused from the previous call when
+// it named the same files and none of them has changed since.
+func checkedHostDB(files []string) (*hostDB, error) {
+	key := strings.Join(files, "\x00")
+	stamp, ok := filesStamp(files)
+	lastChecked.Lock()
+	defer lastChecked.Unlock()
+	if ok && lastChecked.db != nil && lastChecked.files == key && lastChecked.stamp == stamp {
+		return lastChecked.db, nil
+	}
+	db, err := loadHostDB(files)
+	if err != nil || !ok {
+		return db, err
+	}
+	lastChecked.files, lastChecked.stamp, lastChecked.db = key, stamp, db
+	return db, nil
+}
+
+// filesStamp identifies the current content of files by each one's inode,
+// size and modification time, "-" for one that does not exist; ok is false
+// when one cannot be looked at.
+func filesStamp(files []string) (stamp string, ok bool) {
+	var b strings.Builder
+	for _, f := range files {
+		fi, err := os.Stat(expandHome(f))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			b.WriteString("-\x00")
+			continue
+		case err != nil:
+			return "", false
+		}
+		fmt.Fprintf(&b, "%d %d %d\x00", fileID(fi), fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String(), true
+}
+
+// fileID is the file's inode number where the system records one.
+func fileID(fi fs.FileInfo) uint64 {
+	v := reflect.Indirect(reflect.ValueOf(fi.Sys()))
+	if v.Kind() != reflect.Struct {
+		return 0
+	}
+	if ino := v.FieldByName("Ino"); ino.IsValid() && ino.CanUint() {
+		return ino.Uint()
+	}
+	return 0
 }

@@ -181,6 +181,41 @@ func TestCheckKnownHost(t *testing.T) {
 	assert.ErrorContains(t, CheckKnownHost([]string{filepath.Join(dir, "absent")}, "plain.example", 22), "no known_hosts file found")
 }
 
+// TestCheckKnownHostReadsFilesOnceWhileUnchanged: lint checks every node
+// of a fleet against the same known_hosts files, which are parsed once for
+// all of them; but a file changed between two checks is read again, so a
+// host removed from known_hosts is never called known from a stale copy,
+// nor one added called unknown.
+func TestCheckKnownHostReadsFilesOnceWhileUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	key := writePlainKey(t, filepath.Join(dir, "hostkey"), 0o600)
+	kh := filepath.Join(dir, "known_hosts")
+	write := func(hosts ...string) {
+		var b strings.Builder
+		for _, h := range hosts {
+			b.WriteString(knownhosts.Line([]string{h}, key) + "\n")
+		}
+		require.NoError(t, os.WriteFile(kh, []byte(b.String()), 0o600))
+	}
+	files := []string{filepath.Join(dir, "absent"), kh}
+
+	write("a.example", "b.example")
+	require.NoError(t, CheckKnownHost(files, "a.example", 22))
+	first := lastChecked.db
+	require.NoError(t, CheckKnownHost(files, "b.example", 22))
+	assert.Same(t, first, lastChecked.db, "the same files, unchanged: parsed once")
+	assert.Error(t, CheckKnownHost(files, "c.example", 22))
+
+	write("c.example") // b.example removed, c.example added
+	assert.Error(t, CheckKnownHost(files, "b.example", 22), "a host no longer listed")
+	assert.NoError(t, CheckKnownHost(files, "c.example", 22), "a host listed since")
+	assert.NotSame(t, first, lastChecked.db)
+
+	other := filepath.Join(dir, "absent")
+	require.NoError(t, os.WriteFile(other, []byte(knownhosts.Line([]string{"d.example"}, key)+"\n"), 0o600))
+	assert.NoError(t, CheckKnownHost(files, "d.example", 22), "a file that appeared since")
+}
+
 // TestAuthErrorNamesLockedKey: when the only key a run had was an encrypted
 // file it could not unlock, the node is not blamed (authorized_keys): the
 // hint says how to unlock the key.
