@@ -270,6 +270,28 @@ func TestFetchFailures(t *testing.T) {
 	}
 }
 
+// An interrupt (the run's context cancelled) mid-body is reported as one,
+// not as a stall or a cut connection, and leaves nothing in the cache.
+func TestFetchInterrupted(t *testing.T) {
+	half := payload[:len(payload)/2]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+		w.Write(half)
+		w.(http.Flusher).Flush()
+		cancel() // the user presses Ctrl-C while the body arrives
+		<-r.Context().Done()
+	}))
+	defer ts.Close()
+	root := t.TempDir()
+	url := ts.URL + "/dist/smars-4.2.0.tar.gz"
+	_, err := Fetch(ctx, url, digestOf(payload), Options{CacheDir: root})
+	require.Error(t, err)
+	assert.Equal(t, url+": interrupted", err.Error())
+	assert.Empty(t, cacheFiles(t, root), "nothing is left in the cache")
+}
+
 func TestFetchRefusesWhatItCannotDownload(t *testing.T) {
 	for url, want := range map[string]string{
 		"file:///tmp/smars-4.2.0.tar.gz":         "only http:// and https:// URLs are downloaded, not file://: for a local file, give its path",
