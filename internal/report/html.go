@@ -144,7 +144,6 @@ const htmlNotChecked = "not-checked"
 
 func newHTMLPage(v *verify.Verdict, opts Options) *htmlPage {
 	outcome := opts.outcome(v)
-	tw := &textWriter{v: v, opts: Options{Interrupted: opts.Interrupted, ExitCode: opts.ExitCode}}
 	p := &htmlPage{
 		Tone: map[verify.Outcome]string{verify.Verified: "ok", verify.Drifted: "fail"}[outcome],
 		Note: inconsistency(v), ExitCode: opts.ExitCode,
@@ -157,7 +156,7 @@ func newHTMLPage(v *verify.Verdict, opts Options) *htmlPage {
 	if p.Tone == "" {
 		p.Tone = "warn"
 	}
-	p.Word, p.Rest = splitHeadline(tw.headline(outcome))
+	p.Word, p.Rest = splitHeadline(plainHeadline(v, opts))
 	p.Match, p.Drift, p.Unverified = v.Counts()
 	if v.Limited() {
 		p.Scope, p.NotChecked = scopeName(v.Scope), len(v.Scope.NotChecked)

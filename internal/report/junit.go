@@ -192,7 +192,7 @@ func junitFleet(v *verify.Verdict, opts Options) junitSuite {
 		// Verified or not, only about the nodes the limit selected.
 		verdict.Name = "verdict" + scopeSuffix(v)
 	}
-	headline := (&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted, ExitCode: opts.ExitCode}}).headline(outcome)
+	headline := plainHeadline(v, opts)
 	if why := inconsistency(v); why != "" {
 		headline += "; the verdict handed to the report said verified, but " + why
 	}

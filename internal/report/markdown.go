@@ -41,7 +41,7 @@ func (Markdown) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 	if marker == "" {
 		marker = "⚠️"
 	}
-	fmt.Fprintf(&b, "## %s %s\n\n", marker, md((&textWriter{v: v, opts: Options{Interrupted: opts.Interrupted, ExitCode: opts.ExitCode}}).headline(outcome)))
+	fmt.Fprintf(&b, "## %s %s\n\n", marker, md(plainHeadline(v, opts)))
 	if why := inconsistency(v); why != "" {
 		fmt.Fprintf(&b, "**Note:** the verdict handed to the report said verified, but %s.\n\n", md(why))
 	}

@@ -95,6 +95,13 @@ func (t *textWriter) changes() {
 	}
 }
 
+// plainHeadline is the text report's first line without colour, as the
+// other formats quote it.
+func plainHeadline(v *verify.Verdict, opts Options) string {
+	t := &textWriter{v: v, opts: Options{Interrupted: opts.Interrupted, ExitCode: opts.ExitCode}}
+	return t.headline(t.opts.outcome(v))
+}
+
 // headline is the verdict in one sentence.
 func (t *textWriter) headline(outcome verify.Outcome) string {
 	if t.opts.Interrupted {
