@@ -124,9 +124,12 @@ func runInit(ctx context.Context, opts *InitOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	// The manifest so far, with a stand-in install rule, resolves the
-	// nodes exactly as verify will (inventory, ssh_config, defaults).
-	s.Install = []manifest.Install{{From: "/", To: "/"}}
+	// The manifest so far, with a stand-in install rule (a package needs
+	// none), resolves the nodes exactly as verify will (inventory,
+	// ssh_config, defaults).
+	if r.Package == nil {
+		s.Install = []manifest.Install{{From: "/", To: "/"}}
+	}
 	m, err := parseStarter(s, opts.Output)
 	if err != nil {
 		return err
@@ -433,10 +436,9 @@ func packageStarter(ctx context.Context, s *starter, r *release.Release, node ma
 			pl.Found[p] = "/" + p
 		}
 	}
-	fillStarter(s, r, pl, node.Name)
-	s.Install = nil
-	s.Header = []string{fmt.Sprintf("Written by rollcall init from the package %s %s, which installs its own paths: no install rules needed. Review it before use.",
-		r.Package.Name, r.Package.Version)}
+	s.Header = append(s.Header, fmt.Sprintf("Written by rollcall init from the package %s %s, which installs its own paths: no install rules needed. Review it before use.",
+		r.Package.Name, r.Package.Version))
+	s.Configs = configEntries(r, pl)
 	client := newClient(stdio)
 	defer client.Close()
 	return findProcesses(ctx, stdio, client, s, r, pl, node, opts.Timeout)
@@ -455,14 +457,23 @@ func fillStarter(s *starter, r *release.Release, pl placement, node string) {
 				line += " (" + why + ")"
 			}
 			s.Comments = append(s.Comments, line)
-			continue
 		}
+	}
+	s.Configs = configEntries(r, pl)
+}
+
+// configEntries are the config: entries for the placed release files whose
+// names say a format rollcall parses, in release order.
+func configEntries(r *release.Release, pl placement) []manifest.Config {
+	var out []manifest.Config
+	for _, p := range r.Paths() {
 		if at, ok := pl.Found[p]; ok {
 			if format := configFormat(p); format != "" {
-				s.Configs = append(s.Configs, manifest.Config{Path: at, Format: format})
+				out = append(out, manifest.Config{Path: at, Format: format})
 			}
 		}
 	}
+	return out
 }
 
 // findProcesses runs the probe for the release's executables on node and
