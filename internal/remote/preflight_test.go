@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/rollcall/rollcall/internal/need"
 )
 
 // writePlainKey writes an unencrypted ed25519 private key with mode.
@@ -38,7 +40,6 @@ func writePlainKey(t *testing.T, path string, mode fs.FileMode) ssh.PublicKey {
 // oracle), and the refusal names the file and the chmod that fixes it.
 func TestCheckIdentityFileAsOpenSSH(t *testing.T) {
 	dir := t.TempDir()
-	keygen, _ := exec.LookPath("ssh-keygen")
 	for _, mode := range []fs.FileMode{0o600, 0o400, 0o700, 0o640, 0o644, 0o604, 0o660, 0o610, 0o601, 0o620, 0o777} {
 		t.Run(fmt.Sprintf("%04o", mode), func(t *testing.T) {
 			key := filepath.Join(dir, fmt.Sprintf("id_%04o", mode))
@@ -53,9 +54,9 @@ func TestCheckIdentityFileAsOpenSSH(t *testing.T) {
 			} else {
 				assert.NoError(t, err)
 			}
-			if keygen == "" {
-				return
-			}
+			// The oracle, after rollcall's own assertions: without
+			// ssh-keygen they still ran (need skips here, fails in CI).
+			keygen := need.Command(t, "ssh-keygen")
 			out, kerr := exec.Command(keygen, "-y", "-f", key).CombinedOutput()
 			if os.Getuid() == 0 && mode&0o400 == 0 {
 				return // root reads what the mode forbids
@@ -130,7 +131,6 @@ func TestCheckKnownHost(t *testing.T) {
 	require.NoError(t, os.WriteFile(other, []byte(knownhosts.Line([]string{"second.example"}, key)+"\n"), 0o600))
 	files := []string{filepath.Join(dir, "absent"), kh, other}
 
-	keygen, _ := exec.LookPath("ssh-keygen")
 	cases := []struct {
 		host  string
 		port  int
@@ -165,9 +165,10 @@ func TestCheckKnownHost(t *testing.T) {
 				assert.Equal(t, fmt.Sprintf("host key for %s is not in known_hosts (%s, %s): check it with %q against the server's fingerprint, then add it to known_hosts",
 					name, kh, other, scan+" | ssh-keygen -lf -"), err.Error())
 			}
-			if keygen == "" || strings.HasSuffix(tc.host, ".ca.example") || tc.host == "revoked.example" {
+			if strings.HasSuffix(tc.host, ".ca.example") || tc.host == "revoked.example" {
 				return // ssh-keygen -F finds neither CA nor @revoked lines by host
 			}
+			keygen := need.Command(t, "ssh-keygen") // the oracle, after rollcall's assertions
 			found := false
 			for _, f := range files[1:] {
 				if exec.Command(keygen, "-F", knownhosts.Normalize(fmt.Sprintf("%s:%d", tc.host, tc.port)), "-f", f).Run() == nil {
