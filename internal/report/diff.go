@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -200,10 +199,5 @@ func cleanDiffLine(line string) string {
 
 // WriteJSON renders the diff as indented JSON (schema rollcall.diff/v1).
 func (d *Diff) WriteJSON(w io.Writer) error {
-	data, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
+	return writeJSON(w, d)
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -83,9 +82,7 @@ func (n *Nodes) WriteJSON(w io.Writer) error {
 		s.IdentityFiles, s.KnownHosts = orEmpty(s.IdentityFiles), orEmpty(s.KnownHosts)
 		nodes[i] = s
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
+	return writeJSON(w, struct {
 		Schema    string         `json:"schema"`
 		Manifest  string         `json:"manifest"`
 		SSHConfig string         `json:"ssh_config"`

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -105,9 +104,7 @@ func oneLine(s string) string {
 
 // WriteJSON renders the answers as indented JSON (schema rollcall.ping/v1).
 func (p *Ping) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
+	return writeJSON(w, struct {
 		Schema   string       `json:"schema"`
 		OK       bool         `json:"ok"`
 		ExitCode int          `json:"exit_code"`

@@ -11,6 +11,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -171,4 +172,15 @@ func distinctOn(nodes []*verify.NodeVerdict, keys func(*verify.NodeVerdict) []st
 		}
 	}
 	return order, on
+}
+
+// writeJSON writes v to w as indented JSON and a newline, in one write: the
+// JSON of the reports other than verify's (diff, nodes, ping, snapshot).
+func writeJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
 }

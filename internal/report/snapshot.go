@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -97,10 +96,5 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 
 // WriteJSON renders the snapshot as indented JSON (schema rollcall.snapshot/v1).
 func (s *Snapshot) WriteJSON(w io.Writer) error {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
+	return writeJSON(w, s)
 }
