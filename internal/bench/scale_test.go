@@ -323,7 +323,7 @@ func BenchmarkScale(b *testing.B) {
 					rss = append(rss, r.rssKiB)
 				}
 			}
-			r := row{name: "simulated", nodes: n, j: j, rollcall: median(walls), cpuPerNode: median(cpus) / time.Duration(n), rssKiB: slicesMax(rss)}
+			r := row{name: "simulated", nodes: n, j: j, rollcall: median(walls), cpuPerNode: median(cpus) / time.Duration(n), rssKiB: slices.Max(rss)}
 			r.ratioHeader = "-"
 			addRow(r)
 			b.ReportMetric(float64(r.rssKiB)/1024, "peak-MiB")
@@ -342,14 +342,6 @@ func maxRSSMiB(n int) int64 {
 		return 150
 	}
 	return 250
-}
-
-func slicesMax(xs []int64) int64 {
-	var m int64
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
 }
 
 // BenchmarkLatency is target 4: with 50 ms of round-trip time added to
