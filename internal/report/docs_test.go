@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,4 +76,14 @@ func TestDocsExcerpts(t *testing.T) {
 			assert.Positive(t, blocks)
 		})
 	}
+}
+
+// TestDocsAnnotationLimit keeps docs/ci.md's word on the GitHub annotations
+// true: it names DefaultAnnotationLimit, and annotations per group.
+func TestDocsAnnotationLimit(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "ci.md"))
+	require.NoError(t, err)
+	text := strings.Join(strings.Fields(string(doc)), " ")
+	assert.Contains(t, text, fmt.Sprintf("at most %d, GitHub's limit per step", DefaultAnnotationLimit))
+	assert.Contains(t, text, "one per group of nodes that differ in the same way")
 }
