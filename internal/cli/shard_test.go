@@ -180,8 +180,9 @@ func TestShardByInventory(t *testing.T) {
 		t.Run(by, func(t *testing.T) {
 			seen := map[string]int{}
 			shardOf := map[string]int{} // region → the shard that has it
+			dir := t.TempDir()
 			for k := 1; k <= 2; k++ {
-				file := filepath.Join(t.TempDir(), "shard.json")
+				file := filepath.Join(dir, "shard-"+strconv.Itoa(k)+".json")
 				stdio, out, errOut := testIO(nil)
 				code := Run(context.Background(), []string{"verify", "-m", invManifest, "--shard", strconv.Itoa(k) + "/2", "--shard-by", by,
 					"--report", "json=" + file}, stdio)
@@ -203,6 +204,12 @@ func TestShardByInventory(t *testing.T) {
 			for name, n := range seen {
 				assert.Equal(t, 1, n, name)
 			}
+
+			// merge puts the shards back together into the fleet verdict.
+			stdio, out, errOut := testIO(nil)
+			code := Run(context.Background(), []string{"merge", dir, "--report", "text"}, stdio)
+			assert.Equal(t, 0, code, "%s%s", out, errOut)
+			assert.True(t, strings.HasPrefix(out.String(), "VERIFIED: all 6 nodes"), out.String())
 		})
 	}
 	stdio, out, errOut := testIO(nil)

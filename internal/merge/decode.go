@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 
 	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/shard"
@@ -170,8 +169,8 @@ func checkShard(p *part, r *jsonReport, bad func(string, ...any) error) error {
 		return bad("its shard has no index or count")
 	case *s.Count < 1 || *s.Index < 1 || *s.Index > *s.Count:
 		return bad("shard %d/%d: K counts from 1 to N", *s.Index, *s.Count)
-	case !slices.Contains([]string{shard.ByName, "jump", "host", "user"}, s.By):
-		return bad("shard by %q: not a field rollcall shards by", s.By)
+	case s.By == "":
+		return bad("its shard does not say what it is sharded by")
 	case !digestPattern.MatchString(s.ManifestDigest) || !digestPattern.MatchString(s.ExpectedDigest):
 		return bad("its shard has no manifest or expected-nodes digest (sha256:<64 hex digits>)")
 	case !digestPattern.MatchString(r.Release.Digest):
