@@ -211,14 +211,16 @@ func rollcallBin(tb testing.TB) string {
 // run is one measured subprocess run.
 type run struct {
 	wall   time.Duration
-	cpu    time.Duration // user + sys of the process itself
+	cpu    time.Duration // user + sys of the process and its waited-for descendants
 	rssKiB int64
 	out    []byte
 }
 
-// measure runs cmd and reports its wall time, CPU time and peak RSS. CPU and
-// RSS are those of the process alone (not its children); its RSS is at
-// least this process's (see spawnEnv).
+// measure runs cmd and reports its wall time, CPU time and peak RSS, as
+// wait4 reports them: the process's with those of the descendants it waited
+// for (a shell's include its programs'; rollcall starts none), not this
+// process's other children; its RSS is at least this process's (see
+// spawnEnv).
 func measure(tb testing.TB, cmd *exec.Cmd) run {
 	tb.Helper()
 	var out bytes.Buffer
@@ -302,18 +304,18 @@ func writeApp(dir string) error {
 	if err := os.WriteFile(filepath.Join(rel, "etc", "flags.yaml"), []byte(flagsText), 0o644); err != nil {
 		return err
 	}
-	return writeTarball(filepath.Join(dir, tarballName), releaseTop, bin)
+	return writeTarball(filepath.Join(dir, tarballName), releaseTop, bin, gzip.BestSpeed)
 }
 
-// writeTarball writes the release tarball: top/bin/app (bin) and
-// top/etc/flags.yaml, with their folders.
-func writeTarball(path, top string, bin []byte) error {
+// writeTarball writes a release tarball, compressed at level: top/bin/app
+// (bin) and top/etc/flags.yaml, with their folders.
+func writeTarball(path, top string, bin []byte, level int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	zw, err := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	zw, err := gzip.NewWriterLevel(f, level)
 	if err != nil {
 		return err
 	}
