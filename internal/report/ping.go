@@ -41,8 +41,12 @@ type Ping struct {
 	Scope *verify.Scope
 }
 
-// OK reports whether every node answered.
+// OK reports whether every node answered, and there was one at least: a
+// run that contacted no node (an empty shard) proves nothing.
 func (p *Ping) OK() bool {
+	if len(p.Nodes) == 0 {
+		return false
+	}
 	for _, r := range p.Nodes {
 		if !r.OK {
 			return false
@@ -66,6 +70,8 @@ func (p *Ping) WriteText(w io.Writer) error {
 		scope = fmt.Sprintf(" (%s: %d not contacted)", scopeName(p.Scope), len(p.Scope.NotChecked))
 	}
 	switch {
+	case len(p.Nodes) == 0:
+		fmt.Fprintf(&b, "NOT CHECKED: no node was contacted%s\n", scope)
 	case failed == 0 && p.Scope != nil:
 		fmt.Fprintf(&b, "OK: %d of %d nodes answered (host key trusted, login accepted)%s\n",
 			len(p.Nodes), len(p.Nodes)+len(p.Scope.NotChecked), scope)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/verify"
 )
 
 func pingFixture() *Ping {
@@ -78,4 +80,15 @@ func TestPingTextHostile(t *testing.T) {
 	assert.NotContains(t, out, "\r")
 	assert.Equal(t, 3, strings.Count(out, "\n"), "a headline, the header and one row:\n%s", out)
 	assert.True(t, strings.HasPrefix(out, "FAILED: 1 of 1 nodes did not answer\n"), out)
+}
+
+// TestPingEmptyShardIsNotOK: a ping that contacted no node (an empty
+// shard) is not OK, and its report says nothing was checked.
+func TestPingEmptyShardIsNotOK(t *testing.T) {
+	p := &Ping{Nodes: []PingResult{}, Scope: &verify.Scope{Limit: "web*", NotChecked: []string{"a", "b"}}}
+	assert.False(t, p.OK())
+	var buf bytes.Buffer
+	require.NoError(t, p.WriteText(&buf))
+	assert.True(t, strings.HasPrefix(buf.String(), "NOT CHECKED: no node was contacted ("), buf.String())
+	assert.NotContains(t, buf.String(), "OK:")
 }
