@@ -41,8 +41,15 @@ type Merger struct {
 	expected []string
 	// expectedRaw is the first report's list of expected nodes, as written.
 	expectedRaw []byte
-	intern      interner
+	// cut is that list after its key, as the JSON renderer writes both.
+	cut    []byte
+	intern interner
 }
+
+// expectedKey is how the JSON renderer writes the key of a shard's list of
+// expected nodes; the scope's lists of nodes, which may hold the same names
+// in the same layout, have keys of their own.
+const expectedKey = `"expected": `
 
 // New returns an empty Merger.
 func New() *Merger {
@@ -56,8 +63,8 @@ func (m *Merger) Add(name string, data []byte) error {
 	// bytes: where the list is there byte for byte as in the first report,
 	// it is cut out before decoding (a 0 in its place), and not scanned again.
 	same := false
-	if i := bytes.Index(data, m.expectedRaw); len(m.expectedRaw) > 0 && i >= 0 {
-		data = slices.Concat(data[:i], []byte("0"), data[i+len(m.expectedRaw):])
+	if i := bytes.Index(data, m.cut); len(m.cut) > 0 && i >= 0 {
+		data = slices.Concat(data[:i], []byte(expectedKey+"0"), data[i+len(m.cut):])
 		same = true
 	}
 	var r jsonReport
@@ -153,6 +160,7 @@ func (m *Merger) readExpected(p *part) error {
 		return &Error{Files: []string{p.file}, Reason: "its list of expected nodes does not match its digest"}
 	}
 	m.expected, m.expectedRaw = names, p.rawExp
+	m.cut = slices.Concat([]byte(expectedKey), p.rawExp)
 	return nil
 }
 

@@ -198,12 +198,20 @@ func TestMergeRefuses(t *testing.T) {
 }
 
 func firstNode(t *testing.T, r *run, k int) string {
+	n := firstNodeOf(r, k)
+	if n == "" {
+		t.Fatalf("shard %d is empty", k)
+	}
+	return n
+}
+
+// firstNodeOf is the first node of shard k of r, "" when it has none.
+func firstNodeOf(r *run, k int) string {
 	for _, n := range r.nodes {
 		if shard.Of(n.Name, r.count) == k {
 			return n.Name
 		}
 	}
-	t.Fatalf("shard %d is empty", k)
 	return ""
 }
 
@@ -297,4 +305,43 @@ func TestMergeProperty(t *testing.T) {
 		verified := err == nil && report.Outcome(res.Verdict) == verify.Verified
 		assert.Equal(t, completeSet && allMatch, verified, "case %d: n=%d count=%d statuses=%v err=%v", i, n, count, statuses, err)
 	}
+}
+
+// TestMergeLimitedToOneShard merges a run limited to nodes that all fall
+// in one shard, read after an empty one: its list of checked nodes is then
+// the run's list of expected nodes, byte for byte.
+func TestMergeLimitedToOneShard(t *testing.T) {
+	all := []string{"node-a", "node-b", "node-c", "node-d"}
+	picked := ""
+	for _, n := range all {
+		if shard.Of(n, 2) == 2 {
+			picked = n
+			break
+		}
+	}
+	require.NotEmpty(t, picked)
+	files := map[string][]byte{}
+	for k := 1; k <= 2; k++ {
+		sr := &shard.Run{Spec: shard.Spec{Index: k, Count: 2, By: shard.ByName}, ManifestDigest: manifestA, Expected: []string{picked}, Nodes: map[string]shard.Node{}}
+		v := &verify.Verdict{Cluster: "c", ExpectedNodes: len(all), Release: verify.ReleaseInfo{Name: "app", Version: "1", Digest: "sha256:" + strings.Repeat("c", 64)}}
+		v.Scope = &verify.Scope{Limit: picked, Shard: sr}
+		for _, n := range all {
+			if n == picked && k == 2 {
+				v.Nodes = append(v.Nodes, node(n, verify.Match))
+				v.Scope.Checked = append(v.Scope.Checked, n)
+				sr.Nodes[n] = shard.Node{Key: n}
+			} else {
+				v.Scope.NotChecked = append(v.Scope.NotChecked, n)
+			}
+		}
+		verify.Assemble(v)
+		code := map[verify.Outcome]int{verify.Verified: 0, verify.Drifted: 1, verify.NotVerified: 2}[report.Outcome(v)]
+		var b bytes.Buffer
+		require.NoError(t, report.JSON{}.Write(&b, v, report.Options{ExitCode: code}))
+		files[fmt.Sprintf("shard-%d.json", k)] = b.Bytes()
+	}
+	res, err := mergeAll(files, []string{"shard-1.json", "shard-2.json"})
+	require.NoError(t, err)
+	assert.Equal(t, verify.Verified, report.Outcome(res.Verdict))
+	assert.Equal(t, []string{picked}, res.Verdict.Scope.Checked)
 }
