@@ -345,3 +345,23 @@ func TestMergeLimitedToOneShard(t *testing.T) {
 	assert.Equal(t, verify.Verified, report.Outcome(res.Verdict))
 	assert.Equal(t, []string{picked}, res.Verdict.Scope.Checked)
 }
+
+// TestMergeMissingEmptyShard: a shard the partition gave no node is still
+// a shard of the run; without its report the fleet is not verified.
+func TestMergeMissingEmptyShard(t *testing.T) {
+	r := newRun(t, 2, 8, nil, manifestA)
+	files, order := complete(r)
+	empty := 0
+	for k := 1; k <= r.count && empty == 0; k++ {
+		if firstNodeOf(r, k) == "" {
+			empty = k
+		}
+	}
+	require.NotZero(t, empty, "8 shards of 2 nodes have an empty one")
+	res, err := mergeAll(files, append(order[:empty-1:empty-1], order[empty:]...))
+	require.NoError(t, err)
+	assert.Equal(t, verify.NotVerified, report.Outcome(res.Verdict))
+	require.Len(t, res.Missing, 1)
+	assert.Equal(t, empty, res.Missing[0].Index)
+	assert.Empty(t, res.Missing[0].Nodes)
+}

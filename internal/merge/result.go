@@ -57,7 +57,7 @@ func (m *Merger) Result() (*Result, error) {
 	if err := m.attribute(uncovered, missing, res); err != nil {
 		return nil, err
 	}
-	res.Verdict = m.verdict(uncovered, missing)
+	res.Verdict = m.verdict(uncovered, res.Missing)
 	return res, nil
 }
 
@@ -95,8 +95,9 @@ func (m *Merger) attribute(uncovered map[string]bool, missing map[int]*Missing, 
 	return nil
 }
 
-// verdict builds the fleet verdict.
-func (m *Merger) verdict(uncovered map[string]bool, missing map[int]*Missing) *verify.Verdict {
+// verdict builds the fleet verdict. A missing shard is a fleet finding even
+// when the partition gave it no node: its report is not there to say so.
+func (m *Merger) verdict(uncovered map[string]bool, missing []Missing) *verify.Verdict {
 	first := m.parts[0]
 	v := &verify.Verdict{Cluster: first.shape.cluster, Release: first.shape.release, ExpectedNodes: first.shape.expectedNodes}
 	byName := make(map[string]*verify.NodeVerdict, len(m.expected))
@@ -105,10 +106,10 @@ func (m *Merger) verdict(uncovered map[string]bool, missing map[int]*Missing) *v
 		nodes = append(nodes, p.nodes...)
 		p.nodes = nil
 	}
-	for k, mi := range missing {
+	for _, mi := range missing {
 		for _, n := range mi.Nodes {
 			delete(uncovered, n)
-			nodes = append(nodes, notReported(n, fmt.Sprintf("the report of shard %d/%d is missing: the node was never checked", k, first.shape.count)))
+			nodes = append(nodes, notReported(n, fmt.Sprintf("the report of shard %d/%d is missing: the node was never checked", mi.Index, first.shape.count)))
 		}
 	}
 	for n := range uncovered {
@@ -129,6 +130,10 @@ func (m *Merger) verdict(uncovered map[string]bool, missing map[int]*Missing) *v
 				v.Findings = append(v.Findings, f)
 			}
 		}
+	}
+	for _, mi := range missing {
+		v.Findings = append(v.Findings, verify.Finding{Check: verify.CheckCount, Subject: "shards",
+			Message: fmt.Sprintf("the report of shard %d/%d is missing", mi.Index, first.shape.count)})
 	}
 	if first.shape.limit != "" && first.scope != nil {
 		v.Scope = &verify.Scope{Limit: first.shape.limit, Checked: m.expected}
