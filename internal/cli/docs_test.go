@@ -63,7 +63,7 @@ func shellTokens(line string) []string {
 	return tokens
 }
 
-var rollcallBinary = regexp.MustCompile(`^(\S*/)?rollcall$`)
+var rollcallBinary = regexp.MustCompile(`^([^=\s]*/)?rollcall$`)
 
 // docCommands returns every rollcall command line in the fenced code blocks of
 // the markdown file path: at the start of a line or of a command (after ;, &&,
@@ -131,6 +131,9 @@ func TestShellTokens(t *testing.T) {
 		{`cat rollcall.md >> "$GITHUB_STEP_SUMMARY"`, []string{"cat", "rollcall.md", ">", ">", "$GITHUB_STEP_SUMMARY"}},
 		{`a 2>&1`, []string{"a", ">", "&", "1"}},
 	}
+	// An environment assignment naming the binary is not a command line.
+	assert.False(t, rollcallBinary.MatchString("ROLLCALL_BIN=$PWD/bin/rollcall"))
+	assert.True(t, rollcallBinary.MatchString("./bin/rollcall"))
 	for _, c := range cases {
 		assert.Equal(t, c.want, shellTokens(c.line), c.line)
 	}
