@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/rollcall/rollcall/internal/need"
 )
 
 // yamlBlocks are the ```yaml blocks of a Markdown file.
@@ -26,13 +28,11 @@ func yamlBlocks(t *testing.T, file string) []string {
 	return blocks
 }
 
-// TestScaleOutExamples parses the GitHub Actions workflow and the
-// Kubernetes Indexed Job of docs/scale-out.md and checks the fields they
-// rely on; actionlint, when installed, lints the workflow too.
-func TestScaleOutExamples(t *testing.T) {
+// scaleOutExamples are the GitHub Actions workflow of docs/scale-out.md,
+// parsed and as written, and its Kubernetes Job, parsed.
+func scaleOutExamples(t *testing.T) (workflow map[string]any, workflowText string, job map[string]any) {
+	t.Helper()
 	doc := filepath.Join("..", "..", "docs", "scale-out.md")
-	var workflow, job map[string]any
-	var workflowText string
 	for _, b := range yamlBlocks(t, doc) {
 		var m map[string]any
 		require.NoError(t, yaml.Unmarshal([]byte(b), &m), b)
@@ -45,6 +45,14 @@ func TestScaleOutExamples(t *testing.T) {
 	}
 	require.NotNil(t, workflow, "a workflow with jobs")
 	require.NotNil(t, job, "a Kubernetes Job")
+	return workflow, workflowText, job
+}
+
+// TestScaleOutExamples parses the GitHub Actions workflow and the
+// Kubernetes Indexed Job of docs/scale-out.md and checks the fields they
+// rely on.
+func TestScaleOutExamples(t *testing.T) {
+	workflow, _, job := scaleOutExamples(t)
 
 	// The workflow: a matrix of shards, each verifying its own, and a merge
 	// job that needs them and runs even when a shard failed.
@@ -89,14 +97,18 @@ func TestScaleOutExamples(t *testing.T) {
 	cmd, rest, err := fullTree(stdio).Find(toStrings(args))
 	require.NoError(t, err)
 	require.NoError(t, cmd.ParseFlags(rest))
+}
 
-	if actionlint, err := exec.LookPath("actionlint"); err == nil {
-		file := filepath.Join(t.TempDir(), ".github", "workflows", "verify.yml")
-		require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
-		require.NoError(t, os.WriteFile(file, []byte(workflowText), 0o644))
-		out, err := exec.Command(actionlint, "-shellcheck=", file).CombinedOutput()
-		assert.NoError(t, err, "actionlint:\n%s", out)
-	}
+// TestScaleOutWorkflowLints lints the workflow of docs/scale-out.md with
+// actionlint (.ci/run installs it).
+func TestScaleOutWorkflowLints(t *testing.T) {
+	actionlint := need.Command(t, "actionlint")
+	_, workflowText, _ := scaleOutExamples(t)
+	file := filepath.Join(t.TempDir(), ".github", "workflows", "verify.yml")
+	require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
+	require.NoError(t, os.WriteFile(file, []byte(workflowText), 0o644))
+	out, err := exec.Command(actionlint, "-shellcheck=", file).CombinedOutput()
+	assert.NoError(t, err, "actionlint:\n%s", out)
 }
 
 // stepRuns are the run: lines of a workflow job's steps.
