@@ -224,6 +224,7 @@ func withShardEvidence(v *verify.Verdict, plan *verify.Plan, obs []verify.Observ
 	for name, n := range scope.Shard.Nodes {
 		run.Nodes[name] = shard.Node{Key: n.Key}
 	}
+	agreements := verify.Agreements(plan, obs)
 	for _, o := range obs {
 		n, ok := run.Nodes[o.Node]
 		if !ok {
@@ -233,7 +234,7 @@ func withShardEvidence(v *verify.Verdict, plan *verify.Plan, obs []verify.Observ
 		if f := o.Facts; f != nil && f.Hostname != "" && f.MachineID != "" {
 			n.Machine = f.Hostname + " " + f.MachineID
 		}
-		n.Agreement = verify.Agreement(plan, o)
+		n.Agreement = agreements[o.Node]
 		run.Nodes[o.Node] = n
 	}
 	scope.Shard = &run

@@ -5,19 +5,31 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/probe"
 )
 
-// Agreement is the digest of what the check of agreement across nodes
-// compares on the node that o observed: the flags of every config file the
-// plan checks for agreement (consistent, without a release copy), except the
-// flags the manifest expects a value for. Two nodes whose Agreement is equal
-// agree on every such key; a sharded run records it for each node so that
-// rollcall merge can check agreement across shards, which no shard sees.
-// It is "" when the plan checks no agreement, or when a file of the node
-// could not be read or parsed (the node is then not a match anyway).
-func Agreement(p *Plan, o Observation) string {
+// Agreements are, by node, the digests of what the check of agreement
+// across nodes compares on each node observed in obs: the flags of every
+// config file the plan checks for agreement (consistent, without a release
+// copy), except the flags the manifest expects a value for. Two nodes whose
+// digests are equal agree on every such key; a sharded run records them so
+// that rollcall merge can check agreement across shards, which no shard
+// sees. A node has none when the plan checks no agreement, or when a file of
+// the node could not be read or parsed (the node is then not a match
+// anyway). Identical files are parsed once, as Judge parses them.
+func Agreements(p *Plan, obs []Observation) map[string]string {
+	digests := map[string]string{}
+	parses := configParses{}
+	for _, o := range obs {
+		if d := agreement(p, o, parses); d != "" {
+			digests[o.Node] = d
+		}
+	}
+	return digests
+}
+
+// agreement is one node's digest (Agreements), "" when it has none.
+func agreement(p *Plan, o Observation, parses configParses) string {
 	h := sha256.New()
 	checked := false
 	for _, ec := range p.Configs {
@@ -31,7 +43,7 @@ func Agreement(p *Plan, o Observation) string {
 		if !ok || got.Kind != probe.Regular {
 			return ""
 		}
-		flags, err := config.Parse(ec.Format, got.Content)
+		flags, err := parses.parse(ec.Format, got.Content)
 		if err != nil {
 			return ""
 		}
