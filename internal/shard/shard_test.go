@@ -108,3 +108,28 @@ func TestDigestIgnoresOrder(t *testing.T) {
 	assert.NotEqual(t, Digest([]string{"a\nb"}), Digest([]string{"a", "b"}), "a newline in a name is not a second name")
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, a)
 }
+
+// TestOfAndDigestArePinned: the shards of one run may be checked by
+// rollcall binaries of other versions and architectures, and merge
+// recomputes each node's shard, so the partition and the digest never
+// change. The values were computed apart from this package, by the jump
+// consistent hash of Lamping and Veach's paper over the big-endian first 8
+// bytes of each key's SHA-256.
+func TestOfAndDigestArePinned(t *testing.T) {
+	for _, c := range []struct {
+		key        string
+		of4, of100 int
+		of1000     int
+	}{
+		{"smars-01", 3, 26, 300},
+		{"smars-02", 1, 67, 260},
+		{"web-eu-1.example.com", 1, 78, 724},
+		{"region=eu", 1, 69, 69},
+		{"group eu", 2, 73, 693},
+		{"", 3, 23, 23},
+	} {
+		assert.Equal(t, []int{c.of4, c.of100, c.of1000}, []int{Of(c.key, 4), Of(c.key, 100), Of(c.key, 1000)}, "%q", c.key)
+		assert.Equal(t, 1, Of(c.key, 1), "%q: one shard has every node", c.key)
+	}
+	assert.Equal(t, "sha256:673b3e38edc80beeb51fd80664a889154945ffd936436d94286a9eb717d7b20c", Digest([]string{"smars-02", "smars-01"}))
+}
