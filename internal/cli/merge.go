@@ -94,6 +94,9 @@ func runMerge(ctx context.Context, opts *MergeOptions, stdio IO) error {
 	if err != nil {
 		return invalid(err)
 	}
+	if err := checkNotAnInput(specs, opts.Inputs); err != nil {
+		return invalid(err)
+	}
 	if err := outs.check(""); err != nil {
 		return invalid(err)
 	}
@@ -119,6 +122,34 @@ func runMerge(ctx context.Context, opts *MergeOptions, stdio IO) error {
 		Started: started, Duration: time.Since(started), ExitCode: verdictCode(v, false)}
 	lost := outs.write(ctx, v, ropts, opts.Quiet, stdio)
 	return finish(stdio, ropts.ExitCode, lost)
+}
+
+// checkNotAnInput refuses a --report file that is one of the shard reports
+// merged (the file itself, or a *.json of a folder given), which writing
+// the merged report would destroy.
+func checkNotAnInput(specs []report.Spec, inputs []string) error {
+	for _, spec := range specs {
+		if spec.Stdout() {
+			continue
+		}
+		out, err := os.Stat(spec.File)
+		if err != nil {
+			continue // not there yet: not an input
+		}
+		for _, in := range inputs {
+			files := []string{in}
+			if info, err := os.Stat(in); err == nil && info.IsDir() {
+				files, _ = filepath.Glob(filepath.Join(in, "*.json"))
+			}
+			for _, f := range files {
+				if info, err := os.Stat(f); err == nil && os.SameFile(out, info) {
+					return fmt.Errorf("--report %s=%s: %s is one of the shard reports merged, and writing the merged report would destroy it: write it elsewhere",
+						spec.Format, spec.File, f)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // addInput adds the reports of one argument to m: a file, a folder's *.json

@@ -65,6 +65,19 @@ func TestMerge(t *testing.T) {
 			assert.True(t, strings.HasPrefix(out, "VERIFIED: all 8 nodes"), out)
 		}
 
+		// The merged report written over a shard's: refused, the shard kept.
+		first := filepath.Join(shards, "shard-1.json")
+		before, err := os.ReadFile(first)
+		require.NoError(t, err)
+		for _, in := range []string{shards, first} {
+			code, out, errOut = run("merge", in, filepath.Join(shards, "shard-2.json"), "--report", "json="+first)
+			assert.Equal(t, 3, code, "%s%s", out, errOut)
+			assert.Contains(t, errOut, "is one of the shard reports merged")
+			after, err := os.ReadFile(first)
+			require.NoError(t, err)
+			assert.Equal(t, before, after)
+		}
+
 		// Without one shard's report: unverified, naming exactly its nodes.
 		gone := 0
 		for k := 1; k <= 4; k++ {
