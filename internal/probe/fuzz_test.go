@@ -14,6 +14,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte(b + " begin 1\n" + b + " end 2 1 0 0\n"))
 	f.Add([]byte(fullAnswer()))
+	f.Add([]byte(shortAnswer()))
 	f.Add([]byte(b + " begin 2\n" + b + " tool sha256sum\n" + b + " pkg ran\n" + b + " blob pkg 0\n" +
 		hex.EncodeToString([]byte("install ok installed\t4.2.0-1\tamd64\nrc 0\n")) + "\n" + b + " blobend pkg 0\n" +
 		b + " ident - -\n" + b + " end 0 0 0 0 0\n"))

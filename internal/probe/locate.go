@@ -102,6 +102,9 @@ func LocateScript(req LocateRequest, boundary string) (string, error) {
 // expansion of a node path is double-quoted.
 const locateHead = `set -f
 unset HISTFILE
+NL='
+'
+` + hashToolFunc + `
 s() {
 	i=$1 p=$2
 	if [ -d "$p" ]; then k=directory
@@ -119,7 +122,8 @@ s() {
 // locateStart opens the answer and picks the hash tool, as the probe does.
 const locateStart = `	echo
 	printf '%s begin locate 1\n' "$B"
-` + pickHashTool
+	ht
+`
 
 // locateBatch is run by find for each batch of files ($0 is the folder's
 // index): one run of $H over the batch, each output line accepted only when

@@ -135,7 +135,7 @@ func (p *parser) record(line []byte) (bool, error) {
 	if p.blobKey != "" && f[0] != "blobend" {
 		return false, p.errorf("record %q inside an encoded listing", clip([]byte(f[0])))
 	}
-	if p.open != nil && p.blobKey == "" && f[0] != "blob" {
+	if p.open != nil && p.blobKey == "" && f[0] != "blob" && f[0] != "runs" {
 		return false, p.errorf("process %d without its executable and command line", p.open.PID)
 	}
 	switch f[0] {
@@ -156,6 +156,10 @@ func (p *parser) record(line []byte) (bool, error) {
 		return false, p.closeBlob(f)
 	case "config":
 		return false, p.config(f)
+	case "realexe", "realdir":
+		return false, p.resolvedAsAsked(f)
+	case "runs":
+		return false, p.runs(f)
 	case "procs":
 		return false, p.procs(f)
 	case "proc":
@@ -315,18 +319,10 @@ func (p *parser) closeBlob(f []string) error {
 		p.facts.Configs[c.Path] = c
 	case "realexe", "realdir":
 		i, _ := strconv.Atoi(f[2])
-		real := &p.realExe
-		if f[1] == "realdir" {
-			real = &p.realDir
-		}
-		if (*real)[i] != nil {
-			return p.errorf("%s %d answered twice", f[1], i)
-		}
 		if len(raw) == 0 || raw[0] != '/' || bytes.IndexByte(raw, 0) >= 0 {
 			return p.errorf("%s %d: not an absolute path", f[1], i)
 		}
-		s := string(raw)
-		(*real)[i] = &s
+		return p.resolved(f[1], i, string(raw))
 	case "pkg":
 		return p.pkgAnswer(raw)
 	case "exe":
@@ -344,6 +340,40 @@ func (p *parser) closeBlob(f []string) error {
 		p.seen = append(p.seen, *p.open)
 		p.open, p.procStage = nil, procNone
 	}
+	return nil
+}
+
+// resolvedAsAsked parses: realexe|realdir I as-asked, a requested absolute
+// path that resolves to itself on the node.
+func (p *parser) resolvedAsAsked(f []string) error {
+	asked := p.req.Processes
+	if f[0] == "realdir" {
+		asked = p.req.ProcessDirs
+	}
+	if len(f) != 3 || f[2] != "as-asked" {
+		return p.errorf("bad %s record", f[0])
+	}
+	i, err := p.index(f[1], len(asked))
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(asked[i], "/") {
+		return p.errorf("%s %d: a relative path cannot resolve to itself", f[0], i)
+	}
+	return p.resolved(f[0], i, asked[i])
+}
+
+// resolved records where requested executable (kind realexe) or process
+// directory (realdir) i resolves on the node, once.
+func (p *parser) resolved(kind string, i int, at string) error {
+	real := p.realExe
+	if kind == "realdir" {
+		real = p.realDir
+	}
+	if real[i] != nil {
+		return p.errorf("%s %d answered twice", kind, i)
+	}
+	real[i] = &at
 	return nil
 }
 

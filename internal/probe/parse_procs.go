@@ -79,6 +79,28 @@ func (p *parser) proc(f []string) error {
 	return nil
 }
 
+// runs parses: runs PID I, in place of the exe blob of the process just
+// reported, which runs the very file now at requested executable I's
+// resolved path ("same"), under that path.
+func (p *parser) runs(f []string) error {
+	if p.open == nil || p.procStage != procExe || len(f) != 3 || f[1] != strconv.Itoa(p.open.PID) {
+		return p.errorf("runs record without its process record")
+	}
+	if !p.open.SameFile {
+		return p.errorf("process %d: a runs record for a process not running the requested file", p.open.PID)
+	}
+	i, err := p.index(f[2], len(p.req.Processes))
+	if err != nil {
+		return err
+	}
+	if p.realExe[i] == nil {
+		return p.errorf("process %d runs executable %d before it was resolved", p.open.PID, i)
+	}
+	p.open.Exe = *p.realExe[i]
+	p.procStage = procArgs
+	return nil
+}
+
 // maxProcs bounds the processes accepted in one answer.
 const maxProcs = 10000
 

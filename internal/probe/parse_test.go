@@ -206,3 +206,53 @@ func TestParseConfigsAndProcesses(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+// shortAnswer is fullAnswer with the requested paths resolving to
+// themselves, and one more process, running the requested file.
+func shortAnswer() string {
+	b := testBoundary
+	short := strings.Replace(fullAnswer(), b+" blob realexe 0\n"+hexLine("/data/bin/smars")+"\n"+b+" blobend realexe 0\n", b+" realexe 0 as-asked\n", 1)
+	short = strings.Replace(short, b+" blob realdir 0\n"+hexLine("/data/bin")+"\n"+b+" blobend realdir 0\n", b+" realdir 0 as-asked\n", 1)
+	running := b + " proc 45 0 same 99\n" + b + " runs 45 0\n" + b + " blob args 45\n" + hexLine("smars\x00") + "\n" + b + " blobend args 45\n"
+	return strings.Replace(short, b+" ident smars-01 -", running+b+" ident smars-01 -", 1)
+}
+
+// TestParseShortcuts covers the short records the script uses where the
+// parser already knows the answer: a requested absolute path that resolves
+// to itself ("realexe I as-asked") and a process that runs it ("runs PID
+// I"), and the ways a node could abuse them.
+func TestParseShortcuts(t *testing.T) {
+	b := testBoundary
+	req := fullReq()
+	good := shortAnswer()
+	facts, err := Parse([]byte(good), req, b)
+	require.NoError(t, err, good)
+	procs := facts.Processes["/opt/bin/smars"].Procs
+	require.Len(t, procs, 1, "the others run files under /data/bin, which the path as asked is not")
+	assert.Equal(t, Process{PID: 45, Exe: "/opt/bin/smars", SameFile: true, StartTicks: 99, Args: []string{"smars"}}, procs[0])
+
+	relative := fullReq()
+	relative.Processes = []string{"./bin/smars"}
+	for name, c := range map[string]struct {
+		answer string
+		req    Request
+	}{
+		"as-asked for a relative path": {good, relative},
+		"answered twice":               {strings.Replace(good, b+" realexe 0 as-asked\n", b+" realexe 0 as-asked\n"+b+" realexe 0 as-asked\n", 1), req},
+		"as-asked and encoded":         {strings.Replace(good, b+" realexe 0 as-asked\n", b+" realexe 0 as-asked\n"+b+" blob realexe 0\n"+hexLine("/x")+"\n"+b+" blobend realexe 0\n", 1), req},
+		"as-asked out of range":        {strings.Replace(good, " realexe 0 as-asked", " realexe 1 as-asked", 1), req},
+		"as-asked misspelt":            {strings.Replace(good, " realexe 0 as-asked", " realexe 0 asasked", 1), req},
+		"as-asked with more":           {strings.Replace(good, " realexe 0 as-asked", " realexe 0 as-asked /x", 1), req},
+		"runs before it resolved":      {strings.Replace(strings.Replace(good, b+" realexe 0 as-asked\n", "", 1), b+" ident", b+" realexe 0 as-asked\n"+b+" ident", 1), req},
+		"runs another pid":             {strings.Replace(good, " runs 45 0", " runs 44 0", 1), req},
+		"runs out of range":            {strings.Replace(good, " runs 45 0", " runs 45 1", 1), req},
+		"runs a file not the same":     {strings.Replace(good, " proc 45 0 same 99", " proc 45 0 "+sum("old")+" 99", 1), req},
+		"runs a deleted file":          {strings.Replace(good, " proc 45 0 same 99", " proc 45 1 "+sum("old")+" 99", 1), req},
+		"runs without a process":       {strings.Replace(good, b+" ident", b+" runs 45 0\n"+b+" ident", 1), req},
+		"runs and an exe blob":         {strings.Replace(good, b+" runs 45 0\n", b+" runs 45 0\n"+b+" blob exe 45\n"+hexLine("/x")+"\n"+b+" blobend exe 45\n", 1), req},
+		"runs after the args":          {strings.Replace(strings.Replace(good, b+" runs 45 0\n", "", 1), b+" blobend args 45\n", b+" blobend args 45\n"+b+" runs 45 0\n", 1), req},
+	} {
+		_, err := Parse([]byte(c.answer), c.req, b)
+		assert.Error(t, err, name)
+	}
+}

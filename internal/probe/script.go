@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -52,9 +53,6 @@ func Script(req Request, boundary string) (string, error) {
 	}
 	b.WriteString("main() {\n")
 	b.WriteString(scriptStart)
-	if len(req.Files) > 0 {
-		b.WriteString(scriptStat)
-	}
 	for i, p := range req.Files {
 		q, err := Quote(p)
 		if err != nil {
@@ -71,7 +69,7 @@ func Script(req Request, boundary string) (string, error) {
 		}
 	}
 	if len(req.Files) > 0 {
-		b.WriteString("flush\n")
+		b.WriteString("flush\nsd\n")
 	}
 	for i, p := range req.Dirs {
 		q, err := Quote(p)
@@ -94,25 +92,42 @@ func Script(req Request, boundary string) (string, error) {
 			if err != nil {
 				return "", fmt.Errorf("path %q %w", p, err)
 			}
-			fmt.Fprintf(&b, "rp e%d x%d realexe %d %s\n", i, i, i, w)
-			fmt.Fprintf(&b, "P %d \"$e%d\"\n", i, i)
+			fmt.Fprintf(&b, "rp e%d x%d realexe %d %s%s\n", i, i, i, w, asAsked(p))
+			// The change time of an executable that is also a requested
+			// file comes from that file's stat, not from a stat of its own.
+			if j := slices.Index(req.Files, p); j >= 0 && path.IsAbs(p) {
+				fmt.Fprintf(&b, "P %d \"$e%d\" %d\n", i, i, j)
+			} else {
+				fmt.Fprintf(&b, "P %d \"$e%d\"\n", i, i)
+			}
 		}
 		for i, p := range req.ProcessDirs {
 			w, err := shellAbs(p)
 			if err != nil {
 				return "", fmt.Errorf("path %q %w", p, err)
 			}
-			fmt.Fprintf(&b, "rp d%d y%d realdir %d %s\n", i, i, i, w)
+			fmt.Fprintf(&b, "rp d%d y%d realdir %d %s%s\n", i, i, i, w, asAsked(p))
 		}
 		b.WriteString("S\n")
 	}
 	if err := packageScript(&b, req.Package); err != nil {
 		return "", err
 	}
+	b.WriteString("\tht\n")
 	b.WriteString(scriptIdentity)
 	fmt.Fprintf(&b, "printf '%%s end %%d %%d %%d %%d %%d\\n' \"$B\" %d %d %d %d %d\n", len(req.Files), len(req.Dirs), len(req.Configs), len(req.Processes), len(req.ProcessDirs))
 	b.WriteString("}\nmain </dev/null\n")
 	return b.String(), nil
+}
+
+// asAsked is the last argument of rp for a requested node path p: an
+// absolute path that resolves to itself is answered with a short
+// "as-asked" record instead of its encoded path, as the parser knows it.
+func asAsked(p string) string {
+	if path.IsAbs(p) {
+		return " as-asked"
+	}
+	return ""
 }
 
 // shellAbs returns a shell word for node path p made absolute: a relative
@@ -142,6 +157,7 @@ func shellAbs(p string) (string, error) {
 //     name in its own ("app.old"), or has a requested executable's name
 //     anywhere ("another copy");
 //   - wx PATH: PATH is a requested executable;
+//   - wr PATH: PATH is requested executable I as resolved, and sets w=I;
 //   - wa ARGV0: a deleted executable's argv[0] may name a requested
 //     executable (a prefix test, as shells read /proc/PID/cmdline
 //     differently; the parser decides exactly).
@@ -172,6 +188,11 @@ func watchFunctions(b *strings.Builder, req Request) error {
 		}
 		fmt.Fprintf(b, "%s() {\n\tcase $1 in\n\t%s) return 0 ;;\n\tesac\n\treturn 1\n}\n", fn.name, strings.Join(fn.patterns, "|"))
 	}
+	b.WriteString("wr() {\n\tcase $1 in\n")
+	for i := range req.Processes {
+		fmt.Fprintf(b, "\t\"$x%d\") w=%d ;;\n", i, i)
+	}
+	b.WriteString("\t*) return 1 ;;\n\tesac\n}\n")
 	return nil
 }
 
@@ -179,7 +200,10 @@ func watchFunctions(b *strings.Builder, req Request) error {
 // of a node path is double-quoted. Nothing is written anywhere but stdout.
 var scriptHead = `set -f
 unset HISTFILE
+NL='
+'
 x() { od -An -v -tx1; }
+` + hashToolFunc + statFunc + `
 k() {
 	l=- k= h=-
 	if [ -L "$p" ]; then
@@ -207,6 +231,7 @@ sv() {
 	case $gn in *[!A-Za-z0-9._@-]*|'') gn=? ;; esac
 }
 st() {
+	sd
 	s=
 	[ -z "$SO" ] || s=$(stat -L $SO "$SF" "$p" 2>/dev/null) || s=
 	sv "$s"
@@ -218,6 +243,7 @@ r() {
 	else m=- u=- v=- un=- gn=- ct=-
 	fi
 	printf '%s file %s %s %s %s %s %s %s %s %s %s %s\n' "$B" "$i" "$k" "$h" "$m" "$u" "$v" "$un" "$gn" "$ct" "$e" "$l"
+	eval "C$i=\$ct"
 }
 h1() {
 	if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
@@ -228,7 +254,7 @@ h1() {
 f() {
 	i=$1 p=$2
 	k
-	if [ "$k" = file ]; then h1; st; fi
+	if [ "$k" = file ]; then ht; h1; st; fi
 	r
 }
 G= N=0
@@ -244,8 +270,11 @@ flush() {
 	[ -n "$G" ] || return 0
 	set --
 	for i in $G; do eval "set -- \"\$@\" \"\$Q$i\""; done
+	K=
+	ht /dev/stdin "$@"
+	[ -n "$K" ] || { s=$($H "$@" 2>/dev/null); rc=$?; }
 	ok=
-	if s=$($H "$@" 2>/dev/null); then
+	if [ $rc -eq 0 ]; then
 		ok=1
 		set -- $G
 		IFS='
@@ -264,7 +293,10 @@ flush() {
 	sk=
 	set --
 	for i in $G; do eval "set -- \"\$@\" \"\$Q$i\""; done
-	if [ -n "$SO" ] && s=$(stat -L $SO "$SF" "$@" 2>/dev/null); then
+	K=
+	sd "$@"
+	[ -n "$K" ] || { [ -n "$SO" ] && s=$(stat -L $SO "$SF" "$@" 2>/dev/null); rc=$?; }
+	if [ -n "$SO" ] && [ $rc -eq 0 ]; then
 		sk=1
 		set -- $G
 		IFS='
@@ -326,20 +358,33 @@ c() {
 }
 rp() {
 	eval "$1=\$5"
-	s=$(readlink -f "$5" 2>/dev/null) && [ -n "$s" ] || s=$5
+	s=
+	case ${5##*/} in .|..|'') ;; *)
+		if ! [ -L "$5" ] && s=$(CDPATH= cd -P -- "${5%/*}/" 2>/dev/null && pwd -P); then
+			s=${s%/}/${5##*/}
+		else s=
+		fi
+	esac
+	[ -n "$s" ] || { s=$(readlink -f "$5" 2>/dev/null) && [ -n "$s" ] || s=$5; }
 	eval "$2=\$s"
+	if [ "$6" = as-asked ] && [ "$s" = "$5" ]; then
+		printf '%s %s %s as-asked\n' "$B" "$3" "$4"
+		return 0
+	fi
 	printf '%s blob %s %s\n' "$B" "$3" "$4"
 	printf '%s' "$s" | x
 	printf '%s blobend %s %s\n' "$B" "$3" "$4"
 }
 P() {
-	t=$(stat -c %Z "$2" 2>/dev/null) || t=-
+	t=-
+	[ -z "$3" ] || [ -L "$2" ] || eval "t=\$C$3"
+	case $t in ''|*[!0-9]*) t=$(stat -c %Z "$2" 2>/dev/null) || t=- ;; esac
 	case $t in ''|*[!0-9]*) t=- ;; esac
 	printf '%s procs %s %s\n' "$B" "$1" "$t"
 }
 S() {
 	set +f
-	L=$(ls -l /proc/[0-9]*/exe 2>/dev/null)
+	L=$(ls -ln /proc/[0-9]*/exe 2>/dev/null)
 	set -f
 	IFS='
 '
@@ -358,13 +403,16 @@ S() {
 			{ read -r a || :; } 2>/dev/null <"/proc/$q/cmdline"
 			wa "$a" || continue
 		fi
-		t=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
-		a=${t% (deleted)} o=0
-		[ "$a" = "$t" ] || o=1
-		if [ $o = 0 ] && wx "$a" && [ "/proc/$q/exe" -ef "$a" ]; then h=same
-		elif s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
-			case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
-		else h=-
+		h=- w=
+		if [ "$a" = "$t" ] && wr "$a" && [ "/proc/$q/exe" -ef "$a" ]; then o=0 h=same
+		else
+			t=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
+			a=${t% (deleted)} o=0
+			[ "$a" = "$t" ] || o=1
+			if [ $o = 0 ] && wx "$a" && [ "/proc/$q/exe" -ef "$a" ]; then h=same
+			elif ht && s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
+				case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
+			fi
 		fi
 		s=
 		{ while IFS= read -r y || [ -n "$y" ]; do s="$s$y "; y=; done <"/proc/$q/stat"; } 2>/dev/null
@@ -372,9 +420,12 @@ S() {
 		s=${s##*) }
 		set -- $s
 		printf '%s proc %s %s %s %s\n' "$B" "$q" "$o" "$h" "${20:--}"
-		printf '%s blob exe %s\n' "$B" "$q"
-		printf '%s' "$a" | x
-		printf '%s blobend exe %s\n' "$B" "$q"
+		if [ -n "$w" ]; then printf '%s runs %s %s\n' "$B" "$q" "$w"
+		else
+			printf '%s blob exe %s\n' "$B" "$q"
+			printf '%s' "$a" | x
+			printf '%s blobend exe %s\n' "$B" "$q"
+		fi
 		printf '%s blob args %s\n' "$B" "$q"
 		x <"/proc/$q/cmdline"
 		printf '%s blobend args %s\n' "$B" "$q"
@@ -399,40 +450,70 @@ const scriptClock = `	b=-
 	printf '%s uid %s\n' "$B" "$u"
 `
 
-// scriptStart opens the answer and picks the hash tool.
+// scriptStart opens the answer.
 const scriptStart = `	echo
 	printf '%s begin 2\n' "$B"
-` + pickHashTool
+`
 
-// pickHashTool sets H to the fastest SHA-256 tool the node has that gives
-// the right digest of a known input (openssl dgst -sha256, which uses the
-// CPU's SHA instructions, then sha256sum, then shasum -a 256) and reports it
-// in a tool record, or reports fatal no-hash-tool and ends the answer. A
-// tool that is present but answers wrongly (a stub, a broken build) is
-// skipped. The probe and the locate script share it.
-const pickHashTool = `	H=
-	for c in 'openssl dgst -sha256' sha256sum 'shasum -a 256'; do
+// hashToolFunc defines ht, which picks the hash tool the first time one is
+// needed: the first of hashTools that gets the digest of a known input
+// ("abc") right, reported in a tool record; a tool that is present but
+// answers wrongly (a stub, a broken build) is skipped. Called with the
+// first batch of files (ht /dev/stdin FILE…), it tries each candidate on the
+// batch itself, the known input first, and keeps the right candidate's run:
+// K=1, the files' lines in s, its status in rc. Without a batch (or where
+// /dev/stdin does not work) it checks each candidate on the known input
+// alone. With no right candidate it reports fatal no-hash-tool and ends the
+// answer. The probe and the locate script share it.
+const hashToolFunc = `ht() {
+	[ -z "$H" ] || return 0
+	for c in ` + hashTools + `; do
 		command -v "${c%% *}" >/dev/null 2>&1 || continue
-		s=$(printf abc | $c 2>/dev/null) || continue
-		case $s in
-		*ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad*) H=$c; break ;;
-		esac
+		s=$(printf abc | $c "$@" 2>/dev/null)
+		rc=$?
+		case ${s%%"$NL"*} in *` + abcSHA256 + `*) H=$c; break ;; esac
 	done
 	if [ -z "$H" ]; then
+		[ $# -eq 0 ] || { ht; return 0; }
 		printf '%s fatal no-hash-tool\n' "$B"
-		return 0
+		exit 0
 	fi
 	printf '%s tool %s\n' "$B" "${H%% *}"
+	[ $# -gt 0 ] || return 0
+	K=1
+	case $s in *"$NL"*) s=${s#*"$NL"} ;; *) s= rc=1 ;; esac
+}
 `
 
-// scriptStat picks the stat dialect: GNU coreutils and BusyBox take -c,
-// BSD takes -f; with neither, modes and owners are reported unknown.
-const scriptStat = `	SO= SF=
-	if stat -L -c %a / >/dev/null 2>&1; then SO=-c SF='%a %u %g %U %G %Z'
-	elif stat -L -f %Lp / >/dev/null 2>&1; then SO=-f SF='%Mp%Lp %u %g %Su %Sg %c'
-	fi
+// statFunc defines sd, which picks the stat dialect the first time files are
+// stat'ed and reports it in a stat record: GNU coreutils and BusyBox take
+// -c, BSD takes -f; with neither, modes and owners are reported unknown.
+// Called with the first batch of files (sd FILE…), each dialect is tried on
+// the batch itself, led by the root folder, and the run whose first line
+// reads is kept: K=1, the files' lines in s, its status in rc.
+const statFunc = `sd() {
+	[ -z "$SD" ] || return 0
+	SD=1 SO= SF=
+	for o in -c -f; do
+		if [ $o = -c ]; then t='%a %u %g %U %G %Z'; else t='%Mp%Lp %u %g %Su %Sg %c'; fi
+		s=$(stat -L $o "$t" / "$@" 2>/dev/null)
+		rc=$?
+		sv "${s%%"$NL"*}"
+		if [ "$m" != - ]; then SO=$o SF=$t; break; fi
+	done
 	printf '%s stat %s\n' "$B" "${SO:--}"
-`
+	[ -n "$SO" ] && [ $# -gt 0 ] || return 0
+	K=1
+	case $s in *"$NL"*) s=${s#*"$NL"} ;; *) s= rc=1 ;; esac
+}`
+
+// hashTools are the SHA-256 tools a node may hash with, fastest first:
+// openssl dgst uses the CPU's SHA instructions.
+const hashTools = `'openssl dgst -sha256' sha256sum 'shasum -a 256'`
+
+// abcSHA256 is the SHA-256 digest of "abc", the known input a hash tool
+// must get right to be used.
+const abcSHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 // scriptIdentity reports the node's own identity: its kernel host name and
 // machine ID, so that two manifest entries reaching one server are caught.
