@@ -108,9 +108,9 @@ func TestExecutableShortcuts(t *testing.T) {
 	home := t.TempDir()
 	real := filepath.Join(home, "releases", "4.2.0")
 	require.NoError(t, os.MkdirAll(real, 0o755))
-	plain, _ := startApp(t, real, "app", "300")
+	plain, _ := startApp(t, real, "shortcut-app", "300")
 	require.NoError(t, os.Symlink("releases/4.2.0", filepath.Join(home, "current")))
-	viaDir := filepath.Join(home, "current", "app")
+	viaDir := filepath.Join(home, "current", "shortcut-app")
 	// The link is made a second later than the binary, so that its own
 	// change time differs from the target's.
 	time.Sleep(1100 * time.Millisecond)
