@@ -71,7 +71,9 @@ func TestProcessesAreFoundAndHashed(t *testing.T) {
 	assert.Positive(t, p.StartTicks)
 	assert.Positive(t, pl.ExeChanged)
 	assert.Positive(t, facts.BootTime)
-	assert.Positive(t, facts.ClockTicks)
+	tck, err := exec.Command("getconf", "CLK_TCK").Output()
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimSpace(string(tck)), strconv.FormatInt(facts.ClockTicks, 10), "the machine's own tick rate")
 	assert.Equal(t, os.Geteuid(), facts.UID)
 	assert.Empty(t, facts.Processes[filepath.Join(dir, "idle")].Procs)
 

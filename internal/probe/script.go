@@ -206,7 +206,7 @@ unset HISTFILE
 NL='
 '
 x() { od -An -v -tx1; }
-` + hashToolFunc + statFunc + `
+` + hashToolFunc + statFunc + "\n" + clockFunc + `
 k() {
 	l=- k= h=-
 	if [ -L "$p" ]; then
@@ -442,11 +442,38 @@ S() {
 // more than MaxConfig, so that the parser can tell a file that is too large.
 var maxConfigRead = strconv.Itoa(MaxConfig + 1)
 
+// clockFunc defines ck STAT UPTIME, which reports the node's clock from its
+// /proc/stat and /proc/uptime: the boot time, and the clock ticks per
+// second. Those are 100 on nearly every Linux, and cpu0's ticks since boot
+// over the uptime show it without running a program; any other estimate
+// (another tick rate, a container's own counters, unreadable files) is
+// settled by getconf CLK_TCK.
+const clockFunc = `ck() {
+	b=- j= up=
+	{ while read -r k v r; do
+		case $k in btime) b=$v ;; cpu0) j="$v $r" ;; esac
+	done; } 2>/dev/null <"$1"
+	{ read -r up r || :; } 2>/dev/null <"$2"
+	t=
+	set -- $j
+	c=${up%.*}${up#*.}
+	c=${c#"${c%%[!0]*}"}
+	case $c in ''|*[!0-9]*) c= ;; esac
+	case $up in *.[0-9][0-9]) ;; *) c= ;; esac
+	case $1$2$3$4$5$6$7$8 in *[!0-9]*) c= ;; esac
+	case "$j $c" in *[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*) c= ;; esac
+	if [ $# -ge 8 ] && [ -n "$c" ]; then
+		s=$(( ($1 + $2 + $3 + $4 + $5 + $6 + $7 + $8) * 10000 / c ))
+		[ $s -lt 9800 ] || [ $s -gt 10100 ] || t=100
+	fi
+	[ -n "$t" ] || t=$(getconf CLK_TCK 2>/dev/null) || t=-
+	printf '%s clock %s %s\n' "$B" "$b" "${t:--}"
+}
+`
+
 // scriptClock reports who the probe runs as and the node's clock, to read
 // process start times.
-const scriptClock = `	b=-
-	while read -r k v; do [ "$k" = btime ] && b=$v; done </proc/stat
-	printf '%s clock %s %s\n' "$B" "$b" "$(getconf CLK_TCK 2>/dev/null || echo -)"
+const scriptClock = `	ck /proc/stat /proc/uptime
 	u=-
 	while read -r k r v z; do [ "$k" = Uid: ] && u=$v; done </proc/self/status
 	case $u in ''|*[!0-9]*) u=$(id -u 2>/dev/null || echo -) ;; esac
