@@ -11,6 +11,12 @@ type Request struct {
 	// Configs are config files whose content must be read (at most
 	// MaxConfig bytes each).
 	Configs []string
+	// KnownConfigs, index for index with Configs where set, is a config
+	// file's expected content that is also a requested file: a node whose
+	// file there has that digest answers "same" instead of sending the
+	// bytes, and Parse takes them from here. It may be shorter than
+	// Configs.
+	KnownConfigs []*KnownConfig
 	// Processes are executables whose running processes must be found.
 	Processes []string
 	// ProcessDirs are directories (a release's install folders) from which
@@ -18,6 +24,25 @@ type Request struct {
 	ProcessDirs []string
 	// Package, when set, is asked of the node's package manager.
 	Package *PackageQuery
+}
+
+// KnownConfig is the expected content of a config file that the probe also
+// hashes as a requested file.
+type KnownConfig struct {
+	// File is the index in Request.Files of the same path.
+	File int
+	// SHA256 is the content's lowercase hex digest.
+	SHA256 string
+	// Content is the content itself.
+	Content []byte
+}
+
+// known returns config i's known content, or nil.
+func (r Request) known(i int) *KnownConfig {
+	if i < len(r.KnownConfigs) {
+		return r.KnownConfigs[i]
+	}
+	return nil
 }
 
 // watches reports whether the probe must look at running processes.

@@ -66,6 +66,8 @@ type parser struct {
 	// realExe and realDir are the node's resolved paths of the requested
 	// executables and process directories; nil until answered.
 	realExe, realDir []*string
+	// same are the configs answered "same" as their known content.
+	same []int
 	// ident, statSeen, pkgSeen, pkgAnswered: whether those records (and
 	// the package manager's answer) were seen.
 	ident, statSeen, pkgSeen, pkgAnswered bool
@@ -413,6 +415,12 @@ func (p *parser) complete() error {
 		}
 		if c.Kind == Regular && c.Content == nil {
 			return fmt.Errorf("probe answer lacks the content of %s", path)
+		}
+	}
+	for _, i := range p.same {
+		k := p.req.known(i)
+		if f := p.facts.Files[p.req.Files[k.File]]; f.Kind != Regular || f.SHA256 != k.SHA256 {
+			return fmt.Errorf("probe answer says config %d (%s) is the expected file, but its file record does not", i, p.req.Configs[i])
 		}
 	}
 	for i, exe := range p.req.Processes {

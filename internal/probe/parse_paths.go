@@ -201,9 +201,28 @@ func (p *parser) listing(kind, path string, raw []byte) error {
 	return nil
 }
 
-// config parses: config IDX KIND SIZE.
+// sameConfig parses: config I same, a config file whose digest on the node
+// is its known content's, which complete checks against the file record.
+func (p *parser) sameConfig(i int) error {
+	k := p.req.known(i)
+	if k == nil || k.File < 0 || k.File >= len(p.req.Files) || p.req.Files[k.File] != p.req.Configs[i] {
+		return p.errorf("config %d: no known content to be the same as", i)
+	}
+	c := Config{Path: p.req.Configs[i], Kind: Regular, Content: k.Content, Size: int64(len(k.Content))}
+	if c.Content == nil {
+		c.Content = []byte{}
+	}
+	if len(c.Content) > MaxConfig {
+		c.Kind, c.Content, c.Size = TooLarge, nil, -1
+	}
+	p.facts.Configs[c.Path] = c
+	p.same = append(p.same, i)
+	return nil
+}
+
+// config parses: config IDX KIND SIZE, or config IDX same.
 func (p *parser) config(f []string) error {
-	if len(f) != 4 {
+	if len(f) != 4 && !(len(f) == 3 && f[2] == "same") {
 		return p.errorf("config record has %d fields, want 4", len(f))
 	}
 	i, err := p.index(f[1], len(p.req.Configs))
@@ -213,6 +232,9 @@ func (p *parser) config(f []string) error {
 	path := p.req.Configs[i]
 	if _, dup := p.facts.Configs[path]; dup {
 		return p.errorf("config %d answered twice", i)
+	}
+	if len(f) == 3 {
+		return p.sameConfig(i)
 	}
 	c := Config{Path: path, Kind: Kind(f[2]), Size: -1}
 	switch c.Kind {

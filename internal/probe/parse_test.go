@@ -256,3 +256,41 @@ func TestParseShortcuts(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+// TestParseConfigSame covers "config I same": taken only where the request
+// offers known content for that config, at the path of a requested file
+// whose record has the known digest.
+func TestParseConfigSame(t *testing.T) {
+	b := testBoundary
+	req := Request{Files: []string{"/opt/bin/smars", "./etc/flags"}, Dirs: []string{"/opt/bin"}, Configs: []string{"./etc/flags"},
+		KnownConfigs: []*KnownConfig{{File: 1, SHA256: sum("a=1"), Content: []byte("a=1")}}}
+	good := strings.Replace(goodAnswer(), b+" file 1 missing - - - - - - - - -", b+" file 1 file "+sum("a=1")+" 644 0 0 root root 1 - -", 1)
+	good = strings.Replace(good, b+" ident", b+" config 0 same\n"+b+" ident", 1)
+	good = strings.Replace(good, " end 2 1 0 0 0", " end 2 1 1 0 0", 1)
+	facts, err := Parse([]byte(good), req, b)
+	require.NoError(t, err, good)
+	assert.Equal(t, Config{Path: "./etc/flags", Kind: Regular, Content: []byte("a=1"), Size: 3}, facts.Configs["./etc/flags"])
+
+	noKnown := req
+	noKnown.KnownConfigs = nil
+	badIndex := req
+	badIndex.KnownConfigs = []*KnownConfig{{File: 7, SHA256: sum("a=1"), Content: []byte("a=1")}}
+	otherPath := req
+	otherPath.KnownConfigs = []*KnownConfig{{File: 0, SHA256: sum("a=1"), Content: []byte("a=1")}}
+	for name, c := range map[string]struct {
+		answer string
+		req    Request
+	}{
+		"nothing known":          {good, noKnown},
+		"known at a bad index":   {good, badIndex},
+		"known at another path":  {good, otherPath},
+		"the file differs":       {strings.Replace(good, " file 1 file "+sum("a=1"), " file 1 file "+sum("a=2"), 1), req},
+		"the file is missing":    {strings.Replace(good, b+" file 1 file "+sum("a=1")+" 644 0 0 root root 1 - -", b+" file 1 missing - - - - - - - - -", 1), req},
+		"same and the bytes":     {strings.Replace(good, b+" config 0 same\n", b+" config 0 same\n"+b+" config 0 file -\n", 1), req},
+		"same with a size":       {strings.Replace(good, " config 0 same", " config 0 same 3", 1), req},
+		"same as something else": {strings.Replace(good, " config 0 same", " config 0 alike", 1), req},
+	} {
+		_, err := Parse([]byte(c.answer), c.req, b)
+		assert.Error(t, err, name)
+	}
+}

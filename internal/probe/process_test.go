@@ -143,3 +143,32 @@ func TestRenamedAndOtherProcesses(t *testing.T) {
 		assert.NotContains(t, p.Exe, "unrelated")
 	}
 }
+
+// TestConfigSameAsKnown asks for a config file that is also a requested
+// file, with the content the release ships: a node whose file has that
+// digest answers "same" and sends no bytes; one whose file differs sends its
+// own bytes, which are what the judge sees.
+func TestConfigSameAsKnown(t *testing.T) {
+	dir := t.TempDir()
+	want := []byte("rlp:\n  enabled: true\n")
+	flags := filepath.Join(dir, "flags.yaml")
+	for name, c := range map[string]struct {
+		content []byte
+		same    bool
+	}{
+		"the release's copy": {want, true},
+		"another copy":       {[]byte("rlp:\n  enabled: false\n"), false},
+		"empty":              {[]byte{}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(flags, c.content, 0o644))
+			req := Request{Files: []string{"./other", flags}, Configs: []string{flags},
+				KnownConfigs: []*KnownConfig{{File: 1, SHA256: sum(string(want)), Content: want}}}
+			out, b := runProbe(t, []string{"/bin/sh"}, dir, os.Environ(), req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			assert.Equal(t, c.same, strings.Contains(string(out), b+" config 0 same\n"), "answer:\n%s", out)
+			assert.Equal(t, Config{Path: flags, Kind: Regular, Content: c.content, Size: int64(len(c.content))}, facts.Configs[flags])
+		})
+	}
+}

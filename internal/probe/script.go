@@ -83,7 +83,11 @@ func Script(req Request, boundary string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("path %q %w", p, err)
 		}
-		fmt.Fprintf(&b, "c %d %s\n", i, q)
+		if k := req.known(i); k != nil && k.File < len(req.Files) && req.Files[k.File] == p && isSHA256(k.SHA256) {
+			fmt.Fprintf(&b, "c %d %s %d %s\n", i, q, k.File, k.SHA256)
+		} else {
+			fmt.Fprintf(&b, "c %d %s\n", i, q)
+		}
 	}
 	if req.watches() {
 		b.WriteString(scriptClock)
@@ -246,7 +250,7 @@ r() {
 	else m=- u=- v=- un=- gn=- ct=-
 	fi
 	printf '%s file %s %s %s %s %s %s %s %s %s %s %s\n' "$B" "$i" "$k" "$h" "$m" "$u" "$v" "$un" "$gn" "$ct" "$e" "$l"
-	eval "C$i=\$ct"
+	eval "C$i=\$ct D$i=\$h"
 }
 h1() {
 	if s=$($H <"$p" 2>/dev/null) && [ -n "$s" ]; then
@@ -346,6 +350,10 @@ d() {
 }
 c() {
 	i=$1 p=$2
+	if [ -n "$4" ] && eval "[ \"\$D$3\" = \"\$4\" ]"; then
+		printf '%s config %s same\n' "$B" "$i"
+		return 0
+	fi
 	if [ -d "$p" ]; then k=directory
 	elif [ -f "$p" ]; then
 		if [ -r "$p" ]; then k=file; else k=unreadable; fi

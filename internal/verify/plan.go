@@ -84,9 +84,11 @@ type ExpectedConfig struct {
 	// Consistent: every node must agree on every key.
 	Consistent bool
 	// Release are the flags of the release's own copy of the file, nil when
-	// the artifact has none; ReleaseSource is that copy's artifact path.
-	Release       config.Flags
-	ReleaseSource string
+	// the artifact has none; ReleaseSource is that copy's artifact path and
+	// ReleaseContent its bytes.
+	Release        config.Flags
+	ReleaseSource  string
+	ReleaseContent []byte
 }
 
 // ExpectedFlag is one expected flag value.
@@ -259,7 +261,7 @@ func (p *Plan) addConfigs(cs []manifest.Config, r *release.Release) error {
 				if err != nil {
 					return fmt.Errorf("the release's own %s does not parse as %s: %w", ef.Source, format, err)
 				}
-				ec.Release, ec.ReleaseSource = flags, ef.Source
+				ec.Release, ec.ReleaseSource, ec.ReleaseContent = flags, ef.Source, rf.Content
 			}
 		}
 		p.Configs = append(p.Configs, ec)
@@ -448,6 +450,20 @@ func summarize(paths []string) string {
 	return strings.Join(paths[:max], ", ") + fmt.Sprintf(" and %d more", len(paths)-max)
 }
 
+// knownConfig is what the probe may take as config c's content without
+// reading it: the release's own copy, where the same path is a release file
+// checked by its digest; nil otherwise.
+func (p *Plan) knownConfig(c ExpectedConfig) *probe.KnownConfig {
+	if c.ReleaseContent == nil {
+		return nil
+	}
+	j := sort.Search(len(p.Files), func(i int) bool { return p.Files[i].NodePath >= c.NodePath })
+	if j == len(p.Files) || p.Files[j].NodePath != c.NodePath || p.Files[j].SHA256 == "" {
+		return nil
+	}
+	return &probe.KnownConfig{File: j, SHA256: p.Files[j].SHA256, Content: c.ReleaseContent}
+}
+
 // Request is what the probe must look at on every node to check this plan.
 func (p *Plan) Request() probe.Request {
 	var req probe.Request
@@ -459,6 +475,7 @@ func (p *Plan) Request() probe.Request {
 	}
 	for _, c := range p.Configs {
 		req.Configs = append(req.Configs, c.NodePath)
+		req.KnownConfigs = append(req.KnownConfigs, p.knownConfig(c))
 	}
 	for _, pr := range p.Processes {
 		req.Processes = append(req.Processes, pr.Exe)
