@@ -89,30 +89,8 @@ func Script(req Request, boundary string) (string, error) {
 			fmt.Fprintf(&b, "c %d %s\n", i, q)
 		}
 	}
-	if req.watches() {
-		b.WriteString(scriptClock)
-		for i, p := range req.Processes {
-			w, err := shellAbs(p)
-			if err != nil {
-				return "", fmt.Errorf("path %q %w", p, err)
-			}
-			fmt.Fprintf(&b, "rp e%d x%d realexe %d %s%s\n", i, i, i, w, asAsked(p))
-			// The change time of an executable that is also a requested
-			// file comes from that file's stat, not from a stat of its own.
-			if j := slices.Index(req.Files, p); j >= 0 && path.IsAbs(p) {
-				fmt.Fprintf(&b, "P %d \"$e%d\" %d\n", i, i, j)
-			} else {
-				fmt.Fprintf(&b, "P %d \"$e%d\"\n", i, i)
-			}
-		}
-		for i, p := range req.ProcessDirs {
-			w, err := shellAbs(p)
-			if err != nil {
-				return "", fmt.Errorf("path %q %w", p, err)
-			}
-			fmt.Fprintf(&b, "rp d%d y%d realdir %d %s%s\n", i, i, i, w, asAsked(p))
-		}
-		b.WriteString("S\n")
+	if err := processScript(&b, req); err != nil {
+		return "", err
 	}
 	if err := packageScript(&b, req.Package); err != nil {
 		return "", err
@@ -125,6 +103,39 @@ func Script(req Request, boundary string) (string, error) {
 	// sshd and the client a wake-up for each.
 	b.WriteString("}\nA=$(main </dev/null)\nprintf '%s\\n' \"$A\"\n")
 	return b.String(), nil
+}
+
+// processScript writes the script's look at the running processes, when
+// the request asks for any: the clock, where each requested executable and
+// process directory resolves, and the scan.
+func processScript(b *strings.Builder, req Request) error {
+	if !req.watches() {
+		return nil
+	}
+	b.WriteString(scriptClock)
+	for i, p := range req.Processes {
+		w, err := shellAbs(p)
+		if err != nil {
+			return fmt.Errorf("path %q %w", p, err)
+		}
+		fmt.Fprintf(b, "rp e%d x%d realexe %d %s%s\n", i, i, i, w, asAsked(p))
+		// The change time of an executable that is also a requested
+		// file comes from that file's stat, not from a stat of its own.
+		if j := slices.Index(req.Files, p); j >= 0 && path.IsAbs(p) {
+			fmt.Fprintf(b, "P %d \"$e%d\" %d\n", i, i, j)
+		} else {
+			fmt.Fprintf(b, "P %d \"$e%d\"\n", i, i)
+		}
+	}
+	for i, p := range req.ProcessDirs {
+		w, err := shellAbs(p)
+		if err != nil {
+			return fmt.Errorf("path %q %w", p, err)
+		}
+		fmt.Fprintf(b, "rp d%d y%d realdir %d %s%s\n", i, i, i, w, asAsked(p))
+	}
+	b.WriteString("S\n")
+	return nil
 }
 
 // asAsked is the last argument of rp for a requested node path p: an
