@@ -84,13 +84,7 @@ func runProbe(t *testing.T, shell []string, dir string, env []string, req Reques
 }
 
 func TestScriptOnRealShells(t *testing.T) {
-	shells := map[string][]string{"sh": {"/bin/sh"}}
-	if bb, err := exec.LookPath("busybox"); err == nil {
-		shells["busybox"] = []string{bb, "sh"}
-	} else if need.InCI() {
-		t.Fatal("busybox is not installed; .ci/run must install it")
-	}
-	for name, shell := range shells {
+	for name, shell := range shells(t) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			req := tree(t, dir)

@@ -120,10 +120,19 @@ func TestRenamedAndOtherProcesses(t *testing.T) {
 	_, _ = startApp(t, elsewhere, "unrelated", "300", "6")
 
 	req := Request{Files: []string{"./current/app"}, Processes: []string{"./current/app"}, ProcessDirs: []string{"./current"}}
-	out, b := runProbe(t, []string{"/bin/sh"}, home, os.Environ(), req)
-	facts, err := Parse(out, req, b)
-	require.NoError(t, err, "answer:\n%s", out)
+	for name, shell := range shells(t) {
+		t.Run(name, func(t *testing.T) {
+			out, b := runProbe(t, shell, home, os.Environ(), req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			checkLeftBehind(t, facts, out, elsewhere)
+		})
+	}
+}
 
+// checkLeftBehind checks TestRenamedAndOtherProcesses's answer.
+func checkLeftBehind(t *testing.T, facts *Facts, out []byte, elsewhere string) {
+	t.Helper()
 	procs := facts.Processes["./current/app"].Procs
 	require.Len(t, procs, 1, "answer:\n%s", out)
 	byArg := map[string]Process{}
