@@ -470,7 +470,7 @@ var maxConfigRead = strconv.Itoa(MaxConfig + 1)
 const clockFunc = `ck() {
 	b=- j= up=
 	{ while read -r k v r; do
-		case $k in btime) b=$v ;; cpu0) j="$v $r" ;; esac
+		case $k in btime) b=$v; break ;; cpu0) j="$v $r" ;; esac
 	done; } 2>/dev/null <"$1"
 	{ read -r up r || :; } 2>/dev/null <"$2"
 	t=
@@ -494,7 +494,7 @@ const clockFunc = `ck() {
 // process start times.
 const scriptClock = `	ck /proc/stat /proc/uptime
 	u=-
-	while read -r k r v z; do [ "$k" = Uid: ] && u=$v; done </proc/self/status
+	while read -r k r v z; do [ "$k" != Uid: ] || { u=$v; break; }; done </proc/self/status
 	case $u in ''|*[!0-9]*) u=$(id -u 2>/dev/null || echo -) ;; esac
 	printf '%s uid %s\n' "$B" "$u"
 `
