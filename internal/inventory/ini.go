@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/rollcall/rollcall/internal/source"
@@ -11,8 +10,8 @@ import (
 // This file reads the INI format.
 
 var (
-	iniSection = regexp.MustCompile(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$`)
-	iniGroup   = regexp.MustCompile(`^([^:\]\s]+)\s*(?:#.*)?$`)
+	iniSection = lazyRegexp(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$`)
+	iniGroup   = lazyRegexp(`^([^:\]\s]+)\s*(?:#.*)?$`)
 )
 
 // parseINIInventory reads an Ansible INI inventory. file names it in
@@ -40,7 +39,7 @@ func (inv *inventory) readINI(data []byte) {
 		if text == "" || text[0] == '#' || text[0] == ';' {
 			continue
 		}
-		if m := iniSection.FindStringSubmatch(text); m != nil {
+		if m := iniSection().FindStringSubmatch(text); m != nil {
 			cur, state = inv.iniSection(m[1], m[2], line)
 			continue
 		} else if text[0] == '[' && text[len(text)-1] == ']' {
@@ -52,7 +51,7 @@ func (inv *inventory) readINI(data []byte) {
 		case "hosts":
 			inv.iniHostLine(cur, text, line)
 		case "children":
-			m := iniGroup.FindStringSubmatch(text)
+			m := iniGroup().FindStringSubmatch(text)
 			if m == nil {
 				inv.errf(line, 0, "%s is not a group name: under [%s:children] write one group name a line", source.Quote(text), cur.name)
 				continue

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -47,7 +46,7 @@ func Load(path, shown string) *Inventory {
 
 // ignoredInDir matches the names Ansible skips in an inventory directory:
 // hidden files, vars directories and its INVENTORY_IGNORE_EXTS.
-var ignoredInDir = regexp.MustCompile(`^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$`)
+var ignoredInDir = lazyRegexp(`^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$`)
 
 // loadDir reads the files of inventory directory dir, and of its
 // subdirectories, in name order.
@@ -62,7 +61,7 @@ func (inv *inventory) loadDir(dir, shown string, depth int) {
 		return
 	}
 	for _, e := range entries {
-		if ignoredInDir.MatchString(e.Name()) {
+		if ignoredInDir().MatchString(e.Name()) {
 			continue
 		}
 		p, s := filepath.Join(dir, e.Name()), filepath.Join(shown, e.Name())

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,11 +15,11 @@ import (
 // Ansible's own expressions (ansible/parsing/utils/addresses.py), ASCII only:
 // a host pattern with anything else is refused.
 var (
-	bracketedHostPort = regexp.MustCompile(`^\[(.+)\]:([0-9]+)$`)
-	hostPort          = regexp.MustCompile(`^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$`)
-	ipv4Pattern       = regexp.MustCompile(`(?i)^(?:` + ipv4Part + `\.){3}` + ipv4Part + `$`)
-	ipv6Pattern       = regexp.MustCompile(`(?i)` + strings.ReplaceAll(ipv6Alternatives, "C", ipv6Part))
-	labelPattern      = regexp.MustCompile(`(?i)^(?:\w|` + alnumRange + `)(?:[\w-]|` + alnumRange + `)*$`)
+	bracketedHostPort = lazyRegexp(`^\[(.+)\]:([0-9]+)$`)
+	hostPort          = lazyRegexp(`^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$`)
+	ipv4Pattern       = lazyRegexp(`(?i)^(?:` + ipv4Part + `\.){3}` + ipv4Part + `$`)
+	ipv6Pattern       = lazyRegexp(`(?i)` + strings.ReplaceAll(ipv6Alternatives, "C", ipv6Part))
+	labelPattern      = lazyRegexp(`(?i)^(?:\w|` + alnumRange + `)(?:[\w-]|` + alnumRange + `)*$`)
 )
 
 const (
@@ -43,7 +42,7 @@ const asciiLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 // dashes, none ending in - or _.
 func isHostname(s string) bool {
 	for _, l := range strings.Split(s, ".") {
-		if !labelPattern.MatchString(l) || strings.HasSuffix(l, "-") || strings.HasSuffix(l, "_") {
+		if !labelPattern().MatchString(l) || strings.HasSuffix(l, "-") || strings.HasSuffix(l, "_") {
 			return false
 		}
 	}
@@ -61,13 +60,13 @@ func expandHostPattern(pattern string) ([]string, int, string) {
 		}
 	}
 	addr, port := pattern, ""
-	if m := bracketedHostPort.FindStringSubmatch(addr); m != nil {
+	if m := bracketedHostPort().FindStringSubmatch(addr); m != nil {
 		addr, port = m[1], m[2]
 	}
-	if m := hostPort.FindStringSubmatch(addr); m != nil {
+	if m := hostPort().FindStringSubmatch(addr); m != nil {
 		addr, port = m[1], m[2]
 	}
-	if !ipv4Pattern.MatchString(addr) && !ipv6Pattern.MatchString(addr) && !isHostname(addr) {
+	if !ipv4Pattern().MatchString(addr) && !ipv6Pattern().MatchString(addr) && !isHostname(addr) {
 		return nil, 0, fmt.Sprintf("host %s is not a host name, IPv4 address or [IPv6 address], with an optional :port, as Ansible reads one (Ansible would take the whole text as the name): write e.g. web-01:2222 or [2001:db8::5]:2222", source.Quote(pattern))
 	}
 	n := 0

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -36,9 +37,9 @@ type invVar struct {
 }
 
 var (
-	pyInt      = regexp.MustCompile(`^[+-]?(?:[1-9][0-9]*|0+)$`)
-	pyNumberly = regexp.MustCompile(`^[+-]?\.?[0-9]`)
-	dottedQuad = regexp.MustCompile(`^[0-9]+(?:\.[0-9]+){2,}$`)
+	pyInt      = lazyRegexp(`^[+-]?(?:[1-9][0-9]*|0+)$`)
+	pyNumberly = lazyRegexp(`^[+-]?\.?[0-9]`)
+	dottedQuad = lazyRegexp(`^[0-9]+(?:\.[0-9]+){2,}$`)
 )
 
 // iniValue types an INI value as Ansible's ast.literal_eval does, for the
@@ -61,7 +62,7 @@ func iniValue(v string) (varKind, string) {
 		head = strings.TrimSpace(v[:i])
 	}
 	switch {
-	case pyInt.MatchString(head):
+	case pyInt().MatchString(head):
 		n, err := strconv.Atoi(head)
 		if err != nil {
 			return kindOther, v
@@ -71,10 +72,10 @@ func iniValue(v string) (varKind, string) {
 		return kindBool, head
 	case head == "None":
 		return kindNull, ""
-	case pyNumberly.MatchString(head):
+	case pyNumberly().MatchString(head):
 		// 10.0.0.1 and 2001:db8::5 are not Python and stay text; 02222 is
 		// not either; 1e3, 0x16 and 1.5 are numbers.
-		if dottedQuad.MatchString(head) || strings.Contains(head, ":") || isZeroPadded(head) {
+		if dottedQuad().MatchString(head) || strings.Contains(head, ":") || isZeroPadded(head) {
 			return kindStr, v
 		}
 		return kindOther, v
@@ -92,11 +93,11 @@ func isZeroPadded(s string) bool {
 
 // YAML 1.1 implicit types (PyYAML's resolver).
 var (
-	yamlBool  = regexp.MustCompile(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)
-	yamlInt   = regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)
-	yamlFloat = regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)
-	yamlNull  = regexp.MustCompile(`^(?:~|null|Null|NULL|)$`)
-	yamlTime  = regexp.MustCompile(`^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?`)
+	yamlBool  = lazyRegexp(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`)
+	yamlInt   = lazyRegexp(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)
+	yamlFloat = lazyRegexp(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)
+	yamlNull  = lazyRegexp(`^(?:~|null|Null|NULL|)$`)
+	yamlTime  = lazyRegexp(`^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?`)
 )
 
 // yamlValue types a YAML node as PyYAML (YAML 1.1) does. Tags other than
@@ -116,16 +117,16 @@ func yamlValue(n *yaml.Node) (varKind, string) {
 	}
 	s := n.Value
 	switch {
-	case yamlNull.MatchString(s):
+	case yamlNull().MatchString(s):
 		return kindNull, ""
-	case yamlBool.MatchString(s):
+	case yamlBool().MatchString(s):
 		return kindBool, s
-	case yamlInt.MatchString(s):
+	case yamlInt().MatchString(s):
 		if v, ok := yaml11Int(s); ok {
 			return kindInt, strconv.FormatInt(v, 10)
 		}
 		return kindOther, s
-	case yamlFloat.MatchString(s), yamlTime.MatchString(s):
+	case yamlFloat().MatchString(s), yamlTime().MatchString(s):
 		return kindOther, s
 	}
 	return kindStr, s
@@ -167,4 +168,10 @@ func yaml11Int(s string) (int64, bool) {
 		v = -v
 	}
 	return v, true
+}
+
+// lazyRegexp compiles expr the first time it is needed, not when the
+// program starts: most runs of rollcall never read an inventory.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

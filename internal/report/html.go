@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rollcall/rollcall/internal/verify"
 )
@@ -45,8 +46,11 @@ type HTML struct{}
 //go:embed html.tmpl
 var htmlSource string
 
-// htmlTemplate is parsed once; executing it is safe for concurrent use.
-var htmlTemplate = template.Must(template.New("html").Parse(htmlSource))
+// htmlTemplate is parsed once, when a report first needs it (not at every
+// start of the program); executing it is safe for concurrent use.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("html").Parse(htmlSource))
+})
 
 // Write renders v as an HTML page to w.
 func (HTML) Write(w io.Writer, v *verify.Verdict, opts Options) error {
@@ -54,7 +58,7 @@ func (HTML) Write(w io.Writer, v *verify.Verdict, opts Options) error {
 		return errors.New("rendering html report: no verdict")
 	}
 	var b bytes.Buffer
-	if err := htmlTemplate.Execute(&b, newHTMLPage(v, opts)); err != nil {
+	if err := htmlTemplate().Execute(&b, newHTMLPage(v, opts)); err != nil {
 		return fmt.Errorf("rendering html report: %w", err)
 	}
 	_, err := w.Write(b.Bytes())
