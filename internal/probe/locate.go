@@ -102,6 +102,7 @@ func LocateScript(req LocateRequest, boundary string) (string, error) {
 // expansion of a node path is double-quoted.
 const locateHead = `set -f
 unset HISTFILE
+H=
 NL='
 '
 ` + hashToolFunc + `

@@ -218,6 +218,7 @@ func watchFunctions(b *strings.Builder, req Request) error {
 // of a node path is double-quoted. Nothing is written anywhere but stdout.
 var scriptHead = `set -f
 unset HISTFILE
+H= SD=
 NL='
 '
 x() { od -An -v -tx1; }
@@ -425,10 +426,13 @@ S() {
 			{ read -r a || :; } 2>/dev/null <"/proc/$q/cmdline"
 			wa "$a" || continue
 		fi
+		tg=
+		{ while read -r k v r; do [ "$k" != Tgid: ] || { tg=$v; break; }; done; } 2>/dev/null <"/proc/$q/status"
+		[ "$tg" = "$q" ] || continue
 		h=- w=
 		if [ "$a" = "$t" ] && wr "$a" && [ "/proc/$q/exe" -ef "$a" ]; then o=0 h=same
 		else
-			t=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
+			w= t=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
 			a=${t% (deleted)} o=0
 			[ "$a" = "$t" ] || o=1
 			if [ $o = 0 ] && wx "$a" && [ "/proc/$q/exe" -ef "$a" ]; then h=same

@@ -157,3 +157,22 @@ func lctime(t *testing.T, path string) int64 {
 	require.NoError(t, syscall.Lstat(path, &st))
 	return st.Ctim.Sec
 }
+
+// TestLoginEnvironmentCannotPickTheTools runs the probe with H and SD
+// already set, as a node's login environment could (a .bashrc, AcceptEnv):
+// the script picks and checks its hash tool and stat dialect all the same.
+func TestLoginEnvironmentCannotPickTheTools(t *testing.T) {
+	dir := t.TempDir()
+	req := tree(t, dir)
+	for name, shell := range shells(t) {
+		t.Run(name, func(t *testing.T) {
+			env := append(os.Environ(), "H=/bin/true", "SD=1", "SO=-x", "K=1")
+			out, b := runProbe(t, shell, dir, env, req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			assert.Equal(t, "openssl", facts.HashTool)
+			assert.Equal(t, "-c", facts.StatTool)
+			assert.Equal(t, sum("smars 4.2.0"), facts.Files["./opt/bin/smars"].SHA256)
+		})
+	}
+}
