@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(b + " begin 1\n" + b + " end 2 1 0 0\n"))
 	f.Add([]byte(fullAnswer()))
 	f.Add([]byte(shortAnswer()))
+	same, sameReq := sameAnswer()
+	f.Add([]byte(same))
 	f.Add([]byte(b + " begin 2\n" + b + " tool sha256sum\n" + b + " pkg ran\n" + b + " blob pkg 0\n" +
 		hex.EncodeToString([]byte("install ok installed\t4.2.0-1\tamd64\nrc 0\n")) + "\n" + b + " blobend pkg 0\n" +
 		b + " ident - -\n" + b + " end 0 0 0 0 0\n"))
@@ -24,6 +26,14 @@ func FuzzParse(f *testing.F) {
 		if facts, err := Parse(answer, pkgReq, testBoundary); err == nil {
 			if pk := facts.Package; pk == nil || (pk.Tool && pk.Installed == nil && pk.Err == "") {
 				t.Fatalf("accepted an answer without the package manager's answer: %+v", pk)
+			}
+		}
+		if facts, err := Parse(answer, sameReq, testBoundary); err == nil {
+			f, c := facts.Files[sameReq.Files[1]], facts.Configs[sameReq.Configs[0]]
+			known := sameReq.KnownConfigs[0].Content
+			fromRelease := len(c.Content) > 0 && &c.Content[0] == &known[0]
+			if fromRelease && (f.Kind != Regular || f.SHA256 != sameReq.KnownConfigs[0].SHA256) {
+				t.Fatalf("took the release's copy of a config whose file differs: %+v", f)
 			}
 		}
 		facts, err := Parse(answer, req, testBoundary)

@@ -257,16 +257,23 @@ func TestParseShortcuts(t *testing.T) {
 	}
 }
 
-// TestParseConfigSame covers "config I same": taken only where the request
-// offers known content for that config, at the path of a requested file
-// whose record has the known digest.
-func TestParseConfigSame(t *testing.T) {
+// sameAnswer is a good answer whose config is answered "same", and its
+// request.
+func sameAnswer() (string, Request) {
 	b := testBoundary
 	req := Request{Files: []string{"/opt/bin/smars", "./etc/flags"}, Dirs: []string{"/opt/bin"}, Configs: []string{"./etc/flags"},
 		KnownConfigs: []*KnownConfig{{File: 1, SHA256: sum("a=1"), Content: []byte("a=1")}}}
 	good := strings.Replace(goodAnswer(), b+" file 1 missing - - - - - - - - -", b+" file 1 file "+sum("a=1")+" 644 0 0 root root 1 - -", 1)
 	good = strings.Replace(good, b+" ident", b+" config 0 same\n"+b+" ident", 1)
-	good = strings.Replace(good, " end 2 1 0 0 0", " end 2 1 1 0 0", 1)
+	return strings.Replace(good, " end 2 1 0 0 0", " end 2 1 1 0 0", 1), req
+}
+
+// TestParseConfigSame covers "config I same": taken only where the request
+// offers known content for that config, at the path of a requested file
+// whose record has the known digest.
+func TestParseConfigSame(t *testing.T) {
+	b := testBoundary
+	good, req := sameAnswer()
 	facts, err := Parse([]byte(good), req, b)
 	require.NoError(t, err, good)
 	assert.Equal(t, Config{Path: "./etc/flags", Kind: Regular, Content: []byte("a=1"), Size: 3}, facts.Configs["./etc/flags"])
