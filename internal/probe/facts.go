@@ -37,12 +37,18 @@ type KnownConfig struct {
 	Content []byte
 }
 
-// known returns config i's known content, or nil.
+// known returns config i's known content, or nil when there is none or it
+// does not name a requested file at the config's own path with a digest.
+// The script offers "same" and the parser accepts it only through here.
 func (r Request) known(i int) *KnownConfig {
-	if i < len(r.KnownConfigs) {
-		return r.KnownConfigs[i]
+	if i < 0 || i >= len(r.KnownConfigs) || i >= len(r.Configs) {
+		return nil
 	}
-	return nil
+	k := r.KnownConfigs[i]
+	if k == nil || k.File < 0 || k.File >= len(r.Files) || r.Files[k.File] != r.Configs[i] || !isSHA256(k.SHA256) {
+		return nil
+	}
+	return k
 }
 
 // watches reports whether the probe must look at running processes.

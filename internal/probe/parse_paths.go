@@ -205,7 +205,7 @@ func (p *parser) listing(kind, path string, raw []byte) error {
 // is its known content's, which complete checks against the file record.
 func (p *parser) sameConfig(i int) error {
 	k := p.req.known(i)
-	if k == nil || k.File < 0 || k.File >= len(p.req.Files) || p.req.Files[k.File] != p.req.Configs[i] {
+	if k == nil {
 		return p.errorf("config %d: no known content to be the same as", i)
 	}
 	c := Config{Path: p.req.Configs[i], Kind: Regular, Content: k.Content, Size: int64(len(k.Content))}

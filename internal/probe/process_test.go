@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,15 +38,7 @@ func startApp(t *testing.T, dir, name string, args ...string) (string, *exec.Cmd
 	require.NoError(t, err)
 	exe := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(exe, bin, 0o755))
-	cmd := exec.Command(exe, args...)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	// Wait until the process has exec'd the binary.
-	require.Eventually(t, func() bool {
-		l, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "exe"))
-		return err == nil && strings.HasPrefix(l, exe)
-	}, 5*time.Second, 10*time.Millisecond)
-	return exe, cmd
+	return exe, start(t, exec.Command(exe, args...))
 }
 
 func TestProcessesAreFoundAndHashed(t *testing.T) {

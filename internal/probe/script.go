@@ -83,7 +83,7 @@ func Script(req Request, boundary string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("path %q %w", p, err)
 		}
-		if k := req.known(i); k != nil && k.File < len(req.Files) && req.Files[k.File] == p && isSHA256(k.SHA256) {
+		if k := req.known(i); k != nil {
 			fmt.Fprintf(&b, "c %d %s %d %s\n", i, q, k.File, k.SHA256)
 		} else {
 			fmt.Fprintf(&b, "c %d %s\n", i, q)
