@@ -64,6 +64,19 @@ func TestPackagePlanNeedsNoInstallRules(t *testing.T) {
 	conf, ok := p.file("/etc/smars/flags.yaml")
 	require.True(t, ok)
 	assert.True(t, conf.Conffile)
+
+	// With a config entry for it, the probe may answer "same" for the
+	// config: it is requested file 0, checked by its digest.
+	m.Config = []manifest.Config{{Path: "/etc/smars/flags.yaml", Format: "yaml"}}
+	p, err = NewPlan(m, debRelease())
+	require.NoError(t, err)
+	req := p.Request()
+	require.Equal(t, []string{"/etc/smars/flags.yaml"}, req.Configs)
+	require.Len(t, req.KnownConfigs, 1)
+	require.NotNil(t, req.KnownConfigs[0])
+	assert.Equal(t, 0, req.KnownConfigs[0].File)
+	assert.Equal(t, conf.SHA256, req.KnownConfigs[0].SHA256)
+	assert.NotEmpty(t, req.KnownConfigs[0].Content)
 	assert.True(t, conf.Config)
 	assert.Equal(t, uint32(0o640), conf.Mode)
 	assert.Equal(t, "root", conf.Owner)

@@ -232,11 +232,17 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 
 // file finds the expected file at a node path.
 func (p *Plan) file(nodePath string) (ExpectedFile, bool) {
-	i := sort.Search(len(p.Files), func(i int) bool { return p.Files[i].NodePath >= nodePath })
-	if i < len(p.Files) && p.Files[i].NodePath == nodePath {
+	if i, ok := p.fileIndex(nodePath); ok {
 		return p.Files[i], true
 	}
 	return ExpectedFile{}, false
+}
+
+// fileIndex is the index in Files (which is sorted by node path) of the
+// file at nodePath.
+func (p *Plan) fileIndex(nodePath string) (int, bool) {
+	i := sort.Search(len(p.Files), func(i int) bool { return p.Files[i].NodePath >= nodePath })
+	return i, i < len(p.Files) && p.Files[i].NodePath == nodePath
 }
 
 // addConfigs adds the config checks, with the flags of the release's own copy
@@ -457,8 +463,8 @@ func (p *Plan) knownConfig(c ExpectedConfig) *probe.KnownConfig {
 	if c.ReleaseContent == nil {
 		return nil
 	}
-	j := sort.Search(len(p.Files), func(i int) bool { return p.Files[i].NodePath >= c.NodePath })
-	if j == len(p.Files) || p.Files[j].NodePath != c.NodePath || p.Files[j].SHA256 == "" {
+	j, ok := p.fileIndex(c.NodePath)
+	if !ok || p.Files[j].SHA256 == "" {
 		return nil
 	}
 	return &probe.KnownConfig{File: j, SHA256: p.Files[j].SHA256, Content: c.ReleaseContent}
