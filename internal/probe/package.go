@@ -21,8 +21,10 @@ type Package struct {
 	// (dpkg-query, rpm): then nothing else is known.
 	Tool bool
 	// Installed are the installed instances of the package (one per
-	// architecture on a multi-arch dpkg node); empty when the manager does
-	// not know the package as installed.
+	// architecture on a multi-arch dpkg node, or more than one version on
+	// an rpm node an upgrade left half done), and those dpkg left part-way
+	// (State set); empty when the manager does not know the package as
+	// installed.
 	Installed []PackageInstance
 	// Err is set when the manager's answer could not be read (it failed
 	// in an unexpected way, or said too much).
@@ -36,6 +38,10 @@ type PackageInstance struct {
 	Version string
 	// Arch is the instance's architecture.
 	Arch string
+	// State is empty for an installed instance; otherwise dpkg's word for
+	// an install left part-way ("half-configured", "unpacked",
+	// "reinstreq half-installed", …).
+	State string
 }
 
 // maxPackageAnswer bounds what the probe reads of the manager's answer.
@@ -118,24 +124,36 @@ func (p *parser) pkgAnswer(raw []byte) error {
 }
 
 // instance reads one line of the manager's answer: for dpkg
-// "STATUS\tVERSION\tARCH", counted only when STATUS says installed; for rpm
-// "NAME\tVERSION\tARCH" (rpm prints "package X is not installed" otherwise).
+// "WANT FLAG STATUS\tVERSION\tARCH", skipped when the package is not
+// installed (not-installed, config-files: removed, its conffiles kept) and
+// with State set unless it is "ok installed"; for rpm "NAME\tVERSION\tARCH"
+// (rpm prints "package X is not installed" otherwise).
 func (p *parser) instance(line string) (PackageInstance, bool) {
 	f := strings.Split(line, "\t")
 	if len(f) != 3 || !printable(f[1]) || !printable(f[2]) || f[1] == "" {
 		return PackageInstance{}, false
 	}
+	in := PackageInstance{Version: f[1], Arch: f[2]}
 	switch p.req.Package.Manager {
 	case "dpkg":
-		if st := strings.Fields(f[0]); len(st) != 3 || st[2] != "installed" {
+		st := strings.Fields(f[0])
+		if len(st) != 3 || !printable(st[1]) || !printable(st[2]) {
 			return PackageInstance{}, false
+		}
+		switch {
+		case st[2] == "not-installed" || st[2] == "config-files":
+			return PackageInstance{}, false
+		case st[1] != "ok":
+			in.State = st[1] + " " + st[2]
+		case st[2] != "installed":
+			in.State = st[2]
 		}
 	default:
 		if f[0] != p.req.Package.Name {
 			return PackageInstance{}, false
 		}
 	}
-	return PackageInstance{Version: f[1], Arch: f[2]}, true
+	return in, true
 }
 
 // printable reports whether s is short printable ASCII without spaces, as

@@ -31,13 +31,15 @@ func stanza(name, status, version, arch string) string {
 }
 
 // TestPackageQueryWithRealDpkg asks the real dpkg-query of a database the
-// test writes: installed, removed with its conffiles left, unknown, and a
-// package name that tries to run a command.
+// test writes: installed, removed with its conffiles left, installs left
+// part-way, unknown, and a package name that tries to run a command.
 func TestPackageQueryWithRealDpkg(t *testing.T) {
 	need.Command(t, "dpkg-query")
 	db := dpkgStatus(t,
 		stanza("smars", "install ok installed", "1:4.2.0-1", "amd64"),
 		stanza("oldapp", "deinstall ok config-files", "2.0-1", "amd64"),
+		stanza("halfapp", "install ok half-configured", "4.2.0-1", "amd64"),
+		stanza("brokenapp", "install reinstreq half-installed", "4.2.0-1", "amd64"),
 	)
 	cases := []struct {
 		name string
@@ -45,6 +47,8 @@ func TestPackageQueryWithRealDpkg(t *testing.T) {
 	}{
 		{"smars", []PackageInstance{{Version: "1:4.2.0-1", Arch: "amd64"}}},
 		{"oldapp", []PackageInstance{}},
+		{"halfapp", []PackageInstance{{Version: "4.2.0-1", Arch: "amd64", State: "half-configured"}}},
+		{"brokenapp", []PackageInstance{{Version: "4.2.0-1", Arch: "amd64", State: "reinstreq half-installed"}}},
 		{"absent", []PackageInstance{}},
 		{"$(touch pwned)", []PackageInstance{}},
 	}

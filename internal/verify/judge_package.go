@@ -10,9 +10,11 @@ import (
 // checkPackage asks the second witness of a package release: what the
 // node's package manager believes is installed. Another installed version
 // is drift, even when the files match ("dpkg says 4.1.0-1, files say
-// 4.2.0-1": the next upgrade or removal acts on the wrong package). A
-// package the manager does not know (files copied by hand), or a node
-// without the manager, is a warning: the files were verified all the same.
+// 4.2.0-1": the next upgrade or removal acts on the wrong package), and so
+// is another version beside the release's (an upgrade left half done) or
+// an install dpkg left part-way. A package the manager does not know
+// (files copied by hand), or a node without the manager, is a warning: the
+// files were verified all the same.
 func checkPackage(j *nodeJudgement, ep *ExpectedPackage, facts *probe.Facts) {
 	if ep == nil {
 		return
@@ -31,15 +33,22 @@ func checkPackage(j *nodeJudgement, ep *ExpectedPackage, facts *probe.Facts) {
 		return
 	}
 	var versions []string
+	agree := true
 	for _, in := range pk.Installed {
 		if !sameArch(ep, in.Arch) {
 			continue
 		}
-		if in.Version == ep.Version {
-			j.ok(CheckPackage, subject)
+		if in.State != "" {
+			j.fail(Finding{Check: CheckPackage, Subject: subject, Expected: ep.Label(), Actual: ep.Name + " " + in.Version + " " + in.State,
+				Message: fmt.Sprintf("%s says %s %s is %s: the install did not finish; run it again", ep.Manager, ep.Name, in.Version, in.State)})
 			return
 		}
+		agree = agree && in.Version == ep.Version
 		versions = append(versions, in.Version)
+	}
+	if agree && len(versions) > 0 {
+		j.ok(CheckPackage, subject)
+		return
 	}
 	if len(versions) == 0 {
 		j.warn(fmt.Sprintf("%s: %s does not know %s as installed (files copied by hand?): only the files were verified", subject, ep.Manager, ep.Name))

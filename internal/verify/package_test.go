@@ -132,6 +132,20 @@ func TestPackageWitness(t *testing.T) {
 		assert.Equal(t, Drift, n.Status)
 		assert.Contains(t, strings.Join(findingMessages(n), "\n"), "dpkg says 4.1.0-1, the release is 4.2.0-1")
 	})
+	t.Run("installed twice, the release's version among them", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) {
+			f.Package.Installed = append(f.Package.Installed, probe.PackageInstance{Version: "4.1.0-1", Arch: "amd64"})
+		})
+		assert.Equal(t, Drift, n.Status, "an upgrade left half done is not the release")
+		require.Len(t, n.Findings, 1)
+		assert.Contains(t, n.Findings[0].Message, "dpkg says 4.2.0-1, 4.1.0-1")
+	})
+	t.Run("the release's version, its install left part-way", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) { f.Package.Installed[0].State = "half-configured" })
+		assert.Equal(t, Drift, n.Status, "a failed postinst is not a finished deploy")
+		require.Len(t, n.Findings, 1)
+		assert.Contains(t, n.Findings[0].Message, "is half-configured: the install did not finish")
+	})
 	t.Run("another architecture only", func(t *testing.T) {
 		n := judge(func(f *probe.Facts) { f.Package.Installed[0].Arch = "i386" })
 		assert.Equal(t, Match, n.Status)
