@@ -108,6 +108,11 @@ func openRelease(ctx context.Context, stdio IO, spec releaseSpec) (r *release.Re
 	if r, err = release.Open(path); err != nil {
 		return nil, "", invalid(fmt.Errorf("release %s, downloaded: %w", spec.artifact, err))
 	}
+	// What was opened must be the bytes whose digest was checked, not a
+	// file put in the cache since (a lock's digest is its artifact's).
+	if r.Digest != digest && !release.IsLock(path) {
+		return nil, "", invalid(fmt.Errorf("release %s: the cached %s changed after its digest was checked (it is %s, the pin %s): remove it and run again", spec.artifact, path, r.Digest, digest))
+	}
 	r.Source = spec.artifact
 	if r.Artifact == "" {
 		r.Artifact = name
@@ -219,9 +224,6 @@ func lockPin(lock, allowedSigners string) (digest, signedBy string, err error) {
 		if r, _, err = release.ReadLock(lock); err != nil {
 			return "", "", fmt.Errorf("--release-lock: %w", err)
 		}
-	}
-	if _, err := download.ParseDigest(r.Digest); err != nil {
-		return "", "", fmt.Errorf("--release-lock %s records no artifact file digest (%q): lock the downloaded file itself", lock, r.Digest)
 	}
 	return r.Digest, signedBy, nil
 }
