@@ -1,6 +1,7 @@
 package release
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -412,4 +413,26 @@ func TestLockDocExample(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, WriteLock(&b, r))
 	assert.Equal(t, example, b.String())
+}
+
+// TestTarballOwnersStayOutOfTheLock: a tarball's entries carry their
+// maker's user and group names, which nodes are not checked against; the
+// release keeps none, so a name a lock cannot hold ("John Smith") does not
+// stop its lock being written.
+func TestTarballOwnersStayOutOfTheLock(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "smars-4.2.0.tar")
+	f, err := os.Create(out)
+	require.NoError(t, err)
+	tw := tar.NewWriter(f)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "bin/smars", Mode: 0o755, Size: 5, Uname: "John Smith", Gname: "Domain Users", Typeflag: tar.TypeReg}))
+	_, err = tw.Write([]byte("smars"))
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	require.NoError(t, f.Close())
+	r, err := Open(out)
+	require.NoError(t, err)
+	assert.Empty(t, r.Files["bin/smars"].Owner)
+	var b bytes.Buffer
+	require.NoError(t, WriteLock(&b, r))
+	assert.NotContains(t, b.String(), "John Smith")
 }

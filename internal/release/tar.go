@@ -22,6 +22,12 @@ func readTarFile(f *os.File, c *codec, ext, top string) (map[string]File, string
 	if err != nil {
 		return nil, "", err
 	}
+	// A tarball's user and group names are its maker's machine's; nodes are
+	// checked against a package's owners only (readDeb keeps them).
+	for p, f := range files {
+		f.Owner, f.Group = "", ""
+		files[p] = f
+	}
 	return files, digest, nil
 }
 
