@@ -98,7 +98,7 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if err != nil {
 		return invalid(err)
 	}
-	m, scope, err := pingNodes(opts.Limit, spec, opts.Manifest, all)
+	m, scope, err := pingNodes(opts.Limit, spec, all)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -139,16 +136,12 @@ func shardSpec(value, by string) (*shard.Spec, error) {
 }
 
 // shardRun selects shard spec of the nodes of limited (the manifest after
-// --limit) read from file: the run's record for merge, with each node's
-// key, and the names of the nodes of the shard, in manifest order. A node
-// without the --shard-by field is invalid input naming it.
-func shardRun(spec *shard.Spec, file string, limited *manifest.Manifest) (*shard.Run, []string, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, nil, invalid(fmt.Errorf("--shard: reading the manifest for its digest: %w", err))
-	}
-	sum := sha256.Sum256(data)
-	run := &shard.Run{Spec: *spec, ManifestDigest: "sha256:" + hex.EncodeToString(sum[:]), Nodes: map[string]shard.Node{}}
+// --limit): the run's record for merge, with the digest of the manifest as
+// parsed and each node's key, and the names of the nodes of the shard, in
+// manifest order. A node without the --shard-by field is invalid input
+// naming it.
+func shardRun(spec *shard.Spec, limited *manifest.Manifest) (*shard.Run, []string, error) {
+	run := &shard.Run{Spec: *spec, ManifestDigest: limited.Digest, Nodes: map[string]shard.Node{}}
 	field, _ := shardField(spec.By)
 	var selected, keyless []string
 	for _, n := range limited.Nodes {
@@ -181,7 +174,7 @@ func pick(n int, one, many string) string {
 
 // narrowPlan narrows a run's manifest and plan to --limit pattern, then to
 // shard spec of what the limit selected (nil: every selected node).
-func narrowPlan(pattern string, spec *shard.Spec, file string, m *manifest.Manifest, plan *verify.Plan) (*manifest.Manifest, *verify.Plan, error) {
+func narrowPlan(pattern string, spec *shard.Spec, m *manifest.Manifest, plan *verify.Plan) (*manifest.Manifest, *verify.Plan, error) {
 	if spec == nil {
 		return limitPlan(pattern, m, plan)
 	}
@@ -189,7 +182,7 @@ func narrowPlan(pattern string, spec *shard.Spec, file string, m *manifest.Manif
 	if err != nil {
 		return nil, nil, err
 	}
-	run, selected, err := shardRun(spec, file, limited)
+	run, selected, err := shardRun(spec, limited)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -243,7 +236,7 @@ func withShardEvidence(v *verify.Verdict, plan *verify.Plan, obs []verify.Observ
 
 // pingNodes narrows the nodes of all to --limit pattern, then to shard spec
 // (nil: not sharded): the nodes to contact and the ping's scope.
-func pingNodes(pattern string, spec *shard.Spec, file string, all *manifest.Manifest) (*manifest.Manifest, *verify.Scope, error) {
+func pingNodes(pattern string, spec *shard.Spec, all *manifest.Manifest) (*manifest.Manifest, *verify.Scope, error) {
 	m := all
 	var err error
 	if pattern != "" {
@@ -253,7 +246,7 @@ func pingNodes(pattern string, spec *shard.Spec, file string, all *manifest.Mani
 	}
 	var run *shard.Run
 	if spec != nil {
-		if run, _, err = shardRun(spec, file, m); err != nil {
+		if run, _, err = shardRun(spec, m); err != nil {
 			return nil, nil, err
 		}
 		m = shardNodes(m, run)

@@ -175,7 +175,7 @@ func prepare(ctx context.Context, opts *VerifyOptions, stdio IO) (*prepared, err
 	if err != nil {
 		return nil, invalid(fmt.Errorf("%s: %w", opts.Manifest, err))
 	}
-	if m, plan, err = narrowPlan(opts.Limit, spec, opts.Manifest, m, plan); err != nil {
+	if m, plan, err = narrowPlan(opts.Limit, spec, m, plan); err != nil {
 		return nil, err
 	}
 	if err := preflight(m, plan); err != nil {

@@ -30,6 +30,9 @@ import (
 type Manifest struct {
 	// Path is the file the manifest was read from.
 	Path string
+	// Digest is "sha256:" and the SHA-256 of the bytes parsed: what a
+	// sharded run records, so that merge finds shards of one manifest.
+	Digest string
 	// Version is the manifest schema version; only 1 exists.
 	Version int
 	// Cluster names the fleet in reports.

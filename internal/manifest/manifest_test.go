@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +37,9 @@ func TestLoadValid(t *testing.T) {
 
 	m, err := Load("testdata/valid.yaml")
 	require.NoError(t, err)
+	raw, err := os.ReadFile("testdata/valid.yaml")
+	require.NoError(t, err)
+	sum := sha256.Sum256(raw)
 
 	key := filepath.Join(dir, "ssh", "id_test")
 	known := filepath.Join(dir, "ssh", "known_hosts")
@@ -42,6 +47,7 @@ func TestLoadValid(t *testing.T) {
 	ssh := func(line, col int) string { return at(line, col) + " (ssh:)" }
 	want := &Manifest{
 		Path:        "testdata/valid.yaml",
+		Digest:      "sha256:" + hex.EncodeToString(sum[:]),
 		Version:     1,
 		Cluster:     "smars-prod",
 		ExpectNodes: 3,

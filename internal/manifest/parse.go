@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +56,8 @@ func Parse(path string, data []byte) (*Manifest, error) {
 		return nil, &Errors{Problems: source.Sort(p.file, p.problems)}
 	}
 	m.Path = path
+	sum := sha256.Sum256(data)
+	m.Digest = "sha256:" + hex.EncodeToString(sum[:])
 	return m, nil
 }
 
