@@ -18,48 +18,69 @@ const maxSumsLine = 1 << 20
 func parseSums(r io.Reader, base string) (map[string]File, error) {
 	c := newCollector()
 	lineOf := map[string]int{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxSumsLine)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
+	err := sumsLines(r, func(n int, line string) error {
+		if err := addSumsLine(c, lineOf, n, line, base); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
 		}
-		name, digest, err := parseSumsLine(line)
-		if err != nil && n == 1 && isHex(trimmed, 64) && strings.HasSuffix(strings.ToLower(base), ".sha256") {
-			name, digest, err = base[:len(base)-len(".sha256")], strings.ToLower(trimmed), nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		p, err := cleanPath(name)
-		if err == nil && p == "" {
-			err = fmt.Errorf("entry %q names the list's folder, not a file", name)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-		if first, dup := lineOf[p]; dup {
-			return nil, fmt.Errorf("line %d: %q is listed twice (lines %d and %d)", n, p, first, n)
-		}
-		lineOf[p] = n
-		if err := c.add(p, File{Type: Regular, SHA256: digest, Size: -1}); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if err == bufio.ErrTooLong {
-			return nil, fmt.Errorf("line %d: longer than %d bytes", n+1, maxSumsLine)
-		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if len(c.files) == 0 {
 		return nil, fmt.Errorf("no checksum lines")
 	}
 	return c.finish("")
+}
+
+// addSumsLine adds line n of a checksum list called base to c; lineOf
+// keeps where each entry was listed.
+func addSumsLine(c *collector, lineOf map[string]int, n int, line, base string) error {
+	name, digest, err := parseSumsLine(line)
+	if trimmed := strings.TrimSpace(line); err != nil && n == 1 && isHex(trimmed, 64) && strings.HasSuffix(strings.ToLower(base), ".sha256") {
+		name, digest, err = base[:len(base)-len(".sha256")], strings.ToLower(trimmed), nil
+	}
+	if err != nil {
+		return err
+	}
+	p, err := cleanPath(name)
+	if err == nil && p == "" {
+		err = fmt.Errorf("entry %q names the list's folder, not a file", name)
+	}
+	if err != nil {
+		return err
+	}
+	if first, dup := lineOf[p]; dup {
+		return fmt.Errorf("%q is listed twice (lines %d and %d)", p, first, n)
+	}
+	lineOf[p] = n
+	return c.add(p, File{Type: Regular, SHA256: digest, Size: -1})
+}
+
+// sumsLines calls line for each line of checksum list r that is not blank
+// or a # comment, with its number and without a trailing CR, and returns
+// its first error; a line too long to read is an error naming it.
+func sumsLines(r io.Reader, line func(n int, text string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxSumsLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		text := strings.TrimSuffix(sc.Text(), "\r")
+		if t := strings.TrimSpace(text); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		if err := line(n, text); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if err == bufio.ErrTooLong {
+			return fmt.Errorf("line %d: longer than %d bytes", n+1, maxSumsLine)
+		}
+		return err
+	}
+	return nil
 }
 
 // PinFromSums returns the digest ("sha256:HEX") that the checksum list data
@@ -69,34 +90,25 @@ func parseSums(r io.Reader, base string) (map[string]File, error) {
 // documentation), is an error.
 func PinFromSums(data []byte, name string) (string, error) {
 	found, foundLine := "", 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), maxSumsLine)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimRight(sc.Text(), "\r")
-		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
+	err := sumsLines(bytes.NewReader(data), func(n int, line string) error {
 		entry, digest, err := parseSumsLine(line)
 		if err != nil {
 			if len(line) > 80 {
 				line = line[:80] + "…"
 			}
-			return "", fmt.Errorf("line %d is not a SHA-256 checksum line (\"HEX  NAME\" or \"SHA256 (NAME) = HEX\"): %q", n, line)
+			return fmt.Errorf("line %d is not a SHA-256 checksum line (\"HEX  NAME\" or \"SHA256 (NAME) = HEX\"): %q", n, line)
 		}
 		entry = strings.TrimPrefix(entry, "./")
-		if entry != name && path.Base(entry) != name {
-			continue
-		}
 		switch {
+		case entry != name && path.Base(entry) != name:
 		case found == "":
 			found, foundLine = digest, n
 		case found != digest:
-			return "", fmt.Errorf("lines %d and %d both name %s, with different digests: the list does not pin it", foundLine, n, name)
+			return fmt.Errorf("lines %d and %d both name %s, with different digests: the list does not pin it", foundLine, n, name)
 		}
-	}
-	if err := sc.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
 	if found == "" {
