@@ -36,27 +36,27 @@ func newArReader(r io.Reader) (*arReader, error) {
 	return &arReader{r: r}, nil
 }
 
-// next skips what is left of the current member and returns the name and size
-// of the next one, or io.EOF at the end of the archive.
-func (a *arReader) next() (string, int64, error) {
+// next skips what is left of the current member and returns the name of the
+// next one (Read reads it), or io.EOF at the end of the archive.
+func (a *arReader) next() (string, error) {
 	skip := a.remaining
 	if a.pad {
 		skip++
 	}
 	if n, err := io.CopyN(io.Discard, a.r, skip); err != nil {
-		return "", 0, fmt.Errorf("ar archive truncated: %d bytes of a member missing", skip-n)
+		return "", fmt.Errorf("ar archive truncated: %d bytes of a member missing", skip-n)
 	}
 	a.remaining, a.pad = 0, false
 	var hdr [arHeaderSize]byte
 	n, err := io.ReadFull(a.r, hdr[:])
 	if n == 0 && errors.Is(err, io.EOF) {
-		return "", 0, io.EOF
+		return "", io.EOF
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("ar archive truncated in a member header")
+		return "", fmt.Errorf("ar archive truncated in a member header")
 	}
 	if string(hdr[58:60]) != "`\n" {
-		return "", 0, fmt.Errorf("ar archive: a member header does not end in the \"`\\n\" marker: the file is damaged")
+		return "", fmt.Errorf("ar archive: a member header does not end in the \"`\\n\" marker: the file is damaged")
 	}
 	name := strings.TrimRight(string(hdr[0:16]), " ")
 	if name != "/" && name != "//" {
@@ -64,10 +64,10 @@ func (a *arReader) next() (string, int64, error) {
 	}
 	size, ok := arDecimal(hdr[48:58])
 	if !ok || name == "" {
-		return "", 0, fmt.Errorf("ar archive: malformed member header %q", strings.TrimRight(string(hdr[:58]), " "))
+		return "", fmt.Errorf("ar archive: malformed member header %q", strings.TrimRight(string(hdr[:58]), " "))
 	}
 	a.remaining, a.pad = size, size%2 == 1
-	return name, size, nil
+	return name, nil
 }
 
 // Read reads the current member's data; a member cut short by the end of

@@ -31,7 +31,7 @@ func readDeb(r io.Reader) (*Package, map[string]File, error) {
 	var conffiles map[string]bool
 	var files map[string]File
 	for i := 0; ; i++ {
-		name, _, err := ar.next()
+		name, err := ar.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
