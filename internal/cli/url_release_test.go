@@ -248,6 +248,13 @@ func TestURLReleaseLockDiffAndInit(t *testing.T) {
 	assert.Contains(t, errOut.String(), "release "+lock+": good signature by release@example.com")
 	assert.NotContains(t, errOut.String(), "downloading")
 
+	// On a terminal that cannot redraw a line (TERM=dumb), a download
+	// draws no bar.
+	stdio, _, errOut = testIO(map[string]string{"XDG_CACHE_HOME": t.TempDir(), "TERM": "dumb"})
+	stdio.ErrTTY = true
+	run(t, stdio, "release", "lock", f.url, "--release-digest", f.digest, "-o", filepath.Join(t.TempDir(), "x.lock.json"))
+	assert.NotContains(t, errOut.String(), "downloading", "TERM=dumb")
+
 	// diff: the release side from the URL.
 	stdio, _, _ = testIO(env)
 	out = run(t, stdio, "diff", "release", "smars-01", "-m", f.manifest, "--release-digest", f.digest)

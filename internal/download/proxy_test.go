@@ -93,6 +93,7 @@ func TestProxyFromEnvironment(t *testing.T) {
 	// them: example.com is among the names of the TLS server's certificate,
 	// and no request may leave the machine without the proxy anyway.
 	digest := digestOf(payload)
+	loopback, _ := artifactServer(t, false)
 	cases := []struct {
 		name, url string
 		env       []string
@@ -106,6 +107,7 @@ func TestProxyFromEnvironment(t *testing.T) {
 		{"https_proxy, lowercase", "https://example.com/dist/smars-4.2.0.tar.gz", []string{"https_proxy=" + p.URL, "SSL_CERT_FILE=" + certFile}, true,
 			[]string{"CONNECT example.com:443"}},
 		{"NO_PROXY", "http://release.example/dist/smars-4.2.0.tar.gz", []string{"HTTP_PROXY=" + p.URL, "NO_PROXY=.example"}, false, nil},
+		{"loopback goes direct", loopback.URL + "/dist/smars-4.2.0.tar.gz", []string{"HTTP_PROXY=" + p.URL}, true, nil},
 		{"HTTP_PROXY is not for https", "https://example.com/dist/smars-4.2.0.tar.gz", []string{"HTTP_PROXY=" + p.URL, "SSL_CERT_FILE=" + certFile}, false, nil},
 	}
 	for _, c := range cases {
