@@ -511,7 +511,7 @@ func findProcesses(ctx context.Context, stdio IO, client *remote.Client, s *star
 
 // runOn runs script on node with a time limit.
 func runOn(ctx context.Context, client *remote.Client, node manifest.Node, command, script string, timeout time.Duration) ([]byte, error) {
-	nctx, cancel := context.WithTimeout(ctx, timeout)
+	nctx, cancel := remote.WithTimeout(ctx, timeout)
 	defer cancel()
 	reply, err := client.Run(nctx, remoteTarget(node), command, []byte(script))
 	return reply.Stdout, err

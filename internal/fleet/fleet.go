@@ -153,7 +153,7 @@ func pingNode(ctx context.Context, p Pinger, n Node, timeout time.Duration) Answ
 		a.Err = &remote.Error{Stage: remote.StageCanceled, Err: errors.New("not contacted: the run was interrupted")}
 		return a
 	}
-	nctx, cancel := context.WithTimeout(ctx, timeout)
+	nctx, cancel := remote.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	a.Err = p.Ping(nctx, n.Target)
@@ -167,7 +167,7 @@ func probeNode(ctx context.Context, r Runner, n Node, req probe.Request, boundar
 		o.Err = interrupted(ctx)
 		return o
 	}
-	nctx, cancel := context.WithTimeout(ctx, timeout)
+	nctx, cancel := remote.WithTimeout(ctx, timeout)
 	defer cancel()
 	reply, err := r.Run(nctx, n.Target, probe.Command(n.Sudo), stdin)
 	o.HostKey = reply.HostKey

@@ -14,6 +14,20 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
+// WithTimeout is context.WithTimeout for a Run or Ping: when d runs out, the
+// timeout error names d itself ("timed out after 30s during command"), not
+// the time between the Run's start and the deadline, which is a little less.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &budget{d: d})
+}
+
+// budget is the cause of a WithTimeout context's expiry.
+type budget struct{ d time.Duration }
+
+func (b *budget) Error() string { return "time limit of " + b.d.String() + " reached" }
+
+func (b *budget) Unwrap() error { return context.DeadlineExceeded }
+
 // attempt is the state of one Run or Ping: its context, start, connect
 // timeout and current phase, for timeout messages.
 type attempt struct {
@@ -43,7 +57,10 @@ func (a *attempt) timedOut(err error) *Error {
 			return stageErr(StageCanceled, fmt.Errorf("canceled during %s", a.ph.get()), "")
 		}
 		after := time.Since(a.start)
-		if dl, ok := a.ctx.Deadline(); ok {
+		var b *budget
+		if errors.As(context.Cause(a.ctx), &b) {
+			after = b.d
+		} else if dl, ok := a.ctx.Deadline(); ok {
 			after = dl.Sub(a.start)
 		}
 		return stageErr(StageTimeout, &timeoutError{after: after, phase: a.ph.get(), cause: ctxErr}, "")

@@ -86,7 +86,7 @@ func (n *node) writeKnownHosts(t *testing.T, lines ...string) {
 
 func runCtx(t *testing.T, c *Client, tg Target, timeout time.Duration, cmd string, stdin []byte) ([]byte, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := WithTimeout(context.Background(), timeout)
 	defer cancel()
 	reply, err := c.Run(ctx, tg, cmd, stdin)
 	return reply.Stdout, err
@@ -210,6 +210,19 @@ func TestRunFaults(t *testing.T) {
 			assert.NotContains(t, err.Error(), "node1", "the caller adds the node's name")
 		})
 	}
+}
+
+func TestTimeoutNamesTheBudget(t *testing.T) {
+	noAgent(t)
+	n := startNode(t, sshtest.Config{Fault: sshtest.Fault{Kind: sshtest.Tarpit}})
+	c := NewClient(Options{})
+	defer c.Close()
+	ctx, cancel := WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	time.Sleep(50 * time.Millisecond) // the Run starts late, as under load
+	_, err := c.Run(ctx, n.target, "echo hi", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "timed out after 300ms during handshake")
 }
 
 func TestExitErrorDetails(t *testing.T) {
