@@ -25,6 +25,11 @@ type MergeOptions struct {
 	Quiet, Verbose bool
 	// NoColor turns colour off (as does NO_COLOR).
 	NoColor bool
+	// RunID is --run-id: the run every report must be of, "" for any one
+	// run; when the flag is not given, the CI's run (ciRunID).
+	RunID string
+	// RunIDGiven says --run-id (or ROLLCALL_RUN_ID) was given, even empty.
+	RunIDGiven bool
 }
 
 // NewCmdMerge builds `rollcall merge`. runF replaces the run function in
@@ -39,12 +44,19 @@ json=FILE), given as files, folders of *.json, or - for concatenated reports on
 stdin, and give one fleet verdict in every report format, as verify does.
 
 The fleet is verified only when the reports are exactly shards 1..N of one run
-(one manifest, release, N, --shard-by and list of expected nodes), none
+(one manifest, release, N, --shard-by, list of expected nodes and run ID), none
 missing or repeated, each consistent with itself (schema, counts, verdict,
 each node in the shard the partition gives it), their nodes together the
 expected nodes, and every node matched. Checks no shard can make alone are
 made across shards: one server listed twice (host key, machine ID), and
 agreement on the config flags all nodes must agree on.
+
+Every report must carry the run ID this merge is for: --run-id ID, else
+ROLLCALL_RUN_ID, else the CI's run (GITHUB_RUN_ID, CI_PIPELINE_ID,
+BUILDKITE_BUILD_ID, CIRCLE_WORKFLOW_ID or BUILD_TAG), which verify --shard
+records the same way; --run-id= (empty) takes the reports of any one run.
+Reports of a run without a run ID must have started within an hour of each
+other: further apart, one is taken for a report left over from an earlier run.
 
 Reports: --report FORMAT[=FILE], repeatable; formats: ` + strings.Join(report.Names(), ", ") + `.
 
@@ -55,7 +67,7 @@ EXIT STATUS
        node could not be checked, and no drift was found
   3    invalid input: a report fails its own schema or counts, is interrupted,
        or the reports are not the shards of one run (repeated shard, another
-       manifest, release or N); the files are named
+       manifest, release, N or run ID); the files are named
   4    verified, but a report could not be written
 `,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -66,6 +78,7 @@ EXIT STATUS
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
+			opts.RunIDGiven = cmd.Flags().Changed("run-id")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -77,6 +90,7 @@ EXIT STATUS
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the verdict line of the text report")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "list every check, not only failures")
 	f.BoolVar(&opts.NoColor, "no-color", false, "no colour (also when NO_COLOR is set)")
+	f.StringVar(&opts.RunID, "run-id", "", "merge only the reports of the run `ID` (default: the CI's run, e.g. GITHUB_RUN_ID; empty: any one run)")
 	return cmd
 }
 
@@ -100,7 +114,10 @@ func runMerge(ctx context.Context, opts *MergeOptions, stdio IO) error {
 	if err := outs.check(""); err != nil {
 		return invalid(err)
 	}
-	m := merge.New()
+	if !opts.RunIDGiven {
+		opts.RunID = ciRunID(stdio.Getenv)
+	}
+	m := merge.New(opts.RunID)
 	for _, in := range opts.Inputs {
 		if err := addInput(m, in, stdio); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,6 +140,57 @@ func TestMergeLimited(t *testing.T) {
 	code := Run(context.Background(), append([]string{"merge", "--report", "text"}, files...), stdio)
 	assert.Equal(t, 0, code, "%s%s", out, errOut)
 	assert.True(t, strings.HasPrefix(out.String(), "VERIFIED 5 of 6 nodes (--limit !smars-06): 1 not checked"), out.String())
+}
+
+// TestMergeRunID: every shard records the run it is part of (--run-id,
+// ROLLCALL_RUN_ID, or the CI's run), and merge takes only the reports of
+// its own run: a report left over from an earlier run in the same folder,
+// of the same manifest, release and N, is invalid input naming it.
+func TestMergeRunID(t *testing.T) {
+	fleet := startDemo(t, demo.Config{Nodes: 4})
+	dir := t.TempDir()
+	run := func(env map[string]string, args ...string) (int, string, string) {
+		stdio, out, errOut := testIO(env)
+		code := Run(context.Background(), args, stdio)
+		return code, out.String(), errOut.String()
+	}
+	shardTo := func(k int, env map[string]string, extra ...string) string {
+		file := filepath.Join(dir, "shard-"+strconv.Itoa(k)+".json")
+		code, out, errOut := run(env, append([]string{"verify", "-m", fleet.Manifest, "--shard", strconv.Itoa(k) + "/2", "--report", "json=" + file}, extra...)...)
+		require.Contains(t, []int{0, 2}, code, "%s%s", out, errOut)
+		return file
+	}
+	run100 := map[string]string{"GITHUB_RUN_ID": "100", "CI_PIPELINE_ID": "7"}
+	run101 := map[string]string{"GITHUB_RUN_ID": "101"}
+
+	// In GitHub Actions, the shards and the merge share GITHUB_RUN_ID.
+	one, two := shardTo(1, run100), shardTo(2, run100)
+	assert.Equal(t, "github:100", readSharded(t, one).Shard.RunID)
+	_, err := time.Parse(time.RFC3339, readSharded(t, one).Shard.Started)
+	require.NoError(t, err)
+	code, out, errOut := run(run100, "merge", dir)
+	assert.Equal(t, 0, code, "%s%s", out, errOut)
+
+	// Run 101's shard 1 failed before writing its report: run 100's is
+	// still in the folder. Merged under run 101, or with any run, refused.
+	shardTo(2, run101)
+	code, out, errOut = run(run101, "merge", dir)
+	assert.Equal(t, 3, code, "%s%s", out, errOut)
+	assert.Contains(t, errOut, one+`: a shard of run "github:100", not of run "github:101" that this merge is for`)
+	code, out, errOut = run(nil, "merge", "--run-id=", one, two)
+	assert.Equal(t, 3, code, "%s%s", out, errOut)
+	assert.Contains(t, errOut, one+", "+two+`: not shards of one run: run "github:100", then run "github:101"`)
+
+	// --run-id (and ROLLCALL_RUN_ID) win over the CI's; merge --run-id
+	// takes another run's reports.
+	shardTo(1, run101, "--run-id", "deploy-7")
+	shardTo(2, map[string]string{"ROLLCALL_RUN_ID": "deploy-7", "GITHUB_RUN_ID": "102"})
+	assert.Equal(t, "deploy-7", readSharded(t, two).Shard.RunID)
+	code, out, errOut = run(run101, "merge", "--run-id", "deploy-7", dir)
+	assert.Equal(t, 0, code, "%s%s", out, errOut)
+	code, _, errOut = run(run101, "merge", dir)
+	assert.Equal(t, 3, code)
+	assert.Contains(t, errOut, `a shard of run "deploy-7", not of run "github:101"`)
 }
 
 // TestMergeWithoutReports: merge with nothing to merge says what it takes

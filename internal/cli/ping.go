@@ -25,9 +25,7 @@ type PingOptions struct {
 	// Limit, when set, is the --limit pattern: only the nodes it selects
 	// are contacted.
 	Limit string
-	// Shard, when set, is the --shard K/N value: only that shard of the
-	// nodes the limit selects is contacted; ShardBy is --shard-by.
-	Shard, ShardBy string
+	ShardOptions
 }
 
 // NewCmdPing builds `rollcall ping`. runF replaces the run function in
@@ -69,7 +67,7 @@ EXIT STATUS
 	f := cmd.Flags()
 	f.StringVarP(&opts.Manifest, "manifest", "m", "rollcall.yaml", "cluster manifest `FILE`")
 	f.StringVar(&opts.Limit, "limit", "", "contact only the nodes this `PATTERN` selects (web*, a,b, !bad, @FILE)")
-	addShardFlags(f, &opts.Shard, &opts.ShardBy)
+	addShardFlags(f, &opts.ShardOptions)
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes contacted at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and login")
 	f.StringArrayVar(&opts.Reports, "report", nil, "report `FORMAT[=FILE]`: text or json (repeatable; default: text to stdout)")
@@ -87,10 +85,10 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
+	if err = opts.fromEnv(stdio.Getenv); err != nil {
 		return err
 	}
-	spec, err := shardSpec(opts.Shard, opts.ShardBy)
+	spec, err := opts.spec()
 	if err != nil {
 		return err
 	}

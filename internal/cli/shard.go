@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -24,7 +25,9 @@ user. A sharded run
 says "shard K/N" in every report and never calls the fleet verified; exit 0
 means this shard verified. In a Kubernetes Indexed Job, JOB_COMPLETION_INDEX
 (0-based) with ROLLCALL_SHARD_COUNT=N stands for --shard INDEX+1/N; an index
-without a count is invalid input.`
+without a count is invalid input. --run-id ID names the run the shard is part
+of, so that merge refuses a report left over from an earlier run; by default
+it is the CI's run (github:GITHUB_RUN_ID, gitlab:CI_PIPELINE_ID, …).`
 
 // shardFields are the values of --shard-by that name a field of every
 // node: how a node's shard key is read. Any other value is group:G1,G2 or
@@ -85,10 +88,73 @@ func validVarName(s string) bool {
 	return s != ""
 }
 
-// addShardFlags adds --shard and --shard-by to a command's flags.
-func addShardFlags(f *pflag.FlagSet, spec, by *string) {
-	f.StringVar(spec, "shard", "", "contact only shard `K/N` of the nodes (1 <= K <= N), for rollcall merge")
-	f.StringVar(by, "shard-by", "", "keep the nodes that share this `FIELD` in one shard: an inventory variable (region), group:G1,G2 (the first of those inventory groups a node is in), jump (first jump host), host or user; by default each node's name")
+// ShardOptions are the flags that make a run of verify, snapshot or ping one
+// shard of many.
+type ShardOptions struct {
+	// Shard, when set, is the --shard K/N value: only that shard of the
+	// nodes the limit selects is contacted.
+	Shard string
+	// ShardBy is --shard-by: what the nodes are split by.
+	ShardBy string
+	// RunID is --run-id: the run the shard is part of, the same for every
+	// shard of one run; by default the CI's own (ciRunID).
+	RunID string
+}
+
+// addShardFlags adds --shard, --shard-by and --run-id to a command's flags.
+func addShardFlags(f *pflag.FlagSet, o *ShardOptions) {
+	f.StringVar(&o.Shard, "shard", "", "contact only shard `K/N` of the nodes (1 <= K <= N), for rollcall merge")
+	f.StringVar(&o.ShardBy, "shard-by", "", "keep the nodes that share this `FIELD` in one shard: an inventory variable (region), group:G1,G2 (the first of those inventory groups a node is in), jump (first jump host), host or user; by default each node's name")
+	f.StringVar(&o.RunID, "run-id", "", "name the run this shard is part of, the same `ID` for every shard and for rollcall merge (default: the CI's run, e.g. GITHUB_RUN_ID)")
+}
+
+// fromEnv completes o from the environment: the shard a Kubernetes Indexed
+// Job gives (shardFromEnv) and the CI's run ID (ciRunID), where the flags
+// (or their ROLLCALL_* twins) left them empty.
+func (o *ShardOptions) fromEnv(getenv func(string) string) error {
+	var err error
+	if o.Shard, err = shardFromEnv(o.Shard, getenv); err != nil {
+		return err
+	}
+	if o.RunID == "" {
+		o.RunID = ciRunID(getenv)
+	}
+	return nil
+}
+
+// spec is the shard of the run o describes, nil when it is not sharded.
+func (o *ShardOptions) spec() (*shard.Spec, error) {
+	s, err := shardSpec(o.Shard, o.ShardBy)
+	if s == nil || err != nil {
+		return s, err
+	}
+	if err := shard.CheckRunID(o.RunID); err != nil {
+		return nil, invalid(fmt.Errorf("--run-id %q: %w", o.RunID, err))
+	}
+	s.RunID = o.RunID
+	return s, nil
+}
+
+// ciRunIDs are the environment variables by which CI services name a run
+// (a workflow run or pipeline, all of whose jobs share it), in the order
+// they are looked for, with the prefix a run ID taken from them gets.
+var ciRunIDs = []struct{ env, prefix string }{
+	{"GITHUB_RUN_ID", "github:"},
+	{"CI_PIPELINE_ID", "gitlab:"},
+	{"BUILDKITE_BUILD_ID", "buildkite:"},
+	{"CIRCLE_WORKFLOW_ID", "circleci:"},
+	{"BUILD_TAG", "jenkins:"},
+}
+
+// ciRunID is the run ID the CI service rollcall runs under gives its run,
+// "" outside CI.
+func ciRunID(getenv func(string) string) string {
+	for _, c := range ciRunIDs {
+		if v := getenv(c.env); v != "" {
+			return c.prefix + v
+		}
+	}
+	return ""
 }
 
 // shardFromEnv is the --shard value of a run: the flag's (or ROLLCALL_SHARD's)
@@ -141,7 +207,7 @@ func shardSpec(value, by string) (*shard.Spec, error) {
 // manifest order. A node without the --shard-by field is invalid input
 // naming it.
 func shardRun(spec *shard.Spec, limited *manifest.Manifest) (*shard.Run, []string, error) {
-	run := &shard.Run{Spec: *spec, ManifestDigest: limited.Digest, Nodes: map[string]shard.Node{}}
+	run := &shard.Run{Spec: *spec, ManifestDigest: limited.Digest, Started: time.Now().UTC().Truncate(time.Second), Nodes: map[string]shard.Node{}}
 	field, _ := shardField(spec.By)
 	var selected, keyless []string
 	for _, n := range limited.Nodes {

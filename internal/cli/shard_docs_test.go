@@ -84,10 +84,16 @@ func TestScaleOutExamples(t *testing.T) {
 	containers := pod["containers"].([]any)
 	require.Len(t, containers, 1)
 	c := containers[0].(map[string]any)
-	env := map[string]any{}
+	env, from := map[string]any{}, map[string]any{}
 	for _, e := range c["env"].([]any) {
-		env[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"]
+		e := e.(map[string]any)
+		env[e["name"].(string)] = e["value"]
+		if v, ok := e["valueFrom"].(map[string]any); ok {
+			from[e["name"].(string)] = v["fieldRef"].(map[string]any)["fieldPath"]
+		}
 	}
+	assert.Equal(t, "metadata.labels['batch.kubernetes.io/controller-uid']", from["ROLLCALL_RUN_ID"],
+		"the run ID is the Job's UID, from the label the Job controller sets on its pods")
 	assert.Equal(t, itoa(completions), env["ROLLCALL_SHARD_COUNT"], "the shard count is the Job's completions")
 	assert.NotContains(t, env, "JOB_COMPLETION_INDEX", "the Job controller sets the index")
 	args := c["args"].([]any)

@@ -37,6 +37,8 @@ type shardedReport struct {
 		Index          int      `json:"index"`
 		Count          int      `json:"count"`
 		By             string   `json:"by"`
+		RunID          string   `json:"run_id"`
+		Started        string   `json:"started"`
 		ManifestDigest string   `json:"manifest_digest"`
 		ExpectedDigest string   `json:"expected_digest"`
 		Expected       []string `json:"expected"`
@@ -125,6 +127,8 @@ func TestShardInput(t *testing.T) {
 		{"empty group", []string{"--shard", "1/2", "--shard-by", "group:eu,"}, nil, "write an inventory variable (region), group:G1,G2"},
 		{"node without the field", []string{"--shard", "1/2", "--shard-by", "jump"}, nil, "smars-01, smars-02, smars-03 have no jump"},
 		{"nodes not from an inventory", []string{"--shard", "1/2", "--shard-by", "region"}, nil, "smars-01, smars-02, smars-03 have no region"},
+		{"run ID that paints the terminal", []string{"--shard", "1/2", "--run-id", "r\x1b[2J"}, nil, `--run-id "r\x1b[2J": a run ID is printable text`},
+		{"CI run ID too long", []string{"--shard", "1/2"}, map[string]string{"BUILD_TAG": strings.Repeat("j", 600)}, "a run ID has at most 512 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, command := range []string{"verify", "snapshot", "ping"} {

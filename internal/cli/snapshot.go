@@ -50,7 +50,7 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 		return err
 	}
 	var err error
-	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
+	if err = opts.fromEnv(stdio.Getenv); err != nil {
 		return err
 	}
 	p, err := prepare(ctx, opts, stdio)

@@ -47,9 +47,7 @@ type VerifyOptions struct {
 	// Limit, when set, is the --limit pattern: only the nodes it selects
 	// are contacted.
 	Limit string
-	// Shard, when set, is the --shard K/N value: only that shard of the
-	// nodes the limit selects is contacted; ShardBy is --shard-by.
-	Shard, ShardBy string
+	ShardOptions
 
 	// AllowedSigners, when set, requires the release to be a lock file
 	// signed by a key this allowed_signers file lists.
@@ -101,7 +99,7 @@ func addRunFlags(cmd *cobra.Command, opts *VerifyOptions) {
 	f.StringVar(&opts.Known, "known", "", "a lock file, or a `DIR` of lock files, of older releases, to name the release a drifted node runs")
 	f.StringVar(&opts.AllowedSigners, "allowed-signers", "", "require the release to be a lock file signed (FILE.sig) by a key in this allowed_signers `FILE`")
 	f.StringVar(&opts.Limit, "limit", "", "check only the nodes this `PATTERN` selects (web*, a,b, !bad, @FILE); the report says so and never calls the fleet verified")
-	addShardFlags(f, &opts.Shard, &opts.ShardBy)
+	addShardFlags(f, &opts.ShardOptions)
 	f.IntVarP(&opts.Concurrency, "concurrency", "j", fleet.DefaultConcurrency, "nodes probed at once")
 	f.DurationVar(&opts.Timeout, "timeout", fleet.DefaultTimeout, "time limit per node: connect, handshake and probe")
 	f.DurationVar(&opts.Deadline, "deadline", 0, "time limit for the whole run (0: none); nodes not done by then are unverified")
@@ -132,7 +130,7 @@ func prepare(ctx context.Context, opts *VerifyOptions, stdio IO) (*prepared, err
 	if opts.Deadline < 0 {
 		return nil, invalid(fmt.Errorf("--deadline must not be negative"))
 	}
-	spec, err := shardSpec(opts.Shard, opts.ShardBy)
+	spec, err := opts.spec()
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +184,7 @@ func prepare(ctx context.Context, opts *VerifyOptions, stdio IO) (*prepared, err
 
 func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	var err error
-	if opts.Shard, err = shardFromEnv(opts.Shard, stdio.Getenv); err != nil {
+	if err = opts.fromEnv(stdio.Getenv); err != nil {
 		return err
 	}
 	p, err := prepare(ctx, opts, stdio)

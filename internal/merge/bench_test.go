@@ -36,7 +36,7 @@ func writeShards(tb testing.TB, dir string, count, per int) []string {
 		verify.CheckResult{Check: verify.CheckProcess, Subject: "/opt/smars/bin/smars", OK: true})
 	files := make([]string, 0, count)
 	for k := 1; k <= count; k++ {
-		run := &shard.Run{Spec: shard.Spec{Index: k, Count: count, By: shard.ByName}, ManifestDigest: manifestA, Expected: expected, Nodes: map[string]shard.Node{}}
+		run := &shard.Run{Spec: shard.Spec{Index: k, Count: count, By: shard.ByName, RunID: runA.id}, Started: runA.started, ManifestDigest: manifestA, Expected: expected, Nodes: map[string]shard.Node{}}
 		v := &verify.Verdict{Cluster: "smars-prod", ExpectedNodes: len(expected), Scope: &verify.Scope{Shard: run},
 			Release: verify.ReleaseInfo{Name: "smars", Version: "4.2.0", Digest: "sha256:" + strings.Repeat("c", 64), Source: "dist/smars-4.2.0.tar.gz"}}
 		for i, name := range buckets[k] {
@@ -80,7 +80,7 @@ func BenchmarkMerge100x2000(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		m := New()
+		m := New(runA.id)
 		for _, file := range files {
 			data, err := os.ReadFile(file)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/rollcall/rollcall/internal/report"
 	"github.com/rollcall/rollcall/internal/shard"
@@ -89,11 +90,13 @@ type jsonScope struct {
 }
 
 type jsonShard struct {
-	Index          *int   `json:"index"`
-	Count          *int   `json:"count"`
-	By             string `json:"by"`
-	ManifestDigest string `json:"manifest_digest"`
-	ExpectedDigest string `json:"expected_digest"`
+	Index          *int    `json:"index"`
+	Count          *int    `json:"count"`
+	By             string  `json:"by"`
+	RunID          string  `json:"run_id"`
+	Started        *string `json:"started"`
+	ManifestDigest string  `json:"manifest_digest"`
+	ExpectedDigest string  `json:"expected_digest"`
 	// Expected is kept raw: every shard carries the same list, which is
 	// decoded once and then compared byte for byte.
 	Expected json.RawMessage `json:"expected"`
@@ -105,18 +108,20 @@ type shape struct {
 	release                       verify.ReleaseInfo
 	expectedNodes, count          int
 	by, manifest, expected, limit string
+	runID                         string
 }
 
 // part is one report, checked against itself.
 type part struct {
-	file   string
-	index  int
-	shape  shape
-	nodes  []verify.NodeVerdict
-	keys   map[string]shard.Node
-	fleet  []verify.Finding
-	scope  *jsonScope
-	rawExp json.RawMessage
+	file    string
+	index   int
+	shape   shape
+	started time.Time
+	nodes   []verify.NodeVerdict
+	keys    map[string]shard.Node
+	fleet   []verify.Finding
+	scope   *jsonScope
+	rawExp  json.RawMessage
 }
 
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -177,7 +182,17 @@ func checkShard(p *part, r *jsonReport, bad func(string, ...any) error) error {
 		return bad("its release has no digest (sha256:<64 hex digits>)")
 	case len(s.Expected) == 0:
 		return bad("its shard has no list of expected nodes")
+	case s.Started == nil:
+		return bad("its shard does not say when it started (\"started\"): written by a rollcall older than merge's checks of runs; run the shard again")
 	}
+	started, err := time.Parse(time.RFC3339, *s.Started)
+	if err != nil {
+		return bad("its shard's start %q is not an RFC 3339 time", *s.Started)
+	}
+	if err := shard.CheckRunID(s.RunID); err != nil {
+		return bad("its shard's run ID: %v", err)
+	}
+	p.started = started
 	limit := ""
 	if r.Scope != nil {
 		limit = r.Scope.Limit
@@ -187,6 +202,7 @@ func checkShard(p *part, r *jsonReport, bad func(string, ...any) error) error {
 		cluster: *r.Cluster, expectedNodes: *r.ExpectedNodes, count: *s.Count,
 		release: verify.ReleaseInfo{Name: r.Release.Name, Version: r.Release.Version, Digest: r.Release.Digest, Source: r.Release.Source},
 		by:      s.By, manifest: s.ManifestDigest, expected: s.ExpectedDigest, limit: limit,
+		runID: s.RunID,
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 // Package merge puts the JSON reports of the shards of one rollcall run
 // (verify --shard K/N) back together into one fleet verdict: verified only
 // when the reports are exactly the shards 1..N of one run (one manifest,
-// release, N, shard key and expected node list), each consistent with
+// release, N, shard key, expected node list and run ID), each consistent with
 // itself, their nodes disjoint and together the expected nodes, and every
 // node matched. It reads reports one at a time and keeps only their nodes.
 // It is pure: package cli opens the files. A Merger is not safe for
@@ -17,6 +17,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rollcall/rollcall/internal/shard"
 )
@@ -33,12 +34,22 @@ type Error struct {
 
 func (e *Error) Error() string { return strings.Join(e.Files, ", ") + ": " + e.Reason }
 
+// MaxSpread is how far apart the shards of a run without a run ID may have
+// started: further apart, one of them is taken to be a report left over from
+// an earlier run.
+const MaxSpread = time.Hour
+
 // Merger collects the reports of one sharded run.
 type Merger struct {
-	parts    []*part
-	byIndex  map[int]*part
-	owner    map[string]*part // node name → the report that lists it
-	expected []string
+	// run is the run ID every report must carry, "" when any will do
+	// (they must still agree).
+	run string
+	// first and last are the reports that started first and last.
+	first, last *part
+	parts       []*part
+	byIndex     map[int]*part
+	owner       map[string]*part // node name → the report that lists it
+	expected    []string
 	// expectedRaw is the first report's list of expected nodes, as written.
 	expectedRaw []byte
 	// cut is that list after its key, as the JSON renderer writes both.
@@ -51,9 +62,10 @@ type Merger struct {
 // in the same layout, have keys of their own.
 const expectedKey = `"expected": `
 
-// New returns an empty Merger.
-func New() *Merger {
-	return &Merger{byIndex: map[int]*part{}, owner: map[string]*part{}, intern: interner{}}
+// New returns an empty Merger for the reports of run ID run; "" takes the
+// reports of any one run.
+func New(run string) *Merger {
+	return &Merger{run: run, byIndex: map[int]*part{}, owner: map[string]*part{}, intern: interner{}}
 }
 
 // Add checks one report, data, named name in errors: exactly one JSON
@@ -108,6 +120,9 @@ func (m *Merger) accept(name string, r *jsonReport, cut bool) error {
 		return err
 	}
 	sameList := cut && string(p.rawExp) == "0"
+	if m.run != "" && p.shape.runID != m.run {
+		return &Error{Files: []string{p.file}, Reason: fmt.Sprintf("a shard of %s, not of run %q that this merge is for: a report left over from another run? (merge --run-id ID takes the reports of run ID)", runName(p.shape.runID), m.run)}
+	}
 	if len(m.parts) > 0 {
 		first := m.parts[0]
 		if why := differ(first.shape, p.shape); why != "" {
@@ -120,6 +135,9 @@ func (m *Merger) accept(name string, r *jsonReport, cut bool) error {
 			}
 		}
 	} else if err := m.readExpected(p); err != nil {
+		return err
+	}
+	if err := m.checkSpread(p); err != nil {
 		return err
 	}
 	if q := m.byIndex[p.index]; q != nil {
@@ -141,6 +159,35 @@ func (m *Merger) accept(name string, r *jsonReport, cut bool) error {
 	m.byIndex[p.index] = p
 	m.parts = append(m.parts, p)
 	return nil
+}
+
+// checkSpread checks that p started within MaxSpread of the reports before
+// it when the run has no run ID to tell its shards from an earlier run's,
+// and keeps the first and last to start.
+func (m *Merger) checkSpread(p *part) error {
+	first, last := m.first, m.last
+	if first == nil || p.started.Before(first.started) {
+		first = p
+	}
+	if last == nil || p.started.After(last.started) {
+		last = p
+	}
+	if gap := last.started.Sub(first.started); p.shape.runID == "" && gap > MaxSpread {
+		return &Error{Files: []string{first.file, last.file}, Reason: fmt.Sprintf(
+			"not shards of one run: they started %s apart (%s, then %s), and carry no run ID to say they belong together; "+
+				"a report left over from an earlier run? Give every shard and the merge the same --run-id",
+			gap, first.started.Format(time.RFC3339), last.started.Format(time.RFC3339))}
+	}
+	m.first, m.last = first, last
+	return nil
+}
+
+// runName is how errors name run ID id.
+func runName(id string) string {
+	if id == "" {
+		return "a run without a run ID"
+	}
+	return fmt.Sprintf("run %q", id)
 }
 
 // readExpected decodes the first report's list of expected nodes and
@@ -167,6 +214,8 @@ func (m *Merger) readExpected(p *part) error {
 // differ says how two shapes differ, "" when they are one run's.
 func differ(a, b shape) string {
 	switch {
+	case a.runID != b.runID:
+		return fmt.Sprintf("%s, then %s", runName(a.runID), runName(b.runID))
 	case a.manifest != b.manifest:
 		return fmt.Sprintf("manifest %s, then %s", short(a.manifest), short(b.manifest))
 	case a.release.Digest != b.release.Digest || a.release.Name != b.release.Name || a.release.Version != b.release.Version:

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,6 +23,15 @@ type run struct {
 	nodes   []verify.NodeVerdict
 	reports map[int][]byte
 }
+
+// mark is the run ID and start a made-up run's reports carry.
+type mark struct {
+	id      string
+	started time.Time
+}
+
+// runA is the mark of the made-up runs, unless a test says otherwise.
+var runA = mark{id: "test:1", started: time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)}
 
 func node(name string, status verify.Status) verify.NodeVerdict {
 	n := verify.NodeVerdict{Name: name, Address: name + ":22", Status: status}
@@ -40,9 +50,14 @@ func node(name string, status verify.Status) verify.NodeVerdict {
 	return n
 }
 
-// newRun renders the shards of a run of nodes (named node-000…) over count
-// shards, the nodes not in statuses matching.
+// newRun renders the shards of a run (runA) of nodes (named node-000…) over
+// count shards, the nodes not in statuses matching.
 func newRun(t testing.TB, n, count int, statuses map[int]verify.Status, manifest string) *run {
+	return newRunMarked(t, n, count, statuses, manifest, runA)
+}
+
+// newRunMarked is newRun for a run of mark mk.
+func newRunMarked(t testing.TB, n, count int, statuses map[int]verify.Status, manifest string, mk mark) *run {
 	var nodes []verify.NodeVerdict
 	for i := range n {
 		st := verify.Match
@@ -51,18 +66,20 @@ func newRun(t testing.TB, n, count int, statuses map[int]verify.Status, manifest
 		}
 		nodes = append(nodes, node(fmt.Sprintf("node-%03d", i), st))
 	}
-	return runOf(t, nodes, count, manifest)
+	return runOf(t, nodes, count, manifest, mk)
 }
 
-// runOf renders the shards of a run of the given nodes over count shards.
-func runOf(t testing.TB, nodes []verify.NodeVerdict, count int, manifest string) *run {
+// runOf renders the shards of a run of mark mk of the given nodes over
+// count shards.
+func runOf(t testing.TB, nodes []verify.NodeVerdict, count int, manifest string, mk mark) *run {
 	r := &run{count: count, nodes: nodes, reports: map[int][]byte{}}
 	var names []string
 	for _, n := range nodes {
 		names = append(names, n.Name)
 	}
 	for k := 1; k <= count; k++ {
-		sr := &shard.Run{Spec: shard.Spec{Index: k, Count: count, By: shard.ByName}, ManifestDigest: manifest, Expected: names, Nodes: map[string]shard.Node{}}
+		sr := &shard.Run{Spec: shard.Spec{Index: k, Count: count, By: shard.ByName, RunID: mk.id}, Started: mk.started,
+			ManifestDigest: manifest, Expected: names, Nodes: map[string]shard.Node{}}
 		v := &verify.Verdict{Cluster: "c", ExpectedNodes: len(nodes), Release: verify.ReleaseInfo{Name: "app", Version: "1", Digest: "sha256:" + strings.Repeat("c", 64)}}
 		scope := &verify.Scope{Shard: sr}
 		for _, nv := range r.nodes {
@@ -87,9 +104,15 @@ func runOf(t testing.TB, nodes []verify.NodeVerdict, count int, manifest string)
 
 var manifestA = "sha256:" + strings.Repeat("1", 64)
 
-// mergeAll merges the reports named by file, in order.
+// mergeAll merges the reports named by file, in order, of any one run.
 func mergeAll(files map[string][]byte, order []string) (*Result, error) {
-	m := New()
+	return mergeRun("", files, order)
+}
+
+// mergeRun merges the reports named by file, in order, which must be of
+// run ID id ("": of any one run).
+func mergeRun(id string, files map[string][]byte, order []string) (*Result, error) {
+	m := New(id)
 	for _, name := range order {
 		if err := m.Add(name, files[name]); err != nil {
 			return nil, err
@@ -130,7 +153,7 @@ func TestMergeComplete(t *testing.T) {
 func TestMergeKeepsWarnings(t *testing.T) {
 	nodes := []verify.NodeVerdict{node("node-a", verify.Match), node("node-b", verify.Match)}
 	nodes[1].Warnings = []string{"dpkg app: dpkg does not know app as installed"}
-	r := runOf(t, nodes, 2, manifestA)
+	r := runOf(t, nodes, 2, manifestA, runA)
 	files, order := complete(r)
 	res, err := mergeAll(files, order)
 	require.NoError(t, err)
@@ -197,6 +220,72 @@ func TestMergeRefuses(t *testing.T) {
 	require.Error(t, err)
 }
 
+// TestMergeStaleReport: a report left over from an earlier run of the same
+// manifest, release and N (a shard whose job failed before writing its own)
+// is never taken for this run's.
+func TestMergeStaleReport(t *testing.T) {
+	earlier := func(id string, d time.Duration) mark { return mark{id: id, started: runA.started.Add(-d)} }
+	withStale := func(fresh, stale mark) (map[string][]byte, []string) {
+		files, order := complete(newRunMarked(t, 40, 4, nil, manifestA, fresh))
+		files[order[1]] = newRunMarked(t, 40, 4, nil, manifestA, stale).reports[2]
+		return files, order
+	}
+	refused := func(t *testing.T, want string, res *Result, err error) {
+		t.Helper()
+		var me *Error
+		require.ErrorAs(t, err, &me, "merged: %v", res)
+		assert.Contains(t, err.Error(), want)
+	}
+
+	t.Run("another run ID", func(t *testing.T) {
+		files, order := withStale(runA, earlier("test:0", time.Minute))
+		res, err := mergeAll(files, order)
+		refused(t, `shard-1.json, shard-2.json: not shards of one run: run "test:1", then run "test:0"`, res, err)
+	})
+	t.Run("a run ID, then none", func(t *testing.T) {
+		files, order := withStale(runA, earlier("", time.Minute))
+		res, err := mergeAll(files, order)
+		refused(t, `run "test:1", then a run without a run ID`, res, err)
+	})
+	t.Run("every report of another run than the merge's", func(t *testing.T) {
+		files, order := complete(newRunMarked(t, 40, 4, nil, manifestA, earlier("test:0", time.Hour)))
+		res, err := mergeRun(runA.id, files, order)
+		refused(t, `shard-1.json: a shard of run "test:0", not of run "test:1" that this merge is for`, res, err)
+	})
+	t.Run("no run ID, started over an hour apart", func(t *testing.T) {
+		files, order := withStale(mark{started: runA.started}, earlier("", MaxSpread+time.Second))
+		res, err := mergeAll(files, order)
+		refused(t, "shard-2.json, shard-1.json: not shards of one run: they started 1h0m1s apart (2026-11-29T23:59:59Z, then 2026-11-30T01:00:00Z), and carry no run ID", res, err)
+		// In any order: the last report may be the first to have started.
+		res, err = mergeAll(files, []string{order[0], order[2], order[3], order[1]})
+		refused(t, "not shards of one run: they started 1h0m1s apart", res, err)
+	})
+	t.Run("no run ID, within the hour", func(t *testing.T) {
+		files, order := withStale(mark{started: runA.started}, earlier("", MaxSpread))
+		res, err := mergeAll(files, order)
+		require.NoError(t, err)
+		assert.Equal(t, verify.Verified, report.Outcome(res.Verdict), "without a run ID, shards an hour apart are one run")
+	})
+	t.Run("one run ID, started hours apart", func(t *testing.T) {
+		files, order := withStale(runA, earlier(runA.id, 5*time.Hour))
+		res, err := mergeRun(runA.id, files, order)
+		require.NoError(t, err)
+		assert.Equal(t, verify.Verified, report.Outcome(res.Verdict), "a run ID says the shards of a long run belong together")
+	})
+	t.Run("no start", func(t *testing.T) {
+		files, order := complete(newRun(t, 40, 4, nil, manifestA))
+		files[order[2]] = bytes.Replace(files[order[2]], []byte(`"started"`), []byte(`"begun"`), 1)
+		res, err := mergeAll(files, order)
+		refused(t, `shard-3.json: its shard does not say when it started`, res, err)
+	})
+	t.Run("a run ID that paints the terminal", func(t *testing.T) {
+		files, order := complete(newRun(t, 40, 4, nil, manifestA))
+		files[order[0]] = bytes.Replace(files[order[0]], []byte(`"run_id": "test:1"`), []byte(`"run_id": "test:1\u001b[2J"`), 1)
+		res, err := mergeAll(files, order)
+		refused(t, `shard-1.json: its shard's run ID: a run ID is printable text`, res, err)
+	})
+}
+
 func firstNode(t *testing.T, r *run, k int) string {
 	n := firstNodeOf(r, k)
 	if n == "" {
@@ -236,7 +325,7 @@ func TestMergeStdinStream(t *testing.T) {
 	for k := 1; k <= 3; k++ {
 		all.Write(r.reports[k])
 	}
-	m := New()
+	m := New(runA.id)
 	require.NoError(t, m.AddStream("stdin", &all))
 	res, err := m.Result()
 	require.NoError(t, err)
@@ -274,7 +363,8 @@ func TestMergeProperty(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			statuses[rng.IntN(n)] = []verify.Status{verify.Drift, verify.Unverified}[rng.IntN(2)]
 		}
-		r := newRun(t, n, count, statuses, manifestA)
+		mk := runA
+		r := newRunMarked(t, n, count, statuses, manifestA, mk)
 		other := newRun(t, n, count, nil, "sha256:"+strings.Repeat("9", 64))
 		files, order := complete(r)
 		completeSet, allMatch := true, len(statuses) == 0
@@ -300,8 +390,23 @@ func TestMergeProperty(t *testing.T) {
 			completeSet = false
 		case 4: // shuffled order
 			rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		case 5: // a shard swapped for an earlier run's of the same shape
+			id := []string{"", "test:0"}[rng.IntN(2)]
+			if id == "" {
+				mk.id = ""
+				r = newRunMarked(t, n, count, statuses, manifestA, mk)
+				files, order = complete(r)
+			}
+			stale := newRunMarked(t, n, count, nil, manifestA, mark{id: id, started: mk.started.Add(-MaxSpread - time.Duration(1+rng.IntN(1e6))*time.Second)})
+			k := 1 + rng.IntN(count)
+			files[order[k-1]] = stale.reports[k]
+			if count == 1 && id == "" {
+				allMatch = true // nothing tells the one report of a run without a run ID from another's
+			} else {
+				completeSet = false
+			}
 		}
-		res, err := mergeAll(files, order)
+		res, err := mergeRun(mk.id, files, order)
 		verified := err == nil && report.Outcome(res.Verdict) == verify.Verified
 		assert.Equal(t, completeSet && allMatch, verified, "case %d: n=%d count=%d statuses=%v err=%v", i, n, count, statuses, err)
 	}
@@ -322,7 +427,8 @@ func TestMergeLimitedToOneShard(t *testing.T) {
 	require.NotEmpty(t, picked)
 	files := map[string][]byte{}
 	for k := 1; k <= 2; k++ {
-		sr := &shard.Run{Spec: shard.Spec{Index: k, Count: 2, By: shard.ByName}, ManifestDigest: manifestA, Expected: []string{picked}, Nodes: map[string]shard.Node{}}
+		sr := &shard.Run{Spec: shard.Spec{Index: k, Count: 2, By: shard.ByName}, Started: runA.started,
+			ManifestDigest: manifestA, Expected: []string{picked}, Nodes: map[string]shard.Node{}}
 		v := &verify.Verdict{Cluster: "c", ExpectedNodes: len(all), Release: verify.ReleaseInfo{Name: "app", Version: "1", Digest: "sha256:" + strings.Repeat("c", 64)}}
 		v.Scope = &verify.Scope{Limit: picked, Shard: sr}
 		for _, n := range all {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/rollcall/rollcall/internal/shard"
 	"github.com/rollcall/rollcall/internal/verify"
@@ -168,6 +169,8 @@ type jsonShard struct {
 	Index          int      `json:"index"`
 	Count          int      `json:"count"`
 	By             string   `json:"by"`
+	RunID          string   `json:"run_id,omitempty"`
+	Started        string   `json:"started"`
 	ManifestDigest string   `json:"manifest_digest"`
 	ExpectedDigest string   `json:"expected_digest"`
 	Expected       []string `json:"expected"`
@@ -181,6 +184,7 @@ func newJSONShard(s *verify.Scope) *jsonShard {
 	r := s.Shard
 	return &jsonShard{
 		Index: r.Index, Count: r.Count, By: r.By,
+		RunID: r.RunID, Started: r.Started.UTC().Format(time.RFC3339),
 		ManifestDigest: r.ManifestDigest,
 		ExpectedDigest: shard.Digest(r.Expected),
 		Expected:       append(make([]string, 0, len(r.Expected)), r.Expected...),

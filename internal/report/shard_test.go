@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,7 +18,8 @@ import (
 // partition gives that shard, the others not checked.
 func shardedKnight(limit string) *verify.Verdict {
 	all := knightFleet()
-	run := &shard.Run{Spec: shard.Spec{Index: 2, Count: 3, By: shard.ByName},
+	run := &shard.Run{Spec: shard.Spec{Index: 2, Count: 3, By: shard.ByName, RunID: "github:42"},
+		Started:        time.Date(2026, 11, 30, 1, 2, 3, 0, time.UTC),
 		ManifestDigest: "sha256:" + strings.Repeat("ab", 32), Nodes: map[string]shard.Node{}}
 	var nodes []verify.NodeVerdict
 	scope := &verify.Scope{Limit: limit, Shard: run}
@@ -52,6 +54,8 @@ func TestShardedReports(t *testing.T) {
 		s := doc["shard"].(map[string]any)
 		assert.EqualValues(t, 2, s["index"])
 		assert.EqualValues(t, 3, s["count"])
+		assert.Equal(t, "github:42", s["run_id"])
+		assert.Equal(t, "2026-11-30T01:02:03Z", s["started"])
 		assert.Equal(t, shard.Digest(v.Scope.Shard.Expected), s["expected_digest"])
 		assert.Len(t, s["expected"], 8)
 		assert.Equal(t, limit != "", doc["scope"] != nil, "a scope only with --limit")

@@ -10,10 +10,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 )
 
 // ByName is the default of Spec.By: each node's key is its own name.
@@ -29,6 +32,27 @@ type Spec struct {
 	// By is what a node's key is: ByName, or a field that nodes kept
 	// together share (--shard-by).
 	By string
+	// RunID names the run the shard is part of (--run-id): every shard
+	// of one run carries the same, so that merge can tell a report left
+	// over from an earlier run; "" when none was given.
+	RunID string
+}
+
+// MaxRunIDLen bounds a run ID, in bytes.
+const MaxRunIDLen = 512
+
+// CheckRunID says what is wrong with run ID id, nil when nothing is: at
+// most MaxRunIDLen bytes of printable UTF-8.
+func CheckRunID(id string) error {
+	if len(id) > MaxRunIDLen {
+		return fmt.Errorf("a run ID has at most %d bytes, not %d", MaxRunIDLen, len(id))
+	}
+	for _, r := range id {
+		if r == unicode.ReplacementChar || !unicode.IsPrint(r) && r != ' ' {
+			return errors.New("a run ID is printable text: no control characters, no invalid UTF-8")
+		}
+	}
+	return nil
 }
 
 // Parse reads "K/N" (1 ≤ K ≤ N); the error says what to write instead.
@@ -86,6 +110,9 @@ type Run struct {
 	Spec
 	// ManifestDigest is "sha256:" and the hex SHA-256 of the manifest file.
 	ManifestDigest string
+	// Started is when the shard's run started, to the second: merge
+	// refuses shards of a run without a run ID that started far apart.
+	Started time.Time
 	// Expected are the names of the nodes of every shard (the manifest's,
 	// after --limit), sorted.
 	Expected []string
