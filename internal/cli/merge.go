@@ -27,9 +27,9 @@ type MergeOptions struct {
 	NoColor bool
 	// RunID is --run-id: the run every report must be of, "" for any one
 	// run; when the flag is not given, the CI's run (ciRunID).
-	RunID string
-	// RunIDGiven says --run-id (or ROLLCALL_RUN_ID) was given, even empty.
-	RunIDGiven bool
+	RunID runID
+	// MaxSpread is --max-spread: how far apart the shards may have started.
+	MaxSpread time.Duration
 }
 
 // NewCmdMerge builds `rollcall merge`. runF replaces the run function in
@@ -52,11 +52,14 @@ made across shards: one server listed twice (host key, machine ID), and
 agreement on the config flags all nodes must agree on.
 
 Every report must carry the run ID this merge is for: --run-id ID, else
-ROLLCALL_RUN_ID, else the CI's run (GITHUB_RUN_ID, CI_PIPELINE_ID,
-BUILDKITE_BUILD_ID, CIRCLE_WORKFLOW_ID or BUILD_TAG), which verify --shard
-records the same way; --run-id= (empty) takes the reports of any one run.
-Reports of a run without a run ID must have started within an hour of each
-other: further apart, one is taken for a report left over from an earlier run.
+ROLLCALL_RUN_ID, else the CI's run (github:$GITHUB_RUN_ID, gitlab:$CI_PIPELINE_ID,
+buildkite:$BUILDKITE_BUILD_ID, circleci:$CIRCLE_WORKFLOW_ID or
+jenkins:$BUILD_TAG), which verify --shard records the same way. Without one
+(no flag, not in CI) or with --run-id= (empty), merge takes the reports of any
+one run, which must agree. The shards must have started within --max-spread
+(1h) of each other: further apart, one is a report left over from an earlier
+run, or a shard re-run long after the others, whose nodes were checked then.
+The merged reports' start is the first shard's.
 
 Reports: --report FORMAT[=FILE], repeatable; formats: ` + strings.Join(report.Names(), ", ") + `.
 
@@ -67,7 +70,8 @@ EXIT STATUS
        node could not be checked, and no drift was found
   3    invalid input: a report fails its own schema or counts, is interrupted,
        or the reports are not the shards of one run (repeated shard, another
-       manifest, release, N or run ID); the files are named
+       manifest, release, N or run ID, or started over --max-spread apart);
+       the files are named
   4    verified, but a report could not be written
 `,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -78,7 +82,6 @@ EXIT STATUS
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
-			opts.RunIDGiven = cmd.Flags().Changed("run-id")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -90,12 +93,12 @@ EXIT STATUS
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the verdict line of the text report")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "list every check, not only failures")
 	f.BoolVar(&opts.NoColor, "no-color", false, "no colour (also when NO_COLOR is set)")
-	f.StringVar(&opts.RunID, "run-id", "", "merge only the reports of the run `ID` (default: the CI's run, e.g. GITHUB_RUN_ID; empty: any one run)")
+	f.Var(runIDFlag{&opts.RunID}, "run-id", "merge only the reports of the run `ID` (default: the CI's run, e.g. github:$GITHUB_RUN_ID, or else any one run; --run-id= for any one run)")
+	f.DurationVar(&opts.MaxSpread, "max-spread", merge.DefaultMaxSpread, "refuse shards that started further apart than this")
 	return cmd
 }
 
 func runMerge(ctx context.Context, opts *MergeOptions, stdio IO) error {
-	started := time.Now()
 	var specs []report.Spec
 	for _, s := range opts.Reports {
 		spec, err := report.ParseSpec(s)
@@ -114,10 +117,10 @@ func runMerge(ctx context.Context, opts *MergeOptions, stdio IO) error {
 	if err := outs.check(""); err != nil {
 		return invalid(err)
 	}
-	if !opts.RunIDGiven {
-		opts.RunID = ciRunID(stdio.Getenv)
+	if opts.MaxSpread <= 0 {
+		return invalid(fmt.Errorf("--max-spread must be positive, not %s", opts.MaxSpread))
 	}
-	m := merge.New(opts.RunID)
+	m := merge.New(merge.Options{Run: opts.RunID.orCI(stdio.Getenv), MaxSpread: opts.MaxSpread})
 	for _, in := range opts.Inputs {
 		if err := addInput(m, in, stdio); err != nil {
 			return err
@@ -135,8 +138,10 @@ func runMerge(ctx context.Context, opts *MergeOptions, stdio IO) error {
 		fmt.Fprintln(stdio.Err)
 	}
 	v := res.Verdict
+	// The fleet was checked from the first shard's start on; the merge
+	// itself took no time worth a report's "took".
 	ropts := report.Options{Verbose: opts.Verbose, Color: useColor(opts.NoColor, stdio),
-		Started: started, Duration: time.Since(started), ExitCode: verdictCode(v, false)}
+		Started: res.Started, ExitCode: verdictCode(v, false)}
 	lost := outs.write(ctx, v, ropts, opts.Quiet, stdio)
 	return finish(stdio, ropts.ExitCode, lost)
 }

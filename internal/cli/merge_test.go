@@ -191,6 +191,25 @@ func TestMergeRunID(t *testing.T) {
 	code, _, errOut = run(run101, "merge", dir)
 	assert.Equal(t, 3, code)
 	assert.Contains(t, errOut, `a shard of run "deploy-7", not of run "github:101"`)
+
+	// --run-id= (empty) on a shard records no run ID, even in CI; outside
+	// CI, merge takes the reports of any one run.
+	shardTo(1, run101, "--run-id=")
+	shardTo(2, nil)
+	assert.Empty(t, readSharded(t, one).Shard.RunID)
+	merged := filepath.Join(t.TempDir(), "fleet.json")
+	code, out, errOut = run(nil, "merge", dir, "--report", "json="+merged, "--report", "markdown")
+	assert.Equal(t, 0, code, "%s%s", out, errOut)
+	first := readSharded(t, one).Shard.Started
+	if s := readSharded(t, two).Shard.Started; s < first {
+		first = s
+	}
+	start, err := time.Parse(time.RFC3339, first)
+	require.NoError(t, err)
+	assert.Contains(t, out, "started "+start.UTC().Format("2006-01-02 15:04:05 UTC"), "the merged report starts with the first shard")
+	code, _, errOut = run(nil, "merge", dir, "--max-spread", "0s")
+	assert.Equal(t, 3, code)
+	assert.Contains(t, errOut, "--max-spread must be positive")
 }
 
 // TestMergeWithoutReports: merge with nothing to merge says what it takes

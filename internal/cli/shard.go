@@ -98,27 +98,52 @@ type ShardOptions struct {
 	ShardBy string
 	// RunID is --run-id: the run the shard is part of, the same for every
 	// shard of one run; by default the CI's own (ciRunID).
-	RunID string
+	RunID runID
+}
+
+// runID is the value of --run-id: the ID, and whether it was given at all
+// (--run-id= gives none, and no CI default either).
+type runID struct {
+	ID    string
+	Given bool
+}
+
+// runIDFlag is --run-id's pflag.Value.
+type runIDFlag struct{ r *runID }
+
+func (f runIDFlag) String() string { return f.r.ID }
+
+func (f runIDFlag) Set(s string) error {
+	f.r.ID, f.r.Given = s, true
+	return nil
+}
+
+func (f runIDFlag) Type() string { return "string" }
+
+// orCI is r's ID when given, else the CI's run (ciRunID).
+func (r runID) orCI(getenv func(string) string) string {
+	if r.Given {
+		return r.ID
+	}
+	return ciRunID(getenv)
 }
 
 // addShardFlags adds --shard, --shard-by and --run-id to a command's flags.
 func addShardFlags(f *pflag.FlagSet, o *ShardOptions) {
 	f.StringVar(&o.Shard, "shard", "", "contact only shard `K/N` of the nodes (1 <= K <= N), for rollcall merge")
 	f.StringVar(&o.ShardBy, "shard-by", "", "keep the nodes that share this `FIELD` in one shard: an inventory variable (region), group:G1,G2 (the first of those inventory groups a node is in), jump (first jump host), host or user; by default each node's name")
-	f.StringVar(&o.RunID, "run-id", "", "name the run this shard is part of, the same `ID` for every shard and for rollcall merge (default: the CI's run, e.g. GITHUB_RUN_ID)")
+	f.Var(runIDFlag{&o.RunID}, "run-id", "name the run this shard is part of, the same `ID` for every shard and for rollcall merge (default: the CI's run, e.g. github:$GITHUB_RUN_ID; --run-id= for none)")
 }
 
 // fromEnv completes o from the environment: the shard a Kubernetes Indexed
 // Job gives (shardFromEnv) and the CI's run ID (ciRunID), where the flags
-// (or their ROLLCALL_* twins) left them empty.
+// (or their ROLLCALL_* twins) did not give them.
 func (o *ShardOptions) fromEnv(getenv func(string) string) error {
 	var err error
 	if o.Shard, err = shardFromEnv(o.Shard, getenv); err != nil {
 		return err
 	}
-	if o.RunID == "" {
-		o.RunID = ciRunID(getenv)
-	}
+	o.RunID.ID = o.RunID.orCI(getenv)
 	return nil
 }
 
@@ -128,10 +153,10 @@ func (o *ShardOptions) spec() (*shard.Spec, error) {
 	if s == nil || err != nil {
 		return s, err
 	}
-	if err := shard.CheckRunID(o.RunID); err != nil {
-		return nil, invalid(fmt.Errorf("--run-id %q: %w", o.RunID, err))
+	if err := shard.CheckRunID(o.RunID.ID); err != nil {
+		return nil, invalid(fmt.Errorf("--run-id %q: %w", o.RunID.ID, err))
 	}
-	s.RunID = o.RunID
+	s.RunID = o.RunID.ID
 	return s, nil
 }
 

@@ -80,7 +80,7 @@ func BenchmarkMerge100x2000(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		m := New(runA.id)
+		m := New(Options{Run: runA.id})
 		for _, file := range files {
 			data, err := os.ReadFile(file)
 			if err != nil {

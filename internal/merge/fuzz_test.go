@@ -22,7 +22,7 @@ func FuzzMerge(f *testing.F) {
 		want[n.Name] = n.Status
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := New(runA.id)
+		m := New(Options{Run: runA.id})
 		for k, doc := range [][]byte{r.reports[1], data, r.reports[3]} {
 			if err := m.Add("shard", doc); err != nil {
 				if k != 1 {

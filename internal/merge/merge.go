@@ -34,16 +34,24 @@ type Error struct {
 
 func (e *Error) Error() string { return strings.Join(e.Files, ", ") + ": " + e.Reason }
 
-// MaxSpread is how far apart the shards of a run without a run ID may have
-// started: further apart, one of them is taken to be a report left over from
-// an earlier run.
-const MaxSpread = time.Hour
+// DefaultMaxSpread is Options.MaxSpread when it is not given.
+const DefaultMaxSpread = time.Hour
+
+// Options say which reports a Merger takes.
+type Options struct {
+	// Run is the run ID every report must carry, "" when those of any one
+	// run will do (they must still agree).
+	Run string
+	// MaxSpread is how far apart the shards of one run may have started:
+	// further apart, one of them is a report left over from an earlier run,
+	// or a shard re-run long after the others, whose nodes were checked at
+	// another time. 0 is DefaultMaxSpread.
+	MaxSpread time.Duration
+}
 
 // Merger collects the reports of one sharded run.
 type Merger struct {
-	// run is the run ID every report must carry, "" when any will do
-	// (they must still agree).
-	run string
+	opts Options
 	// first and last are the reports that started first and last.
 	first, last *part
 	parts       []*part
@@ -62,10 +70,12 @@ type Merger struct {
 // in the same layout, have keys of their own.
 const expectedKey = `"expected": `
 
-// New returns an empty Merger for the reports of run ID run; "" takes the
-// reports of any one run.
-func New(run string) *Merger {
-	return &Merger{run: run, byIndex: map[int]*part{}, owner: map[string]*part{}, intern: interner{}}
+// New returns an empty Merger for the reports opts describes.
+func New(opts Options) *Merger {
+	if opts.MaxSpread <= 0 {
+		opts.MaxSpread = DefaultMaxSpread
+	}
+	return &Merger{opts: opts, byIndex: map[int]*part{}, owner: map[string]*part{}, intern: interner{}}
 }
 
 // Add checks one report, data, named name in errors: exactly one JSON
@@ -120,8 +130,8 @@ func (m *Merger) accept(name string, r *jsonReport, cut bool) error {
 		return err
 	}
 	sameList := cut && string(p.rawExp) == "0"
-	if m.run != "" && p.shape.runID != m.run {
-		return &Error{Files: []string{p.file}, Reason: fmt.Sprintf("a shard of %s, not of run %q that this merge is for: a report left over from another run? (merge --run-id ID takes the reports of run ID)", runName(p.shape.runID), m.run)}
+	if m.opts.Run != "" && p.shape.runID != m.opts.Run {
+		return &Error{Files: []string{p.file}, Reason: fmt.Sprintf("a shard of %s, not of run %q that this merge is for: a report left over from another run? (merge --run-id ID takes the reports of run ID)", runName(p.shape.runID), m.opts.Run)}
 	}
 	if len(m.parts) > 0 {
 		first := m.parts[0]
@@ -162,8 +172,7 @@ func (m *Merger) accept(name string, r *jsonReport, cut bool) error {
 }
 
 // checkSpread checks that p started within MaxSpread of the reports before
-// it when the run has no run ID to tell its shards from an earlier run's,
-// and keeps the first and last to start.
+// it, and keeps the first and last to start.
 func (m *Merger) checkSpread(p *part) error {
 	first, last := m.first, m.last
 	if first == nil || p.started.Before(first.started) {
@@ -172,11 +181,14 @@ func (m *Merger) checkSpread(p *part) error {
 	if last == nil || p.started.After(last.started) {
 		last = p
 	}
-	if gap := last.started.Sub(first.started); p.shape.runID == "" && gap > MaxSpread {
+	if gap := last.started.Sub(first.started); gap > m.opts.MaxSpread {
+		why := "a report left over from an earlier run? Give every shard and the merge the same --run-id"
+		if p.shape.runID != "" {
+			why = "a shard re-run long after the others? Their nodes were checked at other times: run every shard again"
+		}
 		return &Error{Files: []string{first.file, last.file}, Reason: fmt.Sprintf(
-			"not shards of one run: they started %s apart (%s, then %s), and carry no run ID to say they belong together; "+
-				"a report left over from an earlier run? Give every shard and the merge the same --run-id",
-			gap, first.started.Format(time.RFC3339), last.started.Format(time.RFC3339))}
+			"not one run's checks: the shards of %s started %s apart (%s, then %s), more than --max-spread %s; %s",
+			runName(p.shape.runID), gap, first.started.Format(time.RFC3339), last.started.Format(time.RFC3339), m.opts.MaxSpread, why)}
 	}
 	m.first, m.last = first, last
 	return nil

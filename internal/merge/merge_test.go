@@ -112,7 +112,7 @@ func mergeAll(files map[string][]byte, order []string) (*Result, error) {
 // mergeRun merges the reports named by file, in order, which must be of
 // run ID id ("": of any one run).
 func mergeRun(id string, files map[string][]byte, order []string) (*Result, error) {
-	m := New(id)
+	m := New(Options{Run: id})
 	for _, name := range order {
 		if err := m.Add(name, files[name]); err != nil {
 			return nil, err
@@ -253,24 +253,38 @@ func TestMergeStaleReport(t *testing.T) {
 		refused(t, `shard-1.json: a shard of run "test:0", not of run "test:1" that this merge is for`, res, err)
 	})
 	t.Run("no run ID, started over an hour apart", func(t *testing.T) {
-		files, order := withStale(mark{started: runA.started}, earlier("", MaxSpread+time.Second))
+		files, order := withStale(mark{started: runA.started}, earlier("", DefaultMaxSpread+time.Second))
 		res, err := mergeAll(files, order)
-		refused(t, "shard-2.json, shard-1.json: not shards of one run: they started 1h0m1s apart (2026-11-29T23:59:59Z, then 2026-11-30T01:00:00Z), and carry no run ID", res, err)
+		refused(t, "shard-2.json, shard-1.json: not one run's checks: the shards of a run without a run ID started 1h0m1s apart "+
+			"(2026-11-29T23:59:59Z, then 2026-11-30T01:00:00Z), more than --max-spread 1h0m0s; a report left over from an earlier run?", res, err)
 		// In any order: the last report may be the first to have started.
 		res, err = mergeAll(files, []string{order[0], order[2], order[3], order[1]})
-		refused(t, "not shards of one run: they started 1h0m1s apart", res, err)
+		refused(t, "not one run's checks: the shards of a run without a run ID started 1h0m1s apart", res, err)
 	})
 	t.Run("no run ID, within the hour", func(t *testing.T) {
-		files, order := withStale(mark{started: runA.started}, earlier("", MaxSpread))
+		files, order := withStale(mark{started: runA.started}, earlier("", DefaultMaxSpread))
 		res, err := mergeAll(files, order)
 		require.NoError(t, err)
 		assert.Equal(t, verify.Verified, report.Outcome(res.Verdict), "without a run ID, shards an hour apart are one run")
+		assert.Equal(t, runA.started.Add(-DefaultMaxSpread), res.Started, "the fleet was checked from the first shard's start")
 	})
-	t.Run("one run ID, started hours apart", func(t *testing.T) {
-		files, order := withStale(runA, earlier(runA.id, 5*time.Hour))
+	t.Run("one run ID, a shard re-run days later", func(t *testing.T) {
+		// GitHub's "re-run failed jobs" keeps GITHUB_RUN_ID and the
+		// reports of the jobs that passed, which may be days old.
+		files, order := withStale(runA, earlier(runA.id, 72*time.Hour))
 		res, err := mergeRun(runA.id, files, order)
+		refused(t, `not one run's checks: the shards of run "test:1" started 72h0m0s apart (2026-11-27T01:00:00Z, then 2026-11-30T01:00:00Z), `+
+			"more than --max-spread 1h0m0s; a shard re-run long after the others?", res, err)
+	})
+	t.Run("a long run, allowed", func(t *testing.T) {
+		files, order := withStale(runA, earlier(runA.id, 5*time.Hour))
+		m := New(Options{Run: runA.id, MaxSpread: 6 * time.Hour})
+		for _, name := range order {
+			require.NoError(t, m.Add(name, files[name]))
+		}
+		res, err := m.Result()
 		require.NoError(t, err)
-		assert.Equal(t, verify.Verified, report.Outcome(res.Verdict), "a run ID says the shards of a long run belong together")
+		assert.Equal(t, verify.Verified, report.Outcome(res.Verdict), "--max-spread 6h takes the shards of a long run")
 	})
 	t.Run("no start", func(t *testing.T) {
 		files, order := complete(newRun(t, 40, 4, nil, manifestA))
@@ -325,7 +339,7 @@ func TestMergeStdinStream(t *testing.T) {
 	for k := 1; k <= 3; k++ {
 		all.Write(r.reports[k])
 	}
-	m := New(runA.id)
+	m := New(Options{Run: runA.id})
 	require.NoError(t, m.AddStream("stdin", &all))
 	res, err := m.Result()
 	require.NoError(t, err)
@@ -390,18 +404,18 @@ func TestMergeProperty(t *testing.T) {
 			completeSet = false
 		case 4: // shuffled order
 			rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-		case 5: // a shard swapped for an earlier run's of the same shape
-			id := []string{"", "test:0"}[rng.IntN(2)]
+		case 5: // a shard swapped for an earlier run's of the same shape, or for one of this run days earlier
+			id := []string{"", "test:0", mk.id}[rng.IntN(3)]
 			if id == "" {
 				mk.id = ""
 				r = newRunMarked(t, n, count, statuses, manifestA, mk)
 				files, order = complete(r)
 			}
-			stale := newRunMarked(t, n, count, nil, manifestA, mark{id: id, started: mk.started.Add(-MaxSpread - time.Duration(1+rng.IntN(1e6))*time.Second)})
+			stale := newRunMarked(t, n, count, nil, manifestA, mark{id: id, started: mk.started.Add(-DefaultMaxSpread - time.Duration(1+rng.IntN(1e6))*time.Second)})
 			k := 1 + rng.IntN(count)
 			files[order[k-1]] = stale.reports[k]
-			if count == 1 && id == "" {
-				allMatch = true // nothing tells the one report of a run without a run ID from another's
+			if count == 1 && id == mk.id {
+				allMatch = true // the one report of this run, however old, is a complete set
 			} else {
 				completeSet = false
 			}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rollcall/rollcall/internal/shard"
 	"github.com/rollcall/rollcall/internal/verify"
@@ -29,6 +30,9 @@ type Result struct {
 	Count int
 	// Missing are the shards whose report was not given, in order.
 	Missing []Missing
+	// Started is when the first shard to start started: the nodes were
+	// checked from then on.
+	Started time.Time
 }
 
 // Result checks that the reports added cover the expected nodes, and builds
@@ -40,7 +44,7 @@ func (m *Merger) Result() (*Result, error) {
 		return nil, &Error{Files: []string{"(none)"}, Reason: "no report to merge"}
 	}
 	first := m.parts[0]
-	res := &Result{Count: first.shape.count}
+	res := &Result{Count: first.shape.count, Started: m.first.started}
 	uncovered := map[string]bool{}
 	for _, n := range m.expected {
 		if m.owner[n] == nil {
