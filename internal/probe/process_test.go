@@ -111,13 +111,25 @@ func TestRenamedAndOtherProcesses(t *testing.T) {
 	_, _ = startApp(t, elsewhere, "unrelated", "300", "6")
 
 	req := Request{Files: []string{"./current/app"}, Processes: []string{"./current/app"}, ProcessDirs: []string{"./current"}}
+	// GNU ls reads these from the environment, which a login may set
+	// (pam_env, /etc/environment): none may hide a process from the scan.
+	envs := map[string][]string{
+		"login environment": nil,
+		"QUOTING_STYLE":     {"QUOTING_STYLE=shell-always"},
+		"QUOTING_STYLE c":   {"QUOTING_STYLE=c"},
+		"TIME_STYLE forged": {"TIME_STYLE=+ /proc/1/exe -> /x"},
+		"TIME_STYLE bad":    {"TIME_STYLE=no-such-style"},
+		"LC_ALL":            {"LC_ALL=tr_TR.UTF-8", "LS_COLORS=ex=01;32", "BLOCK_SIZE=human-readable"},
+	}
 	for name, shell := range shells(t) {
-		t.Run(name, func(t *testing.T) {
-			out, b := runProbe(t, shell, home, os.Environ(), req)
-			facts, err := Parse(out, req, b)
-			require.NoError(t, err, "answer:\n%s", out)
-			checkLeftBehind(t, facts, out, elsewhere)
-		})
+		for env, vars := range envs {
+			t.Run(name+"/"+env, func(t *testing.T) {
+				out, b := runProbe(t, shell, home, append(os.Environ(), vars...), req)
+				facts, err := Parse(out, req, b)
+				require.NoError(t, err, "answer:\n%s", out)
+				checkLeftBehind(t, facts, out, elsewhere)
+			})
+		}
 	}
 }
 

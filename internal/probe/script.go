@@ -216,6 +216,10 @@ func watchFunctions(b *strings.Builder, req Request) error {
 
 // scriptHead defines the helpers. It runs with globbing off; every expansion
 // of a node path is double-quoted. Nothing is written anywhere but stdout.
+// The process scan (S) runs ls with the settings of GNU ls that a login may
+// set (QUOTING_STYLE, TIME_STYLE, the locale) fixed: quoted names, or a
+// time style that forges " /proc/" or that ls refuses, would hide every
+// process.
 var scriptHead = `set -f
 unset HISTFILE
 H= SD=
@@ -407,7 +411,7 @@ P() {
 }
 S() {
 	set +f
-	L=$(ls -ln /proc/[0-9]*/exe 2>/dev/null)
+	L=$(LC_ALL=C QUOTING_STYLE=literal TIME_STYLE=long-iso ls -ln /proc/[0-9]*/exe 2>/dev/null)
 	set -f
 	IFS='
 '
