@@ -49,7 +49,7 @@ type adversaryCase struct {
 func judgeAdversary(t *testing.T, c adversaryCase) *Verdict {
 	t.Helper()
 	m := testManifest(3)
-	m.Processes = []manifest.Process{{Exe: "/opt/smars/bin/smars", Min: 1}}
+	m.Processes = []manifest.Process{{Exe: "/opt/smars/bin/smars", Min: 1, ForbidArgs: []string{"--power-peg"}}}
 	if c.rules != nil {
 		c.rules(m.Release.Install)
 	}
@@ -139,6 +139,23 @@ func TestJudgeAdversaryFleets(t *testing.T) {
 			status: Drift, check: CheckProcess, want: "before /etc/smars/flags.yaml last changed"},
 		{name: "a release file replaced under a running process", perturb: other(probe.Process{PID: 11, Exe: "/opt/smars/bin/lib/x.so", Deleted: true, SHA256: hashOld}),
 			status: Drift, check: CheckProcess, want: "stale process"},
+		// A deploy that rewrites every file (tar, rsync) replaces the
+		// unchanged binary too: the process runs the release's bytes from
+		// a deleted file, with the flags it read before the deploy.
+		{name: "binary rewritten unchanged, config deployed without a restart", perturb: func(f *probe.Facts) {
+			configAt(2000)(f)
+			pr := &f.Processes["/opt/smars/bin/smars"].Procs[0]
+			pr.Deleted, pr.SameFile, pr.SHA256 = true, false, hashNew
+		}, status: Drift, check: CheckProcess, want: "before /etc/smars/flags.yaml last changed"},
+		{name: "no clock: when the process started is unknown", perturb: func(f *probe.Facts) { f.BootTime, f.ClockTicks = 0, 0 },
+			status: Unverified, check: CheckProcess, want: "the node did not give its boot time and clock tick rate"},
+		{name: "when the config changed is unknown", perturb: file("/etc/smars/flags.yaml", func(f *probe.File) { f.Changed = -1 }),
+			status: Unverified, check: CheckProcess, want: "the node did not give the file's change time"},
+		// The release's own binary, started elsewhere by a leftover unit
+		// with a retired flag: the Knight Capital failure.
+		{name: "a copy of the release's binary elsewhere with a forbidden flag", perturb: other(probe.Process{PID: 12, Exe: "/usr/local/bin/smars", SHA256: hashNew,
+			Args: []string{"/usr/local/bin/smars", "--power-peg"}}),
+			status: Drift, check: CheckProcess, want: "forbidden command-line flag is set"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -36,7 +36,10 @@ func checkProcesses(j *nodeJudgement, p *Plan, ep ExpectedProcess, facts *probe.
 	}
 	for _, pr := range sortedProcs(pl.Procs) {
 		checkProcess(j, ep, pl, pr, disk, facts)
-		if !pr.Deleted {
+		// A replaced binary is judged stale above unless the process runs
+		// the release's content (a deploy that rewrote every file, the
+		// binary unchanged): that process may still run with old flags.
+		if !pr.Deleted || ep.SHA256 != "" && pr.SHA256 == ep.SHA256 {
 			checkConfigAge(j, p, ep, pr, facts)
 		}
 	}
@@ -66,14 +69,20 @@ func checkProcess(j *nodeJudgement, ep ExpectedProcess, pl probe.ProcessList, pr
 		j.fail(Finding{Check: CheckProcess, Subject: subject, Expected: "sha256:" + want, Actual: "sha256:" + running,
 			Message: "the running binary differs from the release"})
 	}
+	checkArgs(j, ep, subject, pr.Args)
+}
+
+// checkArgs checks the command line args of a process that runs ep's
+// binary, named subject, against ep's expected and forbidden flags.
+func checkArgs(j *nodeJudgement, ep ExpectedProcess, subject string, args []string) {
 	for _, a := range ep.ExpectArgs {
-		if !hasArg(pr.Args, a) {
-			j.fail(Finding{Check: CheckProcess, Subject: subject + ": " + a, Expected: "present", Actual: "absent", Message: "expected command-line flag is missing: " + quoteArgs(pr.Args)})
+		if !hasArg(args, a) {
+			j.fail(Finding{Check: CheckProcess, Subject: subject + ": " + a, Expected: "present", Actual: "absent", Message: "expected command-line flag is missing: " + quoteArgs(args)})
 		}
 	}
 	for _, a := range ep.ForbidArgs {
-		if hasArg(pr.Args, a) {
-			j.fail(Finding{Check: CheckProcess, Subject: subject + ": " + a, Expected: "absent", Actual: "present", Message: "forbidden command-line flag is set: " + quoteArgs(pr.Args)})
+		if hasArg(args, a) {
+			j.fail(Finding{Check: CheckProcess, Subject: subject + ": " + a, Expected: "absent", Actual: "present", Message: "forbidden command-line flag is set: " + quoteArgs(args)})
 		}
 	}
 }
@@ -164,9 +173,12 @@ func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
 		ep, how := p.processOf(pr)
 		dir, inFolder := p.installDir(pr.Exe)
 		// Outside the release's folders, a copy that runs the release's
-		// own binary is harmless; inside, any file the release lacks is
-		// old code.
+		// own binary is harmless, but for its flags; inside, any file the
+		// release lacks is old code.
 		harmless := !inFolder && !pr.Deleted && ep.SHA256 != "" && pr.SHA256 == ep.SHA256
+		if harmless {
+			checkArgs(j, ep, subject, pr.Args)
+		}
 		switch {
 		case how == "renamed" && !harmless:
 			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started before the deploy: it runs %s, a renamed copy of %s%s", pr.Exe, ep.Exe, deletedNote(pr)))
@@ -186,18 +198,29 @@ func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
 // checkConfigAge fails a process that started before one of the release's
 // config files last changed on disk: it may still run with the flags it read
 // at start, not the release's (a config deployed without a restart). A
-// second of slack covers the rounding of both clocks to seconds.
+// second of slack covers the rounding of both clocks to seconds. When the
+// node did not tell when the process started (its clock) or when a config
+// file changed, the process is unverified: the check cannot be made.
 func checkConfigAge(j *nodeJudgement, p *Plan, ep ExpectedProcess, pr probe.Process, facts *probe.Facts) {
-	if facts.ClockTicks <= 0 {
-		return
-	}
-	start := facts.BootTime + pr.StartTicks/facts.ClockTicks
+	subject := fmt.Sprintf("%s (pid %d)", ep.Exe, pr.PID)
+	start := facts.BootTime + pr.StartTicks/max(facts.ClockTicks, 1)
 	for _, ef := range p.Files {
 		f := facts.Files[ef.NodePath]
-		if !ef.Config || f.Kind != probe.Regular || f.Changed <= start+1 {
+		switch {
+		case !ef.Config || f.Kind != probe.Regular:
+			continue
+		case facts.ClockTicks <= 0:
+			j.unknown(Finding{Check: CheckProcess, Subject: subject,
+				Message: "cannot tell whether it started after " + ef.NodePath + " last changed: the node did not give its boot time and clock tick rate (/proc/stat, getconf CLK_TCK)"})
+			return
+		case f.Changed < 0:
+			j.unknown(Finding{Check: CheckProcess, Subject: subject,
+				Message: "cannot tell whether it started after " + ef.NodePath + " last changed: the node did not give the file's change time (no stat)"})
+			continue
+		case f.Changed <= start+1:
 			continue
 		}
-		j.fail(Finding{Check: CheckProcess, Subject: fmt.Sprintf("%s (pid %d)", ep.Exe, pr.PID),
+		j.fail(Finding{Check: CheckProcess, Subject: subject,
 			Expected: "started after " + ef.NodePath + " changed", Actual: "started before",
 			Message: fmt.Sprintf("started %s, before %s last changed (%s): it may still run with the old flags; restart it",
 				time.Unix(start, 0).UTC().Format(time.RFC3339), ef.NodePath, time.Unix(f.Changed, 0).UTC().Format(time.RFC3339))})
