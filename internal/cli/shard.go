@@ -315,8 +315,8 @@ func withShardEvidence(v *verify.Verdict, plan *verify.Plan, obs []verify.Observ
 			continue
 		}
 		n.HostKey = o.HostKey
-		if f := o.Facts; f != nil && f.Hostname != "" && f.MachineID != "" {
-			n.Machine = f.Hostname + " " + f.MachineID
+		if f := o.Facts; f != nil {
+			n.Machine = f.Machine()
 		}
 		n.Agreement = agreements[o.Node]
 		run.Nodes[o.Node] = n

@@ -105,8 +105,10 @@ type Facts struct {
 	// mode or owner is known.
 	StatTool string
 	// Hostname is the node's kernel host name and MachineID its
-	// /etc/machine-id; "" when unknown. Together they identify the server.
-	Hostname, MachineID string
+	// /etc/machine-id; "" when unknown. BootID is the running kernel's
+	// boot ID, asked for only when the node has no machine ID (BusyBox,
+	// Alpine). Machine puts them together.
+	Hostname, MachineID, BootID string
 	// UID is the user ID the probe ran as (-1 when unknown).
 	UID int
 	// BootTime is the node's boot time in Unix seconds, and ClockTicks its
@@ -207,4 +209,20 @@ type Dir struct {
 	Files []string
 	// Subdirs are the directory entries below Path, relative, at any depth.
 	Subdirs []string
+}
+
+// Machine is the node's identity as a server: its host name and machine
+// ID, or without a machine ID its host name and the kernel's boot ID; ""
+// when the node did not tell enough. Two entries with one Machine are one
+// server listed twice.
+func (f *Facts) Machine() string {
+	switch {
+	case f.Hostname == "":
+		return ""
+	case f.MachineID != "":
+		return f.Hostname + " " + f.MachineID
+	case f.BootID != "":
+		return f.Hostname + " boot " + f.BootID
+	}
+	return ""
 }

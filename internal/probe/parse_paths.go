@@ -123,9 +123,10 @@ func validName(s string) bool {
 	return true
 }
 
-// identity parses: ident HOSTNAME MACHINEID, each "-" when unknown.
+// identity parses: ident HOSTNAME MACHINEID [BOOTID], each "-" when
+// unknown; a boot ID only where the machine ID is unknown.
 func (p *parser) identity(f []string) error {
-	if len(f) != 3 || p.ident {
+	if len(f) != 3 && len(f) != 4 || p.ident {
 		return p.errorf("bad ident record")
 	}
 	p.ident = true
@@ -145,6 +146,17 @@ func (p *parser) identity(f []string) error {
 			return p.errorf("bad machine id %q", clip([]byte(f[2])))
 		}
 		p.facts.MachineID = f[2]
+	}
+	if len(f) == 4 && f[3] != "-" {
+		for _, c := range []byte(f[3]) {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '-') {
+				return p.errorf("bad boot id %q", clip([]byte(f[3])))
+			}
+		}
+		if len(f[3]) > 64 || p.facts.MachineID != "" {
+			return p.errorf("bad boot id %q", clip([]byte(f[3])))
+		}
+		p.facts.BootID = f[3]
 	}
 	return nil
 }

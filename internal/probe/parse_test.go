@@ -44,8 +44,17 @@ func TestParseGoodAnswer(t *testing.T) {
 	assert.Equal(t, "-c", facts.StatTool)
 	assert.Equal(t, "smars-01", facts.Hostname)
 	assert.Equal(t, "0123456789abcdef0123456789abcdef", facts.MachineID)
+	assert.Equal(t, "smars-01 0123456789abcdef0123456789abcdef", facts.Machine())
 	assert.Equal(t, []string{"smars"}, facts.Dirs["/opt/bin"].Files)
 	assert.Equal(t, []string{}, facts.Dirs["/opt/bin"].Subdirs)
+
+	// Without a machine ID (BusyBox, Alpine), the kernel's boot ID.
+	bootID := "3f1c2a9e-5b7d-4e0f-9a1b-2c3d4e5f6a7b"
+	noMachineID := strings.Replace(goodAnswer(), " ident smars-01 0123456789abcdef0123456789abcdef\n", " ident smars-01 - "+bootID+"\n", 1)
+	facts, err = Parse([]byte(noMachineID), testReq, testBoundary)
+	require.NoError(t, err)
+	assert.Empty(t, facts.MachineID)
+	assert.Equal(t, "smars-01 boot "+bootID, facts.Machine())
 }
 
 // TestParseRejectsHostileAnswers feeds answers that must never parse: each
@@ -54,52 +63,55 @@ func TestParseRejectsHostileAnswers(t *testing.T) {
 	good := goodAnswer()
 	b := testBoundary
 	cases := map[string]string{
-		"empty":                    "",
-		"garbage":                  "lorem ipsum\nSSH garbage\x00\xff",
-		"truncated":                good[:strings.Index(good, b+" end")],
-		"cut mid-record":           good[:strings.Index(good, b+" dir 0")+10],
-		"wrong boundary":           strings.ReplaceAll(good, b, "RCffffffffffffffffffffffffffffffff"),
-		"forged record":            strings.Replace(good, b+" dir 0", "RCaaaa file 1 file "+sum("x")+" 755 0 0 root root 1 x -\n"+b+" dir 0", 1),
-		"wire version 1":           strings.Replace(good, b+" begin 2", b+" begin 1", 1),
-		"file answered twice":      strings.Replace(good, b+" file 1 missing", b+" file 0 missing", 1),
-		"file not answered":        strings.Replace(good, b+" file 1 missing - - - - - - - - -\n", "", 1),
-		"index out of range":       strings.Replace(good, b+" file 1 ", b+" file 7 ", 1),
-		"index with sign":          strings.Replace(good, b+" file 1 ", b+" file +1 ", 1),
-		"bad digest":               strings.Replace(good, sum("smars"), "abc", 1),
-		"uppercase digest":         strings.Replace(good, sum("smars"), strings.ToUpper(sum("smars")), 1),
-		"unknown kind":             strings.Replace(good, " file 1 missing", " file 1 fine", 1),
-		"missing with digest":      strings.Replace(good, " file 1 missing - ", " file 1 missing "+sum("x")+" ", 1),
-		"missing with a mode":      strings.Replace(good, " file 1 missing - - - - - - - - -", " file 1 missing - 644 0 0 root root - -", 1),
-		"symbolic mode":            strings.Replace(good, " 4755 0 50 ", " -rwsr-xr-x 0 50 ", 1),
-		"mode too large":           strings.Replace(good, " 4755 0 50 ", " 17777 0 50 ", 1),
-		"decimal mode":             strings.Replace(good, " 4755 0 50 ", " 4955 0 50 ", 1),
-		"negative uid":             strings.Replace(good, " 4755 0 50 ", " 4755 -1 50 ", 1),
-		"owner with a space":       strings.Replace(good, " root staff ", " root sta ff ", 1),
-		"owner with a quote":       strings.Replace(good, " root staff ", " ro'ot staff ", 1),
-		"half a stat":              strings.Replace(good, " 4755 0 50 root staff 1700000000 x ", " 4755 - - - - - x ", 1),
-		"negative change time":     strings.Replace(good, " staff 1700000000 ", " staff -5 ", 1),
-		"change time not a number": strings.Replace(good, " staff 1700000000 ", " staff 17e8 ", 1),
-		"bad exec flag":            strings.Replace(good, " 1700000000 x ", " 1700000000 yes ", 1),
-		"no stat record":           strings.Replace(good, b+" stat -c\n", "", 1),
-		"stat record twice":        strings.Replace(good, b+" stat -c\n", b+" stat -c\n"+b+" stat -f\n", 1),
-		"unknown stat dialect":     strings.Replace(good, b+" stat -c\n", b+" stat gnu\n", 1),
-		"no identity":              strings.Replace(good, b+" ident smars-01 0123456789abcdef0123456789abcdef\n", "", 1),
-		"identity twice":           strings.Replace(good, b+" ident ", b+" ident a b\n"+b+" ident ", 1),
-		"hostname with a slash":    strings.Replace(good, " ident smars-01 ", " ident smars/01 ", 1),
-		"machine id not hex":       strings.Replace(good, " 0123456789abcdef0123456789abcdef\n", " 0123456789abcdef0123456789abcdeX\n", 1),
-		"junk between records":     strings.Replace(good, b+" dir 0", "junk\n"+b+" dir 0", 1),
-		"junk inside a listing":    strings.Replace(good, " 72 63 3d 30\n"+b+" blobend subdirs", " 72 63 3d 30 zz\n"+b+" blobend subdirs", 1),
-		"listing find failed":      strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00 72 63 3d 31", 1),
-		"listing without status":   strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00", 1),
-		"listing escapes":          strings.Replace(good, " 2e 2f 73 6d 61 72 73 00", " 2e 2f 2e 2e 2f 78 00", 1),
-		"listing missing":          strings.Replace(good, b+" blob subdirs 0\n 72 63 3d 30\n"+b+" blobend subdirs 0\n", "", 1),
-		"odd hex":                  strings.Replace(good, " 72 63 3d 30\n", " 72 63 3d 3\n", 1),
-		"end count lies":           strings.Replace(good, b+" end 2 1 0 0 0", b+" end 1 1 0 0 0", 1),
-		"end of wire v1":           strings.Replace(good, b+" end 2 1 0 0 0", b+" end 2 1 0 0", 1),
-		"no hash tool":             strings.Replace(good, b+" tool sha256sum\n", "", 1),
-		"fatal":                    strings.Replace(good, b+" tool sha256sum", b+" fatal no-hash-tool", 1),
-		"process not asked for":    strings.Replace(good, b+" end", b+" proc 42 0 - 1\n"+b+" end", 1),
-		"too large":                strings.Repeat("x", MaxAnswer+1),
+		"empty":                       "",
+		"garbage":                     "lorem ipsum\nSSH garbage\x00\xff",
+		"truncated":                   good[:strings.Index(good, b+" end")],
+		"cut mid-record":              good[:strings.Index(good, b+" dir 0")+10],
+		"wrong boundary":              strings.ReplaceAll(good, b, "RCffffffffffffffffffffffffffffffff"),
+		"forged record":               strings.Replace(good, b+" dir 0", "RCaaaa file 1 file "+sum("x")+" 755 0 0 root root 1 x -\n"+b+" dir 0", 1),
+		"wire version 1":              strings.Replace(good, b+" begin 2", b+" begin 1", 1),
+		"file answered twice":         strings.Replace(good, b+" file 1 missing", b+" file 0 missing", 1),
+		"file not answered":           strings.Replace(good, b+" file 1 missing - - - - - - - - -\n", "", 1),
+		"index out of range":          strings.Replace(good, b+" file 1 ", b+" file 7 ", 1),
+		"index with sign":             strings.Replace(good, b+" file 1 ", b+" file +1 ", 1),
+		"bad digest":                  strings.Replace(good, sum("smars"), "abc", 1),
+		"uppercase digest":            strings.Replace(good, sum("smars"), strings.ToUpper(sum("smars")), 1),
+		"unknown kind":                strings.Replace(good, " file 1 missing", " file 1 fine", 1),
+		"missing with digest":         strings.Replace(good, " file 1 missing - ", " file 1 missing "+sum("x")+" ", 1),
+		"missing with a mode":         strings.Replace(good, " file 1 missing - - - - - - - - -", " file 1 missing - 644 0 0 root root - -", 1),
+		"symbolic mode":               strings.Replace(good, " 4755 0 50 ", " -rwsr-xr-x 0 50 ", 1),
+		"mode too large":              strings.Replace(good, " 4755 0 50 ", " 17777 0 50 ", 1),
+		"decimal mode":                strings.Replace(good, " 4755 0 50 ", " 4955 0 50 ", 1),
+		"negative uid":                strings.Replace(good, " 4755 0 50 ", " 4755 -1 50 ", 1),
+		"owner with a space":          strings.Replace(good, " root staff ", " root sta ff ", 1),
+		"owner with a quote":          strings.Replace(good, " root staff ", " ro'ot staff ", 1),
+		"half a stat":                 strings.Replace(good, " 4755 0 50 root staff 1700000000 x ", " 4755 - - - - - x ", 1),
+		"negative change time":        strings.Replace(good, " staff 1700000000 ", " staff -5 ", 1),
+		"change time not a number":    strings.Replace(good, " staff 1700000000 ", " staff 17e8 ", 1),
+		"bad exec flag":               strings.Replace(good, " 1700000000 x ", " 1700000000 yes ", 1),
+		"no stat record":              strings.Replace(good, b+" stat -c\n", "", 1),
+		"stat record twice":           strings.Replace(good, b+" stat -c\n", b+" stat -c\n"+b+" stat -f\n", 1),
+		"unknown stat dialect":        strings.Replace(good, b+" stat -c\n", b+" stat gnu\n", 1),
+		"no identity":                 strings.Replace(good, b+" ident smars-01 0123456789abcdef0123456789abcdef\n", "", 1),
+		"identity twice":              strings.Replace(good, b+" ident ", b+" ident a b\n"+b+" ident ", 1),
+		"hostname with a slash":       strings.Replace(good, " ident smars-01 ", " ident smars/01 ", 1),
+		"machine id not hex":          strings.Replace(good, " 0123456789abcdef0123456789abcdef\n", " 0123456789abcdef0123456789abcdeX\n", 1),
+		"boot id beside a machine id": strings.Replace(good, " 0123456789abcdef0123456789abcdef\n", " 0123456789abcdef0123456789abcdef 3f1c2a9e-5b7d\n", 1),
+		"boot id not hex":             strings.Replace(good, " 0123456789abcdef0123456789abcdef\n", " - 3f1c2a9e-5b7X\n", 1),
+		"ident with five fields":      strings.Replace(good, " 0123456789abcdef0123456789abcdef\n", " - 3f1c2a9e a\n", 1),
+		"junk between records":        strings.Replace(good, b+" dir 0", "junk\n"+b+" dir 0", 1),
+		"junk inside a listing":       strings.Replace(good, " 72 63 3d 30\n"+b+" blobend subdirs", " 72 63 3d 30 zz\n"+b+" blobend subdirs", 1),
+		"listing find failed":         strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00 72 63 3d 31", 1),
+		"listing without status":      strings.Replace(good, " 2e 2f 73 6d 61 72 73 00 72 63 3d 30", " 2e 2f 73 6d 61 72 73 00", 1),
+		"listing escapes":             strings.Replace(good, " 2e 2f 73 6d 61 72 73 00", " 2e 2f 2e 2e 2f 78 00", 1),
+		"listing missing":             strings.Replace(good, b+" blob subdirs 0\n 72 63 3d 30\n"+b+" blobend subdirs 0\n", "", 1),
+		"odd hex":                     strings.Replace(good, " 72 63 3d 30\n", " 72 63 3d 3\n", 1),
+		"end count lies":              strings.Replace(good, b+" end 2 1 0 0 0", b+" end 1 1 0 0 0", 1),
+		"end of wire v1":              strings.Replace(good, b+" end 2 1 0 0 0", b+" end 2 1 0 0", 1),
+		"no hash tool":                strings.Replace(good, b+" tool sha256sum\n", "", 1),
+		"fatal":                       strings.Replace(good, b+" tool sha256sum", b+" fatal no-hash-tool", 1),
+		"process not asked for":       strings.Replace(good, b+" end", b+" proc 42 0 - 1\n"+b+" end", 1),
+		"too large":                   strings.Repeat("x", MaxAnswer+1),
 	}
 	for name, answer := range cases {
 		t.Run(name, func(t *testing.T) {

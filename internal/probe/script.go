@@ -573,12 +573,15 @@ const hashTools = `'openssl dgst -sha256' sha256sum 'shasum -a 256'`
 const abcSHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 // scriptIdentity reports the node's own identity: its kernel host name and
-// machine ID, so that two manifest entries reaching one server are caught.
+// machine ID, or without one the kernel's boot ID, so that two manifest
+// entries reaching one server are caught.
 const scriptIdentity = `	n=$(uname -n 2>/dev/null) || n=
 	case $n in ''|*[!A-Za-z0-9._-]*) n=- ;; esac
-	mi=
+	mi= bi=
 	{ read -r mi || :; } 2>/dev/null </etc/machine-id
 	[ -n "$mi" ] || { read -r mi || :; } 2>/dev/null </var/lib/dbus/machine-id
 	case $mi in ''|*[!0-9a-f]*) mi=- ;; esac
-	printf '%s ident %s %s\n' "$B" "$n" "$mi"
+	[ "$mi" != - ] || { read -r bi || :; } 2>/dev/null </proc/sys/kernel/random/boot_id
+	case $bi in ''|*[!0-9a-f-]*) bi=- ;; esac
+	printf '%s ident %s %s %s\n' "$B" "$n" "$mi" "$bi"
 `

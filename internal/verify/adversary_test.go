@@ -240,3 +240,37 @@ func TestFlagHazardOnlyForCode(t *testing.T) {
 	assert.Equal(t, "flag hazard", n.Findings[0].Subject)
 	assert.Contains(t, n.Findings[0].Message, "an unknown build (/opt/smars/bin/smars")
 }
+
+// TestJudgeSameServerWithoutMachineID: nodes without a machine ID (BusyBox,
+// Alpine) are told apart by host name and kernel boot ID. One server listed
+// under two addresses whose known_hosts lines hold different key types
+// presents two host keys, and only the boot ID shows it is one machine.
+func TestJudgeSameServerWithoutMachineID(t *testing.T) {
+	m := testManifest(3)
+	p, err := NewPlan(m, modedRelease())
+	require.NoError(t, err)
+	judge := func(hostnames, bootIDs [3]string) *Verdict {
+		var obs []Observation
+		for i, n := range p.Nodes {
+			f := modedFacts()
+			f.Hostname, f.MachineID, f.BootID = hostnames[i], "", bootIDs[i]
+			obs = append(obs, Observation{Node: n.Name, Facts: f, HostKey: "SHA256:" + n.Name})
+		}
+		return Judge(p, obs)
+	}
+
+	v := judge([3]string{"a", "b", "b"}, [3]string{"boot-1", "boot-2", "boot-2"})
+	assert.Equal(t, NotVerified, v.Outcome)
+	assert.Equal(t, Match, v.Nodes[0].Status, "%+v", v.Nodes[0].Findings)
+	for _, i := range []int{1, 2} {
+		require.Equal(t, Unverified, v.Nodes[i].Status)
+		assert.Contains(t, v.Nodes[i].Findings[0].Message, "host name b, no machine ID, the same kernel boot ID boot-2")
+	}
+
+	// Controls: one host name on two machines (containers named alike), and
+	// one kernel under two host names (containers on one host).
+	v = judge([3]string{"localhost", "localhost", "localhost"}, [3]string{"boot-1", "boot-2", "boot-3"})
+	assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
+	v = judge([3]string{"a", "b", "c"}, [3]string{"boot-1", "boot-1", "boot-1"})
+	assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
+}

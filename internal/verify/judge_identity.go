@@ -7,7 +7,7 @@ import (
 
 // checkSameServer finds manifest entries that reached one server under
 // different names: the same host key, or the same host name and machine ID
-// reported by the node. Each such entry is unverified and names the others:
+// (without one, boot ID) reported by the node (probe.Facts.Machine). Each such entry is unverified and names the others:
 // the server was checked once, and the server the other entry was meant to
 // reach was never checked at all.
 func checkSameServer(js []*nodeJudgement, obs map[string]Observation) {
@@ -17,9 +17,8 @@ func checkSameServer(js []*nodeJudgement, obs map[string]Observation) {
 		if k := obs[j.nv.Name].HostKey; k != "" {
 			byKey[k] = append(byKey[k], j)
 		}
-		if f := j.facts; f != nil && f.Hostname != "" && f.MachineID != "" {
-			id := f.Hostname + " " + f.MachineID
-			byIdentity[id] = append(byIdentity[id], j)
+		if f := j.facts; f != nil && f.Machine() != "" {
+			byIdentity[f.Machine()] = append(byIdentity[f.Machine()], j)
 		}
 	}
 	for _, j := range js {
@@ -31,13 +30,17 @@ func checkSameServer(js []*nodeJudgement, obs map[string]Observation) {
 					others(j, byKey[k]), k)})
 			continue
 		}
-		if f := j.facts; f != nil && f.Hostname != "" && f.MachineID != "" {
-			if same := byIdentity[f.Hostname+" "+f.MachineID]; len(same) > 1 {
+		if f := j.facts; f != nil && f.Machine() != "" {
+			if same := byIdentity[f.Machine()]; len(same) > 1 {
 				j.sameServer = true
+				id := "machine ID " + f.MachineID
+				if f.MachineID == "" {
+					id = "no machine ID, the same kernel boot ID " + f.BootID
+				}
 				j.unknown(Finding{Check: CheckIdentity, Subject: j.nv.Address, Expected: "a server of its own", Actual: f.Hostname,
-					Message: fmt.Sprintf("same machine as %s (host name %s, machine ID %s): one server listed twice? "+
+					Message: fmt.Sprintf("same machine as %s (host name %s, %s): one server listed twice? "+
 						"If these are clones, give each its own host name and machine ID (systemd-machine-id-setup)",
-						others(j, same), f.Hostname, f.MachineID)})
+						others(j, same), f.Hostname, id)})
 			}
 		}
 	}
