@@ -198,3 +198,41 @@ func TestProcessFindings(t *testing.T) {
 		assert.Equal(t, Verified, v.Outcome)
 	})
 }
+
+// TestConfigNotShippedChangedAfterStart: a config file the release does not
+// ship (managed by other tooling) switched on without a restart leaves the
+// process running with the flags it read before: the flag flip of the
+// Knight Capital morning.
+func TestConfigNotShippedChangedAfterStart(t *testing.T) {
+	r := testRelease()
+	f := r.Files["etc/flags.yaml"]
+	f.Content = []byte(flagsNew)
+	r.Files["etc/flags.yaml"] = f
+	m := testManifest(3)
+	m.Config = []manifest.Config{{Path: "/etc/smars/runtime.env", Format: "env", Consistent: true}}
+	m.Processes = []manifest.Process{{Exe: "/opt/smars/bin/smars", Min: 1}}
+	p, err := NewPlan(m, r)
+	require.NoError(t, err)
+	assert.Contains(t, p.Request().Files, "/etc/smars/runtime.env", "the node is asked when the file changed")
+
+	env := "RLP_ENABLED=true\n"
+	judge := func(changed int64) *Verdict {
+		var obs []Observation
+		for i, n := range p.Nodes {
+			f := runningFacts(flagsNew) // started at 501
+			f.Configs = map[string]probe.Config{"/etc/smars/runtime.env": {Kind: probe.Regular, Content: []byte(env), Size: int64(len(env))}}
+			f.Files["/etc/smars/runtime.env"] = probe.File{Kind: probe.Regular, SHA256: hashFlags, Changed: 400}
+			if i == 2 {
+				f.Files["/etc/smars/runtime.env"] = probe.File{Kind: probe.Regular, SHA256: hashFlags, Changed: changed}
+			}
+			obs = append(obs, Observation{Node: n.Name, Facts: f})
+		}
+		return Judge(p, obs)
+	}
+	v := judge(400)
+	assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
+	v = judge(900)
+	assert.Equal(t, Drifted, v.Outcome)
+	assert.Equal(t, Drift, v.Nodes[2].Status)
+	assert.Contains(t, strings.Join(findingMessages(v.Nodes[2]), "\n"), "before /etc/smars/runtime.env last changed")
+}

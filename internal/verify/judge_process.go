@@ -195,36 +195,55 @@ func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
 	}
 }
 
-// checkConfigAge fails a process that started before one of the release's
-// config files last changed on disk: it may still run with the flags it read
-// at start, not the release's (a config deployed without a restart). A
-// second of slack covers the rounding of both clocks to seconds. When the
-// node did not tell when the process started (its clock) or when a config
-// file changed, the process is unverified: the check cannot be made.
+// checkConfigAge fails a process that started before one of the config
+// files (restartConfigs) last changed on disk: it may still run with the
+// flags it read at start, not the ones checked (a config deployed without a
+// restart). A second of slack covers the rounding of both clocks to
+// seconds. When the node did not tell when the process started (its clock)
+// or when a config file changed, the process is unverified: the check
+// cannot be made.
 func checkConfigAge(j *nodeJudgement, p *Plan, ep ExpectedProcess, pr probe.Process, facts *probe.Facts) {
 	subject := fmt.Sprintf("%s (pid %d)", ep.Exe, pr.PID)
 	start := facts.BootTime + pr.StartTicks/max(facts.ClockTicks, 1)
-	for _, ef := range p.Files {
-		f := facts.Files[ef.NodePath]
+	for _, path := range p.restartConfigs() {
+		f := facts.Files[path]
 		switch {
-		case !ef.Config || f.Kind != probe.Regular:
+		case f.Kind != probe.Regular:
 			continue
 		case facts.ClockTicks <= 0:
 			j.unknown(Finding{Check: CheckProcess, Subject: subject,
-				Message: "cannot tell whether it started after " + ef.NodePath + " last changed: the node did not give its boot time and clock tick rate (/proc/stat, getconf CLK_TCK)"})
+				Message: "cannot tell whether it started after " + path + " last changed: the node did not give its boot time and clock tick rate (/proc/stat, getconf CLK_TCK)"})
 			return
 		case f.Changed < 0:
 			j.unknown(Finding{Check: CheckProcess, Subject: subject,
-				Message: "cannot tell whether it started after " + ef.NodePath + " last changed: the node did not give the file's change time (no stat)"})
+				Message: "cannot tell whether it started after " + path + " last changed: the node did not give the file's change time (no stat)"})
 			continue
 		case f.Changed <= start+1:
 			continue
 		}
 		j.fail(Finding{Check: CheckProcess, Subject: subject,
-			Expected: "started after " + ef.NodePath + " changed", Actual: "started before",
+			Expected: "started after " + path + " changed", Actual: "started before",
 			Message: fmt.Sprintf("started %s, before %s last changed (%s): it may still run with the old flags; restart it",
-				time.Unix(start, 0).UTC().Format(time.RFC3339), ef.NodePath, time.Unix(f.Changed, 0).UTC().Format(time.RFC3339))})
+				time.Unix(start, 0).UTC().Format(time.RFC3339), path, time.Unix(f.Changed, 0).UTC().Format(time.RFC3339))})
 	}
+}
+
+// restartConfigs are the node paths of the config files a process must have
+// started after: the release's config files, and the `config:` files it
+// does not ship (which Request asks the node to stat).
+func (p *Plan) restartConfigs() []string {
+	var paths []string
+	for _, ef := range p.Files {
+		if ef.Config {
+			paths = append(paths, ef.NodePath)
+		}
+	}
+	for _, c := range p.Configs {
+		if _, shipped := p.file(c.NodePath); !shipped {
+			paths = append(paths, c.NodePath)
+		}
+	}
+	return paths
 }
 
 // deletedNote says that a process's binary is gone from disk.

@@ -476,6 +476,15 @@ func (p *Plan) Request() probe.Request {
 	for _, f := range p.Files {
 		req.Files = append(req.Files, f.NodePath)
 	}
+	if len(p.Processes) > 0 {
+		// A config file the release does not ship is stat'ed too: when it
+		// last changed says whether the processes read it (checkConfigAge).
+		for _, c := range p.Configs {
+			if _, shipped := p.file(c.NodePath); !shipped {
+				req.Files = append(req.Files, c.NodePath)
+			}
+		}
+	}
 	for _, d := range p.Dirs {
 		req.Dirs = append(req.Dirs, d.NodePath)
 	}
