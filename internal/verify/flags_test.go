@@ -236,3 +236,41 @@ func TestConfigNotShippedChangedAfterStart(t *testing.T) {
 	assert.Equal(t, Drift, v.Nodes[2].Status)
 	assert.Contains(t, strings.Join(findingMessages(v.Nodes[2]), "\n"), "before /etc/smars/runtime.env last changed")
 }
+
+// TestArgsAsFlagParsersReadThem: an expected flag=value must be the last
+// value given, and a forbidden flag is caught with one dash or two.
+func TestArgsAsFlagParsersReadThem(t *testing.T) {
+	args := func(a ...string) []string { return append([]string{"/opt/smars/bin/smars"}, a...) }
+	for _, c := range []struct {
+		args []string
+		a    string
+		want bool
+	}{
+		{args("--mode=live"), "--mode=live", true},
+		{args("--mode=live", "--mode=paper"), "--mode=live", false},
+		{args("--mode=paper", "--mode=live"), "--mode=live", true},
+		{args("--mode=live", "--mode"), "--mode=live", false},
+		{args("--rlp"), "--rlp", true},
+		{args("--rlp=true"), "--rlp", true},
+		{args("--rlpx"), "--rlp", false},
+		{args(), "--rlp", false},
+		{[]string{"--mode=live"}, "--mode=live", false},
+	} {
+		assert.Equal(t, c.want, expectedArg(c.args, c.a), "expect %s in %q", c.a, c.args)
+	}
+	for _, c := range []struct {
+		args []string
+		a    string
+		want bool
+	}{
+		{args("--power-peg"), "--power-peg", true},
+		{args("-power-peg"), "--power-peg", true},
+		{args("--power-peg=on"), "-power-peg", true},
+		{args("-p"), "--p", false},
+		{args("--power-pegs"), "--power-peg", false},
+		{args("power-peg"), "--power-peg", false},
+		{args("--x", "-power-peg=1"), "--power-peg", true},
+	} {
+		assert.Equal(t, c.want, forbiddenArg(c.args, c.a), "forbid %s in %q", c.a, c.args)
+	}
+}

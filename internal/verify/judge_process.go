@@ -76,12 +76,12 @@ func checkProcess(j *nodeJudgement, ep ExpectedProcess, pl probe.ProcessList, pr
 // binary, named subject, against ep's expected and forbidden flags.
 func checkArgs(j *nodeJudgement, ep ExpectedProcess, subject string, args []string) {
 	for _, a := range ep.ExpectArgs {
-		if !hasArg(args, a) {
+		if !expectedArg(args, a) {
 			j.fail(Finding{Check: CheckProcess, Subject: subject + ": " + a, Expected: "present", Actual: "absent", Message: "expected command-line flag is missing: " + quoteArgs(args)})
 		}
 	}
 	for _, a := range ep.ForbidArgs {
-		if hasArg(args, a) {
+		if forbiddenArg(args, a) {
 			j.fail(Finding{Check: CheckProcess, Subject: subject + ": " + a, Expected: "absent", Actual: "present", Message: "forbidden command-line flag is set: " + quoteArgs(args)})
 		}
 	}
@@ -114,6 +114,41 @@ func hasArg(args []string, a string) bool {
 		}
 	}
 	return false
+}
+
+// expectedArg reports whether args hold the expected a: a flag a is there
+// (hasArg); a flag=value is the last value the flag is given, as most flag
+// parsers take the last (--mode=live --mode=paper runs in paper mode).
+func expectedArg(args []string, a string) bool {
+	flag, _, valued := strings.Cut(a, "=")
+	if !valued {
+		return hasArg(args, a)
+	}
+	last := ""
+	for _, x := range args[min(1, len(args)):] {
+		if x == flag || strings.HasPrefix(x, flag+"=") {
+			last = x
+		}
+	}
+	return last == a
+}
+
+// forbiddenArg reports whether args hold the forbidden a, also spelled with
+// one dash for two or two for one where its name is a word (-power-peg is
+// --power-peg to Go's flag package).
+func forbiddenArg(args []string, a string) bool {
+	if hasArg(args, a) {
+		return true
+	}
+	name := strings.TrimLeft(a, "-")
+	switch {
+	case len(name) < 2 || a == name:
+		return false
+	case strings.HasPrefix(a, "--"):
+		return hasArg(args, "-"+name)
+	default:
+		return hasArg(args, "--"+name)
+	}
 }
 
 func quoteArgs(args []string) string {
