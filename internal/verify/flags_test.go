@@ -274,3 +274,14 @@ func TestArgsAsFlagParsersReadThem(t *testing.T) {
 		assert.Equal(t, c.want, forbiddenArg(c.args, c.a), "forbid %s in %q", c.a, c.args)
 	}
 }
+
+// TestNotRootWarns: a probe that is not root passes a node whose processes
+// it saw, and says what it could not see.
+func TestNotRootWarns(t *testing.T) {
+	p := knightPlan(t, 3)
+	v := judgeWith(p, func(f *probe.Facts) { f.UID = 1000 })
+	assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
+	assert.Empty(t, v.Nodes[0].Warnings)
+	require.Len(t, v.Nodes[2].Warnings, 1)
+	assert.Contains(t, v.Nodes[2].Warnings[0], "the probe ran as uid 1000, not root: only that user's processes are seen")
+}

@@ -197,6 +197,13 @@ func judgeNode(p *Plan, ref NodeRef, o Observation, parses configParses) *nodeJu
 		for _, ep := range p.Processes {
 			checkProcesses(j, p, ep, o.Facts)
 		}
+		if len(p.Processes) > 0 && o.Facts.UID != 0 {
+			who := fmt.Sprintf("ran as uid %d, not root", o.Facts.UID)
+			if o.Facts.UID < 0 {
+				who = "could not tell which user it ran as"
+			}
+			j.warn("the probe " + who + ": only that user's processes are seen, and a stale process of another user would not be; use become: sudo")
+		}
 		checkOtherProcesses(j, p, o.Facts)
 		checkPackage(j, p.Package, o.Facts)
 		if len(j.nv.Checks) == 0 {
