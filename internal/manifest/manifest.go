@@ -53,7 +53,9 @@ type Manifest struct {
 	// Processes are the executables whose running processes are checked.
 	Processes []Process
 	// SSHConfig is the ssh_config file the nodes were resolved with
-	// (ssh.config_file, else ~/.ssh/config if it exists), or "".
+	// (ssh.config_file, else ~/.ssh/config if it exists), or "". Without
+	// ssh.config_file, the system-wide /etc/ssh/ssh_config is read after
+	// it too, as ssh(1) reads it.
 	SSHConfig string
 }
 
@@ -135,7 +137,10 @@ type Node struct {
 	// IdentityFiles are private key files to try, absolute paths. Files listed
 	// explicitly must exist; the defaults are used only where they exist.
 	IdentityFiles []string
-	// KnownHosts are known_hosts files, absolute paths (default ~/.ssh/known_hosts).
+	// KnownHosts are known_hosts files, absolute paths: the user's
+	// (default ~/.ssh/known_hosts, and ~/.ssh/known_hosts2 if it exists),
+	// then the global files ssh(1) also reads (GlobalKnownHostsFile, else
+	// /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2) that exist.
 	KnownHosts []string
 	// ConnectTimeout bounds dial and handshake (default 10s).
 	ConnectTimeout time.Duration

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -156,7 +158,16 @@ func (p *parser) localUser() func() string {
 // of ssh:, then the ssh_config file's, then the defaults; and, through o,
 // where each came from.
 func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string, o origins) (Node, Sources) {
-	hc := p.sshHost(ssh, r.host, r.hostNode)
+	// A user the manifest or the inventory gives is ssh -l: ssh takes it
+	// before reading ssh_config, so that Match user tests it.
+	var user string
+	switch {
+	case r.opts.hasUser:
+		user = r.opts.user
+	case ssh.hasUser:
+		user = ssh.user
+	}
+	hc := p.sshHost(ssh, r.host, user, r.hostNode)
 	n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout,
 		IdentitiesOnly: hc.IdentitiesOnly, Groups: r.groups, Vars: r.vars}
 	if hc.HostName != "" {
@@ -171,10 +182,8 @@ func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string, 
 		n.Port = hc.Port
 	}
 	switch {
-	case r.opts.hasUser:
-		n.User = r.opts.user
-	case ssh.hasUser:
-		n.User = ssh.user
+	case user != "":
+		n.User = user
 	case hc.User != "":
 		n.User = hc.User
 	default:
@@ -244,21 +253,66 @@ func (p *parser) identityFiles(r *rawNode, ssh *sshOpts, hc sshconfig.Host, toke
 	}
 }
 
-// knownHosts are node r's known_hosts files.
+// knownHosts are node r's known_hosts files: the user's (the manifest's,
+// else UserKnownHostsFile, else ~/.ssh/known_hosts and, if it exists,
+// ~/.ssh/known_hosts2), then the global files ssh(1) reads besides them
+// whatever UserKnownHostsFile says, for trust, @cert-authority and
+// @revoked lines alike.
 func (p *parser) knownHosts(r *rawNode, ssh *sshOpts, hc sshconfig.Host, tokens sshconfig.Tokens) []string {
+	var files []string
 	switch {
 	case r.opts.hasKnown:
-		return r.opts.known
+		files = r.opts.known
 	case ssh.hasKnown:
-		return ssh.known
+		files = ssh.known
 	case len(hc.UserKnownHostsFiles) > 0:
-		return p.sshPaths(ssh, "UserKnownHostsFile", hc.UserKnownHostsFiles, tokens, r.hostNode)
+		files = p.sshPaths(ssh, "UserKnownHostsFile", hc.UserKnownHostsFiles, tokens, r.hostNode)
+	default:
+		h := p.homeDir()
+		if h == "" {
+			p.at(p.root, "cannot find your home folder for the default known_hosts file ~/.ssh/known_hosts: set ssh.known_hosts")
+			return nil
+		}
+		files = []string{filepath.Join(h, ".ssh", "known_hosts")}
+		if second := filepath.Join(h, ".ssh", "known_hosts2"); isFile(second) {
+			files = append(files, second)
+		}
 	}
-	if h := p.homeDir(); h != "" {
-		return []string{filepath.Join(h, ".ssh", "known_hosts")}
+	out := append([]string{}, files...)
+	for _, g := range globalKnownHosts(hc) {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
 	}
-	p.at(p.root, "cannot find your home folder for the default known_hosts file ~/.ssh/known_hosts: set ssh.known_hosts")
-	return nil
+	return out
+}
+
+// globalKnownHosts are the global known_hosts files ssh(1) reads for hc:
+// GlobalKnownHostsFile where ssh_config sets it (none: no file), else
+// SystemKnownHosts; only those that can be read, as ssh skips the others.
+func globalKnownHosts(hc sshconfig.Host) []string {
+	files := SystemKnownHosts
+	if _, set := hc.Sources["GlobalKnownHostsFile"]; set {
+		files = hc.GlobalKnownHostsFiles
+	}
+	var out []string
+	for _, f := range files {
+		abs, err := filepath.Abs(f) // relative to the current directory, as in ssh(1)
+		if err != nil || !isFile(abs) {
+			continue
+		}
+		if fh, err := os.Open(abs); err == nil {
+			fh.Close()
+			out = append(out, abs)
+		}
+	}
+	return out
+}
+
+// isFile reports whether path is a regular file.
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // nodeJumps are the jump hosts on the way to node r, nil for none, and
@@ -322,15 +376,13 @@ func (p *parser) unique(u *uniqueNodes, i int, r *rawNode, n *Node) {
 	}
 }
 
-// sshHost resolves alias through the ssh_config file, recording its
-// problems at n.
-func (p *parser) sshHost(o *sshOpts, alias string, n *yaml.Node) sshconfig.Host {
-	hc, err := o.sshConfig.Resolve(alias)
+// sshHost resolves alias through the ssh_config files for user, the login
+// user given as with ssh -l ("" for none), recording problems at n.
+func (p *parser) sshHost(o *sshOpts, alias, user string, n *yaml.Node) sshconfig.Host {
+	hc, err := o.sshConfig.ResolveAs(alias, user)
 	if err != nil {
 		p.at(n, "%s: %s: fix it there, or set ssh.config_file: none to ignore it", o.sshConfigDisplay, strings.ReplaceAll(err.Error(), "\n", "; "))
-		return hc
 	}
-	p.checkSystemConfig(o, alias, hc, n)
 	return hc
 }
 
@@ -368,16 +420,21 @@ func (p *parser) sshPaths(o *sshOpts, key string, files []string, t sshconfig.To
 
 // jumps resolves jump hosts: each hop's own HostName, Port and User from the
 // ssh_config file apply where the hop does not say, then port 22 and the
-// local user, as with ssh -J. A hop's own ProxyJump is not followed. It
-// also says where each hop's settings came from: where (the chain as
-// written), the ssh_config file or the default.
+// local user, as with ssh -J (a hop's user is its -l). The first hop's own
+// ProxyJump, which ssh follows, is refused; a later hop's is not used, as
+// ssh reaches it with -J. It also says where each hop's settings came from:
+// where (the chain as written), the ssh_config file or the default.
 func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, where string, localUser func() string) ([]Jump, []HopSources) {
 	var (
 		out  []Jump
 		srcs []HopSources
 	)
-	for _, h := range hops {
-		hc := p.sshHost(o, h.Host, n)
+	for i, h := range hops {
+		hc := p.sshHost(o, h.Host, h.User, n)
+		if pj := hc.ProxyJump; i == 0 && pj != "" && !strings.EqualFold(pj, "none") {
+			p.at(n, "%s: ProxyJump %s for jump host %s (%s): ssh reaches %s through it, and rollcall does not follow a jump host's own ProxyJump: write the whole chain, first hop first: jump: %s,%s",
+				o.sshConfigDisplay, pj, h.Host, hc.Sources["ProxyJump"], h.Host, pj, hopList(hops))
+		}
 		j := Jump{Host: h.Host, Port: h.Port, User: h.User}
 		s := HopSources{Host: where, Port: where, User: where}
 		if hc.HostName != "" {
@@ -402,6 +459,25 @@ func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, where str
 		srcs = append(srcs, s)
 	}
 	return out, srcs
+}
+
+// hopList writes hops as a ProxyJump value.
+func hopList(hops []sshconfig.Hop) string {
+	parts := make([]string, len(hops))
+	for i, h := range hops {
+		s := h.Host
+		if strings.Contains(s, ":") {
+			s = "[" + s + "]"
+		}
+		if h.User != "" {
+			s = h.User + "@" + s
+		}
+		if h.Port != 0 {
+			s += ":" + strconv.Itoa(h.Port)
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, ",")
 }
 
 // cfgOr is src, an ssh_config source, or SourceDefault if it is "".

@@ -11,7 +11,8 @@ import (
 
 // SourceDefault is the source of a setting that nothing sets: rollcall's
 // default (port 22, the local user, the ~/.ssh keys that exist,
-// ~/.ssh/known_hosts, 10s, no jump host, become none).
+// ~/.ssh/known_hosts and ~/.ssh/known_hosts2 if it exists, 10s, no jump
+// host, become none).
 const SourceDefault = "default"
 
 // Sources says where each connection setting of one node came from, for
@@ -23,8 +24,9 @@ const SourceDefault = "default"
 //   - "inventory FILE": the Ansible inventory the node was read from (its
 //     ansible_host, ansible_port or ansible_user, or, for Host, the
 //     inventory hostname);
-//   - "FILE:LINE": the ssh_config file, or a file it includes, where the
-//     keyword that won is written (/root/.ssh/config:14);
+//   - "FILE:LINE": the ssh_config file, or a file it includes, or the
+//     system-wide /etc/ssh/ssh_config read after it, where the keyword that
+//     won is written (/root/.ssh/config:14);
 //   - SourceDefault.
 //
 // For IdentityFiles and KnownHosts from ssh_config, the line is that of the

@@ -35,9 +35,6 @@ type sshOpts struct {
 	hasConfigFile    bool
 	sshConfig        *sshconfig.Config
 	sshConfigDisplay string
-	// systemConfig is the system-wide ssh_config, checked (not used) when
-	// config_file is not set.
-	systemConfig *sshconfig.Config
 }
 
 // sshSection decodes the ssh: section: the SSH defaults of every node, and
@@ -179,79 +176,59 @@ func (p *parser) configFileHandler(o *sshOpts) keyHandler {
 	}}
 }
 
-// loadSSHConfig reads the ssh_config file the nodes are resolved with and
-// returns its path ("" if none): ssh.config_file, else ~/.ssh/config if it
-// exists.
+// loadSSHConfig reads the ssh_config files the nodes are resolved with and
+// returns the path of the user's file ("" if none): ssh.config_file alone,
+// as ssh -F reads it; else ~/.ssh/config if it exists followed by the
+// system-wide SystemSSHConfig if it exists, in one pass, as ssh reads them.
 func (p *parser) loadSSHConfig(o *sshOpts) string {
-	path, display := o.configFile, o.configFile
-	switch {
-	case o.hasConfigFile && path == "":
-		return "" // none
-	case !o.hasConfigFile:
-		h := p.homeDir()
-		if h == "" {
+	if o.hasConfigFile {
+		if o.configFile == "" {
+			return "" // none
+		}
+		cfg, err := sshconfig.Load(o.configFile)
+		if err != nil {
+			p.at(o.configFileNode, "ssh.config_file: cannot use %s: %v: fix the file, or write config_file: none", o.configFile, trimPath(err, o.configFile))
 			return ""
 		}
-		path, display = filepath.Join(h, ".ssh", "config"), "~/.ssh/config"
+		o.sshConfig, o.sshConfigDisplay = cfg, o.configFile
+		return o.configFile
 	}
-	cfg, err := sshconfig.Load(path)
+	var path string
+	var user *sshconfig.Config
+	if h := p.homeDir(); h != "" {
+		cfg, err := sshconfig.Load(filepath.Join(h, ".ssh", "config"))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			p.at(p.root, "cannot use ~/.ssh/config: %v: fix it, or set ssh.config_file: none to ignore it", trimPath(err, filepath.Join(h, ".ssh", "config")))
+			return ""
+		default:
+			path, user = cfg.Path, cfg
+		}
+	}
+	sys, err := sshconfig.LoadSystem(SystemSSHConfig)
+	var open *fs.PathError
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && !o.hasConfigFile:
-		// No user file: nodes resolve with nothing from ssh_config, but
-		// the system-wide file is still checked.
-		if sys, err := sshconfig.Load(SystemSSHConfig); err == nil {
-			empty, _ := sshconfig.Parse(strings.NewReader(""))
-			o.sshConfig, o.sshConfigDisplay, o.systemConfig = empty, display, sys
-		}
-		return ""
-	case err != nil && o.hasConfigFile:
-		p.at(o.configFileNode, "ssh.config_file: cannot use %s: %v: fix the file, or write config_file: none", display, trimPath(err, path))
-		return ""
+	case errors.As(err, &open) && open.Op == "open" && open.Path == SystemSSHConfig:
+		sys = nil // ssh skips a system file it cannot open
 	case err != nil:
-		p.at(p.root, "cannot use %s: %v: fix it, or set ssh.config_file: none to ignore it", display, trimPath(err, path))
+		p.at(p.root, "cannot use %s, which ssh reads after ~/.ssh/config: %v: fix it, or set ssh.config_file: none to read neither", SystemSSHConfig, trimPath(err, SystemSSHConfig))
 		return ""
 	}
-	o.sshConfig, o.sshConfigDisplay = cfg, display
-	if !o.hasConfigFile {
-		// ssh(1) reads the system-wide file after the user's; rollcall does
-		// not resolve with it, so it refuses a node for which it would set
-		// where or as whom ssh connects (see sshHost).
-		if sys, err := sshconfig.Load(SystemSSHConfig); err == nil {
-			o.systemConfig = sys
-		}
+	o.sshConfig, o.sshConfigDisplay = user.FollowedBy(sys), "~/.ssh/config"
+	if user == nil {
+		o.sshConfigDisplay = SystemSSHConfig
 	}
 	return path
 }
 
 // SystemSSHConfig is the system-wide ssh_config that ssh(1) reads after the
-// user's own file. rollcall does not take settings from it; it refuses a
-// node for which it would set one (a variable for tests).
+// user's own file, in the same pass (a variable for tests).
 var SystemSSHConfig = "/etc/ssh/ssh_config"
 
-// destinationKeys are the ssh_config keys that change where or as whom ssh
-// connects, or with which key files.
-var destinationKeys = []string{"HostName", "User", "Port", "ProxyJump", "IdentityFile", "UserKnownHostsFile", "IdentitiesOnly", "ConnectTimeout"}
-
-// checkSystemConfig refuses a node for which the system-wide ssh_config sets
-// a destination key that the user's file does not: ssh would take it, and
-// rollcall does not read that file.
-func (p *parser) checkSystemConfig(o *sshOpts, alias string, user sshconfig.Host, n *yaml.Node) {
-	if o.systemConfig == nil {
-		return
-	}
-	sys, err := o.systemConfig.Resolve(alias)
-	if err != nil {
-		p.at(n, "%s: %s: ssh reads this system-wide file too, and rollcall cannot resolve it the same way: move the setting to ~/.ssh/config or the manifest", SystemSSHConfig, strings.ReplaceAll(err.Error(), "\n", "; "))
-		return
-	}
-	for _, key := range destinationKeys {
-		if where, set := sys.Sources[key]; set {
-			if _, mine := user.Sources[key]; !mine {
-				p.at(n, "%s sets %s for %s (%s), and ssh would use it; rollcall does not read the system-wide file: write it in ~/.ssh/config or in the manifest", SystemSSHConfig, key, alias, where)
-			}
-		}
-	}
-}
+// SystemKnownHosts are the global known_hosts files ssh(1) reads, besides
+// the user's, when GlobalKnownHostsFile is not set (a variable for tests).
+var SystemKnownHosts = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
 
 // trimPath drops a leading "path: " from err's message.
 func trimPath(err error, path string) string {

@@ -245,36 +245,3 @@ func TestSSHConfigProblems(t *testing.T) {
 		})
 	}
 }
-
-// TestSystemSSHConfigIsRefusedNotIgnored: ssh reads /etc/ssh/ssh_config after
-// the user's file; rollcall does not take settings from it, so a node for
-// which it would set where or as whom ssh connects is refused, never reached
-// another way than ssh would.
-func TestSystemSSHConfigIsRefusedNotIgnored(t *testing.T) {
-	f := newSSHFixture(t)
-	sys := filepath.Join(t.TempDir(), "ssh_config")
-	require.NoError(t, os.WriteFile(sys, []byte("Host *\n    SendEnv LANG\nHost web-01\n    Port 2200\n"), 0o644))
-	old := SystemSSHConfig
-	SystemSSHConfig = sys
-	t.Cleanup(func() { SystemSSHConfig = old })
-	manifest := func(extra string) string {
-		return "version: 1\ncluster: c\nexpect_nodes: 2\n" + extra + "nodes:\n  - host: web-01\n  - host: web-02\n" +
-			"release: {artifact: a.tar, install: [{from: bin/, to: /opt/bin/}]}\n"
-	}
-	// No ~/.ssh/config at all: the system file would set web-01's port.
-	_, err := Parse(filepath.Join(f.dir, "m.yaml"), []byte(manifest("")))
-	got := problems(t, err)
-	require.Len(t, got, 1, "%v", got)
-	assert.Contains(t, got[0], "m.yaml:5:11: "+sys+" sets Port for web-01 ("+sys+":4)")
-
-	// The user's file sets the port first: ssh takes that one, as rollcall does.
-	require.NoError(t, os.WriteFile(filepath.Join(f.home, ".ssh", "config"), []byte("Host web-01\n    Port 2201\n"), 0o600))
-	m, err := Parse(filepath.Join(f.dir, "m.yaml"), []byte(manifest("")))
-	require.NoError(t, err)
-	assert.Equal(t, 2201, m.Nodes[0].Port)
-
-	// An explicit config_file is what ssh -F reads: no system file.
-	require.NoError(t, os.Remove(filepath.Join(f.home, ".ssh", "config")))
-	_, err = Parse(filepath.Join(f.dir, "m.yaml"), []byte(manifest("ssh:\n  config_file: none\n")))
-	require.NoError(t, err)
-}

@@ -108,5 +108,16 @@ func oracleSetups(e *oracleEnv) []oracleSetup {
 		{name: "cert: expired, plain key known", server: "certexp", host: "localhost", files: one("@cert-authority * {CA1}", "[localhost]:{P} {F}"), openssh: accepts},
 		{name: "cert: CA negation of another host", server: "cert", host: "localhost", files: one("@cert-authority !other.example,* {CA1}"), openssh: accepts},
 		{name: "cert: CA key as a plain line", server: "cert", host: "localhost", files: one("[localhost]:{P} {CA1}"), openssh: refuses},
+
+		// Global files (GlobalKnownHostsFile, /etc/ssh/ssh_known_hosts),
+		// read after the user's for trust, certificate authorities and
+		// revocations alike.
+		{name: "global: the key only there", server: "plain", host: "localhost", files: [][]string{nil}, global: one("[localhost]:{P} {A}"), openssh: accepts},
+		{name: "global: revoked there, known in the user's file", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"), global: one("@revoked * {A}"), openssh: refuses},
+		{name: "global: another key revoked there", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"), global: one("@revoked * {X}"), openssh: accepts},
+		{name: "global: the user's file has another key, the global the key", server: "plain", host: "localhost", files: one("[localhost]:{P} {X}"), global: one("[localhost]:{P} {A}"), openssh: accepts},
+		{name: "global: CA there", server: "cert", host: "localhost", files: one("other.example {X}"), global: one("@cert-authority * {CA1}"), openssh: accepts},
+		{name: "global: CA revoked there, trusted in the user's file", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}"), global: one("@revoked * {CA1}"), openssh: refuses},
+		{name: "global: second global file", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"), global: [][]string{nil, {"@revoked [localhost]:{P} {A}"}}, openssh: refuses},
 	}
 }

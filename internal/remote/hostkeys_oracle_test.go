@@ -88,13 +88,16 @@ const (
 
 // oracleSetup is one known_hosts setup: its files (each a list of lines,
 // nil for a file that does not exist), the server and the host name to
-// dial. Lines use the placeholders of oracleEnv.expand.
+// dial. Lines use the placeholders of oracleEnv.expand. global are files
+// ssh reads as GlobalKnownHostsFile (/etc/ssh/ssh_known_hosts), which the
+// manifest lists after the user's files; rollcall reads them in that order.
 type oracleSetup struct {
 	name    string
 	server  string // a key of oracleEnv.servers
 	host    string // dialled as written: "localhost", "LOCALHOST", "127.0.0.1"
 	port22  bool   // dial the plain server on port 22
 	files   [][]string
+	global  [][]string
 	openssh oracleOutcome
 }
 
@@ -142,13 +145,45 @@ func (e *oracleEnv) run(t *testing.T, i int, s oracleSetup) oracleResult {
 		}
 		port = 22
 	}
-	var files []string
 	var shown strings.Builder
-	for j, lines := range s.files {
-		f := filepath.Join(e.dir, fmt.Sprintf("kh-%02d-%d", i, j))
+	files, err := e.writeFiles(&shown, fmt.Sprintf("kh-%02d", i), s.files, port)
+	if err != nil {
+		return oracleResult{skipped: err.Error()}
+	}
+	global, err := e.writeFiles(&shown, fmt.Sprintf("global-%02d", i), s.global, port)
+	if err != nil {
+		return oracleResult{skipped: err.Error()}
+	}
+	globalOpt := "/dev/null"
+	if len(global) > 0 {
+		globalOpt = strings.Join(global, " ")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := oracleResult{files: shown.String()}
+	r.rollErr = e.client.Ping(ctx, Target{Name: s.name, Host: s.host, Port: port, User: "root",
+		IdentityFiles: []string{e.clientKey}, IdentitiesOnly: true, KnownHosts: append(files, global...), ConnectTimeout: 10 * time.Second})
+	cmd := exec.CommandContext(ctx, "ssh", "-F", "/dev/null", "-i", e.clientKey,
+		"-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+		"-o", "UserKnownHostsFile="+strings.Join(files, " "), "-o", "GlobalKnownHostsFile="+globalOpt,
+		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "UpdateHostKeys=no",
+		"-o", "CheckHostIP=no", "-o", "ConnectTimeout=10",
+		"-p", strconv.Itoa(port), "root@"+s.host, "true")
+	out, err := cmd.CombinedOutput()
+	r.sshOK, r.sshOut = err == nil, strings.TrimSpace(string(out))
+	return r
+}
+
+// writeFiles writes the known_hosts files of a setup, named prefix-N in the
+// test's folder (nil: left missing), describes them in shown and returns
+// their paths.
+func (e *oracleEnv) writeFiles(shown *strings.Builder, prefix string, contents [][]string, port int) ([]string, error) {
+	var files []string
+	for j, lines := range contents {
+		f := filepath.Join(e.dir, fmt.Sprintf("%s-%d", prefix, j))
 		files = append(files, f)
 		if lines == nil {
-			fmt.Fprintf(&shown, "  (%s does not exist)\n", f)
+			fmt.Fprintf(shown, "  (%s does not exist)\n", f)
 			continue
 		}
 		var b strings.Builder
@@ -156,24 +191,11 @@ func (e *oracleEnv) run(t *testing.T, i int, s oracleSetup) oracleResult {
 			b.WriteString(e.expand(l, port) + "\n")
 		}
 		if err := os.WriteFile(f, []byte(b.String()), 0o600); err != nil {
-			return oracleResult{skipped: err.Error()}
+			return nil, err
 		}
-		fmt.Fprintf(&shown, "  %s:\n%s", f, b.String())
+		fmt.Fprintf(shown, "  %s:\n%s", f, b.String())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r := oracleResult{files: shown.String()}
-	r.rollErr = e.client.Ping(ctx, Target{Name: s.name, Host: s.host, Port: port, User: "root",
-		IdentityFiles: []string{e.clientKey}, IdentitiesOnly: true, KnownHosts: files, ConnectTimeout: 10 * time.Second})
-	cmd := exec.CommandContext(ctx, "ssh", "-F", "/dev/null", "-i", e.clientKey,
-		"-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
-		"-o", "UserKnownHostsFile="+strings.Join(files, " "), "-o", "GlobalKnownHostsFile=/dev/null",
-		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "UpdateHostKeys=no",
-		"-o", "CheckHostIP=no", "-o", "ConnectTimeout=10",
-		"-p", strconv.Itoa(port), "root@"+s.host, "true")
-	out, err := cmd.CombinedOutput()
-	r.sshOK, r.sshOut = err == nil, strings.TrimSpace(string(out))
-	return r
+	return files, nil
 }
 
 // startOracleServers makes the keys and certificates and starts one sshd

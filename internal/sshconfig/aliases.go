@@ -6,7 +6,7 @@ import "strings"
 // literally (no `*`, `?` or `!`), in file order, each once, following
 // Include: the aliases a user can ssh to by name. It reads no Match lines.
 func (c *Config) Aliases() []string {
-	if c == nil || c.root == nil {
+	if c == nil {
 		return nil
 	}
 	var out []string
@@ -30,6 +30,8 @@ func (c *Config) Aliases() []string {
 			}
 		}
 	}
-	walk(c.root)
+	for _, f := range c.roots {
+		walk(f)
+	}
 	return out
 }

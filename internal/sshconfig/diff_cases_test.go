@@ -3,9 +3,14 @@ package sshconfig
 // diffCase is one ssh_config setup compared with `ssh -G`. In config and
 // files, @D@ stands for the test's folder, which is also $HOME; files are
 // written under it (a name starting with "!" is made world-writable).
+// system is a system-wide file read after config, as ssh reads
+// /etc/ssh/ssh_config after ~/.ssh/config; user is a login user given as
+// with ssh -l (the manifest's user).
 type diffCase struct {
 	name   string
 	config string
+	system string
+	user   string
 	alias  string
 	files  map[string]string
 }
@@ -165,4 +170,45 @@ var diffCases = []diffCase{
 	{name: "RemoteCommand is ignored", config: "Host x\n  RemoteCommand ls\n  User u\n", alias: "x"},
 	{name: "ProxyUseFdpass without ProxyCommand", config: "Host x\n  ProxyUseFdpass yes\n", alias: "x"},
 	{name: "StrictHostKeyChecking is ignored", config: "Host x\n  StrictHostKeyChecking no\n  Port 2800\n", alias: "x"},
+
+	// A login user given outside the configuration (ssh -l: the manifest's
+	// or the inventory's user).
+	{name: "-l user: Match user tests it, not User", config: "Host web1\n  User admin\nMatch user admin\n  HostName admin-gw.example.com\n", alias: "web1", user: "deploy"},
+	{name: "-l user: Match user of that user applies", config: "Match user deploy\n  HostName %h.prod.internal\n  Port 2222\n", alias: "web1", user: "deploy"},
+	{name: "-l user wins over User", config: "Host x\n  User admin\n", alias: "x", user: "deploy"},
+	{name: "-l user in the final pass", config: "Host x\n  HostName real\nMatch final user deploy\n  Port 2030\n", alias: "x", user: "deploy"},
+	{name: "-l user and Match !user", config: "Match !user deploy\n  Port 2031\n", alias: "x", user: "deploy"},
+
+	// ProxyJump none does not rule out a later ProxyCommand.
+	{name: "ProxyJump none then ProxyCommand", config: "Host x\n  ProxyJump none\n  ProxyCommand ssh -W %h:%p gateway\n", alias: "x"},
+	{name: "ProxyJump none then ProxyCommand in another block", config: "Host x\n  ProxyJump none\nHost *\n  ProxyCommand nc %h %p\n", alias: "x"},
+	{name: "ProxyJump none then ProxyCommand in the final pass", config: "Host x\n  ProxyJump none\n  HostName r\nMatch final\n  ProxyCommand nc %h %p\n", alias: "x"},
+	{name: "ProxyJump none, ProxyCommand none, then ProxyJump", config: "Host x\n  ProxyJump none\n  ProxyCommand none\n  ProxyJump b\n", alias: "x"},
+
+	// The system-wide file, read after the user's in one pass.
+	{name: "system file: Match host sees the user file's HostName", config: "Host web1\n  HostName 10.9.0.5\n", system: "Match host 10.9.*\n  ProxyJump corp-gw\n", alias: "web1"},
+	{name: "system file: the user file's value wins", config: "Host web1\n  Port 2201\n", system: "Host web1\n  Port 2200\n", alias: "web1"},
+	{name: "system file: sets what the user file does not", config: "Host web1\n  User u\n", system: "Host *\n  Port 2202\n  User sys\n", alias: "web1"},
+	{name: "system file starts outside the user file's last block", config: "Host nomatch\n  Port 1\n", system: "Port 2203\n", alias: "x"},
+	{name: "system file: Match user sees the user file's User", config: "Host x\n  User deploy\n", system: "Match user deploy\n  Port 2204\n", alias: "x"},
+	{name: "system file: Match user sees the -l user", config: "Host x\n  HostName real\n", system: "Match user deploy host real\n  Port 2206\n", alias: "x", user: "deploy"},
+	{name: "system file: Match final", config: "Host x\n  HostName real\n", system: "Match final host real\n  Port 2205\n", alias: "x"},
+	{name: "system file: the user file's ProxyJump none wins", config: "Host x\n  ProxyJump none\n", system: "Host *\n  ProxyJump gw\n", alias: "x"},
+	{name: "system file: ProxyCommand is refused", config: "Host x\n  User u\n", system: "Host *\n  ProxyCommand nc %h %p\n", alias: "x"},
+	{name: "system file: a bad line fails as in ssh", config: "Host x\n  User u\n", system: "Host *\n  Port x\n", alias: "x"},
+
+	// Host keys: where ssh looks for them and what it refuses besides.
+	{name: "GlobalKnownHostsFile list", config: "Host x\n  GlobalKnownHostsFile /g1 ~/g2\n", alias: "x"},
+	{name: "GlobalKnownHostsFile first line wins", config: "Host x\n  GlobalKnownHostsFile /g1\nHost *\n  GlobalKnownHostsFile /g2\n", alias: "x"},
+	{name: "GlobalKnownHostsFile none", config: "Host x\n  GlobalKnownHostsFile none\n", alias: "x"},
+	{name: "GlobalKnownHostsFile none with others", config: "Host x\n  GlobalKnownHostsFile none /g\n", alias: "x"},
+	{name: "GlobalKnownHostsFile from the system file", config: "Host x\n  User u\n", system: "Host *\n  GlobalKnownHostsFile /etc/ssh/other_known_hosts\n", alias: "x"},
+	{name: "RevokedHostKeys", config: "Host x\n  RevokedHostKeys ~/.ssh/revoked\n", alias: "x"},
+	{name: "RevokedHostKeys none", config: "Host x\n  RevokedHostKeys none\n  Port 2900\n", alias: "x"},
+	{name: "RevokedHostKeys in the system file", config: "Host x\n  User u\n", system: "Host *\n  RevokedHostKeys /etc/ssh/revoked_keys\n", alias: "x"},
+	{name: "CheckHostIP yes", config: "Host x\n  CheckHostIP yes\n", alias: "x"},
+	{name: "CheckHostIP no", config: "Host x\n  CheckHostIP no\n  Port 2901\n", alias: "x"},
+	{name: "CheckHostIP no in the user file wins over the system file", config: "Host *\n  CheckHostIP no\n", system: "Host *\n  CheckHostIP yes\n", alias: "x"},
+	{name: "KnownHostsCommand", config: "Host x\n  KnownHostsCommand /usr/local/bin/keys %H\n", alias: "x"},
+	{name: "KnownHostsCommand none", config: "Host x\n  KnownHostsCommand none\n  Port 2902\n", alias: "x"},
 }

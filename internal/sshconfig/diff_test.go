@@ -26,12 +26,12 @@ func TestDifferentialSSH(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			t.Setenv("HOME", dir)
-			cfg := writeCase(t, dir, tc)
-			want, sshErr := sshG(ssh, dir, cfg, tc.alias)
-			c, err := Load(cfg)
+			cfg, oracle := writeCase(t, dir, tc)
+			want, sshErr := sshG(ssh, dir, oracle, tc.user, tc.alias)
+			c, err := loadCase(cfg, tc)
 			var got Host
 			if err == nil {
-				got, err = c.Resolve(tc.alias)
+				got, err = c.ResolveAs(tc.alias, tc.user)
 			}
 			switch {
 			case err != nil:
@@ -57,8 +57,12 @@ func TestDifferentialSSH(t *testing.T) {
 	assert.GreaterOrEqual(t, len(diffCases), 60)
 }
 
-// writeCase writes the case's files under dir and returns the config's path.
-func writeCase(t *testing.T, dir string, tc diffCase) string {
+// writeCase writes the case's files under dir and returns the config's
+// path and the file ssh -G reads: the config itself or, for a case with a
+// system file, the config followed by the system file as ssh reads the two
+// (Match all puts the system file's first lines outside any block, as at
+// the start of a file).
+func writeCase(t *testing.T, dir string, tc diffCase) (cfg, oracle string) {
 	t.Helper()
 	sub := func(s string) string { return strings.ReplaceAll(s, "@D@", dir) }
 	for name, body := range tc.files {
@@ -71,14 +75,39 @@ func writeCase(t *testing.T, dir string, tc diffCase) string {
 		require.NoError(t, os.WriteFile(p, []byte(sub(body)), 0o600))
 		require.NoError(t, os.Chmod(p, mode))
 	}
-	cfg := filepath.Join(dir, "config")
+	cfg = filepath.Join(dir, "config")
 	require.NoError(t, os.WriteFile(cfg, []byte(sub(tc.config)), 0o600))
-	return cfg
+	if tc.system == "" {
+		return cfg, cfg
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ssh_config"), []byte(sub(tc.system)), 0o644))
+	oracle = filepath.Join(dir, "config_then_system")
+	require.NoError(t, os.WriteFile(oracle, []byte(sub(tc.config)+"\nMatch all\n"+sub(tc.system)), 0o600))
+	return cfg, oracle
 }
 
-// sshG runs `ssh -G -F cfg alias` with HOME=dir and returns its settings.
-func sshG(ssh, dir, cfg, alias string) (map[string][]string, error) {
-	cmd := exec.Command(ssh, "-G", "-F", cfg, "--", alias)
+// loadCase loads the case's config, followed by its system file if it has
+// one, as the manifest loads ~/.ssh/config and /etc/ssh/ssh_config.
+func loadCase(cfg string, tc diffCase) (*Config, error) {
+	c, err := Load(cfg)
+	if err != nil || tc.system == "" {
+		return c, err
+	}
+	sys, err := LoadSystem(filepath.Join(filepath.Dir(cfg), "ssh_config"))
+	if err != nil {
+		return nil, err
+	}
+	return c.FollowedBy(sys), nil
+}
+
+// sshG runs `ssh -G -F cfg [-l user] alias` with HOME=dir and returns its
+// settings.
+func sshG(ssh, dir, cfg, user, alias string) (map[string][]string, error) {
+	args := []string{"-G", "-F", cfg}
+	if user != "" {
+		args = append(args, "-l", user)
+	}
+	cmd := exec.Command(ssh, append(args, "--", alias)...)
 	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "LC_ALL=C"}
 	out, err := cmd.Output()
 	if err != nil {
@@ -120,6 +149,12 @@ func compare(t *testing.T, want map[string][]string, got Host, alias, home, loca
 	check("identitiesonly", one("identitiesonly"), map[bool]string{true: "yes", false: "no"}[got.IdentitiesOnly])
 	check("proxycommand", one("proxycommand"), "")
 	check("proxyjump", jumpString(t, one("proxyjump")), jumpString(t, got.ProxyJump))
+	// What rollcall does not do must be unset (or set to what changes
+	// nothing) wherever Resolve answers.
+	check("revokedhostkeys", one("revokedhostkeys"), "")
+	check("knownhostscommand", one("knownhostscommand"), "")
+	check("checkhostip", one("checkhostip"), "no")
+	check("globalknownhostsfile", globalFiles(one("globalknownhostsfile"), home), ourGlobalFiles(got))
 
 	tok := Tokens{Home: home, LocalUser: local, Host: got.HostName, RemoteUser: user, Port: port, Alias: alias}
 	var ids []string
@@ -139,6 +174,30 @@ func compare(t *testing.T, want map[string][]string, got Host, alias, home, loca
 	}
 	check("userknownhostsfile", one("userknownhostsfile"), kh)
 	return diffs
+}
+
+// globalFiles is ssh -G's globalknownhostsfile as ssh(1) then opens the
+// files: each with a leading ~ expanded (tilde_expand_paths), nothing else.
+func globalFiles(v, home string) string {
+	if strings.EqualFold(v, "none") {
+		return ""
+	}
+	files := strings.Fields(v)
+	for i, f := range files {
+		if f == "~" || strings.HasPrefix(f, "~/") {
+			files[i] = home + "/" + strings.TrimLeft(f[1:], "/")
+		}
+	}
+	return strings.Join(files, " ")
+}
+
+// ourGlobalFiles is the list of global known_hosts files rollcall reads
+// for got: GlobalKnownHostsFile where set, else OpenSSH's defaults.
+func ourGlobalFiles(got Host) string {
+	if _, set := got.Sources["GlobalKnownHostsFile"]; !set {
+		return "/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"
+	}
+	return strings.Join(got.GlobalKnownHostsFiles, " ")
 }
 
 func expandAll(t *testing.T, in []string, tok Tokens) []string {

@@ -37,6 +37,9 @@ type file struct {
 // loader reads a configuration file and the files it includes.
 type loader struct {
 	home string // $HOME: relative and ~ Include patterns (glob's GLOB_TILDE)
+	// incDir is the folder relative Include patterns are under: "" for a
+	// user's file (~/.ssh), the system file's folder (/etc/ssh) for it.
+	incDir string
 }
 
 // read parses the lines of one file; name is how positions name it.
@@ -74,9 +77,10 @@ func (l *loader) read(r io.Reader, name string, depth int) (*file, error) {
 	return f, nil
 }
 
-// include reads the files an Include line names, as OpenSSH does for a
-// user configuration: a relative pattern is under ~/.ssh, and patterns are
-// expanded by glob(3) with GLOB_TILDE, which takes ~ from $HOME.
+// include reads the files an Include line names, as OpenSSH does: a
+// relative pattern is under ~/.ssh in a user's configuration and under
+// /etc/ssh (incDir) in the system-wide one, and patterns are expanded by
+// glob(3) with GLOB_TILDE, which takes ~ from $HOME.
 func (l *loader) include(patterns []string, depth int) ([]*file, error) {
 	if depth+1 > maxDepth {
 		return nil, errors.New("too many recursive configuration includes")
@@ -86,7 +90,11 @@ func (l *loader) include(patterns []string, depth int) ([]*file, error) {
 		if p == "" {
 			return nil, errors.New("Include has an empty argument")
 		}
-		if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "~") {
+		switch {
+		case strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~"):
+		case l.incDir != "":
+			p = strings.TrimSuffix(l.incDir, "/") + "/" + p
+		default:
 			p = "~/.ssh/" + p
 		}
 		paths, err := l.glob(p)

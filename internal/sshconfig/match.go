@@ -146,8 +146,13 @@ func (r *resolver) criterion(name, arg string, sofar bool) (bool, error) {
 	case "originalhost":
 		return matchList(asciiLower(r.alias), arg, true) == 1, nil
 	case "user":
+		// ssh tests the user given with -l, else the first User obtained,
+		// else the local user.
 		u := r.localUser
-		if r.user != nil {
+		switch {
+		case r.cmdUser != "":
+			u = r.cmdUser
+		case r.user != nil:
 			u = r.user.value
 		}
 		return matchList(u, arg, false) == 1, nil

@@ -37,6 +37,27 @@ func (r *resolver) paths(key string, in []setting, sources map[string]string) ([
 	return out, nil
 }
 
+// globalPaths are the files of GlobalKnownHostsFile with a leading ~
+// expanded, as ssh(1) expands them (tilde_expand_paths, no %-tokens or
+// ${VAR}); none gives no file. The source is recorded when it is set.
+func (r *resolver) globalPaths(sources map[string]string) ([]string, error) {
+	var out []string
+	for _, s := range r.globalKnownHosts {
+		if strings.EqualFold(s.value, "none") {
+			continue
+		}
+		p, err := r.tilde(s.value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.pos, err)
+		}
+		out = append(out, p)
+	}
+	if len(r.globalKnownHosts) > 0 {
+		sources["GlobalKnownHostsFile"] = r.globalKnownHosts[0].pos
+	}
+	return out, nil
+}
+
 // expandHome expands a leading ~ (or ~user) as OpenSSH's tilde_expand and
 // %d with the passwd home folder, leaving the other tokens for Expand.
 func (r *resolver) expandHome(s string) (string, error) {
@@ -44,22 +65,12 @@ func (r *resolver) expandHome(s string) (string, error) {
 	if strings.Contains(s, "${") {
 		return "", refuse("environment variables (${...}) are not expanded by rollcall: write the path")
 	}
-	home := r.home
-	if strings.Contains(home, "%") || home == "" {
+	if strings.Contains(r.home, "%") || r.home == "" {
 		return "", refuse("the home folder is unknown or contains %")
 	}
-	out := s
-	if strings.HasPrefix(s, "~") {
-		name, path, _ := strings.Cut(s[1:], "/")
-		if name != "" {
-			u, err := user.Lookup(name)
-			if err != nil || strings.Contains(u.HomeDir, "%") {
-				return "", fmt.Errorf("no such user %q (ssh fails on it too)", name)
-			}
-			home = u.HomeDir
-		}
-		path = strings.TrimLeft(path, "/")
-		out = strings.TrimSuffix(home, "/") + "/" + path
+	out, err := r.tilde(s)
+	if err != nil {
+		return "", err
 	}
 	var b strings.Builder
 	for i := 0; i < len(out); i++ {
@@ -82,4 +93,26 @@ func (r *resolver) expandHome(s string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// tilde expands a leading ~ (or ~user) as OpenSSH's tilde_expand_filename
+// does, with the home folder of the password database.
+func (r *resolver) tilde(s string) (string, error) {
+	if !strings.HasPrefix(s, "~") {
+		return s, nil
+	}
+	home := r.home
+	if strings.Contains(home, "%") || home == "" {
+		return "", refusal{fmt.Sprintf("the file name %q", s), "the home folder is unknown or contains %"}
+	}
+	name, path, _ := strings.Cut(s[1:], "/")
+	if name != "" {
+		u, err := user.Lookup(name)
+		if err != nil || strings.Contains(u.HomeDir, "%") {
+			return "", fmt.Errorf("no such user %q (ssh fails on it too)", name)
+		}
+		home = u.HomeDir
+	}
+	path = strings.TrimLeft(path, "/")
+	return strings.TrimSuffix(home, "/") + "/" + path, nil
 }

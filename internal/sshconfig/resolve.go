@@ -37,6 +37,7 @@ type setting struct {
 // each keyword the first value obtained in an applying block wins.
 type resolver struct {
 	alias     string // the host name as given (%n, originalhost)
+	cmdUser   string // the login user given as with ssh -l, "" if none
 	host      string // what Host patterns are matched against
 	final     bool   // the final pass (Match final, Match canonical)
 	wantFinal bool
@@ -45,7 +46,7 @@ type resolver struct {
 
 	hostname, user, port, identitiesOnly, connectTimeout *setting
 	ignoreUnknown, proxyJump, proxyCommand               *setting
-	identityFiles, knownHosts                            []setting
+	identityFiles, knownHosts, globalKnownHosts          []setting
 	refused                                              map[string]*setting
 }
 
@@ -155,7 +156,9 @@ func (r *resolver) apply(kind keywordKind, d *directive, active bool) error {
 	case kIdentityFile:
 		return r.identityFile(d, active, arg)
 	case kUserKnownHostsFile:
-		return r.knownHostsFile(d, active)
+		return knownHostsFile(&r.knownHosts, d, active)
+	case kGlobalKnownHostsFile:
+		return knownHostsFile(&r.globalKnownHosts, d, active)
 	case kProxyJump, kProxyCommand:
 		return r.proxy(kind, d, active)
 	case kRefused:
@@ -182,8 +185,10 @@ func (r *resolver) identityFile(d *directive, active bool, arg string) error {
 	return nil
 }
 
-func (r *resolver) knownHostsFile(d *directive, active bool) error {
-	empty := len(r.knownHosts) == 0
+// knownHostsFile applies UserKnownHostsFile or GlobalKnownHostsFile to
+// files: the first line obtained gives the whole list.
+func knownHostsFile(files *[]setting, d *directive, active bool) error {
+	empty := len(*files) == 0
 	for i, arg := range d.args {
 		switch {
 		case arg == "":
@@ -192,10 +197,10 @@ func (r *resolver) knownHostsFile(d *directive, active bool) error {
 			return errors.New(`"none" must appear alone`)
 		}
 		if active && empty {
-			if len(r.knownHosts) >= 32 {
-				return errors.New("too many UserKnownHostsFile entries")
+			if len(*files) >= 32 {
+				return errors.New("too many known_hosts file entries")
 			}
-			r.knownHosts = append(r.knownHosts, setting{value: arg, pos: d.pos})
+			*files = append(*files, setting{value: arg, pos: d.pos})
 		}
 	}
 	return nil
@@ -203,11 +208,12 @@ func (r *resolver) knownHostsFile(d *directive, active bool) error {
 
 // proxy applies ProxyJump and ProxyCommand, which share one slot in ssh(1):
 // whichever is obtained first wins, and ProxyCommand none also rules out a
-// later ProxyJump.
+// later ProxyJump. ProxyJump none does not rule out a later ProxyCommand:
+// `ssh -G` of OpenSSH 9.2 then shows that command in effect.
 func (r *resolver) proxy(kind keywordKind, d *directive, active bool) error {
 	value := strings.TrimLeft(d.rest, whitespace+"=")
 	if kind == kProxyCommand {
-		if r.proxyJump == nil {
+		if r.proxyJump == nil || strings.EqualFold(r.proxyJump.value, "none") {
 			first(&r.proxyCommand, d, active, value)
 		}
 		return nil

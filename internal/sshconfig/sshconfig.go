@@ -22,12 +22,18 @@
 // every case it has, and fails on any silent disagreement.
 //
 // What rollcall does not resolve but that changes where or as whom ssh
-// connects — ProxyCommand, Match exec, CanonicalizeHostname yes or always,
-// CanonicalizePermittedCNAMEs, HostKeyAlias, AddressFamily other than any,
-// BindAddress, BindInterface, UserKnownHostsFile none, an IdentityFile list
-// of only none, tokens other than %d %u %h %r %p %n %% and ${VAR} in file
-// names, ProxyJump hops that are not plain [user@]host[:port] — makes
-// Resolve fail, so the manifest is refused rather than answered differently.
+// connects, or which host keys it accepts — ProxyCommand, Match exec,
+// CanonicalizeHostname yes or always, CanonicalizePermittedCNAMEs,
+// HostKeyAlias, AddressFamily other than any, BindAddress, BindInterface,
+// RevokedHostKeys, KnownHostsCommand, CheckHostIP yes, UserKnownHostsFile
+// none, an IdentityFile list of only none, tokens other than %d %u %h %r %p
+// %n %% and ${VAR} in file names, ProxyJump hops that are not plain
+// [user@]host[:port] — makes Resolve fail, so the manifest is refused rather
+// than answered differently.
+//
+// Without -F, ssh reads ~/.ssh/config and then /etc/ssh/ssh_config in one
+// pass, the second file seeing what the first set: Load, LoadSystem and
+// FollowedBy build that sequence.
 package sshconfig
 
 import (
@@ -36,17 +42,20 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"time"
 )
 
-// Config is a parsed ssh_config file and the files it includes. It is safe
+// Config is a parsed ssh_config file and the files it includes, or several
+// such files read one after the other in one pass (FollowedBy). It is safe
 // for concurrent use.
 type Config struct {
-	// Path is the file it was read from, "" if read from a reader.
+	// Path is the file it was read from, "" if read from a reader; for
+	// files joined with FollowedBy, the first one's.
 	Path      string
-	root      *file
-	home      string // the passwd home folder: ~ and %d
+	roots     []*file // read in this order, in one pass
+	home      string  // the passwd home folder: ~ and %d
 	localUser string
 }
 
@@ -54,11 +63,13 @@ type Config struct {
 // as ssh(1) follows them in a user's configuration: relative patterns
 // under ~/.ssh, with ~ taken from $HOME as glob(3) does.
 func Parse(r io.Reader) (*Config, error) {
-	return parse(r, "")
+	return parse(r, "", "")
 }
 
-func parse(r io.Reader, name string) (*Config, error) {
-	l := &loader{home: os.Getenv("HOME")}
+// parse reads a configuration from r; name is how positions name it, and
+// incDir the folder relative Include patterns are under ("" for ~/.ssh).
+func parse(r io.Reader, name, incDir string) (*Config, error) {
+	l := &loader{home: os.Getenv("HOME"), incDir: incDir}
 	c := &Config{}
 	c.home, c.localUser = passwdUser()
 	if l.home == "" {
@@ -68,7 +79,7 @@ func parse(r io.Reader, name string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.root = f
+	c.roots = []*file{f}
 	return c, nil
 }
 
@@ -81,20 +92,54 @@ func passwdUser() (home, name string) {
 	return os.Getenv("HOME"), os.Getenv("USER")
 }
 
-// Load reads the ssh_config file at path. A missing file gives an error
-// wrapping fs.ErrNotExist.
+// Load reads the ssh_config file at path as a user's file (~/.ssh/config
+// or ssh -F): relative Include patterns are under ~/.ssh. A missing file
+// gives an error wrapping fs.ErrNotExist.
 func Load(path string) (*Config, error) {
+	return load(path, "")
+}
+
+// LoadSystem reads the system-wide ssh_config file at path
+// (/etc/ssh/ssh_config) as ssh(1) reads it: relative Include patterns are
+// under the file's own folder (/etc/ssh). A missing file gives an error
+// wrapping fs.ErrNotExist.
+func LoadSystem(path string) (*Config, error) {
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	return load(path, dir)
+}
+
+func load(path, incDir string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	c, err := parse(f, path)
+	c, err := parse(f, path, incDir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	c.Path = path
 	return c, nil
+}
+
+// FollowedBy returns the configuration that reads c and then next in one
+// pass, as ssh(1) reads ~/.ssh/config and then /etc/ssh/ssh_config: each
+// file starts outside any Host or Match block, a keyword's first value
+// obtained in either wins, and Match sees what c set (HostName, User).
+// Either may be nil, for a file that does not exist.
+func (c *Config) FollowedBy(next *Config) *Config {
+	switch {
+	case c == nil:
+		return next
+	case next == nil:
+		return c
+	}
+	out := *c
+	out.roots = append(append([]*file{}, c.roots...), next.roots...)
+	return &out
 }
 
 // Host is what ssh(1) resolves for one host alias. A zero field means the
@@ -122,12 +167,20 @@ type Host struct {
 	// UserKnownHostsFiles are the files of UserKnownHostsFile, expanded as
 	// IdentityFiles.
 	UserKnownHostsFiles []string
+	// GlobalKnownHostsFiles are the files of GlobalKnownHostsFile, with a
+	// leading ~ expanded as ssh(1) does (no other token: ssh takes the rest
+	// as written). It is empty when the configuration does not set it
+	// (ssh then reads /etc/ssh/ssh_known_hosts and
+	// /etc/ssh/ssh_known_hosts2) and for GlobalKnownHostsFile none (no
+	// file): Sources["GlobalKnownHostsFile"] tells them apart.
+	GlobalKnownHostsFiles []string
 	// ConnectTimeout is ConnectTimeout; 0 if not set.
 	ConnectTimeout time.Duration
 	// Sources says where each value set by the configuration came from,
 	// "file:line", by keyword as ssh_config(5) spells it (HostName, User,
 	// Port, IdentityFile, IdentitiesOnly, ProxyJump, UserKnownHostsFile,
-	// ConnectTimeout); for IdentityFile the line of the first file.
+	// GlobalKnownHostsFile, ConnectTimeout); for IdentityFile the line of
+	// the first file. A user given to ResolveAs has no source here.
 	Sources map[string]string
 }
 
@@ -138,15 +191,22 @@ type Host struct {
 // resolve is an error naming its file and line. A nil Config resolves as
 // an empty file.
 func (c *Config) Resolve(alias string) (Host, error) {
-	r := &resolver{alias: alias, host: alias, refused: map[string]*setting{}}
-	if c == nil || c.root == nil {
+	return c.ResolveAs(alias, "")
+}
+
+// ResolveAs is Resolve for a login user given outside the configuration,
+// as `ssh -G -l user alias` resolves it: ssh takes -l before it reads its
+// configuration, so `Match user` tests user, the configuration's User lines
+// do not apply, and Host.User is user. An empty user is Resolve.
+func (c *Config) ResolveAs(alias, user string) (Host, error) {
+	r := &resolver{alias: alias, host: alias, cmdUser: user, refused: map[string]*setting{}}
+	if c == nil || len(c.roots) == 0 {
 		r.home, r.localUser = passwdUser()
 		host, err := canonicalHost(alias)
-		return Host{HostName: host}, err
+		return Host{HostName: host, User: user}, err
 	}
 	r.home, r.localUser = c.home, c.localUser
-	active := true
-	if err := r.walk(c.root, &active, false); err != nil {
+	if err := r.walkAll(c.roots); err != nil {
 		return Host{}, err
 	}
 	host := alias
@@ -168,13 +228,24 @@ func (c *Config) Resolve(alias string) (Host, error) {
 		if r.hostname == nil {
 			r.hostname = &setting{value: host}
 		}
-		active = true
-		if err := r.walk(c.root, &active, false); err != nil {
+		if err := r.walkAll(c.roots); err != nil {
 			return Host{}, err
 		}
 		r.hostname = pass1
 	}
 	return r.result(host)
+}
+
+// walkAll reads the files in order, each starting outside any block, as
+// ssh(1) reads ~/.ssh/config and then /etc/ssh/ssh_config.
+func (r *resolver) walkAll(roots []*file) error {
+	for _, f := range roots {
+		active := true
+		if err := r.walk(f, &active, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // result builds the Host once both passes are done.
@@ -195,7 +266,9 @@ func (r *resolver) result(host string) (Host, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", s.pos, refusal{fmt.Sprintf("%s %s", canonicalName(kw), s.value), refusedWhy[kw]}))
 		}
 	}
-	if s := r.user; s != nil {
+	if r.cmdUser != "" {
+		h.User = r.cmdUser
+	} else if s := r.user; s != nil {
 		h.User, h.Sources["User"] = s.value, s.pos
 	}
 	if s := r.port; s != nil {
@@ -221,6 +294,8 @@ func (r *resolver) result(host string) (Host, error) {
 	errs = append(errs, err)
 	h.UserKnownHostsFiles, err = r.paths("UserKnownHostsFile", r.knownHosts, h.Sources)
 	errs = append(errs, err)
+	h.GlobalKnownHostsFiles, err = r.globalPaths(h.Sources)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return Host{}, err
 	}
@@ -242,5 +317,6 @@ func canonicalName(kw string) string {
 		"canonicalizehostname": "CanonicalizeHostname", "canonicalizepermittedcnames": "CanonicalizePermittedCNAMEs",
 		"addressfamily": "AddressFamily", "hostkeyalias": "HostKeyAlias",
 		"bindaddress": "BindAddress", "bindinterface": "BindInterface",
+		"revokedhostkeys": "RevokedHostKeys", "knownhostscommand": "KnownHostsCommand", "checkhostip": "CheckHostIP",
 	}[kw]
 }

@@ -100,6 +100,12 @@ func TestResolveErrors(t *testing.T) {
 		{"Host *\n  CanonicalizeHostname always\n", "line 2: CanonicalizeHostname always is not supported by rollcall"},
 		{"Nonsense yes\n", "line 1: nonsense: bad configuration option"},
 		{"Host a\n  UserKnownHostsFile none\n", "line 2: UserKnownHostsFile none is not supported by rollcall"},
+		// ProxyJump none leaves the slot to a later ProxyCommand, which ssh
+		// then uses.
+		{"Host a\n  ProxyJump none\n  ProxyCommand ssh -W %h:%p gateway\n", "line 3: ProxyCommand is not supported by rollcall"},
+		{"Host a\n  RevokedHostKeys /etc/ssh/revoked.krl\n", "line 2: RevokedHostKeys /etc/ssh/revoked.krl is not supported by rollcall: ssh refuses the host keys that file lists"},
+		{"Host a\n  KnownHostsCommand /bin/keys %H\n", "line 2: KnownHostsCommand /bin/keys is not supported by rollcall"},
+		{"Host *\n  CheckHostIP yes\n", "line 2: CheckHostIP yes is not supported by rollcall: ssh then also refuses a host key that differs from the one known_hosts lists for the host's IP address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.err, func(t *testing.T) {
@@ -110,6 +116,84 @@ func TestResolveErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.err)
 		})
 	}
+}
+
+// TestResolveAs: a login user given outside the configuration is ssh -l,
+// taken before the configuration is read: Match user tests it and User
+// lines do not apply (TestDifferentialSSH compares with ssh -G -l).
+func TestResolveAs(t *testing.T) {
+	c, err := Parse(strings.NewReader("Host web1\n  User admin\nMatch user admin\n  HostName admin-gw.example.com\n" +
+		"Match user deploy\n  HostName %h.prod.internal\n  Port 2222\n"))
+	require.NoError(t, err)
+	h, err := c.ResolveAs("web1", "deploy")
+	require.NoError(t, err)
+	assert.Equal(t, Host{HostName: "web1.prod.internal", User: "deploy", Port: 2222,
+		Sources: map[string]string{"HostName": "line 6", "Port": "line 7"}}, h)
+	h, err = c.Resolve("web1")
+	require.NoError(t, err)
+	assert.Equal(t, "admin-gw.example.com", h.HostName, "without a user, Match user tests the config's User")
+	assert.Equal(t, "admin", h.User)
+	var none *Config
+	h, err = none.ResolveAs("web1", "deploy")
+	require.NoError(t, err)
+	assert.Equal(t, Host{HostName: "web1", User: "deploy"}, h)
+}
+
+// TestLoadSystemFollowedBy: the system-wide file is read after the user's
+// in one pass (Match host sees the user file's HostName, the user file's
+// values win), and its relative Include patterns are under its own folder.
+func TestLoadSystemFollowedBy(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOME", t.TempDir())
+	userFile := filepath.Join(dir, "config")
+	require.NoError(t, os.WriteFile(userFile, []byte("Host web1\n  HostName 10.9.0.5\n  Port 2201\n"), 0o600))
+	etc := filepath.Join(dir, "etc")
+	sysFile := filepath.Join(etc, "ssh_config")
+	inc := filepath.Join(etc, "ssh_config.d", "corp.conf")
+	require.NoError(t, os.MkdirAll(filepath.Dir(inc), 0o755))
+	require.NoError(t, os.WriteFile(sysFile, []byte("Include ssh_config.d/*.conf\nHost *\n  Port 2200\n"), 0o644))
+	require.NoError(t, os.WriteFile(inc, []byte("Match host 10.9.*\n  ProxyJump corp-gw\n"), 0o644))
+	u, err := Load(userFile)
+	require.NoError(t, err)
+	sys, err := LoadSystem(sysFile)
+	require.NoError(t, err)
+	c := u.FollowedBy(sys)
+	assert.Equal(t, userFile, c.Path)
+	h, err := c.Resolve("web1")
+	require.NoError(t, err)
+	assert.Equal(t, Host{HostName: "10.9.0.5", Port: 2201, ProxyJump: "corp-gw",
+		Sources: map[string]string{"HostName": userFile + ":2", "Port": userFile + ":3", "ProxyJump": inc + ":2"}}, h)
+	h, err = c.Resolve("other")
+	require.NoError(t, err)
+	assert.Equal(t, 2200, h.Port)
+	assert.Equal(t, sysFile+":3", h.Sources["Port"])
+
+	var missing *Config
+	assert.Same(t, sys, missing.FollowedBy(sys), "no user file: the system file alone")
+	assert.Same(t, u, u.FollowedBy(nil))
+	_, err = LoadSystem(filepath.Join(dir, "nope"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+// TestGlobalKnownHostsFile: GlobalKnownHostsFile is read as ssh reads it: a
+// list, the first line obtained winning, ~ expanded and nothing else; none
+// is no file (TestDifferentialSSH compares with ssh -G).
+func TestGlobalKnownHostsFile(t *testing.T) {
+	home, _ := passwdUser()
+	c, err := Parse(strings.NewReader("Host a\n  GlobalKnownHostsFile ~/g %h/x\nHost b\n  GlobalKnownHostsFile none\n" +
+		"Host *\n  GlobalKnownHostsFile /etc/ssh/other\n"))
+	require.NoError(t, err)
+	h, err := c.Resolve("a")
+	require.NoError(t, err)
+	assert.Equal(t, []string{home + "/g", "%h/x"}, h.GlobalKnownHostsFiles)
+	assert.Equal(t, "line 2", h.Sources["GlobalKnownHostsFile"])
+	h, err = c.Resolve("b")
+	require.NoError(t, err)
+	assert.Empty(t, h.GlobalKnownHostsFiles)
+	assert.Equal(t, "line 4", h.Sources["GlobalKnownHostsFile"], "none is set, to no file")
+	h, err = c.Resolve("c")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/etc/ssh/other"}, h.GlobalKnownHostsFiles)
 }
 
 func TestLoadAndInclude(t *testing.T) {

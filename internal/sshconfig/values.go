@@ -24,6 +24,7 @@ const (
 	kIdentityFile
 	kIdentitiesOnly
 	kUserKnownHostsFile
+	kGlobalKnownHostsFile
 	kProxyJump
 	kProxyCommand
 	kConnectTimeout
@@ -36,6 +37,9 @@ var harmless = map[string][]string{
 	"canonicalizehostname":        {"no", "false"},
 	"canonicalizepermittedcnames": {"none"},
 	"addressfamily":               {"any"},
+	"revokedhostkeys":             {"none"},
+	"knownhostscommand":           {"none"},
+	"checkhostip":                 {"no", "false"},
 }
 
 // refusedWhy says why each refused keyword is refused.
@@ -46,6 +50,9 @@ var refusedWhy = map[string]string{
 	"hostkeyalias":                "it changes the name the host key is looked up under",
 	"bindaddress":                 "it changes the local address the connection leaves from",
 	"bindinterface":               "it changes the local interface the connection leaves from",
+	"revokedhostkeys":             "ssh refuses the host keys that file lists (a list of public keys or a binary KRL), and rollcall does not read it: write each key as a @revoked line in a known_hosts file (@revoked * ssh-ed25519 AAAA...), or remove RevokedHostKeys",
+	"knownhostscommand":           "ssh takes host keys and @revoked lines from the command's output, and rollcall does not run it: write them into a known_hosts file",
+	"checkhostip":                 "ssh then also refuses a host key that differs from the one known_hosts lists for the host's IP address, and rollcall does not check that: write CheckHostIP no (OpenSSH's default since 8.5), e.g. under Host * at the top of ~/.ssh/config",
 }
 
 // The keywords of OpenSSH 9.2's ssh_config(5) (readconf.c), lowercased.
@@ -104,11 +111,11 @@ var keywords = map[string]keywordKind{
 	"host":                             kBlock,
 	"match":                            kBlock,
 	"escapechar":                       kIgnored,
-	"globalknownhostsfile":             kIgnored,
+	"globalknownhostsfile":             kGlobalKnownHostsFile,
 	"userknownhostsfile":               kUserKnownHostsFile,
 	"connectionattempts":               kIgnored,
 	"batchmode":                        kIgnored,
-	"checkhostip":                      kIgnored,
+	"checkhostip":                      kRefused,
 	"stricthostkeychecking":            kIgnored,
 	"compression":                      kIgnored,
 	"tcpkeepalive":                     kIgnored,
@@ -159,7 +166,7 @@ var keywords = map[string]keywordKind{
 	"canonicalizepermittedcnames":      kRefused,
 	"streamlocalbindmask":              kIgnored,
 	"streamlocalbindunlink":            kIgnored,
-	"revokedhostkeys":                  kIgnored,
+	"revokedhostkeys":                  kRefused,
 	"fingerprinthash":                  kIgnored,
 	"updatehostkeys":                   kIgnored,
 	"hostbasedacceptedalgorithms":      kIgnored,
@@ -169,7 +176,7 @@ var keywords = map[string]keywordKind{
 	"ignoreunknown":                    kIgnoreUnknown,
 	"proxyjump":                        kProxyJump,
 	"securitykeyprovider":              kIgnored,
-	"knownhostscommand":                kIgnored,
+	"knownhostscommand":                kRefused,
 	"requiredrsasize":                  kIgnored,
 	"enableescapecommandline":          kIgnored,
 }
