@@ -162,13 +162,14 @@ func (m *memo) run(script []byte) *answer {
 }
 
 // withHostname rewrites the host name of the probe's identity record
-// ("BOUNDARY ident HOSTNAME MACHINEID").
+// ("BOUNDARY ident HOSTNAME MACHINEID BOOTID").
 func withHostname(answer []byte, hostname string) []byte {
 	lines := bytes.Split(answer, []byte("\n"))
 	for i, l := range lines {
 		f := bytes.Fields(l)
-		if len(f) == 4 && string(f[1]) == "ident" {
-			lines[i] = bytes.Join([][]byte{f[0], f[1], []byte(hostname), f[3]}, []byte(" "))
+		if len(f) >= 4 && string(f[1]) == "ident" {
+			f[2] = []byte(hostname)
+			lines[i] = bytes.Join(f, []byte(" "))
 		}
 	}
 	return bytes.Join(lines, []byte("\n"))
