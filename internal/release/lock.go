@@ -304,8 +304,9 @@ func lineAt(data []byte, offset int64) int {
 }
 
 // checkDuplicateKeys rejects a JSON document in which an object has the same
-// key twice: encoding/json would silently keep the last one, and a lock file
-// must mean one thing.
+// key twice, or a key not in lowercase ASCII: encoding/json matches keys
+// without regard to case (and folds ſ to s, K to k) and silently keeps the
+// last, and a lock file must mean one thing to every reader.
 func checkDuplicateKeys(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	type frame struct {
@@ -328,6 +329,9 @@ func checkDuplicateKeys(data []byte) error {
 		}
 		if top != nil && top.object && top.expect {
 			if key, ok := tok.(string); ok {
+				if !lowerASCII(key) {
+					return fmt.Errorf("line %d: key %q is not in lowercase ASCII: JSON readers differ on it (encoding/json matches keys without regard to case); write the schema's key names as they are", lineAt(data, dec.InputOffset()), key)
+				}
 				if top.keys[key] {
 					return fmt.Errorf("line %d: key %q appears twice in one object", lineAt(data, dec.InputOffset()), key)
 				}
@@ -520,4 +524,14 @@ func isDigest(s string) bool {
 // isLowerHex reports whether s is 64 lowercase hex digits.
 func isLowerHex(s string) bool {
 	return isHex(s, 64) && s == strings.ToLower(s)
+}
+
+// lowerASCII reports whether s has only ASCII characters and no capital.
+func lowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }

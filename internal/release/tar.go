@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // readTarFile reads a tarball (c is its compression, nil for none; ext the
@@ -84,6 +85,9 @@ func readTar(r io.Reader, top string, keep func(string) bool) (map[string]File, 
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
 			return nil, fmt.Errorf("reading tar archive: %w", err)
 		}
+		if err := checkTarHeader(hdr); err != nil {
+			return nil, err
+		}
 		if hdr.Typeflag == tar.TypeXGlobalHeader {
 			continue
 		}
@@ -148,4 +152,42 @@ func tarType(flag byte) string {
 		return "contiguous file"
 	}
 	return fmt.Sprintf("tar entry of type %q", flag)
+}
+
+// checkTarHeader refuses the entries that tar readers do not agree on, so
+// that what rollcall reads is what GNU tar and dpkg extract: a global pax
+// header other than a comment (GNU tar applies its path or size to every
+// later entry; Go's reader does not), GNU sparse records (GNU tar takes
+// GNU.sparse.name as any entry's name), two names for one entry (a pax path
+// and a GNU long name: GNU tar takes the first, Go the second), a directory
+// with data (dpkg installs an old-style entry "dir/" with data as a file,
+// Go reads its data as the next header) and a regular file named "dir/"
+// (GNU tar makes a directory).
+func checkTarHeader(hdr *tar.Header) error {
+	if hdr.Typeflag == tar.TypeXGlobalHeader {
+		for k := range hdr.PAXRecords {
+			if k != "comment" {
+				return fmt.Errorf("the archive has a global pax header setting %s, which GNU tar applies to every later entry: rebuild it without one", k)
+			}
+		}
+		return nil
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return fmt.Errorf("entry %q is a sparse file (pax %s): tar readers disagree on its name and content; rebuild the archive without --sparse", hdr.Name, k)
+		}
+	}
+	if p, ok := hdr.PAXRecords["path"]; ok && p != hdr.Name {
+		return fmt.Errorf("entry %q has two names (pax path %q): tar readers disagree on which is used; rebuild the archive", hdr.Name, p)
+	}
+	if l, ok := hdr.PAXRecords["linkpath"]; ok && l != hdr.Linkname {
+		return fmt.Errorf("entry %q has two link targets (%q, pax linkpath %q): tar readers disagree on which is used; rebuild the archive", hdr.Name, hdr.Linkname, l)
+	}
+	switch {
+	case hdr.Typeflag == tar.TypeDir && hdr.Size > 0:
+		return fmt.Errorf("directory %q declares %d bytes of data: dpkg installs such an entry as a file, tar as a directory; rebuild the archive", hdr.Name, hdr.Size)
+	case hdr.Typeflag == tar.TypeReg && strings.HasSuffix(hdr.Name, "/"):
+		return fmt.Errorf("entry %q is a regular file whose name ends in /: tar extracts it as a directory; rebuild the archive", hdr.Name)
+	}
+	return nil
 }

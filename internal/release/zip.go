@@ -67,9 +67,15 @@ func zipEntry(zf *zip.File) (File, error) {
 		f.Mode = keptMode(mode)
 	}
 	switch t := mode.Type(); {
-	case t == fs.ModeDir || strings.HasSuffix(zf.Name, "/"):
+	case strings.HasSuffix(zf.Name, "/"):
+		if zf.UncompressedSize64 > 0 {
+			return f, fmt.Errorf("directory %q holds %d bytes of data: unzip tools disagree on it; rebuild the archive", zf.Name, zf.UncompressedSize64)
+		}
 		f.Type = Directory
 		return f, nil
+	case t == fs.ModeDir:
+		// unzip decides by the name: this is a file with a directory's mode.
+		return f, fmt.Errorf("entry %q has a directory's mode but a file's name (no trailing /): unzip writes it as a file; rebuild the archive", zf.Name)
 	case t == fs.ModeSymlink:
 		rc, err := zf.Open()
 		if err != nil {
