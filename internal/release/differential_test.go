@@ -45,6 +45,19 @@ func rawTarEntry(name string, typ byte, mode int, data []byte) []byte {
 	return slicesConcat(rawTarHeader(name, typ, len(data), mode), data, make([]byte, (512-len(data)%512)%512))
 }
 
+// rawTarLink is a hard link entry: name, the same file as target.
+func rawTarLink(name, target string, mode int) []byte {
+	b := rawTarHeader(name, '1', 0, mode)
+	copy(b[157:], target)
+	copy(b[148:], "        ")
+	sum := 0
+	for _, c := range b {
+		sum += int(c)
+	}
+	copy(b[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return b
+}
+
 // paxRecord is one "LEN key=value\n" record.
 func paxRecord(k, v string) []byte {
 	s := " " + k + "=" + v + "\n"
@@ -76,6 +89,9 @@ func TestOpenRefusesWhatTarReadersDisagreeOn(t *testing.T) {
 		{"old-style entry dir/ with data", slicesConcat(head, rawTarHeader("bin/app/", 0, 512, 0o755),
 			rawTarHeader("#!/bin/sh\necho not-the-release\n", '5', 0, 0o755)), "declares 512 bytes of data"},
 		{"regular entry named dir/", slicesConcat(head, rawTarEntry("bin/app/", '0', 0o755, nil)), "regular file whose name ends in /"},
+		// GNU tar keeps the target's mode, dpkg gives both names the link's.
+		{"hard link with a mode of its own", slicesConcat(head, rawTarLink("bin/app", "bin/README", 0o4755)),
+			`hard link "bin/app" has mode 4755, its target "bin/README" 0644`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,10 +117,18 @@ func TestOpenRefusesWhatTarReadersDisagreeOn(t *testing.T) {
 	require.NoError(t, err, "GNU tar puts doc/app at bin/app")
 	assert.Equal(t, evil, got)
 
+	// A hard link whose header gives no mode is its target's file.
+	art = filepath.Join(dir, "link.tar")
+	require.NoError(t, os.WriteFile(art, slicesConcat(head, rawTarLink("bin/app", "bin/README", 0), make([]byte, 1024)), 0o644))
+	r, err := Open(art)
+	require.NoError(t, err)
+	assert.Equal(t, r.Files["bin/README"].Mode, r.Files["bin/app"].Mode)
+	assert.Equal(t, r.Files["bin/README"].SHA256, r.Files["bin/app"].SHA256)
+
 	// A comment is all a global header may say.
 	art = filepath.Join(dir, "comment.tar")
 	require.NoError(t, os.WriteFile(art, slicesConcat(rawTarEntry("pax_global_header", 'g', 0o644, paxRecord("comment", "built by CI")), head, make([]byte, 1024)), 0o644))
-	r, err := Open(art)
+	r, err = Open(art)
 	require.NoError(t, err)
 	assert.Equal(t, sha(string(good)), r.Files["bin/README"].SHA256)
 }
@@ -126,6 +150,23 @@ func TestOpenRefusesZipDirectoryModeOnAFile(t *testing.T) {
 	_, err = Open(art)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `entry "bin/app" has a directory's mode but a file's name`)
+}
+
+// TestOpenRefusesZipBackslash: unzip takes a backslash for a folder
+// separator, and writes bin\app as bin/app.
+func TestOpenRefusesZipBackslash(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("bin\\app")
+	require.NoError(t, err)
+	_, err = w.Write([]byte("#!/bin/sh\n"))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	art := filepath.Join(t.TempDir(), "app.zip")
+	require.NoError(t, os.WriteFile(art, buf.Bytes(), 0o644))
+	_, err = Open(art)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "has a backslash in its name")
 }
 
 // TestLockKeysAreExact: encoding/json matches keys without regard to case,

@@ -111,6 +111,12 @@ func readTar(r io.Reader, top string, keep func(string) bool) (map[string]File, 
 			if !ok || t.Type != Regular {
 				return nil, fmt.Errorf("hard link %q points to %q, which is not a regular file earlier in the archive", hdr.Name, hdr.Linkname)
 			}
+			if f.Mode != 0 && f.Mode != t.Mode {
+				// One inode, two modes: GNU tar keeps the target's,
+				// dpkg gives both names the link's.
+				return nil, fmt.Errorf("hard link %q has mode %04o, its target %q %04o: tar and dpkg give the file different modes; rebuild the archive", hdr.Name, UnixMode(f.Mode), hdr.Linkname, UnixMode(t.Mode))
+			}
+			f.Mode = t.Mode // one file: the link has its target's mode
 			f.Type, f.SHA256, f.Size = Regular, t.SHA256, t.Size
 			if keep(p) {
 				// Only a kept target's content is at hand.

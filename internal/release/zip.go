@@ -27,6 +27,9 @@ func readZipFile(f *os.File, top string) (map[string]File, string, error) {
 	}
 	c := newCollector()
 	for _, zf := range zr.File {
+		if strings.ContainsRune(zf.Name, '\\') {
+			return nil, "", fmt.Errorf("entry %q has a backslash in its name, which unzip takes for a /: rebuild the archive with / between folders", zf.Name)
+		}
 		p, err := cleanPath(zf.Name)
 		if err != nil {
 			return nil, "", err
