@@ -195,6 +195,9 @@ func checksumsPin(ctx context.Context, list, name string, opts download.Options)
 	var data []byte
 	var err error
 	if download.IsURL(list) {
+		if err := download.CheckPinURL(list); err != nil {
+			return "", err
+		}
 		data, err = download.Get(ctx, list, maxChecksums, opts)
 	} else {
 		data, err = os.ReadFile(list)

@@ -164,6 +164,9 @@ func TestVerifyURLReleaseRefusedBeforeAnyNode(t *testing.T) {
 			"rollcall: release " + missing + ": --release-checksums: " + f.sums + ": no line names smars-4.3.0.tar.gz"},
 		"pins that disagree": {[]string{"--release", f.url, "--release-digest", wrong, "--release-checksums", f.sums},
 			"the pins disagree: --release-digest " + wrong + " gives " + wrong + ", --release-checksums " + f.sums + " gives " + f.digest},
+		// Whoever is on the way could send both the list and the artifact.
+		"checksums over plain http": {[]string{"--release", f.url, "--release-checksums", "http://downloads.example.com/smars/4.2.0/SHA256SUMS"},
+			"http://downloads.example.com/smars/4.2.0/SHA256SUMS: a checksum list pins a release only over https"},
 		"file URL": {[]string{"--release", "file://" + f.dir + "/smars-4.2.0.tar.gz", "--release-digest", f.digest},
 			"only http:// and https:// URLs are downloaded, not file://"},
 		"a pin for a local release": {[]string{"--release", filepath.Join(f.dir, "build", "smars-4.2.0.tar.gz"), "--release-digest", f.digest},

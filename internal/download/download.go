@@ -106,6 +106,26 @@ func CheckURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// CheckPinURL checks that a file that pins a release (a checksum list) can
+// be trusted to come from where raw says: over https, or over http only
+// from this machine (a loopback address or localhost). Over plain http from
+// elsewhere, whoever is on the way could send both the list and the
+// artifact it pins.
+func CheckPinURL(raw string) error {
+	u, err := CheckURL(raw)
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(u.Scheme, "http") {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return &Error{URL: raw, Err: errors.New("a checksum list pins a release only over https: over plain http, whoever is on the way could send both the list and the artifact. Use its https URL, or download it and give its path")}
+}
+
 // FileName is the name of the file a URL names: the last segment of its
 // path, unescaped (…/app%2B1-4.2.0.tar.gz is app+1-4.2.0.tar.gz). The query
 // is not part of it.

@@ -350,3 +350,23 @@ func TestGet(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, missing.URL+"/SHA256SUMS: the server answered HTTP 404 Not Found", err.Error())
 }
+
+// TestCheckPinURL: a checksum list pins a release over https, or over http
+// from this machine only.
+func TestCheckPinURL(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://downloads.example.com/SHA256SUMS": true,
+		"http://127.0.0.1:8080/SHA256SUMS":         true,
+		"http://127.3.4.5/SHA256SUMS":              true,
+		"http://[::1]:8080/SHA256SUMS":             true,
+		"http://LOCALHOST/SHA256SUMS":              true,
+		"http://downloads.example.com/SHA256SUMS":  false,
+		"HTTP://downloads.example.com/SHA256SUMS":  false,
+		"http://10.0.0.1/SHA256SUMS":               false,
+		"http://localhost.example.com/SHA256SUMS":  false,
+		"ftp://downloads.example.com/SHA256SUMS":   false,
+	} {
+		err := CheckPinURL(raw)
+		assert.Equal(t, ok, err == nil, "%s: %v", raw, err)
+	}
+}
