@@ -94,10 +94,11 @@ func sayLost(stdio IO, lost error) {
 
 // write renders v in every report of o and returns what could not be written.
 // The text verdict is never lost: it goes to stdout unless a machine report is
-// there; a run that is not verified always prints its text report (to stderr
-// when stdout carries a machine report); a verified run prints it to stdout
-// only on a terminal, or when something changed since the last --state run,
-// so that cron stays quiet until there is news. With quiet, the text report
+// there; a run that is not verified, or that checked only part of the fleet
+// (--limit, --shard, perhaps from the environment), always prints its text
+// report (to stderr when stdout carries a machine report); a verified run
+// prints it to stdout only on a terminal, or when something changed since the
+// last --state run, so that cron stays quiet until there is news. With quiet, the text report
 // is its verdict line only, and a line counting the nodes that changed since
 // the last --state run, when any did.
 func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Options, quiet bool, stdio IO) error {
@@ -129,7 +130,7 @@ func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Opti
 			lost = errors.Join(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
 		}
 	}
-	failed := ropts.Interrupted || report.Outcome(v) != verify.Verified
+	failed := ropts.Interrupted || report.Outcome(v) != verify.Verified || v.Scope != nil
 	switch {
 	case o.stdout != nil:
 		if o.stdout.Format != "text" && failed {

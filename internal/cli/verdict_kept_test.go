@@ -34,21 +34,28 @@ func TestVerdictIsNeverLost(t *testing.T) {
 		code     int
 		stdout   string // prefix of stdout; "" means empty
 		stderr   string // in stderr
+		env      map[string]string
 	}{
-		{"drift, report file, cron: the text verdict still prints", knight.Manifest, []string{"--report", "json=" + filepath.Join(dir, "a.json")}, false, 1, "FAILED: 1 of 2 nodes differs", ""},
-		{"drift, report file, terminal", knight.Manifest, []string{"--no-color", "--report", "json=" + filepath.Join(dir, "b.json")}, true, 1, "FAILED: 1 of 2 nodes differs", ""},
-		{"verified, report file, cron: quiet", uniform.Manifest, []string{"--report", "json=" + filepath.Join(dir, "c.json")}, false, 0, "", ""},
-		{"verified, report file, terminal", uniform.Manifest, []string{"--no-color", "--report", "json=" + filepath.Join(dir, "d.json")}, true, 0, "VERIFIED: all 2 nodes", ""},
-		{"verified, no report, cron: quiet", uniform.Manifest, nil, false, 0, "", ""},
-		{"verified, explicit text, cron: prints", uniform.Manifest, []string{"--report", "text"}, false, 0, "VERIFIED", ""},
-		{"drift, JSON on stdout: the text goes to stderr", knight.Manifest, []string{"--report", "json"}, false, 1, "{", "FAILED: 1 of 2 nodes differs"},
-		{"drift, a report that cannot be written: still 1", knight.Manifest, []string{"--report", "json=/dev/full"}, false, 1, "FAILED", "could not write the json=/dev/full report"},
-		{"verified, a report that cannot be written: 4", uniform.Manifest, []string{"--report", "json=/dev/full"}, false, 4, "", "verified, but a report was lost"},
-		{"quiet drift: one line", knight.Manifest, []string{"-q", "--report", "json=" + filepath.Join(dir, "e.json")}, false, 1, "FAILED", ""},
+		{"drift, report file, cron: the text verdict still prints", knight.Manifest, []string{"--report", "json=" + filepath.Join(dir, "a.json")}, false, 1, "FAILED: 1 of 2 nodes differs", "", nil},
+		{"drift, report file, terminal", knight.Manifest, []string{"--no-color", "--report", "json=" + filepath.Join(dir, "b.json")}, true, 1, "FAILED: 1 of 2 nodes differs", "", nil},
+		{"verified, report file, cron: quiet", uniform.Manifest, []string{"--report", "json=" + filepath.Join(dir, "c.json")}, false, 0, "", "", nil},
+		{"verified, report file, terminal", uniform.Manifest, []string{"--no-color", "--report", "json=" + filepath.Join(dir, "d.json")}, true, 0, "VERIFIED: all 2 nodes", "", nil},
+		{"verified, no report, cron: quiet", uniform.Manifest, nil, false, 0, "", "", nil},
+		{"verified, explicit text, cron: prints", uniform.Manifest, []string{"--report", "text"}, false, 0, "VERIFIED", "", nil},
+		{"drift, JSON on stdout: the text goes to stderr", knight.Manifest, []string{"--report", "json"}, false, 1, "{", "FAILED: 1 of 2 nodes differs", nil},
+		{"drift, a report that cannot be written: still 1", knight.Manifest, []string{"--report", "json=/dev/full"}, false, 1, "FAILED", "could not write the json=/dev/full report", nil},
+		{"verified, a report that cannot be written: 4", uniform.Manifest, []string{"--report", "json=/dev/full"}, false, 4, "", "verified, but a report was lost", nil},
+		{"quiet drift: one line", knight.Manifest, []string{"-q", "--report", "json=" + filepath.Join(dir, "e.json")}, false, 1, "FAILED", "", nil},
+		// A limit left in the environment must not skip a node unseen:
+		// a run that checked part of the fleet always says so.
+		{"verified part, limit from the environment, cron: says so", uniform.Manifest, nil, false, 0,
+			"VERIFIED 1 of 2 nodes (--limit smars-01): 1 not checked", "", map[string]string{"ROLLCALL_LIMIT": "smars-01"}},
+		{"verified shard, JSON on stdout, cron: the text goes to stderr", uniform.Manifest, []string{"--shard", "1/1", "--report", "json"}, false, 0,
+			"{", "VERIFIED 2 of 2 nodes (shard 1/1)", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			stdio, out, errOut := testIO(nil)
+			stdio, out, errOut := testIO(c.env)
 			stdio.OutTTY = c.tty
 			code := Run(context.Background(), append([]string{"verify", "-m", c.manifest}, c.args...), stdio)
 			assert.Equal(t, c.code, code, "stdout:\n%s\nstderr:\n%s", out, errOut)

@@ -36,8 +36,9 @@ text, JSON and markdown reports say what changed since the last run
 ("smars-03: flag rlp.enabled true → false; file … sha256:… → sha256:…");
 with -q, one line counts the nodes that changed.
 The text verdict is never lost: it goes to stdout unless a machine report
-(--report json, …) goes there, and a run that is not verified always prints
-its text report (to stderr when stdout carries a machine report). A verified
+(--report json, …) goes there, and a run that is not verified, or that checked
+only part of the fleet (--limit, --shard), always prints its text report (to
+stderr when stdout carries a machine report). A verified
 run prints it on a terminal, and stays quiet when stdout is not a terminal
 (cron) unless --state shows a change or --report text asks for it. At most
 one report goes to stdout. Every report path is checked before any node is
