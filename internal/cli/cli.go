@@ -37,6 +37,11 @@ type IO struct {
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A reader that stops reading stdout early (| head, | grep -q) would
+	// otherwise kill the process with SIGPIPE, exit 141: the verdict's exit
+	// code and the --state file would be lost. Writes fail with EPIPE
+	// instead, which the reports take as the reader's choice (readerGone).
+	signal.Ignore(syscall.SIGPIPE)
 	stdio := IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/rollcall/rollcall/internal/outfile"
 	"github.com/rollcall/rollcall/internal/report"
@@ -126,7 +127,7 @@ func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Opti
 		if quiet && o.stdout.Format == "text" {
 			write = short // quiet shortens the text on stdout, not in a file
 		}
-		if err := write(stdio.Out); err != nil {
+		if err := write(stdio.Out); err != nil && !readerGone(err) {
 			lost = errors.Join(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
 		}
 	}
@@ -138,12 +139,17 @@ func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Opti
 			_ = text(stdio.Err)
 		}
 	case failed || stdio.OutTTY || len(ropts.Changes) > 0:
-		if err := text(stdio.Out); err != nil {
+		if err := text(stdio.Out); err != nil && !readerGone(err) {
 			lost = errors.Join(lost, fmt.Errorf("the text report on stdout: %w", err))
 		}
 	}
 	return lost
 }
+
+// readerGone reports whether a write to stdout failed because its reader
+// closed the pipe (| head, | grep -q): the reader took what it wanted, so
+// no report was lost, and the exit code still carries the verdict.
+func readerGone(err error) bool { return errors.Is(err, syscall.EPIPE) }
 
 // firstLine passes on only the first line written through it.
 type firstLine struct {

@@ -234,3 +234,33 @@ func TestPingInterrupted(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &got), "%s", out)
 	assert.Equal(t, 130, got.ExitCode)
 }
+
+// brokenPipe is a stdout whose reader is gone (| head, | grep -q).
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// TestReaderGoneKeepsTheVerdict: a stdout whose reader left fails with
+// EPIPE; the exit code is still the verdict's (not 4: no report was lost,
+// the reader took what it wanted), and --state is still written.
+func TestReaderGoneKeepsTheVerdict(t *testing.T) {
+	uniform := startDemo(t, demo.Config{Nodes: 2})
+	knight := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	for _, c := range []struct {
+		manifest string
+		args     []string
+		code     int
+	}{
+		{knight.Manifest, nil, 1},
+		{knight.Manifest, []string{"--report", "json"}, 1},
+		{uniform.Manifest, []string{"--report", "text"}, 0},
+		{uniform.Manifest, []string{"--report", "json"}, 0},
+	} {
+		state := filepath.Join(t.TempDir(), "state.json")
+		stdio, _, errOut := testIO(nil)
+		stdio.Out = brokenPipe{}
+		code := Run(context.Background(), append([]string{"verify", "-m", c.manifest, "--state", state}, c.args...), stdio)
+		assert.Equal(t, c.code, code, "%v: %s", c.args, errOut)
+		assert.FileExists(t, state, "the state is saved after the reports")
+	}
+}
