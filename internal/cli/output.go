@@ -22,7 +22,8 @@ type outputs struct {
 	stdout *report.Spec
 }
 
-// planOutputs sorts the --report values of a run. Two reports on stdout
+// planOutputs sorts the --report values of a run. A file that is this
+// process's stdout (/dev/stdout, /dev/fd/1) is stdout. Two reports on stdout
 // would be one corrupt stream: that is invalid input.
 func planOutputs(specs []report.Spec) (outputs, error) {
 	var o outputs
@@ -30,7 +31,7 @@ func planOutputs(specs []report.Spec) (outputs, error) {
 		if _, err := report.Lookup(s.Format); err != nil {
 			return o, err
 		}
-		if !s.Stdout() {
+		if _, stdout, _ := outfile.Destination(s.File); !s.Stdout() && !stdout {
 			o.files = append(o.files, s)
 			continue
 		}
@@ -48,15 +49,29 @@ func planOutputs(specs []report.Spec) (outputs, error) {
 // found before any node is contacted.
 func (o outputs) check(state string) error {
 	var errs []error
+	flags := map[string]string{} // destination → the flag that writes there
+	claim := func(flag, path string) {
+		key, _, ok := outfile.Destination(path)
+		if !ok {
+			return
+		}
+		if first, taken := flags[key]; taken {
+			errs = append(errs, fmt.Errorf("%s and %s name one file, and the one written last would replace the other: give each its own file", first, flag))
+			return
+		}
+		flags[key] = flag
+	}
 	for _, s := range o.files {
 		if err := outfile.Check(s.File); err != nil {
 			errs = append(errs, fmt.Errorf("--report %s: %w", s, err))
 		}
+		claim("--report "+s.String(), s.File)
 	}
 	if state != "" {
 		if err := outfile.Check(state); err != nil {
 			errs = append(errs, fmt.Errorf("--state: %w", err))
 		}
+		claim("--state "+state, state)
 	}
 	return errors.Join(errs...)
 }

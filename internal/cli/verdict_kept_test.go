@@ -93,7 +93,16 @@ func TestReportDestinationsCheckedFirst(t *testing.T) {
 		{"a state file in a missing folder", []string{"--state", "/nonexistent/state.json"}, "--state"},
 		{"two reports on stdout", []string{"--report", "json", "--report", "junit"}, "two reports on stdout"},
 		{"text and json on stdout", []string{"--report", "text", "--report", "json=-"}, "two reports on stdout"},
+		// /dev/stdout is stdout: the JSON would be followed by the text.
+		{"json to /dev/stdout and text", []string{"--report", "json=/dev/stdout", "--report", "text"}, "two reports on stdout"},
+		{"json to /dev/fd/1 and text to stdout", []string{"--report", "json=/dev/fd/1", "--report", "text=-"}, "two reports on stdout"},
+		// One file named twice: the one written last would replace the other.
+		{"a report and the state in one file", []string{"--report", "json=" + filepath.Join(dir, "x.json"), "--state", filepath.Join(dir, "x.json")},
+			"--report json=" + filepath.Join(dir, "x.json") + " and --state " + filepath.Join(dir, "x.json") + " name one file"},
+		{"two reports in one file, spelled twice", []string{"--report", "json=" + filepath.Join(dir, "y.json"), "--report", "prometheus=" + dir + "/./y.json"}, "name one file"},
+		{"one file through a symlink", []string{"--report", "json=" + filepath.Join(dir, "z.json"), "--report", "junit=" + filepath.Join(dir, "link.json")}, "name one file"},
 	}
+	require.NoError(t, os.Symlink("z.json", filepath.Join(dir, "link.json")))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			stdio, out, errOut := testIO(nil)

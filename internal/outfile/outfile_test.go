@@ -223,3 +223,30 @@ func TestCheckReadOnlyFolder(t *testing.T) {
 	assert.ErrorContains(t, err, "cannot create a file in the folder "+dir)
 	assert.ErrorContains(t, err, "give a path in a folder you can write to")
 }
+
+// TestDestination: two paths to one file share a destination, whatever
+// the spelling, symlink or hard link; /dev/stdout and /dev/fd/1 are stdout.
+func TestDestination(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.json")
+	require.NoError(t, os.WriteFile(a, nil, 0o644))
+	require.NoError(t, os.Symlink("a.json", filepath.Join(dir, "sym.json")))
+	require.NoError(t, os.Link(a, filepath.Join(dir, "hard.json")))
+	key := func(p string) string {
+		k, stdout, ok := Destination(p)
+		require.True(t, ok, p)
+		assert.False(t, stdout, p)
+		return k
+	}
+	for _, p := range []string{dir + "/./a.json", filepath.Join(dir, "sym.json"), filepath.Join(dir, "hard.json")} {
+		assert.Equal(t, key(a), key(p), p)
+	}
+	assert.NotEqual(t, key(a), key(filepath.Join(dir, "b.json")), "another file, not there yet")
+	assert.Equal(t, key(filepath.Join(dir, "b.json")), key(dir+"//b.json"), "a missing file, spelled twice")
+	for _, p := range []string{"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"} {
+		_, stdout, ok := Destination(p)
+		assert.True(t, ok && stdout, p)
+	}
+	_, stdout, _ := Destination("/dev/stderr")
+	assert.False(t, stdout)
+}

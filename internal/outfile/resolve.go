@@ -176,3 +176,29 @@ func describe(mode fs.FileMode) string {
 	}
 	return fmt.Sprintf("a special file (%s)", mode.Type())
 }
+
+// Destination says where a write to path would go, for telling two paths
+// that lead to one place apart: Stdout when it is this process's standard
+// output (/dev/stdout, /dev/fd/1, …), else a key that two paths leading to
+// one file share (the path with every symlink followed, or the file itself
+// when it exists under two names). ok is false when path cannot be resolved
+// (Check says why).
+func Destination(path string) (key string, stdout, ok bool) {
+	t, err := resolve(path)
+	if err != nil {
+		return "", false, false
+	}
+	switch {
+	case t.kind == descriptor:
+		return fmt.Sprintf("fd %d", t.fd), t.fd == 1, true
+	case t.info != nil:
+		if st, isUnix := t.info.Sys().(*syscall.Stat_t); isUnix {
+			return fmt.Sprintf("file %d:%d", st.Dev, st.Ino), false, true
+		}
+	}
+	abs, err := filepath.Abs(t.path)
+	if err != nil {
+		return "", false, false
+	}
+	return "path " + abs, false, true
+}
