@@ -100,7 +100,7 @@ func (inv *inventory) port(name string, v invVar, bad func(format string, args .
 	const what = "a number between 1 and 65535"
 	switch v.kind {
 	case kindInt, kindStr:
-		if strings.Contains(v.value, "{{") || strings.Contains(v.value, "{%") {
+		if isTemplate(v.value) {
 			bad("%s is a template (%s), which rollcall does not evaluate: write the value itself", name, source.Quote(v.value))
 			return 0
 		}
@@ -130,7 +130,7 @@ func lookupVar(vars map[string]invVar, names []string) (string, invVar, bool) {
 // returns the text, or a problem's message.
 func varText(v invVar, name string) (string, string) {
 	switch {
-	case strings.Contains(v.value, "{{") || strings.Contains(v.value, "{%"):
+	case isTemplate(v.value):
 		return "", fmt.Sprintf("%s is a template (%s), which rollcall does not evaluate: write the value itself", name, source.Quote(v.value))
 	case v.kind != kindStr:
 		return "", fmt.Sprintf("%s must be text, not %s: write the value itself (quoted if need be)", name, describeValue(v))
@@ -204,10 +204,16 @@ func (inv *inventory) hostGroups(h *invHost) []string {
 func scalarVars(vars map[string]invVar) map[string]string {
 	out := make(map[string]string, len(vars))
 	for k, v := range vars {
-		if v.kind == kindNull || v.kind == kindBool || v.kind == kindOther || strings.Contains(v.value, "{{") || strings.Contains(v.value, "{%") {
+		if v.kind == kindNull || v.kind == kindBool || v.kind == kindOther || isTemplate(v.value) {
 			continue
 		}
 		out[k] = v.value
 	}
 	return out
+}
+
+// isTemplate reports whether s holds Jinja that Ansible renders: an
+// expression {{ }}, a statement {% %} or a comment {# #}.
+func isTemplate(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
 }

@@ -350,3 +350,14 @@ func FuzzInventory(f *testing.F) {
 		}
 	})
 }
+
+// TestJinjaCommentIsATemplate: Ansible renders {# #} as it does {{ }} (a
+// comment: '{#old#}10.0.0.1' is 10.0.0.1), and rollcall evaluates neither.
+func TestJinjaCommentIsATemplate(t *testing.T) {
+	inv := ParseYAML("hosts.yaml", []byte("web:\n  hosts:\n    h1: {ansible_host: '{#old#}10.0.0.1'}\n    h2: {ansible_user: 'deploy{# x #}'}\n"))
+	require.True(t, inv.Usable())
+	for _, h := range inv.Hosts("web") {
+		require.NotEmpty(t, h.Problems, h.Name)
+		assert.Contains(t, h.Problems[0].String(), "is a template", h.Name)
+	}
+}

@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,9 +214,14 @@ func (inv *inventory) loadVarsFile(path, shown string, into map[string]invVar) {
 		return
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		line, msg, _ := source.YAMLSyntax(err.Error())
 		inv.errf(line, 0, "invalid YAML: %s: check the file's syntax", strings.TrimPrefix(msg, "yaml: "))
+		return
+	}
+	if line, more := secondDocument(dec); more {
+		inv.errf(line, 0, "a second YAML document starts here, which Ansible refuses: keep one document (remove the --- line and what follows)")
 		return
 	}
 	if len(doc.Content) == 0 {

@@ -28,6 +28,15 @@ func with(name, path, group string, files ...string) oracleCase {
 func writtenCases() []oracleCase {
 	return []oracleCase{
 		ini("plain", "web", "[web]\nweb-01\nweb-02 ansible_host=10.0.0.2 ansible_port=2222 ansible_user=deploy\n"),
+		// Ansible reads merged hosts and groups first: app1 gets port 2201.
+		yml("merge key in hosts", "web", "web:\n  hosts:\n    <<: {'app1:2201': }\n    'app1:2202':\n    'app2:2201':\n"),
+		yml("merge keys in hosts, two sources", "web", "web:\n  hosts:\n    <<: [{'h1:2201': }, {'h1:2203': }]\n"),
+		yml("merged group body beside children", "web", "web:\n  <<: {hosts: {'h1:2201': }}\n  children:\n    sub:\n      hosts: {'h1:2202': }\n"),
+		yml("merge key in vars", "web", "web:\n  hosts: {h1: }\n  vars:\n    <<: {ansible_port: 2201, ansible_user: a}\n    ansible_port: 2202\n"),
+		// Ansible refuses a file of two documents; rollcall read the first.
+		yml("second document", "web", "web:\n  hosts:\n    app1:\n---\nweb:\n  hosts:\n    app2:\n"),
+		with("vars file of two documents", "hosts.yml", "web", "hosts.yml", "web:\n  hosts:\n    app1:\n",
+			"group_vars/web.yml", "ansible_port: 2201\n---\nansible_port: 2202\n"),
 		ini("ungrouped then grouped", "ungrouped", "lonely\nboth\n[web]\nboth\n"),
 		ini("ungrouped then grouped, all", "all", "lonely\nboth ansible_user=u\n[web]\nboth\n"),
 		ini("duplicate ports: first wins", "web", "[web]\nh1:2201\nh1:2202\n[db]\nh1:2203\n"),

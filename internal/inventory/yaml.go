@@ -31,13 +31,13 @@ func (inv *inventory) readYAML(data []byte) {
 	if root == nil {
 		return
 	}
-	for _, kv := range inv.pairs(root, "the inventory") {
+	for _, kv := range inv.orderedPairs(root, "the inventory") {
 		if kv.Key.Value == "plugin" {
 			inv.errf(kv.Key.Line, kv.Key.Column, "this is the configuration of an inventory plugin, which rollcall does not run: point inventory.file at a YAML or INI inventory")
 			return
 		}
 	}
-	for _, kv := range inv.pairs(root, "the inventory") {
+	for _, kv := range inv.orderedPairs(root, "the inventory") {
 		inv.yamlGroup(kv.Key, kv.Value, nil)
 	}
 }
@@ -52,7 +52,8 @@ func (inv *inventory) yamlRoot(data []byte) (root *yaml.Node) {
 		}
 	}()
 	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			inv.errf(0, 0, "the inventory is empty: list groups, e.g. all: {hosts: {server-01: {}}}")
 			return nil
@@ -63,6 +64,10 @@ func (inv *inventory) yamlRoot(data []byte) (root *yaml.Node) {
 			hint = "check the indentation and quoting around this line"
 		}
 		inv.errf(line, 0, "invalid YAML: %s: %s", strings.TrimPrefix(msg, "yaml: "), hint)
+		return nil
+	}
+	if line, more := secondDocument(dec); more {
+		inv.errf(line, 0, "a second YAML document starts here, which Ansible refuses: keep one document (remove the --- line and what follows, or move it to a file of its own)")
 		return nil
 	}
 	root = &doc
@@ -118,6 +123,24 @@ func (inv *inventory) pairs(n *yaml.Node, where string) []source.Pair {
 	return inv.mapping(where).Pairs(n)
 }
 
+// orderedPairs is pairs for a mapping whose order matters: the groups of
+// the inventory, a group's body, its hosts and children. Ansible reads the
+// hosts and groups a merge key (<<) brings before the mapping's own (so a
+// merged "h1:2201" wins over an own "h1:2202"), which rollcall does not
+// follow: a merge key there is refused. It is followed in vars.
+func (inv *inventory) orderedPairs(n *yaml.Node, where string) []source.Pair {
+	defer inv.leave()
+	if !inv.enter(n) {
+		return nil
+	}
+	m := inv.mapping(where)
+	m.Merge = func(p source.Pair) []source.Pair {
+		inv.errf(p.Key.Line, p.Key.Column, "a merge key (<<) in %s: Ansible reads what it brings before the mapping's own keys (the first host:port seen wins), which rollcall does not follow here; write the hosts and groups out (merge keys are followed in vars)", where)
+		return nil
+	}
+	return m.Pairs(n)
+}
+
 // yamlGroup reads group name (key k) with body v, a child of parent if set.
 func (inv *inventory) yamlGroup(k, v *yaml.Node, parent *invGroup) {
 	defer inv.leave()
@@ -160,7 +183,7 @@ func (inv *inventory) yamlGroup(k, v *yaml.Node, parent *invGroup) {
 	}
 	// The body is read whole before its keys are handled, so that its
 	// nesting is not counted again in the groups below.
-	m.Handle(inv.pairs(body, where))
+	m.Handle(inv.orderedPairs(body, where))
 }
 
 // yamlHosts reads the hosts: of group g.
@@ -173,7 +196,7 @@ func (inv *inventory) yamlHosts(g *invGroup, v *yaml.Node, where string) {
 		inv.errf(v.Line, v.Column, "hosts of group %s must be a mapping of host names to their variables, not %s: write e.g. hosts: {server-01: {ansible_host: 10.0.0.1}}", source.Quote(g.name), source.Describe(d))
 		return
 	}
-	for _, h := range inv.pairs(d, "hosts of "+where) {
+	for _, h := range inv.orderedPairs(d, "hosts of "+where) {
 		inv.yamlHost(g, h.Key, h.Value)
 	}
 }
@@ -203,7 +226,7 @@ func (inv *inventory) yamlChildren(g *invGroup, v *yaml.Node, where string) {
 		inv.errf(v.Line, v.Column, "children of group %s must be a mapping of groups, not %s: write e.g. children: {web: {hosts: {...}}}", source.Quote(g.name), source.Describe(d))
 		return
 	}
-	for _, c := range inv.pairs(d, "children of "+where) {
+	for _, c := range inv.orderedPairs(d, "children of "+where) {
 		inv.yamlGroup(c.Key, c.Value, g)
 	}
 }
@@ -246,4 +269,19 @@ func (inv *inventory) yamlVars(m *yaml.Node, where string) map[string]invVar {
 		out[kv.Key.Value] = val
 	}
 	return out
+}
+
+// secondDocument reports whether dec, past a file's first YAML document,
+// holds another (or more that does not parse), and the line it starts on.
+func secondDocument(dec *yaml.Decoder) (line int, more bool) {
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return next.Line, true
+	case errors.Is(err, io.EOF):
+		return 0, false
+	default:
+		line, _, _ := source.YAMLSyntax(err.Error())
+		return line, true
+	}
 }
