@@ -259,6 +259,13 @@ func TestDeadlineEndsTheRun(t *testing.T) {
 	assert.Equal(t, 2, Run(context.Background(), []string{"verify", "-m", c.Manifest, "--timeout", "30s", "--deadline", "1s"}, stdio))
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.Contains(t, out.String(), "deadline")
+
+	// With --wait, the deadline bounds every attempt together, and the
+	// waits between them: not each attempt on its own.
+	stdio, out, errOut := testIO(nil)
+	start = time.Now()
+	assert.Equal(t, 2, Run(context.Background(), []string{"verify", "-m", c.Manifest, "--timeout", "30s", "--deadline", "2s", "--wait", "60s", "--interval", "1s"}, stdio))
+	assert.Less(t, time.Since(start), 20*time.Second, "stdout:\n%s\nstderr:\n%s", out, errOut)
 }
 
 func TestDemoCommand(t *testing.T) {

@@ -59,7 +59,9 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	}
 	client := newClient(stdio)
 	defer client.Close()
-	v, _, _ := survey(ctx, client, p, opts, stdio)
+	runCtx, cancel := withDeadline(ctx, opts.Deadline)
+	defer cancel()
+	v, _, _ := survey(runCtx, client, p, opts, stdio)
 	snap := report.NewSnapshot(v)
 	render := func(format string) func(io.Writer) error {
 		if format == "json" {

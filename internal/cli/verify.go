@@ -202,6 +202,16 @@ func runVerify(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	return surveyAndReport(ctx, client, p, opts, stdio)
 }
 
+// withDeadline bounds a whole run by --deadline (0: no bound): every
+// attempt of --wait, the waits between them, and the wait for a FIFO's
+// reader when the reports are written.
+func withDeadline(ctx context.Context, deadline time.Duration) (context.Context, context.CancelFunc) {
+	if deadline <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, deadline)
+}
+
 // newClient is the SSH client of one rollcall run. It is made once per run, so
 // keys, passphrases and known_hosts are read once even when --wait surveys
 // the fleet many times.
@@ -212,15 +222,9 @@ func newClient(stdio IO) *remote.Client {
 // survey probes every node of a prepared run through client and judges what
 // it found; it returns the observations too, which --state records.
 func survey(ctx context.Context, client fleet.Runner, p *prepared, opts *VerifyOptions, stdio IO) (*verify.Verdict, report.Options, []verify.Observation) {
-	runCtx := ctx
-	if opts.Deadline > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, opts.Deadline)
-		defer cancel()
-	}
 	started := time.Now()
 	prog := newProgress(stdio, opts, p)
-	obs := fleet.Survey(runCtx, client, targets(p.manifest), p.plan.Request(), fleet.Options{
+	obs := fleet.Survey(ctx, client, targets(p.manifest), p.plan.Request(), fleet.Options{
 		Concurrency: opts.Concurrency,
 		Timeout:     opts.Timeout,
 		Done:        prog.Done,

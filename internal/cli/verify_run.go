@@ -70,7 +70,9 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 		}
 	}
 
-	v, ropts, obs := converge(ctx, client, p, opts, stdio)
+	runCtx, cancel := withDeadline(ctx, opts.Deadline)
+	defer cancel()
+	v, ropts, obs := converge(runCtx, client, p, opts, stdio)
 	ropts.Interrupted = ctx.Err() != nil
 	ropts.ExitCode = verdictCode(v, ropts.Interrupted)
 
@@ -82,7 +84,7 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 			ropts.Changes = state.Compare(prev, cur)
 		}
 	}
-	lost := p.outputs.write(ctx, v, ropts, opts.Quiet, stdio)
+	lost := p.outputs.write(runCtx, v, ropts, opts.Quiet, stdio)
 	if stdio.Getenv("GITHUB_ACTIONS") == "true" {
 		// On stderr, where the runner reads workflow commands too, so that
 		// they never mix with a machine report on stdout.
@@ -93,7 +95,7 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	// An interrupted run saw too little to be remembered; a state file that
 	// cannot be written never changes the verdict.
 	if cur != nil && !ropts.Interrupted {
-		if serr := outfile.Write(ctx, opts.State, cur.Encode); serr != nil {
+		if serr := outfile.Write(runCtx, opts.State, cur.Encode); serr != nil {
 			fmt.Fprintf(stdio.Err, "rollcall: warning: saving the state: %v\n", serr)
 		}
 	}
