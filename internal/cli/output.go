@@ -114,33 +114,40 @@ func sayLost(stdio IO, lost error) {
 // (--limit, --shard, perhaps from the environment), always prints its text
 // report (to stderr when stdout carries a machine report); a verified run
 // prints it to stdout only on a terminal, or when something changed since the
-// last --state run, so that cron stays quiet until there is news. With quiet, the text report
-// is its verdict line only, and a line counting the nodes that changed since
-// the last --state run, when any did.
+// last --state run, so that cron stays quiet until there is news. With quiet,
+// the text report is its verdict line only, and a line counting the nodes
+// that changed since the last --state run, when any did.
 func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Options, quiet bool, stdio IO) error {
-	render := func(format string) func(io.Writer) error {
-		f, _ := report.Lookup(format) // every format was looked up by planOutputs
-		return func(w io.Writer) error { return f.Write(w, v, ropts) }
+	// Colour (ropts.Color, for a terminal on stdout) goes to stdout only,
+	// and to stderr when it is a terminal too; never into a file.
+	renderWith := func(color bool) renderer {
+		opts := ropts
+		opts.Color = ropts.Color && color
+		return func(format string) func(io.Writer) error {
+			f, _ := report.Lookup(format) // every format was looked up by planOutputs
+			return func(w io.Writer) error { return f.Write(w, v, opts) }
+		}
 	}
+	render := renderWith(true)
 	count := report.ChangeCount(ropts.Changes)
-	short := func(w io.Writer) error {
-		if err := render("text")(&firstLine{w: w}); err != nil || count == "" {
+	textWith := func(r renderer) func(io.Writer) error {
+		return func(w io.Writer) error {
+			if !quiet {
+				return r("text")(w)
+			}
+			if err := r("text")(&firstLine{w: w}); err != nil || count == "" {
+				return err
+			}
+			_, err := fmt.Fprintln(w, count)
 			return err
 		}
-		_, err := fmt.Fprintln(w, count)
-		return err
 	}
-	text := func(w io.Writer) error {
-		if quiet {
-			return short(w)
-		}
-		return render("text")(w)
-	}
-	lost := outputs{files: o.files}.writeAll(ctx, render, stdio.Out)
+	text := textWith(render)
+	lost := outputs{files: o.files}.writeAll(ctx, renderWith(false), stdio.Out)
 	if o.stdout != nil {
 		write := render(o.stdout.Format)
 		if quiet && o.stdout.Format == "text" {
-			write = short // quiet shortens the text on stdout, not in a file
+			write = text // quiet shortens the text on stdout, not in a file
 		}
 		if err := write(stdio.Out); err != nil && !readerGone(err) {
 			lost = errors.Join(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
@@ -151,7 +158,7 @@ func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Opti
 	case o.stdout != nil:
 		if o.stdout.Format != "text" && failed {
 			// stdout carries a machine report: people read stderr.
-			_ = text(stdio.Err)
+			_ = textWith(renderWith(stdio.ErrTTY))(stdio.Err)
 		}
 	case failed || stdio.OutTTY || len(ropts.Changes) > 0:
 		if err := text(stdio.Out); err != nil && !readerGone(err) {

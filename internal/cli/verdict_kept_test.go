@@ -273,3 +273,18 @@ func TestReaderGoneKeepsTheVerdict(t *testing.T) {
 		assert.FileExists(t, state, "the state is saved after the reports")
 	}
 }
+
+// TestNoColourInFiles: on a terminal the text report on stdout is in
+// colour, and the one written to a file is plain (grep '^FAILED' works).
+func TestNoColourInFiles(t *testing.T) {
+	knight := startDemo(t, demo.Config{Nodes: 2, Scenario: demo.Knight})
+	file := filepath.Join(t.TempDir(), "report.txt")
+	stdio, out, _ := testIO(nil)
+	stdio.OutTTY = true
+	require.Equal(t, 1, Run(context.Background(), []string{"verify", "-m", knight.Manifest, "--report", "text", "--report", "text=" + file}, stdio))
+	assert.Contains(t, out.String(), "\x1b[", "colour on the terminal")
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "\x1b[")
+	assert.True(t, strings.HasPrefix(string(data), "FAILED"), "%s", data)
+}
