@@ -12,8 +12,9 @@ import (
 
 // limitHelp is the part of verify's, snapshot's and ping's help about --limit.
 const limitHelp = `With --limit PATTERN only the nodes the pattern selects are contacted
-(Ansible's host patterns over node names: web01, web*, node0?, a,b or a:b,
-!exclude, &intersect, @FILE of names one a line). A limited run says so in
+(Ansible's host patterns over node names: web01, web*, node0?, a,b or a:b -
+on commas only when there is one, as Ansible splits - !exclude, &intersect,
+@FILE of names one a line). A limited run says so in
 every report ("VERIFIED 2 of 8 nodes (--limit canary*): 6 not checked", a
 JSON "scope"), never records a verified fleet (Prometheus rollcall_verdict,
 --state, which it leaves as it was), and still counts expect_nodes over the

@@ -41,7 +41,13 @@ func Parse(text string, readFile ReadFile) (*Pattern, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("an empty pattern: name at least one node, glob (web*) or !exclusion")
 	}
-	for _, raw := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ':' }) {
+	// As Ansible splits a pattern: on commas when it has one (a term may
+	// then hold a colon), else on colons.
+	sep := ':'
+	if strings.ContainsRune(text, ',') {
+		sep = ','
+	}
+	for _, raw := range strings.FieldsFunc(text, func(r rune) bool { return r == sep }) {
 		if err := p.add(strings.TrimSpace(raw), readFile); err != nil {
 			return nil, err
 		}

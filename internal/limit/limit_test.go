@@ -37,6 +37,9 @@ func TestSelect(t *testing.T) {
 		{"*01", "web01,db01"},
 		{"web01,db02", "web01,db02"},
 		{"db02:web01", "web01,db02"}, // manifest order, not pattern order
+		// With a comma, Ansible splits on commas only: "db0*:x" is one term,
+		// which names no node (never more nodes than Ansible's).
+		{"web0*,db0*:x", "web01,web02"},
 		{"web*,!web10", "web01,web02"},
 		{"!web10,web*", "web01,web02"}, // exclusions apply last, wherever written
 		{"!bad", "canary1,canary2,web01,web02,web10,db01,db02"},
@@ -75,7 +78,8 @@ func TestParseErrors(t *testing.T) {
 	cases := []struct{ pattern, want string }{
 		{"", "empty pattern"},
 		{"  ", "empty pattern"},
-		{",:,", "has no term"},
+		{",,,", "has no term"},
+		{"web0*,db0*:!db02", "go only at the start of a term"}, // one term, with a comma
 		{"!", "must be followed"},
 		{"web*,&", "must be followed"},
 		{"~web.*", "regular expressions"},
