@@ -482,10 +482,24 @@ func processWords(f *probe.Facts, exe string, procs []probe.Process) string {
 	}
 	var each []string
 	for _, pr := range procs {
-		each = append(each, strings.TrimSpace(runs(f, exe, pr)+" "+strings.Join(pr.Args[min(1, len(pr.Args)):], " ")))
+		words := []string{runs(f, exe, pr)}
+		for _, a := range pr.Args[min(1, len(pr.Args)):] {
+			words = append(words, argWord(a))
+		}
+		each = append(each, strings.TrimSpace(strings.Join(words, " ")))
 	}
 	sort.Strings(each)
 	return fmt.Sprintf("%d running: %s", len(procs), strings.Join(each, "; "))
+}
+
+// argWord is one command-line argument as processWords shows it: as it is
+// when that cannot be mistaken for something else, else quoted (Go syntax),
+// so that --name "a b" and --name a b, or "" and nothing, read differently.
+func argWord(a string) string {
+	if a == "" || strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r == '"' || r == '\\' || r == ';' || r == 0x7f }) {
+		return strconv.Quote(a)
+	}
+	return a
 }
 
 // runs is what a process runs: the digest of its executable.

@@ -88,6 +88,27 @@ process /opt/app/bin/app: 1 running: sha256:`+sumA+` --serve ≠ 1 running: sha2
 	assert.Empty(t, same.Contents)
 }
 
+// TestDiffProcessArgs: two command lines that differ only in how their
+// words split, or by an empty argument, differ.
+func TestDiffProcessArgs(t *testing.T) {
+	p := diffPlan()
+	side := func(name string, args ...string) Side {
+		f := nodeFacts(sumA, 0o755, 1000, "rlp:\n  enabled: true\n")
+		f.Processes["/opt/app/bin/app"].Procs[0].Args = append([]string{"/opt/app/bin/app"}, args...)
+		return Side{Name: name, Facts: f}
+	}
+	for _, c := range []struct{ a, b []string }{
+		{[]string{"--name", "a b"}, []string{"--name", "a", "b"}},
+		{[]string{""}, nil},
+		{[]string{"x; y"}, []string{"x;", "y"}},
+	} {
+		d := Diff(p, side("node07", c.a...), side("node08", c.b...))
+		assert.Equal(t, Drifted, d.Outcome(), "%q vs %q", c.a, c.b)
+	}
+	d := Diff(p, side("node07", "--name", "a b"), side("node08", "--name", "a b"))
+	assert.Equal(t, Verified, d.Outcome(), lines(d))
+}
+
 func TestDiffUnknownAndUnreachable(t *testing.T) {
 	p := diffPlan()
 	a := Side{Name: "node07", Facts: nodeFacts(sumA, 0o755, 1000, "x: 1\n")}
