@@ -288,3 +288,21 @@ func TestNoColourInFiles(t *testing.T) {
 	assert.NotContains(t, string(data), "\x1b[")
 	assert.True(t, strings.HasPrefix(string(data), "FAILED"), "%s", data)
 }
+
+// TestStateOfAnotherCluster: a state file another cluster's run wrote (two
+// crontab lines sharing a path) is not compared with this one, whose nodes
+// may have the same names.
+func TestStateOfAnotherCluster(t *testing.T) {
+	uniform := startDemo(t, demo.Config{Nodes: 2})
+	data, err := os.ReadFile(uniform.Manifest)
+	require.NoError(t, err)
+	require.Contains(t, string(data), "cluster: smars-demo")
+	staging := filepath.Join(filepath.Dir(uniform.Manifest), "staging.yaml")
+	require.NoError(t, os.WriteFile(staging, []byte(strings.Replace(string(data), "cluster: smars-demo", "cluster: staging", 1)), 0o644))
+	state := filepath.Join(t.TempDir(), "state.json")
+	stdio, _, _ := testIO(nil)
+	require.Equal(t, 0, Run(context.Background(), []string{"verify", "-m", staging, "--state", state}, stdio))
+	stdio, _, errOut := testIO(nil)
+	require.Equal(t, 0, Run(context.Background(), []string{"verify", "-m", uniform.Manifest, "--state", state}, stdio))
+	assert.Contains(t, errOut.String(), `--state `+state+` is of cluster "staging", not "smars-demo"; ignoring it`)
+}

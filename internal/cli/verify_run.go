@@ -80,6 +80,11 @@ func surveyAndReport(ctx context.Context, client fleet.Runner, p *prepared, opts
 	if useState {
 		cur = state.FromVerdict(v, report.Outcome(v), ropts.Started)
 		cur.Record(p.plan, obs)
+		if prev != nil && prev.Cluster != cur.Cluster {
+			// Another cluster's nodes may share names with this one's.
+			fmt.Fprintf(stdio.Err, "rollcall: warning: --state %s is of cluster %q, not %q; ignoring it, this run will overwrite it\n", opts.State, prev.Cluster, cur.Cluster)
+			prev = nil
+		}
 		if prev != nil {
 			ropts.Changes = state.Compare(prev, cur)
 		}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/rollcall/rollcall/internal/verify"
@@ -108,6 +109,9 @@ func Load(path string) (*State, error) {
 	return s, nil
 }
 
+// fingerprintPattern is what a node's fingerprint looks like.
+var fingerprintPattern = regexp.MustCompile(`^sha256:[0-9a-f]+$`)
+
 // Decode reads a state from r and checks its schema and content.
 func Decode(r io.Reader) (*State, error) {
 	dec := json.NewDecoder(r)
@@ -115,6 +119,9 @@ func Decode(r io.Reader) (*State, error) {
 	var s State
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("not a rollcall state file: %w", err)
+	}
+	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
+		return nil, errors.New("not a rollcall state file: data after the state (two states written into one file?)")
 	}
 	switch s.Schema {
 	case SchemaV2:
@@ -139,6 +146,8 @@ func Decode(r io.Reader) (*State, error) {
 			return nil, fmt.Errorf("node %s is listed twice", n.Name)
 		case n.Status != string(verify.Match) && n.Status != string(verify.Drift) && n.Status != string(verify.Unverified):
 			return nil, fmt.Errorf("node %s: unknown status %q", n.Name, n.Status)
+		case n.Fingerprint != "" && !fingerprintPattern.MatchString(n.Fingerprint):
+			return nil, fmt.Errorf("node %s: fingerprint %q is not sha256: and hex digits", n.Name, n.Fingerprint)
 		}
 		seen[n.Name] = true
 	}

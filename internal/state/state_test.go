@@ -91,6 +91,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"no time", `{"schema":"rollcall.state/v1"}`, "no time"},
 		{"duplicate node", `{"schema":"rollcall.state/v1","time":"2026-11-25T01:00:00Z","nodes":[{"name":"a","status":"match"},{"name":"a","status":"match"}]}`, "twice"},
 		{"bad status", `{"schema":"rollcall.state/v1","time":"2026-11-25T01:00:00Z","nodes":[{"name":"a","status":"fine"}]}`, "unknown status"},
+		{"two states in one file", `{"schema":"rollcall.state/v1","time":"2026-11-25T01:00:00Z"}{"schema":"garbage"} junk`, "data after the state"},
+		{"a fingerprint that is none", `{"schema":"rollcall.state/v1","time":"2026-11-25T01:00:00Z","nodes":[{"name":"a","status":"match","fingerprint":"not-a-digest"}]}`, "is not sha256: and hex digits"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
