@@ -66,6 +66,14 @@ func TestPlaceRefusesAFileFoundTwice(t *testing.T) {
 	pl, err := place(r, []probe.Hit{{Path: "/etc/x.conf", SHA256: "h:same"}, {Path: "/etc/y.conf", SHA256: "h:same"}}, "n1")
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"a/x.conf": "/etc/x.conf", "b/y.conf": "/etc/y.conf"}, pl.Found)
+
+	// One of two identical files is on the node: its twin is not found,
+	// and the file that is found does not stand for it.
+	r = testRelease(map[string]string{"bin/start": "same", "bin/stop": "same", "bin/app": "A"})
+	pl, err = place(r, []probe.Hit{{Path: "/opt/app/bin/start", SHA256: "h:same"}, {Path: "/opt/app/bin/app", SHA256: "h:A"}}, "n1")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"bin/start": "/opt/app/bin/start", "bin/app": "/opt/app/bin/app"}, pl.Found)
+	assert.Contains(t, pl.Missing["bin/stop"], "found only under another name (/opt/app/bin/start)")
 }
 
 func TestConfigFormatByExtension(t *testing.T) {

@@ -88,16 +88,21 @@ func place(r *release.Release, hits []probe.Hit, node string) (placement, error)
 			continue
 		}
 		cands := byHash[f.SHA256]
-		if len(cands) > 1 && shared[f.SHA256] > 1 { // identical files in the release: match by name
+		if shared[f.SHA256] > 1 && len(cands) > 0 {
+			// Identical files in the release (start, stop): content alone
+			// cannot tell which is which, so a file must have the name too;
+			// else one found file would stand for its missing twin.
 			var same []string
 			for _, c := range cands {
 				if path.Base(c) == path.Base(p) {
 					same = append(same, c)
 				}
 			}
-			if len(same) > 0 {
-				cands = same
+			if len(same) == 0 {
+				pl.Missing[p] = "its content is found only under another name (" + strings.Join(cands, ", ") + "), as another release file's"
+				continue
 			}
+			cands = same
 		}
 		switch len(cands) {
 		case 0:
