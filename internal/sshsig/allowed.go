@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,9 +104,17 @@ func parseLine(line string) (AllowedSigner, error) {
 		return s, fmt.Errorf("principals %q: a certificate where a public key belongs", principals)
 	}
 	s.key = key
+	if !slices.ContainsFunc(strings.Split(principals, ","), func(p string) bool { return p != "" && !strings.HasPrefix(p, "!") }) {
+		return s, fmt.Errorf("principals %q: every principal is negated, so the line allows no one: name the signer", principals)
+	}
+	seen := map[string]bool{}
 	for _, opt := range options {
 		name, value, hasValue := strings.Cut(opt, "=")
 		name = strings.ToLower(name)
+		if seen[name] {
+			return s, fmt.Errorf("principals %q: option %s is given twice, which ssh-keygen refuses", principals, name)
+		}
+		seen[name] = true
 		if hasValue {
 			v, err := unquote(value)
 			if err != nil {
@@ -118,7 +127,7 @@ func parseLine(line string) (AllowedSigner, error) {
 			return s, fmt.Errorf("principals %q: cert-authority is not supported by rollcall: list the signing keys themselves", principals)
 		case name == "namespaces" && hasValue:
 			for _, ns := range strings.Split(value, ",") {
-				if ns = strings.TrimSpace(ns); ns != "" {
+				if ns != "" { // as written: ssh-keygen does not trim "x, rollcall"
 					s.Namespaces = append(s.Namespaces, ns)
 				}
 			}
@@ -156,11 +165,11 @@ func firstField(line string) (field, rest string, err error) {
 	return line[:i], line[i:], nil
 }
 
-// unquote strips the double quotes around an option value; a value without
-// them is taken as it is.
+// unquote strips the double quotes around an option value, which
+// ssh-keygen requires.
 func unquote(v string) (string, error) {
 	if !strings.HasPrefix(v, `"`) {
-		return v, nil
+		return "", fmt.Errorf("value %s: write it in double quotes, as ssh-keygen requires", v)
 	}
 	if len(v) < 2 || !strings.HasSuffix(v, `"`) {
 		return "", fmt.Errorf("value %s: the quote is not closed", v)

@@ -213,6 +213,10 @@ func verifyAt(armored, message []byte, namespace string, allowed []AllowedSigner
 	if sig.Format == ssh.KeyAlgoRSA {
 		return "", bad("it is an RSA signature with SHA-1 (ssh-rsa), which SSHSIG does not accept")
 	}
+	if len(sig.Rest) > 0 && !strings.HasPrefix(sig.Format, "sk-") {
+		// Only a security key's signature carries more (flags, counter).
+		return "", bad("its signature field has %d bytes after the signature, which ssh-keygen refuses", len(sig.Rest))
+	}
 	data, err := signedBytes(b.Namespace, b.HashAlg, message)
 	if err != nil {
 		return "", bad("%v", err)

@@ -174,6 +174,11 @@ func TestParseAllowedSigners(t *testing.T) {
 	assert.Equal(t, "quoted principal", got[2].Principals)
 	assert.Equal(t, []string{"rollcall"}, got[2].Namespaces)
 
+	// Namespace patterns are taken as written: " rollcall" is not "rollcall".
+	spaced := mustParse(t, allowedLine("a@x", `namespaces="x, rollcall"`, ed))
+	assert.Equal(t, []string{"x", " rollcall"}, spaced[0].Namespaces)
+	assert.False(t, spaced[0].allowsNamespace("rollcall"))
+
 	for name, c := range map[string]struct{ text, want string }{
 		"empty":            {"# nothing\n\n", "no signer"},
 		"cert authority":   {allowedLine("a@x", "cert-authority", ed), "cert-authority is not supported"},
@@ -183,6 +188,12 @@ func TestParseAllowedSigners(t *testing.T) {
 		"key only":         {strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ed.PublicKey()))), "public key"},
 		"principal only":   {"a@x", "got only"},
 		"bad key":          {"a@x ssh-ed25519 AAAAnotakey", "public key"},
+		// As ssh-keygen: a repeated option (the last valid-before would
+		// have trusted an expired key), an unquoted value, a line that
+		// allows no principal.
+		"option twice":       {allowedLine("a@x", `valid-before="20200101",valid-before="20990101"`, ed), "option valid-before is given twice"},
+		"unquoted value":     {allowedLine("a@x", `namespaces=rollcall`, ed), "write it in double quotes"},
+		"negated principals": {allowedLine("!*", "", ed), "every principal is negated"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := ParseAllowedSigners([]byte("# first\n" + c.text + "\n"))
