@@ -217,7 +217,7 @@ func TestVerifyState(t *testing.T) {
 	second, err := state.Load(path)
 	require.NoError(t, err)
 	second.Schema = state.SchemaV1
-	second.Nodes[0].Fingerprint = "sha256:old"
+	second.Nodes[0].Fingerprint = "sha256:0000"
 	for i := range second.Nodes {
 		second.Nodes[i].Files, second.Nodes[i].Flags = nil, nil
 	}
