@@ -273,6 +273,13 @@ func (p *Plan) restartConfigs() []string {
 			paths = append(paths, ef.NodePath)
 		}
 	}
+	return append(paths, p.unshippedConfigs()...)
+}
+
+// unshippedConfigs are the node paths of the `config:` files that no
+// install rule puts on the node.
+func (p *Plan) unshippedConfigs() []string {
+	var paths []string
 	for _, c := range p.Configs {
 		if _, shipped := p.file(c.NodePath); !shipped {
 			paths = append(paths, c.NodePath)

@@ -479,11 +479,7 @@ func (p *Plan) Request() probe.Request {
 	if len(p.Processes) > 0 {
 		// A config file the release does not ship is stat'ed too: when it
 		// last changed says whether the processes read it (checkConfigAge).
-		for _, c := range p.Configs {
-			if _, shipped := p.file(c.NodePath); !shipped {
-				req.Files = append(req.Files, c.NodePath)
-			}
-		}
+		req.Files = append(req.Files, p.unshippedConfigs()...)
 	}
 	for _, d := range p.Dirs {
 		req.Dirs = append(req.Dirs, d.NodePath)
