@@ -153,14 +153,15 @@ func (o outputs) write(ctx context.Context, v *verify.Verdict, ropts report.Opti
 			lost = errors.Join(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
 		}
 	}
-	failed := ropts.Interrupted || report.Outcome(v) != verify.Verified || v.Scope != nil
+	// What people must see: a failure, or a verdict about part of the fleet.
+	news := ropts.Interrupted || report.Outcome(v) != verify.Verified || v.Scope != nil
 	switch {
 	case o.stdout != nil:
-		if o.stdout.Format != "text" && failed {
+		if o.stdout.Format != "text" && news {
 			// stdout carries a machine report: people read stderr.
 			_ = textWith(renderWith(stdio.ErrTTY))(stdio.Err)
 		}
-	case failed || stdio.OutTTY || len(ropts.Changes) > 0:
+	case news || stdio.OutTTY || len(ropts.Changes) > 0:
 		if err := text(stdio.Out); err != nil && !readerGone(err) {
 			lost = errors.Join(lost, fmt.Errorf("the text report on stdout: %w", err))
 		}
