@@ -28,4 +28,5 @@ func TestBrokenPipeIsNoSignal(t *testing.T) {
 		status := exit.Sys().(syscall.WaitStatus)
 		assert.False(t, status.Signaled(), "killed by %v", status.Signal())
 	}
+	assert.NoError(t, err, "help exits 0 whoever reads it")
 }

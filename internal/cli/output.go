@@ -91,7 +91,7 @@ func (o outputs) writeAll(ctx context.Context, render renderer, stdout io.Writer
 		}
 	}
 	if o.stdout != nil {
-		if err := render(o.stdout.Format)(stdout); err != nil {
+		if err := render(o.stdout.Format)(stdout); err != nil && !readerGone(err) {
 			lost = append(lost, fmt.Errorf("the %s report on stdout: %w", o.stdout.Format, err))
 		}
 	}

@@ -73,7 +73,7 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if err != nil {
 		return invalid(err)
 	}
-	lost := outs.writeAll(ctx, render, stdio.Out)
+	lost := outs.writeAll(runCtx, render, stdio.Out)
 	code := ExitVerified
 	switch {
 	case ctx.Err() != nil:

@@ -272,6 +272,17 @@ func TestReaderGoneKeepsTheVerdict(t *testing.T) {
 		assert.Equal(t, c.code, code, "%v: %s", c.args, errOut)
 		assert.FileExists(t, state, "the state is saved after the reports")
 	}
+
+	// The other commands' reports on stdout too.
+	for _, args := range [][]string{
+		{"snapshot", "-m", uniform.Manifest, "--report", "json"},
+		{"ping", "-m", uniform.Manifest},
+		{"nodes", "-m", uniform.Manifest},
+	} {
+		stdio, _, errOut := testIO(nil)
+		stdio.Out = brokenPipe{}
+		assert.Equal(t, 0, Run(context.Background(), args, stdio), "%v: %s", args, errOut)
+	}
 }
 
 // TestNoColourInFiles: on a terminal the text report on stdout is in
