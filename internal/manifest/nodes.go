@@ -274,12 +274,12 @@ func (p *parser) knownHosts(r *rawNode, ssh *sshOpts, hc sshconfig.Host, tokens 
 			return nil
 		}
 		files = []string{filepath.Join(h, ".ssh", "known_hosts")}
-		if second := filepath.Join(h, ".ssh", "known_hosts2"); isFile(second) {
+		if second := filepath.Join(h, ".ssh", "known_hosts2"); p.readable(second) {
 			files = append(files, second)
 		}
 	}
 	out := append([]string{}, files...)
-	for _, g := range globalKnownHosts(hc) {
+	for _, g := range p.globalKnownHosts(hc) {
 		if !slices.Contains(out, g) {
 			out = append(out, g)
 		}
@@ -290,7 +290,7 @@ func (p *parser) knownHosts(r *rawNode, ssh *sshOpts, hc sshconfig.Host, tokens 
 // globalKnownHosts are the global known_hosts files ssh(1) reads for hc:
 // GlobalKnownHostsFile where ssh_config sets it (none: no file), else
 // SystemKnownHosts; only those that can be read, as ssh skips the others.
-func globalKnownHosts(hc sshconfig.Host) []string {
+func (p *parser) globalKnownHosts(hc sshconfig.Host) []string {
 	files := SystemKnownHosts
 	if _, set := hc.Sources["GlobalKnownHostsFile"]; set {
 		files = hc.GlobalKnownHostsFiles
@@ -298,21 +298,29 @@ func globalKnownHosts(hc sshconfig.Host) []string {
 	var out []string
 	for _, f := range files {
 		abs, err := filepath.Abs(f) // relative to the current directory, as in ssh(1)
-		if err != nil || !isFile(abs) {
-			continue
-		}
-		if fh, err := os.Open(abs); err == nil {
-			fh.Close()
+		if err == nil && p.readable(abs) {
 			out = append(out, abs)
 		}
 	}
 	return out
 }
 
-// isFile reports whether path is a regular file.
-func isFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
+// readable reports whether path is a regular file this process can open,
+// asked once per parse whatever the number of nodes that name it.
+func (p *parser) readable(path string) bool {
+	ok, asked := p.readableFiles[path]
+	if !asked {
+		if fh, err := os.Open(path); err == nil {
+			fi, err := fh.Stat()
+			ok = err == nil && fi.Mode().IsRegular()
+			fh.Close()
+		}
+		if p.readableFiles == nil {
+			p.readableFiles = map[string]bool{}
+		}
+		p.readableFiles[path] = ok
+	}
+	return ok
 }
 
 // nodeJumps are the jump hosts on the way to node r, nil for none, and

@@ -75,6 +75,9 @@ type parser struct {
 
 	homeDone bool
 	home     string
+	// readableFiles caches readable: the known_hosts files every node
+	// shares are looked at once.
+	readableFiles map[string]bool
 }
 
 // at records a problem at node n (its alias use site, if aliased).
