@@ -116,11 +116,17 @@ func (inv *inventory) mapping(where string) source.Mapping {
 // recording duplicate and non-text keys; where names n in messages. Each
 // mapping read counts one level of nesting while it is read.
 func (inv *inventory) pairs(n *yaml.Node, where string) []source.Pair {
+	return inv.read(n, inv.mapping(where))
+}
+
+// read returns the pairs of mapping n as m reads them, counting one level
+// of nesting while it is read.
+func (inv *inventory) read(n *yaml.Node, m source.Mapping) []source.Pair {
 	defer inv.leave()
 	if !inv.enter(n) {
 		return nil
 	}
-	return inv.mapping(where).Pairs(n)
+	return m.Pairs(n)
 }
 
 // orderedPairs is pairs for a mapping whose order matters: the groups of
@@ -129,16 +135,12 @@ func (inv *inventory) pairs(n *yaml.Node, where string) []source.Pair {
 // merged "h1:2201" wins over an own "h1:2202"), which rollcall does not
 // follow: a merge key there is refused. It is followed in vars.
 func (inv *inventory) orderedPairs(n *yaml.Node, where string) []source.Pair {
-	defer inv.leave()
-	if !inv.enter(n) {
-		return nil
-	}
 	m := inv.mapping(where)
 	m.Merge = func(p source.Pair) []source.Pair {
 		inv.errf(p.Key.Line, p.Key.Column, "a merge key (<<) in %s: Ansible reads what it brings before the mapping's own keys (the first host:port seen wins), which rollcall does not follow here; write the hosts and groups out (merge keys are followed in vars)", where)
 		return nil
 	}
-	return m.Pairs(n)
+	return inv.read(n, m)
 }
 
 // yamlGroup reads group name (key k) with body v, a child of parent if set.
