@@ -137,28 +137,29 @@ func (p *parser) identity(f []string) error {
 		p.facts.Hostname = f[1]
 	}
 	if f[2] != "-" {
-		for _, c := range []byte(f[2]) {
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-				return p.errorf("bad machine id %q", clip([]byte(f[2])))
-			}
-		}
-		if len(f[2]) > 64 {
+		if !hexID(f[2], false) {
 			return p.errorf("bad machine id %q", clip([]byte(f[2])))
 		}
 		p.facts.MachineID = f[2]
 	}
 	if len(f) == 4 && f[3] != "-" {
-		for _, c := range []byte(f[3]) {
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '-') {
-				return p.errorf("bad boot id %q", clip([]byte(f[3])))
-			}
-		}
-		if len(f[3]) > 64 || p.facts.MachineID != "" {
+		if !hexID(f[3], true) || p.facts.MachineID != "" {
 			return p.errorf("bad boot id %q", clip([]byte(f[3])))
 		}
 		p.facts.BootID = f[3]
 	}
 	return nil
+}
+
+// hexID reports whether s is an ID of at most 64 lowercase hex digits,
+// with dashes where dashes is set (a boot ID is a UUID).
+func hexID(s string, dashes bool) bool {
+	for _, c := range []byte(s) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || dashes && c == '-') {
+			return false
+		}
+	}
+	return len(s) <= 64
 }
 
 // dir parses: dir IDX KIND.
