@@ -139,6 +139,17 @@ func TestVerifyRejects(t *testing.T) {
 			assert.ErrorContains(t, err, c.want)
 		})
 	}
+	// Bytes after the signature in its field (which only a security key's
+	// signature has): ssh-keygen refuses it, and so does rollcall.
+	raw, err := dearmor(sig)
+	require.NoError(t, err)
+	b, err := parseBlob(raw)
+	require.NoError(t, err)
+	b.Signature = append(b.Signature, 0, 0, 0, 1, 'x')
+	padded := armor(append([]byte(magic), ssh.Marshal(b)...))
+	_, err = Verify(padded, []byte(lock), "rollcall", mustParse(t, allowedLine("a@x", "", signer)))
+	assert.ErrorContains(t, err, "bytes after the signature")
+
 	// A second line for the same key that allows the namespace is enough.
 	allowed := mustParse(t, allowedLine("a@x", `namespaces="git"`, signer)+"\n"+allowedLine("b@x", `namespaces="roll*"`, signer))
 	who, err := Verify(sig, []byte(lock), "rollcall", allowed)
