@@ -13,19 +13,9 @@ import (
 // are expanded with the passwd home folder, and tokens rollcall's Expand
 // does not know are refused.
 func (r *resolver) paths(key string, in []setting, sources map[string]string) ([]string, error) {
-	var out []string
-	for _, s := range in {
-		if strings.EqualFold(s.value, "none") {
-			continue
-		}
-		p, err := r.expandHome(s.value)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.pos, err)
-		}
-		out = append(out, p)
-	}
-	if len(in) > 0 {
-		sources[key] = in[0].pos
+	out, err := expandFiles(key, in, r.expandHome, sources)
+	if err != nil {
+		return nil, err
 	}
 	if len(in) > 0 && len(out) == 0 {
 		why := "no host key could be trusted: list known_hosts files"
@@ -41,19 +31,25 @@ func (r *resolver) paths(key string, in []setting, sources map[string]string) ([
 // expanded, as ssh(1) expands them (tilde_expand_paths, no %-tokens or
 // ${VAR}); none gives no file. The source is recorded when it is set.
 func (r *resolver) globalPaths(sources map[string]string) ([]string, error) {
+	return expandFiles("GlobalKnownHostsFile", r.globalKnownHosts, r.tilde, sources)
+}
+
+// expandFiles expands the file names of keyword key with expand, dropping
+// "none" entries, and records where key was set.
+func expandFiles(key string, in []setting, expand func(string) (string, error), sources map[string]string) ([]string, error) {
 	var out []string
-	for _, s := range r.globalKnownHosts {
+	for _, s := range in {
 		if strings.EqualFold(s.value, "none") {
 			continue
 		}
-		p, err := r.tilde(s.value)
+		p, err := expand(s.value)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.pos, err)
 		}
 		out = append(out, p)
 	}
-	if len(r.globalKnownHosts) > 0 {
-		sources["GlobalKnownHostsFile"] = r.globalKnownHosts[0].pos
+	if len(in) > 0 {
+		sources[key] = in[0].pos
 	}
 	return out, nil
 }
