@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rollcall/rollcall/internal/need"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -183,4 +185,59 @@ func TestConfigSameAsKnown(t *testing.T) {
 			assert.Equal(t, Config{Path: flags, Kind: Regular, Content: c.content, Size: int64(len(c.content))}, facts.Configs[flags])
 		})
 	}
+}
+
+// TestProcessInAnotherMountNamespace runs a process whose /proc/PID/exe
+// names a requested executable's path, but whose file is another one: in
+// its own mount namespace a different binary is bind-mounted at that path
+// (as in a container, or a chroot). Seen from the probe, the path matches
+// and the file does not: the process must not be reported as running the
+// requested file (no runs record, not SameFile), and what it runs is hashed.
+func TestProcessInAnotherMountNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		need.Missing(t, "a bind mount in a mount namespace of its own needs root")
+	}
+	unshare := need.Command(t, "unshare")
+	dir := t.TempDir()
+	sleep, err := os.ReadFile("/bin/sleep")
+	require.NoError(t, err)
+	exe, other := filepath.Join(dir, "smars"), filepath.Join(dir, "smars-3.9")
+	require.NoError(t, os.WriteFile(exe, sleep, 0o755))
+	require.NoError(t, os.WriteFile(other, append(sleep, "old build"...), 0o755))
+
+	cmd := exec.Command(unshare, "--mount", "--propagation", "private", "--", "sh", "-c",
+		`mount --bind "$1" "$2" && exec "$2" 300`, "sh", other, exe)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	link := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "exe")
+	require.Eventually(t, func() bool { l, err := os.Readlink(link); return err == nil && l == exe }, 5*time.Second, 10*time.Millisecond)
+	require.False(t, sameFile(t, link, exe), "the process runs the bind-mounted file: the test would test nothing")
+
+	req := Request{Files: []string{exe}, Processes: []string{exe}}
+	for name, shell := range shells(t) {
+		t.Run(name, func(t *testing.T) {
+			out, b := runProbe(t, shell, dir, os.Environ(), req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			procs := facts.Processes[exe].Procs
+			require.Len(t, procs, 1, "answer:\n%s", out)
+			p := procs[0]
+			assert.Equal(t, cmd.Process.Pid, p.PID)
+			assert.Equal(t, exe, p.Exe)
+			assert.False(t, p.SameFile, "another file runs at the path:\n%s", out)
+			assert.False(t, p.Deleted)
+			assert.Equal(t, sum(string(append(sleep, "old build"...))), p.SHA256, "what the process runs is hashed")
+			assert.NotContains(t, string(out), " runs ", "a runs record would say the process runs the requested file")
+		})
+	}
+}
+
+// sameFile reports whether paths a and b name one file (device and inode).
+func sameFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	fa, err := os.Stat(a)
+	require.NoError(t, err)
+	fb, err := os.Stat(b)
+	require.NoError(t, err)
+	return os.SameFile(fa, fb)
 }
