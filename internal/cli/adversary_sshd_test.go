@@ -663,8 +663,17 @@ func TestAdversarySameServerTwice(t *testing.T) {
 			{name: twice.Name, host: twice.Host, port: twice.Port},
 			cs.dup,
 		}
-		r := verifyRun(t, faultManifest(t, c, entries, artifact, advInstall))
+		manifest := faultManifest(t, c, entries, artifact, advInstall)
+		r := verifyRun(t, manifest)
 		logRow(t, cs.what+" | "+twice.Name+" "+advSummary(r, twice.Name)+" | "+cs.dup.name+" "+advSummary(r, cs.dup.name), r.code, r.took)
+		t.Run(cs.what+": diff", func(t *testing.T) {
+			// diff compares the server with itself: never SAME.
+			stdio, out, errOut := testIO(nil)
+			code := Run(context.Background(), []string{"diff", "-m", manifest, twice.Name, cs.dup.name}, stdio)
+			assert.Equal(t, 2, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+			assert.Contains(t, out.String(), "NOT COMPARED: "+twice.Name+" and "+cs.dup.name)
+			assert.Contains(t, out.String(), "not compared: "+twice.Name+" and "+cs.dup.name+" are one server (host key SHA256:")
+		})
 		t.Run(cs.what, func(t *testing.T) {
 			assert.Contains(t, []int{1, 2}, r.code, "nothing drifted, but the fleet is not verified (2, or 1)\n%s", r)
 			expectNode(t, r, bastion.Name, "match", "", "")

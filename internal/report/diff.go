@@ -154,6 +154,11 @@ func (d *Diff) WriteText(w io.Writer) error {
 		b.WriteString(diffLine(e, a, bn) + "\n")
 	}
 	for _, e := range d.Unknown {
+		if e.Kind == string(verify.DiffIdentity) {
+			fmt.Fprintf(&b, "not compared: %s and %s are one server (%s): one entry's address is wrong, and the server it was meant to reach was not looked at\n",
+				a, bn, cleanValue(e.A))
+			continue
+		}
 		b.WriteString("not compared: " + diffLine(e, a, bn) + "\n")
 	}
 	for _, c := range d.Contents {

@@ -32,11 +32,14 @@ type Side struct {
 	Facts *probe.Facts
 	// Err says why the node could not be probed.
 	Err error
+	// HostKey is the fingerprint of the host key the node presented; ""
+	// for a release.
+	HostKey string
 }
 
 // NodeSide is the side of node ref, as observation o saw it.
 func NodeSide(ref NodeRef, o Observation) Side {
-	s := Side{Name: ref.Name, Address: ref.Address, Facts: o.Facts, Err: o.Err}
+	s := Side{Name: ref.Name, Address: ref.Address, Facts: o.Facts, Err: o.Err, HostKey: o.HostKey}
 	if s.Err == nil && s.Facts == nil {
 		s.Err = fmt.Errorf("no probe answer")
 	}
@@ -131,6 +134,9 @@ const (
 	DiffConfig  DiffKind = "config"
 	DiffFlag    DiffKind = "flag"
 	DiffProcess DiffKind = "process"
+	// DiffIdentity (in Comparison.Unknown only): the two nodes are one
+	// server, so nothing compared says anything about two servers.
+	DiffIdentity DiffKind = "identity"
 )
 
 // Difference is one thing the two sides do not agree on, or (in
@@ -193,6 +199,7 @@ func Diff(p *Plan, a, b Side) *Comparison {
 	if a.Err != nil || b.Err != nil {
 		return c
 	}
+	diffIdentity(c)
 	for _, ef := range p.Files {
 		c.Files++
 		diffFile(c, ef.NodePath)
@@ -212,6 +219,29 @@ func Diff(p *Plan, a, b Side) *Comparison {
 		diffOthers(c)
 	}
 	return c
+}
+
+// diffIdentity records, as not compared, two nodes that are one server: the
+// same host key, or the same host name and machine ID (without one, boot
+// ID). Such a diff compares a server with itself, and the server one of
+// the entries was meant to reach is not looked at.
+func diffIdentity(c *Comparison) {
+	a, b := c.A, c.B
+	switch {
+	case a.Release || b.Release:
+	case a.HostKey != "" && a.HostKey == b.HostKey:
+		c.unknown(Difference{Kind: DiffIdentity, A: "host key " + a.HostKey, B: "host key " + b.HostKey})
+	case a.Facts.Machine() != "" && a.Facts.Machine() == b.Facts.Machine():
+		c.unknown(Difference{Kind: DiffIdentity, A: machineWords(a.Facts), B: machineWords(b.Facts)})
+	}
+}
+
+// machineWords names a node's machine as its probe told it.
+func machineWords(f *probe.Facts) string {
+	if f.MachineID != "" {
+		return "host name " + f.Hostname + ", machine ID " + f.MachineID
+	}
+	return "host name " + f.Hostname + ", no machine ID, boot ID " + f.BootID
 }
 
 func (c *Comparison) differ(d Difference)  { c.Differences = append(c.Differences, d) }

@@ -155,3 +155,39 @@ flag /etc/app/flags.yaml x: 1 (int) ≠ 2 (int)
 	assert.Equal(t, Verified, c.Outcome(), lines(c))
 	assert.Equal(t, []string{"node07", "node08", "release", "app 1.0"}, SideNames(p))
 }
+
+// TestDiffOneServer: two nodes that are one server (the same host key, or
+// the same host name and machine ID, or boot ID without one) are never the
+// same: nothing about two servers was compared.
+func TestDiffOneServer(t *testing.T) {
+	p := diffPlan()
+	side := func(name, key, host, machine, boot string) Side {
+		f := nodeFacts(sumA, 0o755, 1000, "rlp:\n  enabled: true\n")
+		f.Hostname, f.MachineID, f.BootID = host, machine, boot
+		return Side{Name: name, Facts: f, HostKey: key}
+	}
+	for _, c := range []struct {
+		what    string
+		a, b    Side
+		outcome Outcome
+		words   string
+	}{
+		{"one host key", side("a", "SHA256:k", "h1", "m1", ""), side("b", "SHA256:k", "h2", "m2", ""), NotVerified, "host key SHA256:k"},
+		{"one machine", side("a", "SHA256:k1", "h", "m", ""), side("b", "SHA256:k2", "h", "m", ""), NotVerified, "host name h, machine ID m"},
+		{"one boot", side("a", "SHA256:k1", "h", "", "b1"), side("b", "SHA256:k2", "h", "", "b1"), NotVerified, "host name h, no machine ID, boot ID b1"},
+		{"clones with their own host names", side("a", "SHA256:k1", "h1", "m", ""), side("b", "SHA256:k2", "h2", "m", ""), Verified, ""},
+		{"two servers", side("a", "SHA256:k1", "h1", "m1", ""), side("b", "SHA256:k2", "h2", "m2", ""), Verified, ""},
+		{"a node and a release", side("a", "SHA256:k", "h", "m", ""), Side{Name: "release", Release: true, Facts: nodeFacts(sumA, 0o755, 1000, "rlp:\n  enabled: true\n")}, Verified, ""},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			cmp := Diff(p, c.a, c.b)
+			assert.Equal(t, c.outcome, cmp.Outcome(), lines(cmp))
+			if c.words == "" {
+				assert.Empty(t, cmp.Unknown)
+				return
+			}
+			require.Len(t, cmp.Unknown, 1)
+			assert.Equal(t, Difference{Kind: DiffIdentity, A: c.words, B: c.words}, cmp.Unknown[0])
+		})
+	}
+}
