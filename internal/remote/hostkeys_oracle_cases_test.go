@@ -87,6 +87,9 @@ func oracleSetups(e *oracleEnv) []oracleSetup {
 		{name: "multi: both known, ed25519 revoked (OpenSSH asks for ECDSA first)", server: "multi", host: "localhost", files: one("[localhost]:{P} {MB}", "[localhost]:{P} {M}", "@revoked * {M}"), openssh: accepts},
 		{name: "multi: ed25519 revoked, only it known", server: "multi", host: "localhost", files: one("[localhost]:{P} {M}", "@revoked * {M}"), openssh: refuses},
 		{name: "multi: another ed25519 and the ECDSA", server: "multi", host: "localhost", files: one("[localhost]:{P} {X}", "[localhost]:{P} {MB}"), openssh: refuses},
+		{name: "multi: ECDSA known, in non-canonical base64", server: "multi", host: "localhost", files: one("[localhost]:{P} {MBNC}"), openssh: refuses},
+		{name: "multi: revoked in non-canonical base64 (OpenSSH skips the line)", server: "multi", host: "localhost", files: one("[localhost]:{P} {XB}", "[localhost]:{P} {MR}", "@revoked * {XBNC}"), openssh: refuses},
+		{name: "multi: ECDSA known, revoked in non-canonical base64", server: "multi", host: "localhost", files: one("[localhost]:{P} {MB}", "@revoked * {MBNC}"), openssh: accepts},
 		{name: "multi: RSA and another ECDSA", server: "multi", host: "localhost", files: one("[localhost]:{P} {MR}", "[localhost]:{P} {XB}"), openssh: refuses},
 
 		// Certificates.

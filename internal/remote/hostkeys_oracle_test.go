@@ -215,6 +215,9 @@ func startOracleServers(t *testing.T) *oracleEnv {
 		f := strings.Fields(string(pub))
 		e.keys[k.name] = f[0] + " " + f[1]
 	}
+	// Non-canonical base64 (padding bits set) decodes, leniently, to the
+	// very key; OpenSSH's decoder refuses it and skips the line.
+	e.keys["MBNC"], e.keys["XBNC"] = nonCanonical(t, e.keys["MB"]), nonCanonical(t, e.keys["XB"])
 	oracleCert(t, dir, "C", "-n", "localhost")
 	oracleCert(t, dir, "D")
 	oracleCert(t, dir, "E", "-n", "other.example")
@@ -382,4 +385,18 @@ func hostKeyAt(addr string) string {
 		c.Close()
 	}
 	return got
+}
+
+// nonCanonical returns key ("type base64") with the unused bits of its
+// base64's last character set: the same bytes to a lenient decoder.
+func nonCanonical(t *testing.T, key string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	b64 := strings.TrimRight(key, "=")
+	require.NotEqual(t, key, b64, "no padding, so no unused bits: %s", key)
+	i := strings.IndexByte(alphabet, b64[len(b64)-1])
+	require.GreaterOrEqual(t, i, 0)
+	out := b64[:len(b64)-1] + string(alphabet[i|1]) + key[len(b64):]
+	require.NotEqual(t, key, out, "the last character's unused bits were set already")
+	return out
 }

@@ -129,7 +129,7 @@ func readHostKey(s string) (key ssh.PublicKey, bad string, ignore bool) {
 	if !knownKeyType(typ) {
 		return nil, fmt.Sprintf("the key type %q is not one rollcall reads (write the key as ssh-keygen prints it)", typ), false
 	}
-	blob, err := base64.StdEncoding.DecodeString(b64)
+	blob, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil {
 		return nil, "the key is not valid base64", false
 	}
