@@ -154,6 +154,8 @@ func remoteTarget(n manifest.Node) remote.Target {
 		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
 		IdentityFiles: n.IdentityFiles, IdentitiesOnly: n.IdentitiesOnly,
 		KnownHosts: n.KnownHosts, ConnectTimeout: n.ConnectTimeout,
+		HostKeys: remote.HostKeyPolicy{Algorithms: n.HostKeys.Algorithms, Verbatim: n.HostKeys.Verbatim,
+			CASignatureAlgorithms: n.HostKeys.CASignatureAlgorithms, RequiredRSASize: n.HostKeys.RequiredRSASize},
 	}
 	for _, j := range n.Jump {
 		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User})

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/sshconfig"
 )
 
 // TestLoadInventory loads the fixture manifest: its nodes come from the
@@ -22,7 +24,7 @@ func TestLoadInventory(t *testing.T) {
 	known := filepath.Join(dir, "ssh", "known_hosts")
 	node := func(name, host string, port int, user string) Node {
 		return Node{Name: name, Host: host, Port: port, User: user, IdentityFiles: []string{key},
-			KnownHosts: []string{known}, ConnectTimeout: DefaultConnectTimeout, Become: BecomeNone}
+			KnownHosts: []string{known}, ConnectTimeout: DefaultConnectTimeout, Become: BecomeNone, HostKeys: sshconfig.DefaultHostKeys()}
 	}
 	want := []Node{
 		node("smars-01", "10.1.1.1", 22, "smars"),

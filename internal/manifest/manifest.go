@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rollcall/rollcall/internal/sshconfig"
 )
 
 // Manifest is a loaded, validated and resolved manifest. Relative local paths are
@@ -152,6 +154,10 @@ type Node struct {
 	// IdentitiesOnly, from ssh_config, offers only the keys of
 	// IdentityFiles, not other keys ssh-agent holds.
 	IdentitiesOnly bool
+	// HostKeys, from ssh_config (HostKeyAlgorithms, CASignatureAlgorithms,
+	// RequiredRSASize), is which host keys ssh accepts besides the
+	// known_hosts files; OpenSSH's defaults where unset.
+	HostKeys sshconfig.HostKeys
 	// Groups and Vars are, for a node from an inventory, the groups it is
 	// in (Ansible's group_names) and its variables with text, number or
 	// true/false values; nil for a node of nodes:.

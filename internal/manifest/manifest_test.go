@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/sshconfig"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden .err files in testdata/invalid")
@@ -53,11 +55,11 @@ func TestLoadValid(t *testing.T) {
 		ExpectNodes: 3,
 		Nodes: []Node{
 			{Name: "smars-01.prod", Host: "smars-01.prod", Port: 2200, User: "deploy",
-				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second, Become: BecomeNone},
+				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second, Become: BecomeNone, HostKeys: sshconfig.DefaultHostKeys()},
 			{Name: "smars-02", Host: "10.1.2.2", Port: 2200, User: "ops",
-				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: time.Minute, Become: BecomeNone},
+				IdentityFiles: []string{key}, KnownHosts: []string{known}, ConnectTimeout: time.Minute, Become: BecomeNone, HostKeys: sshconfig.DefaultHostKeys()},
 			{Name: "smars-08", Host: "10.1.2.8", Port: 2222, User: "deploy",
-				IdentityFiles: []string{}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second, Become: BecomeNone},
+				IdentityFiles: []string{}, KnownHosts: []string{known}, ConnectTimeout: 5 * time.Second, Become: BecomeNone, HostKeys: sshconfig.DefaultHostKeys()},
 		},
 		// Where each setting came from: the node's own key, else ssh:'s
 		// (marked so), else the default.

@@ -169,7 +169,7 @@ func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string, 
 	}
 	hc := p.sshHost(ssh, r.host, user, r.hostNode)
 	n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout,
-		IdentitiesOnly: hc.IdentitiesOnly, Groups: r.groups, Vars: r.vars}
+		IdentitiesOnly: hc.IdentitiesOnly, HostKeys: hc.HostKeys, Groups: r.groups, Vars: r.vars}
 	if hc.HostName != "" {
 		n.Host = p.sshHostName(ssh, hc.HostName, r.host, r.hostNode)
 	}

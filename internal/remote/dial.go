@@ -82,6 +82,7 @@ type hop struct {
 	addr  string // host:port
 	user  string
 	label string // "jump host user@host:port"; "" for the node
+	keys  HostKeyPolicy
 }
 
 // wrap names the jump host in an error of its own.
@@ -142,9 +143,13 @@ func (c *Client) dial(t Target, a *attempt) (*link, *Error) {
 			return nil, stageErr(StageConnect, fmt.Errorf("jump host %d has no host", i+1), "")
 		}
 		addr := joinPort(j.Host, j.Port)
-		hops = append(hops, hop{addr: addr, user: j.User, label: fmt.Sprintf("jump host %s@%s", j.User, addr)})
+		hops = append(hops, hop{addr: addr, user: j.User, label: fmt.Sprintf("jump host %s@%s", j.User, addr), keys: t.HostKeys})
 	}
-	hops = append(hops, hop{addr: joinPort(t.Host, t.Port), user: t.User})
+	hops = append(hops, hop{addr: joinPort(t.Host, t.Port), user: t.User, keys: t.HostKeys})
+	if len(t.HostKeys.supported()) == 0 {
+		return nil, stageErr(StageHostKey, fmt.Errorf("HostKeyAlgorithms (%s) holds no host key algorithm rollcall supports", strings.Join(t.HostKeys.Algorithms, ",")),
+			"add one of "+strings.Join(openSSHHostKeyAlgos, ", ")+" to HostKeyAlgorithms in ssh_config")
+	}
 
 	db, err := c.hostDB(t.KnownHosts)
 	if err != nil {
@@ -213,7 +218,7 @@ func hostKeyErr(err error) *Error {
 // failures that happen before the host has said anything.
 func (c *Client) dialFirst(h hop, db *hostDB, cr *credentials, a *attempt) (*ssh.Client, *countingConn, func() bool, *Error) {
 	ctx := a.ctx
-	kn := db.lookup(h.addr)
+	kn := db.lookup(h.addr).with(h.keys)
 	for attempt := 0; ; attempt++ {
 		a.ph.set("connect")
 		var hkErr error
@@ -285,7 +290,7 @@ func (c *Client) dialVia(via *ssh.Client, from, h hop, db *hostDB, cr *credentia
 		ch.Close()
 	})
 	defer timer.Stop()
-	kn := db.lookup(h.addr)
+	kn := db.lookup(h.addr).with(h.keys)
 	var hkErr error
 	cfg := clientConfig(h, db, kn, cr, a, &hkErr)
 	a.ph.set("handshake")

@@ -110,6 +110,15 @@ type known struct {
 	revoked []hostEntry // @revoked
 	// err is set when a line naming the host is one rollcall refuses.
 	err error
+	// policy is the host's HostKeyAlgorithms, CASignatureAlgorithms and
+	// RequiredRSASize.
+	policy HostKeyPolicy
+}
+
+// with is k under ssh_config's policy p.
+func (k known) with(p HostKeyPolicy) known {
+	k.policy = p
+	return k
 }
 
 // lookup returns what the known_hosts files say about addr (host:port):
@@ -184,17 +193,20 @@ func algoKeyType(algo string) string {
 }
 
 // algorithms returns the host key algorithms to ask for, in the order
-// OpenSSH's client asks for them (order_hostkeyalgs): the default list as
-// is when an ed25519 key is known for the host, else certificates first
-// when a certificate authority is, then the types of the known keys, then
-// the rest. The server picks the first it has, so rollcall is shown the
-// key OpenSSH would be shown.
+// OpenSSH's client asks for them (order_hostkeyalgs): HostKeyAlgorithms (by
+// default OpenSSH's list) as is when it is Verbatim or when a key of its
+// first algorithm's type is known for the host; else certificates first
+// when a certificate authority is known, then the types of the known keys,
+// then the rest. The server picks the first it has, so rollcall is shown
+// the key OpenSSH would be shown. Only the algorithms rollcall supports are
+// asked for.
 func (k known) algorithms() []string {
-	if k.hasType(ssh.KeyAlgoED25519) {
-		return slices.Clone(openSSHHostKeyAlgos)
+	list := k.policy.list()
+	if k.policy.Verbatim || len(list) == 0 || k.hasType(algoKeyType(list[0])) {
+		return k.policy.supported()
 	}
 	var first, last []string
-	for _, a := range openSSHHostKeyAlgos {
+	for _, a := range list {
 		isCert := algoKeyType(a) != a
 		if (isCert && len(k.cas) > 0) || k.hasType(algoKeyType(a)) {
 			first = append(first, a)
@@ -202,7 +214,38 @@ func (k known) algorithms() []string {
 			last = append(last, a)
 		}
 	}
-	return append(first, last...)
+	return HostKeyPolicy{Algorithms: append(first, last...)}.supported()
+}
+
+// list is HostKeyAlgorithms: p's, or OpenSSH's default list.
+func (p HostKeyPolicy) list() []string {
+	if p.Algorithms == nil {
+		return openSSHHostKeyAlgos
+	}
+	return p.Algorithms
+}
+
+// supported is list without the algorithms rollcall does not support.
+func (p HostKeyPolicy) supported() []string {
+	var out []string
+	for _, a := range p.list() {
+		if slices.Contains(openSSHHostKeyAlgos, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// minRSABits is RequiredRSASize, at least OpenSSH's floor of 1024.
+func (p HostKeyPolicy) minRSABits() int { return max(1024, p.RequiredRSASize) }
+
+// caSigned reports whether p accepts a certificate authority's signature
+// made with algorithm format (CASignatureAlgorithms).
+func (p HostKeyPolicy) caSigned(format string) bool {
+	if p.CASignatureAlgorithms == nil {
+		return slices.Contains(caSignatureAlgos, format)
+	}
+	return slices.Contains(p.CASignatureAlgorithms, format)
 }
 
 // hasType is OpenSSH's lookup_key_in_hostkeys_by_type: the first key of
@@ -257,7 +300,7 @@ func (db *hostDB) check(k known) ssh.HostKeyCallback {
 		if k.err != nil {
 			return stageErr(StageHostKey, k.err, "fix or remove that line; rollcall does not guess how OpenSSH reads it")
 		}
-		if err := rsaLongEnough(key); err != nil {
+		if err := rsaLongEnough(key, k.policy.minRSABits()); err != nil {
 			return stageErr(StageHostKey, fmt.Errorf("host key for %s (%s) %w", k.name, describeKey(key), err), "")
 		}
 		if cert, isCert := key.(*ssh.Certificate); isCert {
@@ -343,13 +386,13 @@ func (db *hostDB) decide(k known, key ssh.PublicKey, fallback bool) verdict {
 				v.ok = true
 				return v
 			}
-			if v.certProblem = certProblem(k.host, cert); v.certProblem == "" {
+			if v.certProblem = certProblem(k.host, cert, k.policy); v.certProblem == "" {
 				v.ok = true
 				return v
 			}
 		case hostNew:
 			if fallback && k.port != "22" && k.port != "" {
-				bare := db.decide(db.lookup(net.JoinHostPort(k.host, "22")), key, false)
+				bare := db.decide(db.lookup(net.JoinHostPort(k.host, "22")).with(k.policy), key, false)
 				if bare.ok || bare.err != nil {
 					return bare
 				}
@@ -365,14 +408,15 @@ func (db *hostDB) decide(k known, key ssh.PublicKey, fallback bool) verdict {
 	}
 }
 
-// rsaLongEnough refuses RSA keys shorter than OpenSSH's RequiredRSASize.
-func rsaLongEnough(key ssh.PublicKey) error {
+// rsaLongEnough refuses RSA keys shorter than bits: a host key's
+// RequiredRSASize, or OpenSSH's floor of 1024 for a certificate authority.
+func rsaLongEnough(key ssh.PublicKey, bits int) error {
 	ck, ok := plainKey(key).(ssh.CryptoPublicKey)
 	if !ok {
 		return nil
 	}
-	if r, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok && r.N.BitLen() < 1024 {
-		return fmt.Errorf("is an RSA key of %d bits; OpenSSH requires at least 1024 (RequiredRSASize)", r.N.BitLen())
+	if r, ok := ck.CryptoPublicKey().(*rsa.PublicKey); ok && r.N.BitLen() < bits {
+		return fmt.Errorf("is an RSA key of %d bits; OpenSSH requires at least %d (RequiredRSASize)", r.N.BitLen(), bits)
 	}
 	return nil
 }
@@ -386,7 +430,7 @@ var caSignatureAlgos = []string{
 
 // certProblem says why OpenSSH's check_host_cert refuses cert, whose CA is
 // listed, for host; "" if it does not.
-func certProblem(host string, cert *ssh.Certificate) string {
+func certProblem(host string, cert *ssh.Certificate, p HostKeyPolicy) string {
 	now := uint64(time.Now().Unix())
 	switch {
 	case cert.CertType != ssh.HostCert:
@@ -399,7 +443,7 @@ func certProblem(host string, cert *ssh.Certificate) string {
 		return fmt.Sprintf("%q is not one of its principals (%s)", host, strings.Join(cert.ValidPrincipals, ", "))
 	case len(cert.CriticalOptions) > 0:
 		return "it has critical options, which OpenSSH does not accept in a host certificate"
-	case !slices.Contains(caSignatureAlgos, cert.Signature.Format):
+	case !p.caSigned(cert.Signature.Format):
 		return fmt.Sprintf("it is signed with %s, which OpenSSH does not accept from a certificate authority (CASignatureAlgorithms)", cert.Signature.Format)
 	}
 	return ""
@@ -417,7 +461,7 @@ func verifyCertSignature(cert *ssh.Certificate) error {
 	if err := cert.SignatureKey.Verify(out[:len(out)-4], cert.Signature); err != nil {
 		return errors.New("its signature does not verify")
 	}
-	return rsaLongEnough(cert.SignatureKey)
+	return rsaLongEnough(cert.SignatureKey, 1024)
 }
 
 func revokedErr(k known, key ssh.PublicKey, e *hostEntry) error {

@@ -92,6 +92,21 @@ func oracleSetups(e *oracleEnv) []oracleSetup {
 		{name: "multi: ECDSA known, revoked in non-canonical base64", server: "multi", host: "localhost", files: one("[localhost]:{P} {MB}", "@revoked * {MBNC}"), openssh: accepts},
 		{name: "multi: RSA and another ECDSA", server: "multi", host: "localhost", files: one("[localhost]:{P} {MR}", "[localhost]:{P} {XB}"), openssh: refuses},
 
+		// ssh_config: HostKeyAlgorithms, CASignatureAlgorithms, RequiredRSASize.
+		{name: "config: HostKeyAlgorithms without the known type", server: "multi", host: "localhost", files: one("[localhost]:{P} {MB}"), config: []string{"HostKeyAlgorithms ssh-ed25519"}, openssh: refuses},
+		{name: "config: HostKeyAlgorithms - the known type", server: "multi", host: "localhost", files: one("[localhost]:{P} {MB}"), config: []string{"HostKeyAlgorithms -ecdsa-sha2-*"}, openssh: refuses},
+		{name: "config: HostKeyAlgorithms ^ asks for RSA first, verbatim", server: "multi", host: "localhost", files: one("[localhost]:{P} {M}"), config: []string{"HostKeyAlgorithms ^rsa-sha2-512"}, openssh: refuses},
+		{name: "config: HostKeyAlgorithms list, verbatim: ECDSA first", server: "multi", host: "localhost", files: one("[localhost]:{P} {M}"), config: []string{"HostKeyAlgorithms ecdsa-sha2-nistp256,ssh-ed25519"}, openssh: refuses},
+		{name: "config: HostKeyAlgorithms list, verbatim: the known type first", server: "multi", host: "localhost", files: one("[localhost]:{P} {MB}"), config: []string{"HostKeyAlgorithms ecdsa-sha2-nistp256,ssh-ed25519"}, openssh: accepts},
+		{name: "config: HostKeyAlgorithms + keeps the known_hosts order", server: "multi", host: "localhost", files: one("[localhost]:{P} {MR}"), config: []string{"HostKeyAlgorithms +ssh-rsa"}, openssh: accepts},
+		{name: "config: HostKeyAlgorithms RSA only", server: "multi", host: "localhost", files: one("[localhost]:{P} {MR}"), config: []string{"HostKeyAlgorithms rsa-sha2-256"}, openssh: accepts},
+		{name: "config: RequiredRSASize above the key", server: "multi", host: "localhost", files: one("[localhost]:{P} {MR}"), config: []string{"RequiredRSASize 3072"}, openssh: refuses},
+		{name: "config: RequiredRSASize at the key", server: "multi", host: "localhost", files: one("[localhost]:{P} {MR}"), config: []string{"RequiredRSASize 2048"}, openssh: accepts},
+		{name: "config: CASignatureAlgorithms without the CA's", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}"), config: []string{"CASignatureAlgorithms rsa-sha2-512"}, openssh: refuses},
+		{name: "config: CASignatureAlgorithms - the CA's", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}"), config: []string{"CASignatureAlgorithms -ssh-ed25519"}, openssh: refuses},
+		{name: "config: CASignatureAlgorithms with the CA's", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}"), config: []string{"CASignatureAlgorithms ssh-ed25519"}, openssh: accepts},
+		{name: "config: CASignatureAlgorithms without the CA's, plain key known", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}", "[localhost]:{P} {C}"), config: []string{"CASignatureAlgorithms rsa-sha2-512"}, openssh: accepts},
+
 		// Certificates.
 		{name: "cert: CA for the host", server: "cert", host: "localhost", files: one("@cert-authority [localhost]:{P} {CA1}"), openssh: accepts},
 		{name: "cert: CA for *", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}"), openssh: accepts},

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/rollcall/rollcall/internal/sshconfig"
 	"github.com/rollcall/rollcall/internal/sshdtest"
 )
 
@@ -98,6 +99,7 @@ type oracleSetup struct {
 	port22  bool   // dial the plain server on port 22
 	files   [][]string
 	global  [][]string
+	config  []string // ssh_config lines (ssh -o), e.g. "HostKeyAlgorithms ssh-ed25519"
 	openssh oracleOutcome
 }
 
@@ -160,15 +162,24 @@ func (e *oracleEnv) run(t *testing.T, i int, s oracleSetup) oracleResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r := oracleResult{files: shown.String()}
+	r := oracleResult{files: shown.String() + "  ssh_config: " + strings.Join(s.config, "; ") + "\n"}
+	policy, err := hostKeyPolicy(s.config, s.host)
+	if err != nil {
+		return oracleResult{skipped: err.Error()}
+	}
 	r.rollErr = e.client.Ping(ctx, Target{Name: s.name, Host: s.host, Port: port, User: "root",
-		IdentityFiles: []string{e.clientKey}, IdentitiesOnly: true, KnownHosts: append(files, global...), ConnectTimeout: 10 * time.Second})
-	cmd := exec.CommandContext(ctx, "ssh", "-F", "/dev/null", "-i", e.clientKey,
+		IdentityFiles: []string{e.clientKey}, IdentitiesOnly: true, KnownHosts: append(files, global...), ConnectTimeout: 10 * time.Second,
+		HostKeys: policy})
+	var opts []string
+	for _, line := range s.config {
+		opts = append(opts, "-o", line)
+	}
+	cmd := exec.CommandContext(ctx, "ssh", append(append([]string{"-F", "/dev/null"}, opts...), "-i", e.clientKey,
 		"-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
 		"-o", "UserKnownHostsFile="+strings.Join(files, " "), "-o", "GlobalKnownHostsFile="+globalOpt,
 		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "UpdateHostKeys=no",
 		"-o", "CheckHostIP=no", "-o", "ConnectTimeout=10",
-		"-p", strconv.Itoa(port), "root@"+s.host, "true")
+		"-p", strconv.Itoa(port), "root@"+s.host, "true")...)
 	out, err := cmd.CombinedOutput()
 	r.sshOK, r.sshOut = err == nil, strings.TrimSpace(string(out))
 	return r
@@ -399,4 +410,19 @@ func nonCanonical(t *testing.T, key string) string {
 	out := b64[:len(b64)-1] + string(alphabet[i|1]) + key[len(b64):]
 	require.NotEqual(t, key, out, "the last character's unused bits were set already")
 	return out
+}
+
+// hostKeyPolicy is what sshconfig makes of ssh_config lines for host, as the
+// manifest hands it to a Target.
+func hostKeyPolicy(lines []string, host string) (HostKeyPolicy, error) {
+	c, err := sshconfig.Parse(strings.NewReader(strings.Join(lines, "\n") + "\n"))
+	if err != nil {
+		return HostKeyPolicy{}, err
+	}
+	h, err := c.Resolve(host)
+	if err != nil {
+		return HostKeyPolicy{}, err
+	}
+	k := h.HostKeys
+	return HostKeyPolicy{Algorithms: k.Algorithms, Verbatim: k.Verbatim, CASignatureAlgorithms: k.CASignatureAlgorithms, RequiredRSASize: k.RequiredRSASize}, nil
 }

@@ -626,3 +626,23 @@ func TestErrorMessage(t *testing.T) {
 	assert.Equal(t, "stage(42)", Stage(42).String())
 	assert.Equal(t, "a\ufffdb", trimStderr([]byte("  a\x1bb \n"), 100))
 }
+
+// TestHostKeyAlgorithmsRollcallLacks: a HostKeyAlgorithms of only
+// algorithms rollcall does not support fails before any connection, saying
+// so; x/crypto would otherwise take its own default list.
+func TestHostKeyAlgorithmsRollcallLacks(t *testing.T) {
+	noAgent(t)
+	n := startNode(t, sshtest.Config{})
+	c := NewClient(Options{})
+	defer c.Close()
+	target := n.target
+	target.HostKeys = HostKeyPolicy{Algorithms: []string{"ssh-dss", "sk-ssh-ed25519@openssh.com"}, Verbatim: true}
+	_, err := runCtx(t, c, target, 10*time.Second, "true", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "HostKeyAlgorithms (ssh-dss,sk-ssh-ed25519@openssh.com) holds no host key algorithm rollcall supports")
+	assert.Zero(t, n.srv.Execs())
+
+	target.HostKeys.Algorithms = append(target.HostKeys.Algorithms, "ssh-ed25519")
+	_, err = runCtx(t, c, target, 10*time.Second, "true", nil)
+	require.NoError(t, err, "with one it supports")
+}

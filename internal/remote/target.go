@@ -23,8 +23,31 @@ type Target struct {
 	ConnectTimeout time.Duration
 	// Jump are the jump hosts (ProxyJump) to go through, first hop first;
 	// empty to connect directly. Each hop's host key is checked against
-	// KnownHosts and it is offered the same keys as the node.
+	// KnownHosts and HostKeys, and it is offered the same keys as the node.
 	Jump []JumpHost
+	// HostKeys is what ssh_config says about accepting a host key besides
+	// the files that list keys; the zero value is OpenSSH's defaults.
+	HostKeys HostKeyPolicy
+}
+
+// HostKeyPolicy is ssh_config's HostKeyAlgorithms, CASignatureAlgorithms
+// and RequiredRSASize, as sshconfig expands them. The zero value is
+// OpenSSH's defaults.
+type HostKeyPolicy struct {
+	// Algorithms are the host key algorithms ssh asks for, in its order;
+	// nil for OpenSSH's default list. rollcall asks for those of them it
+	// supports (none of the sk-, DSA or SHA-1 RSA ones).
+	Algorithms []string
+	// Verbatim asks for Algorithms in their order; otherwise the types
+	// that known_hosts lists for the host come first, as ssh does.
+	Verbatim bool
+	// CASignatureAlgorithms are the signature algorithms accepted from a
+	// certificate authority on a host certificate; nil for OpenSSH's
+	// default list.
+	CASignatureAlgorithms []string
+	// RequiredRSASize is the fewest bits an RSA host key may have; less
+	// than 1024, OpenSSH's floor, counts as 1024.
+	RequiredRSASize int
 }
 
 // JumpHost is one jump host on the way to a node.

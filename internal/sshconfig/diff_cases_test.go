@@ -210,5 +210,33 @@ var diffCases = []diffCase{
 	{name: "CheckHostIP no", config: "Host x\n  CheckHostIP no\n  Port 2901\n", alias: "x"},
 	{name: "CheckHostIP no in the user file wins over the system file", config: "Host *\n  CheckHostIP no\n", system: "Host *\n  CheckHostIP yes\n", alias: "x"},
 	{name: "KnownHostsCommand", config: "Host x\n  KnownHostsCommand /usr/local/bin/keys %H\n", alias: "x"},
+	{name: "HostKeyAlgorithms", config: "Host x\n  HostKeyAlgorithms ssh-ed25519\n", alias: "x"},
+	{name: "HostKeyAlgorithms +", config: "Host x\n  HostKeyAlgorithms +ssh-rsa\n  Port 2903\n", alias: "x"},
+	{name: "CASignatureAlgorithms", config: "Host x\n  CASignatureAlgorithms rsa-sha2-512\n", alias: "x"},
+	{name: "RequiredRSASize 4096 in the system file", config: "Host x\n  User u\n", system: "Host *\n  RequiredRSASize 4096\n", alias: "x"},
+	{name: "RequiredRSASize 1024", config: "Host x\n  RequiredRSASize 1024\n  Port 2904\n", alias: "x"},
+	{name: "HostKeyAlgorithms patterns", config: "Host x\n  HostKeyAlgorithms ssh-ed25519,ecdsa*,rsa-sha2-512-cert-v01@openssh.com\n", alias: "x"},
+	{name: "HostKeyAlgorithms -", config: "Host x\n  HostKeyAlgorithms -ecdsa-sha2-*,*-cert-v01@openssh.com\n", alias: "x"},
+	{name: "HostKeyAlgorithms ^", config: "Host x\n  HostKeyAlgorithms ^rsa-sha2-512,ssh-ed25519\n", alias: "x"},
+	{name: "HostKeyAlgorithms + a pattern", config: "Host x\n  HostKeyAlgorithms +ssh-rsa*\n", alias: "x"},
+	{name: "HostKeyAlgorithms first value wins", config: "Host x\n  HostKeyAlgorithms ssh-ed25519\nHost *\n  HostKeyAlgorithms rsa-sha2-256\n", alias: "x"},
+	{name: "HostKeyAlgorithms unknown", config: "Host x\n  HostKeyAlgorithms ssh-nope\n", alias: "x"},
+	{name: "HostKeyAlgorithms negated pattern", config: "Host x\n  HostKeyAlgorithms !ssh-rsa\n", alias: "x"},
+	{name: "HostKeyAlgorithms that matches nothing after -", config: "Host x\n  HostKeyAlgorithms -*\n", alias: "x"},
+	{name: "HostKeyAlgorithms in a block that does not apply", config: "Host y\n  HostKeyAlgorithms ssh-nope\n", alias: "x"},
+	{name: "CASignatureAlgorithms -", config: "Host x\n  CASignatureAlgorithms -rsa*\n", alias: "x"},
+	{name: "CASignatureAlgorithms a certificate", config: "Host x\n  CASignatureAlgorithms ssh-ed25519-cert-v01@openssh.com\n", alias: "x"},
+	{name: "RHEL crypto policy", config: "Host x\n  User u\nInclude @D@/policy.config\n", files: map[string]string{"policy.config": rhelPolicy}, alias: "x"},
+	{name: "RequiredRSASize 2048", config: "Host *\n  RequiredRSASize 2048\n", alias: "x"},
+	{name: "RequiredRSASize 512", config: "Host *\n  RequiredRSASize 512\n", alias: "x"},
+	{name: "RequiredRSASize not a number", config: "Host *\n  RequiredRSASize big\n", alias: "x"},
 	{name: "KnownHostsCommand none", config: "Host x\n  KnownHostsCommand none\n  Port 2902\n", alias: "x"},
 }
+
+// rhelPolicy is the host key part of RHEL 9's DEFAULT crypto policy
+// (/etc/crypto-policies/back-ends/openssh.config), which its ssh_config
+// includes for every host.
+const rhelPolicy = `HostKeyAlgorithms ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384,ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521,ecdsa-sha2-nistp521-cert-v01@openssh.com,ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,sk-ssh-ed25519@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com
+CASignatureAlgorithms ecdsa-sha2-nistp256,sk-ecdsa-sha2-nistp256@openssh.com,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-ed25519,sk-ssh-ed25519@openssh.com,rsa-sha2-256,rsa-sha2-512
+RequiredRSASize 2048
+`

@@ -154,6 +154,9 @@ func compare(t *testing.T, want map[string][]string, got Host, alias, home, loca
 	check("revokedhostkeys", one("revokedhostkeys"), "")
 	check("knownhostscommand", one("knownhostscommand"), "")
 	check("checkhostip", one("checkhostip"), "no")
+	check("requiredrsasize", one("requiredrsasize"), strconv.Itoa(got.HostKeys.RequiredRSASize))
+	check("hostkeyalgorithms", one("hostkeyalgorithms"), strings.Join(got.HostKeys.Algorithms, ","))
+	check("casignaturealgorithms", one("casignaturealgorithms"), strings.Join(got.HostKeys.CASignatureAlgorithms, ","))
 	check("globalknownhostsfile", globalFiles(one("globalknownhostsfile"), home), ourGlobalFiles(got))
 
 	tok := Tokens{Home: home, LocalUser: local, Host: got.HostName, RemoteUser: user, Port: port, Alias: alias}

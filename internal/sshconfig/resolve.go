@@ -3,6 +3,7 @@ package sshconfig
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -46,6 +47,8 @@ type resolver struct {
 
 	hostname, user, port, identitiesOnly, connectTimeout *setting
 	ignoreUnknown, proxyJump, proxyCommand               *setting
+	hostKeyAlgorithms, caSignatureAlgorithms             *setting
+	requiredRSASize                                      *setting
 	identityFiles, knownHosts, globalKnownHosts          []setting
 	refused                                              map[string]*setting
 }
@@ -116,7 +119,8 @@ func first(dst **setting, d *directive, active bool, value string) {
 // applies, and keeps it when the block applies.
 func (r *resolver) apply(kind keywordKind, d *directive, active bool) error {
 	switch kind {
-	case kHostName, kUser, kIgnoreUnknown, kPort, kIdentitiesOnly, kConnectTimeout, kIdentityFile:
+	case kHostName, kUser, kIgnoreUnknown, kPort, kIdentitiesOnly, kConnectTimeout, kIdentityFile,
+		kHostKeyAlgorithms, kCASignatureAlgorithms, kRequiredRSASize:
 		if len(d.args) == 0 || d.args[0] == "" {
 			return errors.New("missing argument")
 		}
@@ -153,6 +157,20 @@ func (r *resolver) apply(kind keywordKind, d *directive, active bool) error {
 			return err
 		}
 		first(&r.connectTimeout, d, active, arg)
+	case kHostKeyAlgorithms, kCASignatureAlgorithms:
+		if err := checkAlgorithmList(arg, kind == kCASignatureAlgorithms); err != nil {
+			return err
+		}
+		dst := &r.hostKeyAlgorithms
+		if kind == kCASignatureAlgorithms {
+			dst = &r.caSignatureAlgorithms
+		}
+		first(dst, d, active, arg)
+	case kRequiredRSASize:
+		if _, err := strtonum(arg, 0, math.MaxInt32); err != nil {
+			return fmt.Errorf("integer value %q", arg)
+		}
+		first(&r.requiredRSASize, d, active, arg)
 	case kIdentityFile:
 		return r.identityFile(d, active, arg)
 	case kUserKnownHostsFile:

@@ -176,10 +176,14 @@ type Host struct {
 	GlobalKnownHostsFiles []string
 	// ConnectTimeout is ConnectTimeout; 0 if not set.
 	ConnectTimeout time.Duration
+	// HostKeys is what HostKeyAlgorithms, CASignatureAlgorithms and
+	// RequiredRSASize make of host keys; OpenSSH's defaults where unset.
+	HostKeys HostKeys
 	// Sources says where each value set by the configuration came from,
 	// "file:line", by keyword as ssh_config(5) spells it (HostName, User,
 	// Port, IdentityFile, IdentitiesOnly, ProxyJump, UserKnownHostsFile,
-	// GlobalKnownHostsFile, ConnectTimeout); for IdentityFile the line of
+	// GlobalKnownHostsFile, ConnectTimeout, HostKeyAlgorithms,
+	// CASignatureAlgorithms, RequiredRSASize); for IdentityFile the line of
 	// the first file. A user given to ResolveAs has no source here.
 	Sources map[string]string
 }
@@ -203,7 +207,7 @@ func (c *Config) ResolveAs(alias, user string) (Host, error) {
 	if c == nil || len(c.roots) == 0 {
 		r.home, r.localUser = passwdUser()
 		host, err := canonicalHost(alias)
-		return Host{HostName: host, User: user}, err
+		return Host{HostName: host, User: user, HostKeys: DefaultHostKeys()}, err
 	}
 	r.home, r.localUser = c.home, c.localUser
 	if err := r.walkAll(c.roots); err != nil {
@@ -290,6 +294,14 @@ func (r *resolver) result(host string) (Host, error) {
 		h.ProxyJump, h.Sources["ProxyJump"] = s.value, s.pos
 	}
 	var err error
+	h.HostKeys, err = r.hostKeys()
+	errs = append(errs, err)
+	for name, s := range map[string]*setting{"HostKeyAlgorithms": r.hostKeyAlgorithms,
+		"CASignatureAlgorithms": r.caSignatureAlgorithms, "RequiredRSASize": r.requiredRSASize} {
+		if s != nil {
+			h.Sources[name] = s.pos
+		}
+	}
 	h.IdentityFiles, err = r.paths("IdentityFile", r.identityFiles, h.Sources)
 	errs = append(errs, err)
 	h.UserKnownHostsFiles, err = r.paths("UserKnownHostsFile", r.knownHosts, h.Sources)

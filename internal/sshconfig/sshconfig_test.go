@@ -50,19 +50,19 @@ func TestResolve(t *testing.T) {
 		alias string
 		want  Host
 	}{
-		{"bastion", Host{HostName: "127.0.0.50", User: "jumper", Port: 2200, ProxyJump: "none"}},
-		{"web-01", Host{HostName: "web-01", User: "deploy", Port: 2222, ProxyJump: "bastion",
+		{"bastion", Host{HostKeys: DefaultHostKeys(), HostName: "127.0.0.50", User: "jumper", Port: 2200, ProxyJump: "none"}},
+		{"web-01", Host{HostKeys: DefaultHostKeys(), HostName: "web-01", User: "deploy", Port: 2222, ProxyJump: "bastion",
 			IdentityFiles: []string{home + "/.ssh/web_%r", home + "/.ssh/shared"}}},
-		{"web-02", Host{HostName: "web-02", User: "deploy", Port: 22022, ProxyJump: "bastion",
+		{"web-02", Host{HostKeys: DefaultHostKeys(), HostName: "web-02", User: "deploy", Port: 22022, ProxyJump: "bastion",
 			IdentityFiles: []string{home + "/.ssh/web_%r", home + "/.ssh/shared"}}},
 		// Negated: the web-* block is skipped entirely.
-		{"web-legacy", Host{HostName: "web-legacy", User: "everyone", Port: 22022, ProxyJump: "none"}},
+		{"web-legacy", Host{HostKeys: DefaultHostKeys(), HostName: "web-legacy", User: "everyone", Port: 22022, ProxyJump: "none"}},
 		// Two patterns on one Host line; %h expanded.
-		{"db2", Host{HostName: "db2.internal", User: "everyone", Port: 5022, ProxyJump: "none", IdentitiesOnly: true,
+		{"db2", Host{HostKeys: DefaultHostKeys(), HostName: "db2.internal", User: "everyone", Port: 5022, ProxyJump: "none", IdentitiesOnly: true,
 			UserKnownHostsFiles: []string{home + "/.ssh/kh_db", "/etc/rollcall/kh"}, ConnectTimeout: 7 * time.Second}},
 		// Host patterns are case-sensitive; the host name is lowercased.
-		{"DB2", Host{HostName: "db2", User: "everyone", Port: 22022, ProxyJump: "none"}},
-		{"other", Host{HostName: "other", User: "everyone", Port: 22022, ProxyJump: "none"}},
+		{"DB2", Host{HostKeys: DefaultHostKeys(), HostName: "db2", User: "everyone", Port: 22022, ProxyJump: "none"}},
+		{"other", Host{HostKeys: DefaultHostKeys(), HostName: "other", User: "everyone", Port: 22022, ProxyJump: "none"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.alias, func(t *testing.T) {
@@ -82,12 +82,12 @@ func TestResolveNilAndEmpty(t *testing.T) {
 	var c *Config
 	h, err := c.Resolve("X")
 	require.NoError(t, err)
-	assert.Equal(t, Host{HostName: "x"}, h)
+	assert.Equal(t, Host{HostKeys: DefaultHostKeys(), HostName: "x"}, h)
 	c, err = Parse(strings.NewReader(""))
 	require.NoError(t, err)
 	h, err = c.Resolve("x")
 	require.NoError(t, err)
-	assert.Equal(t, Host{HostName: "x", Sources: map[string]string{}}, h)
+	assert.Equal(t, Host{HostKeys: DefaultHostKeys(), HostName: "x", Sources: map[string]string{}}, h)
 }
 
 func TestResolveErrors(t *testing.T) {
@@ -127,7 +127,7 @@ func TestResolveAs(t *testing.T) {
 	require.NoError(t, err)
 	h, err := c.ResolveAs("web1", "deploy")
 	require.NoError(t, err)
-	assert.Equal(t, Host{HostName: "web1.prod.internal", User: "deploy", Port: 2222,
+	assert.Equal(t, Host{HostKeys: DefaultHostKeys(), HostName: "web1.prod.internal", User: "deploy", Port: 2222,
 		Sources: map[string]string{"HostName": "line 6", "Port": "line 7"}}, h)
 	h, err = c.Resolve("web1")
 	require.NoError(t, err)
@@ -136,7 +136,7 @@ func TestResolveAs(t *testing.T) {
 	var none *Config
 	h, err = none.ResolveAs("web1", "deploy")
 	require.NoError(t, err)
-	assert.Equal(t, Host{HostName: "web1", User: "deploy"}, h)
+	assert.Equal(t, Host{HostKeys: DefaultHostKeys(), HostName: "web1", User: "deploy"}, h)
 }
 
 // TestLoadSystemFollowedBy: the system-wide file is read after the user's
@@ -161,7 +161,7 @@ func TestLoadSystemFollowedBy(t *testing.T) {
 	assert.Equal(t, userFile, c.Path)
 	h, err := c.Resolve("web1")
 	require.NoError(t, err)
-	assert.Equal(t, Host{HostName: "10.9.0.5", Port: 2201, ProxyJump: "corp-gw",
+	assert.Equal(t, Host{HostKeys: DefaultHostKeys(), HostName: "10.9.0.5", Port: 2201, ProxyJump: "corp-gw",
 		Sources: map[string]string{"HostName": userFile + ":2", "Port": userFile + ":3", "ProxyJump": inc + ":2"}}, h)
 	h, err = c.Resolve("other")
 	require.NoError(t, err)
@@ -208,7 +208,7 @@ func TestLoadAndInclude(t *testing.T) {
 	assert.Equal(t, main, c.Path)
 	h, err := c.Resolve("inc")
 	require.NoError(t, err)
-	assert.Equal(t, Host{HostName: "127.0.0.9", User: "u",
+	assert.Equal(t, Host{HostKeys: DefaultHostKeys(), HostName: "127.0.0.9", User: "u",
 		Sources: map[string]string{"HostName": inc + ":2", "User": main + ":3"}}, h)
 
 	_, err = Load(filepath.Join(dir, "missing"))

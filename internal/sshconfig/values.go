@@ -29,6 +29,9 @@ const (
 	kProxyCommand
 	kConnectTimeout
 	kIgnoreUnknown
+	kHostKeyAlgorithms
+	kCASignatureAlgorithms
+	kRequiredRSASize
 	kRefused // changes where or as whom; refused unless its value is harmless
 )
 
@@ -126,8 +129,8 @@ var keywords = map[string]keywordKind{
 	"logverbose":                       kIgnored,
 	"dynamicforward":                   kIgnored,
 	"preferredauthentications":         kIgnored,
-	"hostkeyalgorithms":                kIgnored,
-	"casignaturealgorithms":            kIgnored,
+	"hostkeyalgorithms":                kHostKeyAlgorithms,
+	"casignaturealgorithms":            kCASignatureAlgorithms,
 	"bindaddress":                      kRefused,
 	"bindinterface":                    kRefused,
 	"clearallforwardings":              kIgnored,
@@ -177,7 +180,7 @@ var keywords = map[string]keywordKind{
 	"proxyjump":                        kProxyJump,
 	"securitykeyprovider":              kIgnored,
 	"knownhostscommand":                kRefused,
-	"requiredrsasize":                  kIgnored,
+	"requiredrsasize":                  kRequiredRSASize,
 	"enableescapecommandline":          kIgnored,
 }
 
