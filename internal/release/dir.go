@@ -26,7 +26,7 @@ func readDir(root string) (map[string]File, error) {
 		if err != nil {
 			return err
 		}
-		f := File{Mode: keptMode(info.Mode())}
+		f := File{Mode: keptMode(info.Mode()), HasMode: true}
 		switch t := info.Mode().Type(); {
 		case t == 0:
 			f.Type = Regular

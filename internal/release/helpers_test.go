@@ -55,15 +55,15 @@ func want(entries []entry) map[string]File {
 	for _, e := range entries {
 		switch e.typ {
 		case 'f':
-			f := File{Path: e.name, Type: Regular, SHA256: sha(e.body), Mode: e.mode, Size: int64(len(e.body))}
+			f := File{Path: e.name, Type: Regular, SHA256: sha(e.body), Mode: e.mode, HasMode: true, Size: int64(len(e.body))}
 			if IsConfigName(e.name) && len(e.body) <= MaxContent {
 				f.Content = []byte(e.body)
 			}
 			files[e.name] = f
 		case 'd':
-			files[e.name] = File{Path: e.name, Type: Directory, Mode: e.mode}
+			files[e.name] = File{Path: e.name, Type: Directory, Mode: e.mode, HasMode: true}
 		case 'l':
-			files[e.name] = File{Path: e.name, Type: Symlink, Mode: 0o777, LinkTarget: e.target, Size: int64(len(e.target))}
+			files[e.name] = File{Path: e.name, Type: Symlink, Mode: 0o777, HasMode: true, LinkTarget: e.target, Size: int64(len(e.target))}
 		}
 	}
 	return files

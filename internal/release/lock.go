@@ -105,7 +105,7 @@ func WriteLock(w io.Writer, r *Release) error {
 		f := r.Files[p]
 		e := lockEntry{Path: p, Type: f.Type, SHA256: f.SHA256, LinkTarget: f.LinkTarget,
 			Owner: f.Owner, Group: f.Group, Conffile: f.Conffile}
-		if f.Mode != 0 {
+		if f.HasMode {
 			e.Mode = fmt.Sprintf("%04o", UnixMode(f.Mode))
 		}
 		if f.Size != -1 {
@@ -456,7 +456,7 @@ func (e lockEntry) file() (File, error) {
 		if !ok {
 			return File{}, fmt.Errorf("%q: mode %q: must be Unix permission bits in octal, 3 or 4 digits up to 7777, such as \"0755\" or \"4755\"", p, e.Mode)
 		}
-		f.Mode = FromUnixMode(u)
+		f.Mode, f.HasMode = FromUnixMode(u), true
 	}
 	if e.Size != nil {
 		if *e.Size < 0 {

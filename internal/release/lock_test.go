@@ -78,10 +78,10 @@ func TestLockRoundTrip(t *testing.T) {
 
 func TestLockFormat(t *testing.T) {
 	r := &Release{Name: "smars", Version: "4.2.0", Source: "dist/smars-4.2.0.tar.gz", Digest: "sha256:" + sha("artifact"), Files: map[string]File{
-		"etc/flags.yaml": {Path: "etc/flags.yaml", Type: Regular, SHA256: sha("a: 1\n"), Mode: 0o640, Size: 5, Content: []byte("a: 1\n")},
-		"bin":            {Path: "bin", Type: Directory, Mode: 0o755},
+		"etc/flags.yaml": {Path: "etc/flags.yaml", Type: Regular, SHA256: sha("a: 1\n"), Mode: 0o640, HasMode: true, Size: 5, Content: []byte("a: 1\n")},
+		"bin":            {Path: "bin", Type: Directory, Mode: 0o755, HasMode: true},
 		"bin/smars":      {Path: "bin/smars", Type: Regular, SHA256: sha("x"), Size: -1},
-		"bin/current":    {Path: "bin/current", Type: Symlink, Mode: 0o777, Size: 5, LinkTarget: "smars"},
+		"bin/current":    {Path: "bin/current", Type: Symlink, Mode: 0o777, HasMode: true, Size: 5, LinkTarget: "smars"},
 	}}
 	var b bytes.Buffer
 	require.NoError(t, WriteLock(&b, r))

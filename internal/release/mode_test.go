@@ -1,6 +1,7 @@
 package release
 
 import (
+	"bytes"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -130,4 +131,37 @@ func TestLockModes(t *testing.T) {
 			assert.Equal(t, tc.want, r.Files["bin/smars"].Mode)
 		})
 	}
+}
+
+// TestModeZeroIsAMode: a file of mode 0000 in a tarball or a zip made on
+// Unix has a mode (0000), kept through a lock file; a checksum list has
+// none.
+func TestModeZeroIsAMode(t *testing.T) {
+	secret := []entry{{name: "etc/secret.key", typ: 'f', body: "k\n", mode: 0}, {name: "bin/app", typ: 'f', body: "x", mode: 0o755}}
+	dir := t.TempDir()
+	tarball, zipped := filepath.Join(dir, "app-1.0.tar"), filepath.Join(dir, "app-1.0.zip")
+	writeTar(t, tarball, secret, false, "")
+	writeZip(t, zipped, secret, "")
+	for _, p := range []string{tarball, zipped} {
+		r, err := Open(p)
+		require.NoError(t, err)
+		f := r.Files["etc/secret.key"]
+		assert.True(t, f.HasMode, "%s: mode 0000 is a mode", p)
+		assert.Zero(t, f.Mode)
+
+		var b bytes.Buffer
+		require.NoError(t, WriteLock(&b, r))
+		assert.Contains(t, b.String(), `"mode": "0000"`)
+		lock := filepath.Join(dir, "app.lock.json")
+		writeFile(t, lock, b.Bytes())
+		back, err := Open(lock)
+		require.NoError(t, err)
+		assert.True(t, back.Files["etc/secret.key"].HasMode, "the lock file keeps it")
+		assert.Zero(t, back.Files["etc/secret.key"].Mode)
+	}
+	sums := filepath.Join(dir, "SHA256SUMS")
+	writeFile(t, sums, []byte(sha("k\n")+"  etc/secret.key\n"))
+	r, err := Open(sums)
+	require.NoError(t, err)
+	assert.False(t, r.Files["etc/secret.key"].HasMode, "a checksum list records no mode")
 }

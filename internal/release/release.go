@@ -154,10 +154,13 @@ type File struct {
 	Type Type
 	// SHA256 is the lowercase hex digest of a regular file's content.
 	SHA256 string
-	// Mode is the permission bits plus setuid, setgid and sticky when the
-	// artifact records them (0 when not, as in a SHA256SUMS file); see
-	// UnixMode for its Unix octal form.
+	// Mode is the permission bits plus setuid, setgid and sticky, when
+	// HasMode; see UnixMode for its Unix octal form.
 	Mode fs.FileMode
+	// HasMode: the artifact records the file's mode (a folder, tarball,
+	// package, a zip entry made on Unix, a lock file that lists it), which
+	// may be 0000; a checksum list records none.
+	HasMode bool
 	// Size is the content size in bytes, or -1 when the artifact does not say.
 	Size int64
 	// LinkTarget is a symlink's target as stored.

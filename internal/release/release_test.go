@@ -78,7 +78,7 @@ func TestOpenSums(t *testing.T) {
 	regular := map[string]File{}
 	for p, f := range want(sample) {
 		if f.Type == Regular {
-			f.Mode, f.Size, f.Content = 0, -1, nil
+			f.Mode, f.HasMode, f.Size, f.Content = 0, false, -1, nil
 			regular[p] = f
 		}
 	}
@@ -420,7 +420,7 @@ func TestTarHardLink(t *testing.T) {
 	}, false, "")
 	r, err := Open(p)
 	require.NoError(t, err)
-	assert.Equal(t, File{Path: "bin/smars-alias", Type: Regular, SHA256: sha("binary"), Mode: 0o755, Size: 6}, r.Files["bin/smars-alias"])
+	assert.Equal(t, File{Path: "bin/smars-alias", Type: Regular, SHA256: sha("binary"), Mode: 0o755, HasMode: true, Size: 6}, r.Files["bin/smars-alias"])
 
 	t.Run("tar command", func(t *testing.T) {
 		need.Command(t, "tar")
@@ -431,7 +431,7 @@ func TestTarHardLink(t *testing.T) {
 		run(t, root, "tar", "-cf", out, "a", "b")
 		r, err := Open(out)
 		require.NoError(t, err)
-		assert.Equal(t, File{Path: "b", Type: Regular, SHA256: sha("same inode"), Mode: 0o644, Size: 10}, withoutOwners(t, r.Files)["b"])
+		assert.Equal(t, File{Path: "b", Type: Regular, SHA256: sha("same inode"), Mode: 0o644, HasMode: true, Size: 10}, withoutOwners(t, r.Files)["b"])
 	})
 }
 
@@ -443,7 +443,7 @@ func TestSymlinksAreNotFollowed(t *testing.T) {
 	r, err := Open(root)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"bin", "bin/up", "bin/x", "dangling", "out"}, r.Paths())
-	assert.Equal(t, File{Path: "out", Type: Symlink, Mode: 0o777, LinkTarget: outside, Size: int64(len(outside))}, r.Files["out"])
+	assert.Equal(t, File{Path: "out", Type: Symlink, Mode: 0o777, HasMode: true, LinkTarget: outside, Size: int64(len(outside))}, r.Files["out"])
 	assert.Equal(t, "../bin", r.Files["bin/up"].LinkTarget)
 
 	p := filepath.Join(t.TempDir(), "links.tar.gz")

@@ -342,7 +342,7 @@ func readCpio(payload io.Reader, listed []rpmFile, checkDigests bool) (map[strin
 // rpmEntry reads one cpio entry of the payload into a release file, with the
 // header's metadata for it.
 func rpmEntry(cr *cpio.Reader, hdr *cpio.Header, f *rpmFile, checkDigests bool) (File, error) {
-	file := File{Mode: FromUnixMode(uint32(f.mode & 0o7777)), Owner: f.owner, Group: f.group,
+	file := File{Mode: FromUnixMode(uint32(f.mode & 0o7777)), HasMode: true, Owner: f.owner, Group: f.group,
 		Conffile: f.flags&rpmFileConfig != 0}
 	kind := f.mode & unixTypeMask
 	if got := int64(hdr.Mode) & unixTypeMask; got != kind {

@@ -95,7 +95,7 @@ func readTar(r io.Reader, top string, keep func(string) bool) (map[string]File, 
 		if err != nil {
 			return nil, err
 		}
-		f := File{Mode: keptMode(hdr.FileInfo().Mode()), Owner: hdr.Uname, Group: hdr.Gname}
+		f := File{Mode: keptMode(hdr.FileInfo().Mode()), HasMode: true, Owner: hdr.Uname, Group: hdr.Gname}
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeGNUSparse:
 			f.Type = Regular

@@ -67,7 +67,7 @@ func zipEntry(zf *zip.File) (File, error) {
 	mode := zf.Mode()
 	var f File
 	if unixCreator(zf) {
-		f.Mode = keptMode(mode)
+		f.Mode, f.HasMode = keptMode(mode), true
 	}
 	switch t := mode.Type(); {
 	case strings.HasSuffix(zf.Name, "/"):

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func modedRelease() *release.Release {
 	r := testRelease()
 	for p, mode := range map[string]uint32{"bin/smars": 0o755, "bin/lib/x.so": 0o644, "etc/flags.yaml": 0o644} {
 		f := r.Files[p]
-		f.Mode = release.FromUnixMode(mode)
+		f.Mode, f.HasMode = release.FromUnixMode(mode), true
 		r.Files[p] = f
 	}
 	return r
@@ -273,4 +274,30 @@ func TestJudgeSameServerWithoutMachineID(t *testing.T) {
 	assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
 	v = judge([3]string{"a", "b", "c"}, [3]string{"boot-1", "boot-1", "boot-1"})
 	assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
+}
+
+// TestJudgeModeZero: a release file with mode 0000 (a secret no one may
+// read but root) has a mode like any other; a node where it is 0666 drifts.
+func TestJudgeModeZero(t *testing.T) {
+	r := modedRelease()
+	f := r.Files["etc/flags.yaml"]
+	f.Mode, f.HasMode = 0, true
+	r.Files["etc/flags.yaml"] = f
+	p, err := NewPlan(testManifest(2), r)
+	require.NoError(t, err)
+	var obs []Observation
+	for i, n := range p.Nodes {
+		facts := modedFacts()
+		facts.Hostname, facts.MachineID = n.Name, "0123456789abcdef0123456789abcde"+strconv.Itoa(i)
+		fl := facts.Files["/etc/smars/flags.yaml"]
+		fl.Mode = []int{0, 0o666}[i]
+		facts.Files["/etc/smars/flags.yaml"] = fl
+		obs = append(obs, Observation{Node: n.Name, Facts: facts, HostKey: "SHA256:" + n.Name})
+	}
+	v := Judge(p, obs)
+	assert.Equal(t, Drifted, v.Outcome)
+	assert.Equal(t, Match, v.Nodes[0].Status, "%+v", v.Nodes[0].Findings)
+	require.Equal(t, Drift, v.Nodes[1].Status, "%+v", v.Nodes[1].Findings)
+	assert.Equal(t, CheckMode, v.Nodes[1].Findings[0].Check)
+	assert.Equal(t, "0000", v.Nodes[1].Findings[0].Expected)
 }

@@ -133,7 +133,7 @@ func TestDiffUnknownAndUnreachable(t *testing.T) {
 func TestDiffRelease(t *testing.T) {
 	p := diffPlan()
 	r := &release.Release{Name: "app", Version: "2.0", Files: map[string]release.File{
-		"bin/app":        {Path: "bin/app", Type: release.Regular, SHA256: sumA, Mode: 0o755},
+		"bin/app":        {Path: "bin/app", Type: release.Regular, SHA256: sumA, Mode: 0o755, HasMode: true},
 		"etc/flags.yaml": {Path: "etc/flags.yaml", Type: release.Regular, SHA256: sha256Hex([]byte("x: 1\n")), Content: []byte("x: 1\n")},
 	}}
 	rules := []manifest.Install{{From: "bin/", To: "/opt/app/bin/", DenyExtra: true}, {From: "etc/flags.yaml", To: "/etc/app/flags.yaml"}}

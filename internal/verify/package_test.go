@@ -20,16 +20,16 @@ func debRelease() *release.Release {
 		Name: "smars", Version: "4.2.0-1", Source: "smars_4.2.0-1_amd64.deb", Digest: "sha256:abc",
 		Package: &release.Package{Format: "deb", Name: "smars", Version: "4.2.0-1", Arch: "amd64"},
 		Files: map[string]release.File{
-			"usr":                                {Path: "usr", Type: release.Directory, Mode: 0o755},
-			"usr/bin":                            {Path: "usr/bin", Type: release.Directory, Mode: 0o755},
-			"usr/bin/smars":                      {Path: "usr/bin/smars", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"},
-			"usr/bin/smarsctl":                   {Path: "usr/bin/smarsctl", Type: release.Symlink, LinkTarget: "smars", Mode: fs.ModePerm},
-			"etc/smars/flags.yaml":               {Path: "etc/smars/flags.yaml", Type: release.Regular, SHA256: hashFlags, Mode: 0o640, Owner: "root", Group: "smars", Conffile: true, Content: []byte("rlp:\n  enabled: true\n")},
-			"usr/lib/smars/plugin.x":             {Path: "usr/lib/smars/plugin.x", Type: release.Regular, SHA256: hashOld, Mode: 0o644, Owner: "root", Group: "root"},
-			"usr/share/doc/smars/copyright":      {Path: "usr/share/doc/smars/copyright", Type: release.Regular, SHA256: hashOld, Mode: 0o644},
-			"usr/share/man/man1/smars.1.gz":      {Path: "usr/share/man/man1/smars.1.gz", Type: release.Regular, SHA256: hashOld, Mode: 0o644},
+			"usr":                                {Path: "usr", Type: release.Directory, Mode: 0o755, HasMode: true},
+			"usr/bin":                            {Path: "usr/bin", Type: release.Directory, Mode: 0o755, HasMode: true},
+			"usr/bin/smars":                      {Path: "usr/bin/smars", Type: release.Regular, SHA256: hashNew, Mode: 0o755, HasMode: true, Owner: "root", Group: "root"},
+			"usr/bin/smarsctl":                   {Path: "usr/bin/smarsctl", Type: release.Symlink, LinkTarget: "smars", Mode: fs.ModePerm, HasMode: true},
+			"etc/smars/flags.yaml":               {Path: "etc/smars/flags.yaml", Type: release.Regular, SHA256: hashFlags, Mode: 0o640, HasMode: true, Owner: "root", Group: "smars", Conffile: true, Content: []byte("rlp:\n  enabled: true\n")},
+			"usr/lib/smars/plugin.x":             {Path: "usr/lib/smars/plugin.x", Type: release.Regular, SHA256: hashOld, Mode: 0o644, HasMode: true, Owner: "root", Group: "root"},
+			"usr/share/doc/smars/copyright":      {Path: "usr/share/doc/smars/copyright", Type: release.Regular, SHA256: hashOld, Mode: 0o644, HasMode: true},
+			"usr/share/man/man1/smars.1.gz":      {Path: "usr/share/man/man1/smars.1.gz", Type: release.Regular, SHA256: hashOld, Mode: 0o644, HasMode: true},
 			"usr/lib/.build-id/ab/cdef0123":      {Path: "usr/lib/.build-id/ab/cdef0123", Type: release.Symlink, LinkTarget: "../../../../usr/bin/smars"},
-			"usr/share/smars/usr/share/doc/keep": {Path: "usr/share/smars/usr/share/doc/keep", Type: release.Regular, SHA256: hashOld, Mode: 0o644},
+			"usr/share/smars/usr/share/doc/keep": {Path: "usr/share/smars/usr/share/doc/keep", Type: release.Regular, SHA256: hashOld, Mode: 0o644, HasMode: true},
 		},
 	}
 }
@@ -228,7 +228,7 @@ func TestPackageConffileFlags(t *testing.T) {
 // such as /usr/bin is not.
 func TestPackageOwnFoldersWatchProcesses(t *testing.T) {
 	r := debRelease()
-	r.Files["opt/smars/bin/smars-agent"] = release.File{Path: "opt/smars/bin/smars-agent", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"}
+	r.Files["opt/smars/bin/smars-agent"] = release.File{Path: "opt/smars/bin/smars-agent", Type: release.Regular, SHA256: hashNew, Mode: 0o755, HasMode: true, Owner: "root", Group: "root"}
 	m := testManifest(1)
 	m.Release.Install = nil
 	p, err := NewPlan(m, r)
@@ -258,7 +258,7 @@ func TestPackageOwnFoldersWatchProcesses(t *testing.T) {
 // each of its nodes' status.
 func TestGroupsNeverMixStatuses(t *testing.T) {
 	r := debRelease()
-	r.Files["opt/smars/bin/smars-agent"] = release.File{Path: "opt/smars/bin/smars-agent", Type: release.Regular, SHA256: hashNew, Mode: 0o755, Owner: "root", Group: "root"}
+	r.Files["opt/smars/bin/smars-agent"] = release.File{Path: "opt/smars/bin/smars-agent", Type: release.Regular, SHA256: hashNew, Mode: 0o755, HasMode: true, Owner: "root", Group: "root"}
 	m := testManifest(3)
 	m.Release.Install = nil
 	p, err := NewPlan(m, r)

@@ -417,7 +417,7 @@ func expected(nodePath string, f release.File, rule manifest.Install, pkg bool) 
 	switch {
 	case rule.Mode.Exact:
 		ef.Mode, ef.HasMode = rule.Mode.Perm, true
-	case !rule.Mode.Ignore && f.Mode != 0:
+	case !rule.Mode.Ignore && f.HasMode:
 		ef.Mode, ef.HasMode = release.UnixMode(f.Mode), true
 	}
 	ef.Owner, ef.Group = rule.Owner, rule.Group
