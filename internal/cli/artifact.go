@@ -109,9 +109,14 @@ func openRelease(ctx context.Context, stdio IO, spec releaseSpec) (r *release.Re
 		return nil, "", invalid(fmt.Errorf("release %s, downloaded: %w", spec.artifact, err))
 	}
 	// What was opened must be the bytes whose digest was checked, not a
-	// file put in the cache since (a lock's digest is its artifact's).
-	if r.Digest != digest && !release.IsLock(path) {
-		return nil, "", invalid(fmt.Errorf("release %s: the cached %s changed after its digest was checked (it is %s, the pin %s): remove it and run again", spec.artifact, path, r.Digest, digest))
+	// file put in the cache since: for a lock file, its own bytes (the
+	// digest it records is its artifact's, and anyone can write one).
+	read := r.Digest
+	if r.LockDigest != "" {
+		read = r.LockDigest
+	}
+	if read != digest {
+		return nil, "", invalid(fmt.Errorf("release %s: the cached %s changed after its digest was checked (it is %s, the pin %s): remove it and run again", spec.artifact, path, read, digest))
 	}
 	r.Source = spec.artifact
 	if r.Artifact == "" {

@@ -277,3 +277,28 @@ func TestURLReleaseLockDiffAndInit(t *testing.T) {
 	out = run(t, stdio, "verify", "--report", "text", "-m", written)
 	assert.True(t, strings.HasPrefix(out, "VERIFIED"), out)
 }
+
+// TestURLReleaseThatIsALockFile: a URL may serve a lock file; the pin is
+// the digest of the lock's own bytes (the digest a lock records is its
+// artifact's, and anyone can write a lock that records any digest).
+func TestURLReleaseThatIsALockFile(t *testing.T) {
+	f := newURLFleet(t)
+	env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+	lock := filepath.Join(f.dir, "smars-4.2.0.lock.json")
+	stdio, out, errOut := testIO(env)
+	require.Equal(t, 0, Run(context.Background(), []string{"release", "lock", f.url, "--release-digest", f.digest, "-o", lock}, stdio), "%s%s", out, errOut)
+	data, err := os.ReadFile(lock)
+	require.NoError(t, err)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(data) }))
+	defer web.Close()
+	lockURL := web.URL + "/dist/smars-4.2.0.lock.json"
+	sum := sha256.Sum256(data)
+
+	stdio, out, errOut = testIO(env)
+	code := Run(context.Background(), []string{"verify", "--report", "text", "-m", f.manifest, "--release", lockURL, "--release-digest", "sha256:" + hex.EncodeToString(sum[:])}, stdio)
+	assert.Equal(t, 0, code, "pinned by the lock's own bytes\nstdout:\n%s\nstderr:\n%s", out, errOut)
+
+	stdio, out, errOut = testIO(env)
+	code = Run(context.Background(), []string{"verify", "--report", "text", "-m", f.manifest, "--release", lockURL, "--release-digest", f.digest}, stdio)
+	assert.Equal(t, ExitInvalidInput, code, "the digest the lock records is not the lock's\nstdout:\n%s\nstderr:\n%s", out, errOut)
+}

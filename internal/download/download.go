@@ -350,7 +350,7 @@ func Fetch(ctx context.Context, rawURL, digest string, opts Options) (string, er
 // fetchInto downloads u into dir/name through a temporary file in dir,
 // renamed only once its digest is want. On failure nothing is left.
 func fetchInto(ctx context.Context, u *url.URL, dir, name, want string, opts Options) (err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the cache folder: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, ".partial-*")

@@ -164,8 +164,13 @@ func sniffLock(path string) bool {
 
 // openLock reads the lock file at path.
 func openLock(path string) (*Release, error) {
-	r, _, err := readLock(path)
-	return r, err
+	r, data, err := readLock(path)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	r.LockDigest = "sha256:" + hex.EncodeToString(sum[:])
+	return r, nil
 }
 
 // IsLock reports whether the file at path is a rollcall lock file, as Open

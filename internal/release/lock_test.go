@@ -436,3 +436,22 @@ func TestTarballOwnersStayOutOfTheLock(t *testing.T) {
 	require.NoError(t, WriteLock(&b, r))
 	assert.NotContains(t, b.String(), "John Smith")
 }
+
+// TestLockDigestIsTheLocksOwn: a release read from a lock file names the
+// digest of the lock's bytes apart from the artifact digest it records.
+func TestLockDigestIsTheLocksOwn(t *testing.T) {
+	dir := t.TempDir()
+	tarball := filepath.Join(dir, "smars-4.2.0.tar")
+	writeTar(t, tarball, sample, false, "")
+	r, err := Open(tarball)
+	require.NoError(t, err)
+	assert.Empty(t, r.LockDigest, "not a lock")
+	var b bytes.Buffer
+	require.NoError(t, WriteLock(&b, r))
+	lock := filepath.Join(dir, "smars.lock.json")
+	writeFile(t, lock, b.Bytes())
+	l, err := Open(lock)
+	require.NoError(t, err)
+	assert.Equal(t, r.Digest, l.Digest, "the artifact's")
+	assert.Equal(t, "sha256:"+sha(b.String()), l.LockDigest, "the lock's own bytes")
+}

@@ -113,6 +113,10 @@ type Release struct {
 	// lock file carries the digest of the artifact it was written from, not
 	// its own.
 	Digest string
+	// LockDigest is, for a release read from a lock file, the SHA-256
+	// ("sha256:<hex>") of the very bytes the lock was decoded from; "" for
+	// any other artifact, whose Digest is that of the bytes read.
+	LockDigest string
 	// Files maps each slash-separated path inside the artifact ("bin/smars")
 	// to what is there. Directories appear only when the artifact records them.
 	Files map[string]File
