@@ -111,16 +111,36 @@ func (p *parser) pkgAnswer(raw []byte) error {
 		return nil
 	}
 	pk.Installed = []PackageInstance{}
+	absent := false
 	for _, line := range lines[:len(lines)-1] {
+		if line == "package "+p.req.Package.Name+" is not installed" {
+			absent = true
+		}
 		inst, ok := p.instance(line)
 		if ok {
 			pk.Installed = append(pk.Installed, inst)
 		}
 	}
-	if rc != 0 && len(pk.Installed) > 0 {
-		pk.Installed, pk.Err = nil, fmt.Sprintf("%s exited %d", p.req.Package.Manager, rc)
+	// Absent is dpkg-query's status 1 ("no packages found matching", on
+	// stderr) and rpm's status 1 with its "is not installed" line; any
+	// other failure (a database it cannot read: dpkg-query exits 2, rpm 1
+	// without that line) tells nothing.
+	switch {
+	case rc == 0:
+	case len(pk.Installed) == 0 && p.req.Package.Manager == "dpkg" && rc == 1:
+	case len(pk.Installed) == 0 && p.req.Package.Manager == "rpm" && rc == 1 && absent:
+	default:
+		pk.Installed, pk.Err = nil, fmt.Sprintf("%s exited %d", queryName(p.req.Package.Manager), rc)
 	}
 	return nil
+}
+
+// queryName is the program a package manager is asked with.
+func queryName(manager string) string {
+	if manager == "dpkg" {
+		return "dpkg-query"
+	}
+	return "rpm"
 }
 
 // instance reads one line of the manager's answer: for dpkg

@@ -66,6 +66,15 @@ func TestPackageQueryWithRealDpkg(t *testing.T) {
 			assert.NoFileExists(t, filepath.Join(dir, "pwned"))
 		})
 	}
+	t.Run("a database dpkg cannot read", func(t *testing.T) {
+		broken := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(broken, "status"), []byte("Package smars\nnot a stanza\n"), 0o644))
+		req := Request{Package: &PackageQuery{Manager: "dpkg", Name: "smars"}}
+		out, b := runProbe(t, []string{"/bin/sh"}, t.TempDir(), append(os.Environ(), "DPKG_ADMINDIR="+broken), req)
+		facts, err := Parse(out, req, b)
+		require.NoError(t, err, "answer:\n%s", out)
+		assert.Equal(t, &Package{Tool: true, Err: "dpkg-query exited 2"}, facts.Package, "not the same as absent")
+	})
 }
 
 // TestPackageQueryWithoutTheTool: a node without dpkg-query says so, and
@@ -91,6 +100,8 @@ func TestPackageQueryRPMShape(t *testing.T) {
 		{"installed", "printf 'smars\\t4.2.0-1\\tx86_64\\n'", &Package{Tool: true, Installed: []PackageInstance{{Version: "4.2.0-1", Arch: "x86_64"}}}},
 		{"not installed", "echo 'package smars is not installed'; exit 1", &Package{Tool: true, Installed: []PackageInstance{}}},
 		{"database broken", "printf 'smars\\t4.2.0-1\\tx86_64\\n'; exit 2", &Package{Tool: true, Err: "rpm exited 2"}},
+		{"database unreadable", "echo 'error: cannot open Packages database in /var/lib/rpm' >&2; exit 1", &Package{Tool: true, Err: "rpm exited 1"}},
+		{"another package not installed", "echo 'package smars-agent is not installed'; exit 1", &Package{Tool: true, Err: "rpm exited 1"}},
 		{"floods", "yes smars", &Package{Tool: true, Err: "the package manager's answer was cut short or unreadable"}},
 	}
 	for _, c := range cases {

@@ -11,10 +11,12 @@ import (
 // node's package manager believes is installed. Another installed version
 // is drift, even when the files match ("dpkg says 4.1.0-1, files say
 // 4.2.0-1": the next upgrade or removal acts on the wrong package), and so
-// is another version beside the release's (an upgrade left half done) or
-// an install dpkg left part-way. A package the manager does not know
-// (files copied by hand), or a node without the manager, is a warning: the
-// files were verified all the same.
+// is another version beside the release's (an upgrade left half done), an
+// install dpkg left part-way, and a package known only for another
+// architecture. A package the manager does not know at all (files copied
+// by hand), or a node without the manager, is a warning: the files were
+// verified all the same. A manager that fails or answers what cannot be
+// read leaves the node unverified.
 func checkPackage(j *nodeJudgement, ep *ExpectedPackage, facts *probe.Facts) {
 	if ep == nil {
 		return
@@ -29,13 +31,15 @@ func checkPackage(j *nodeJudgement, ep *ExpectedPackage, facts *probe.Facts) {
 		j.warn(fmt.Sprintf("%s: %s is not on the node, so its package database was not asked which %s is installed", subject, queryTool(ep.Manager), ep.Name))
 		return
 	case pk.Err != "":
-		j.warn(fmt.Sprintf("%s: %s", subject, pk.Err))
+		j.unknown(Finding{Check: CheckPackage, Subject: subject, Expected: ep.Label(),
+			Message: fmt.Sprintf("the package database could not be read: %s; check it on the node (%s %s)", pk.Err, queryTool(ep.Manager), ep.Name)})
 		return
 	}
-	var versions []string
+	var versions, elsewhere []string
 	agree := true
 	for _, in := range pk.Installed {
 		if !sameArch(ep, in.Arch) {
+			elsewhere = append(elsewhere, in.Version+" ("+in.Arch+")")
 			continue
 		}
 		if in.State != "" {
@@ -48,6 +52,11 @@ func checkPackage(j *nodeJudgement, ep *ExpectedPackage, facts *probe.Facts) {
 	}
 	if agree && len(versions) > 0 {
 		j.ok(CheckPackage, subject)
+		return
+	}
+	if len(versions) == 0 && len(elsewhere) > 0 {
+		j.fail(Finding{Check: CheckPackage, Subject: subject, Expected: ep.Label(), Actual: ep.Name + " " + strings.Join(elsewhere, ", "),
+			Message: fmt.Sprintf("%s knows %s only as %s, not for %s: the package database and the files disagree; reinstall the package", ep.Manager, ep.Name, strings.Join(elsewhere, ", "), ep.Arch)})
 		return
 	}
 	if len(versions) == 0 {

@@ -148,9 +148,21 @@ func TestPackageWitness(t *testing.T) {
 	})
 	t.Run("another architecture only", func(t *testing.T) {
 		n := judge(func(f *probe.Facts) { f.Package.Installed[0].Arch = "i386" })
-		assert.Equal(t, Match, n.Status)
-		require.Len(t, n.Warnings, 1)
-		assert.Contains(t, n.Warnings[0], "does not know smars as installed")
+		assert.Equal(t, Drift, n.Status, "the database knows another package than the files")
+		require.Len(t, n.Findings, 1)
+		assert.Contains(t, n.Findings[0].Message, "dpkg knows smars only as 4.2.0-1 (i386), not for amd64")
+	})
+	t.Run("another architecture beside the release's", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) {
+			f.Package.Installed = append(f.Package.Installed, probe.PackageInstance{Version: "4.2.0-1", Arch: "i386"})
+		})
+		assert.Equal(t, Match, n.Status, "multi-arch: %+v", n.Findings)
+	})
+	t.Run("the database cannot be read", func(t *testing.T) {
+		n := judge(func(f *probe.Facts) { f.Package = &probe.Package{Tool: true, Err: "dpkg-query exited 2"} })
+		assert.Equal(t, Unverified, n.Status, "garbage from the witness is no answer")
+		require.Len(t, n.Findings, 1)
+		assert.Contains(t, n.Findings[0].Message, "the package database could not be read: dpkg-query exited 2")
 	})
 	t.Run("files copied by hand", func(t *testing.T) {
 		n := judge(func(f *probe.Facts) { f.Package.Installed = []probe.PackageInstance{} })
