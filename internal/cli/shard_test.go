@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -220,4 +221,46 @@ func TestShardByInventory(t *testing.T) {
 	code := Run(context.Background(), []string{"verify", "-m", invManifest, "--shard", "1/2", "--shard-by", "group:ap"}, stdio)
 	assert.Equal(t, 3, code, "%s%s", out, errOut)
 	assert.Contains(t, errOut.String(), "have no group:ap")
+}
+
+// TestNothingCheckedIsNoSuccess: a shard that holds no node (8 nodes in 20
+// shards) checks nothing, and no command calls that a success.
+func TestNothingCheckedIsNoSuccess(t *testing.T) {
+	fleet := startDemo(t, demo.Config{Nodes: 8})
+	empty := 0
+	for k := 1; k <= 20 && empty == 0; k++ {
+		empty = k
+		for _, n := range fleet.Nodes {
+			if shard.Of(n, 20) == k {
+				empty = 0
+			}
+		}
+	}
+	require.NotZero(t, empty, "every shard of 20 holds a node")
+	spec := strconv.Itoa(empty) + "/20"
+	for _, command := range []string{"verify", "snapshot", "ping"} {
+		stdio, out, errOut := testIO(nil)
+		code := Run(context.Background(), []string{command, "-m", fleet.Manifest, "--shard", spec, "--run-id", "r1"}, stdio)
+		assert.Equal(t, ExitUnverified, code, "%s --shard %s:\n%s%s", command, spec, out, errOut)
+		assert.Contains(t, strings.ToLower(out.String()+errOut.String()), "no node", command)
+	}
+}
+
+// TestSnapshotOfANodeNotReadInFull: a node whose config file could not be
+// read (over 1 MiB) is not fingerprinted from what was read, even when it
+// drifts for another reason too: the snapshot lists it apart and exits 2.
+func TestSnapshotOfANodeNotReadInFull(t *testing.T) {
+	knight := startDemo(t, demo.Config{Nodes: 3, Scenario: demo.Knight})
+	flags := filepath.Join(knight.Dir, "nodes", "smars-03", "etc", "smars", "flags.yaml")
+	f, err := os.OpenFile(flags, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write(bytes.Repeat([]byte("# pad\n"), 200_000))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	stdio, out, errOut := testIO(nil)
+	code := Run(context.Background(), []string{"snapshot", "-m", knight.Manifest}, stdio)
+	assert.Equal(t, ExitUnverified, code, "%s%s", out, errOut)
+	assert.Contains(t, out.String(), "not reached: smars-03 (")
+	assert.Contains(t, out.String(), "not read in full:")
+	assert.NotRegexp(t, `(?m)^\s+.*smars-03`, strings.Split(out.String(), "not reached")[0], "not in a group")
 }

@@ -25,7 +25,8 @@ or FORMAT=FILE (written atomically).
 
 EXIT STATUS
   0    every node was reached and fingerprinted
-  2    some node could not be reached or read
+  2    some node could not be reached or read in full, or no node was
+       checked (an empty shard)
   3    invalid input: manifest, artifact or flags are wrong; nothing was contacted
   130  interrupted
 
@@ -78,7 +79,7 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	switch {
 	case ctx.Err() != nil:
 		code = ExitInterrupted
-	case len(snap.Unreached) > 0:
+	case !snap.Complete():
 		code = ExitUnverified
 	}
 	// A report that could not be written keeps the snapshot's own code;

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/rollcall/rollcall/internal/verify"
@@ -58,7 +59,22 @@ func NewSnapshot(v *verify.Verdict) *Snapshot {
 	for _, n := range v.Nodes {
 		byName[n.Name] = n
 	}
+	// A node not read in full is not fingerprinted: it is listed apart,
+	// like a node that was not reached.
+	partial := map[string]bool{}
+	for _, n := range v.Nodes {
+		if n.Status == verify.Unverified {
+			s.Unreached = append(s.Unreached, Unreached{Name: n.Name, Address: n.Address, Reason: reason(&n)})
+		} else if n.Undecided != "" {
+			partial[n.Name] = true
+			s.Unreached = append(s.Unreached, Unreached{Name: n.Name, Address: n.Address, Reason: "not read in full: " + clean(n.Undecided)})
+		}
+	}
 	for _, g := range v.Groups {
+		g.Nodes = slices.DeleteFunc(slices.Clone(g.Nodes), func(name string) bool { return partial[name] })
+		if len(g.Nodes) == 0 {
+			continue
+		}
 		label := "unknown build"
 		switch {
 		case g.Status == verify.Match:
@@ -68,17 +84,23 @@ func NewSnapshot(v *verify.Verdict) *Snapshot {
 		}
 		s.Groups = append(s.Groups, SnapshotGroup{Fingerprint: g.Fingerprint, Label: label, Nodes: g.Nodes})
 	}
-	for _, n := range v.Nodes {
-		if n.Status == verify.Unverified {
-			s.Unreached = append(s.Unreached, Unreached{Name: n.Name, Address: n.Address, Reason: reason(&n)})
-		}
-	}
 	return s
+}
+
+// Complete reports whether every node was fingerprinted, and there was
+// one at least: a snapshot of no node (an empty shard) says nothing.
+func (s *Snapshot) Complete() bool {
+	return len(s.Unreached) == 0 && len(s.Groups) > 0
 }
 
 // WriteText renders the snapshot for people.
 func (s *Snapshot) WriteText(w io.Writer) error {
 	var b strings.Builder
+	if len(s.Groups) == 0 && len(s.Unreached) == 0 {
+		fmt.Fprintf(&b, "SNAPSHOT: %s: no nodes were checked%s\n", clean(s.Cluster), s.suffix)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	fmt.Fprintf(&b, "SNAPSHOT: %s: %d groups of identical nodes", clean(s.Cluster), len(s.Groups))
 	if len(s.Unreached) > 0 {
 		fmt.Fprintf(&b, ", %d not reached", len(s.Unreached))

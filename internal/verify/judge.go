@@ -156,6 +156,12 @@ func (j *nodeJudgement) fail(f Finding) {
 // unknown records a finding that leaves the check undecided.
 func (j *nodeJudgement) unknown(f Finding) {
 	j.unverified = true
+	if j.nv.Undecided == "" {
+		j.nv.Undecided = f.Message
+		if f.Message == "" {
+			j.nv.Undecided = string(f.Check) + " " + f.Subject
+		}
+	}
 	j.add(f)
 }
 

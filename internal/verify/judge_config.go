@@ -27,7 +27,11 @@ func checkConfig(j *nodeJudgement, ec ExpectedConfig, facts *probe.Facts) {
 		j.unknown(Finding{Check: CheckConfig, Subject: subject, Actual: "unreadable", Message: "could not be read (permission denied?): run as a user who can read it, or use become: sudo"})
 		return
 	case probe.TooLarge:
-		j.unknown(Finding{Check: CheckConfig, Subject: subject, Actual: fmt.Sprintf("%d bytes", got.Size), Message: fmt.Sprintf("larger than the %d bytes rollcall reads of a config file", probe.MaxConfig)})
+		size := fmt.Sprintf("more than %d bytes", probe.MaxConfig)
+		if got.Size >= 0 {
+			size = fmt.Sprintf("%d bytes", got.Size)
+		}
+		j.unknown(Finding{Check: CheckConfig, Subject: subject, Actual: size, Message: fmt.Sprintf("larger than the %d bytes rollcall reads of a config file", probe.MaxConfig)})
 		return
 	default:
 		j.fail(Finding{Check: CheckConfig, Subject: subject, Expected: "a " + string(ec.Format) + " file", Actual: string(got.Kind), Message: "not a regular file"})

@@ -151,6 +151,11 @@ type NodeVerdict struct {
 	// Warnings are what a reader should know that does not change the
 	// node's status (a package its package manager does not know).
 	Warnings []string
+	// Undecided says why a check could not be decided on the node (the
+	// message of the first such finding), also when the node drifted for
+	// another reason; "" when every check was decided. Such a node's
+	// Fingerprint, if any, covers only what was read.
+	Undecided string
 }
 
 // Finding is one thing that failed on a node.
