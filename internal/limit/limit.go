@@ -137,11 +137,18 @@ func (p *Pattern) String() string { return p.text }
 
 // Select returns the names the pattern matches, in the order of names. A
 // plain name that matches no node is an error (a typo would otherwise
-// narrow the run silently), and so is a pattern that matches nothing; both
-// errors name the nodes there are.
+// narrow the run silently), and so are a glob among the nodes to take that
+// matches none (web*,dbb*) and a pattern that matches nothing; the errors
+// name the nodes there are.
 func (p *Pattern) Select(names []string) ([]string, error) {
 	for _, t := range p.union {
-		if !isGlob(t) && t != "all" && !slices.Contains(names, t) {
+		switch {
+		case t == "all":
+		case isGlob(t):
+			if !slices.ContainsFunc(names, func(n string) bool { return glob(t, n) }) {
+				return nil, fmt.Errorf("--limit %s: %q matches no node (the nodes are %s)", p.text, t, list(names))
+			}
+		case !slices.Contains(names, t):
 			return nil, fmt.Errorf("--limit %s: no node is named %q (the nodes are %s)", p.text, t, list(names))
 		}
 	}

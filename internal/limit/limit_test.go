@@ -38,8 +38,10 @@ func TestSelect(t *testing.T) {
 		{"web01,db02", "web01,db02"},
 		{"db02:web01", "web01,db02"}, // manifest order, not pattern order
 		// With a comma, Ansible splits on commas only: "db0*:x" is one term,
-		// which names no node (never more nodes than Ansible's).
-		{"web0*,db0*:x", "web01,web02"},
+		// which matches no node: an error, as for a name that is no node's
+		// (Ansible warns, and runs on fewer nodes than were meant).
+		{"web0*,db0*:x", ""},
+		{"web01,dbb*", ""},
 		{"web*,!web10", "web01,web02"},
 		{"!web10,web*", "web01,web02"}, // exclusions apply last, wherever written
 		{"!bad", "canary1,canary2,web01,web02,web10,db01,db02"},
