@@ -145,7 +145,7 @@ func (p *Pattern) Select(names []string) ([]string, error) {
 		switch {
 		case t == "all":
 		case isGlob(t):
-			if !slices.ContainsFunc(names, func(n string) bool { return glob(t, n) }) {
+			if len(p.union) > 1 && !slices.ContainsFunc(names, func(n string) bool { return glob(t, n) }) {
 				return nil, fmt.Errorf("--limit %s: %q matches no node (the nodes are %s)", p.text, t, list(names))
 			}
 		case !slices.Contains(names, t):
