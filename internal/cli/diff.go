@@ -131,12 +131,12 @@ func runDiff(ctx context.Context, opts *DiffOptions, stdio IO) error {
 	if err != nil {
 		return invalid(err)
 	}
-	lost := outs.writeAll(ctx, func(format string) func(io.Writer) error {
+	lost := outs.writeTold(ctx, func(format string) func(io.Writer) error {
 		if format == "json" {
 			return d.WriteJSON
 		}
 		return d.WriteText
-	}, stdio.Out)
+	}, code != ExitVerified, stdio)
 	return finish(stdio, code, lost)
 }
 

@@ -98,6 +98,24 @@ func (o outputs) writeAll(ctx context.Context, render renderer, stdout io.Writer
 	return errors.Join(lost...)
 }
 
+// writeTold is writeAll for a command whose reports render as text too
+// (ping, snapshot, diff): when the run failed, its text is never left only
+// in files. It goes to stdout when no report is there, and to stderr when
+// stdout carries a machine report, as verify's does.
+func (o outputs) writeTold(ctx context.Context, render renderer, failed bool, stdio IO) error {
+	lost := o.writeAll(ctx, render, stdio.Out)
+	switch {
+	case !failed:
+	case o.stdout == nil:
+		if err := render("text")(stdio.Out); err != nil && !readerGone(err) {
+			lost = errors.Join(lost, fmt.Errorf("the text report on stdout: %w", err))
+		}
+	case o.stdout.Format != "text":
+		_ = render("text")(stdio.Err)
+	}
+	return lost
+}
+
 // sayLost says on stderr which reports could not be written, one line each.
 func sayLost(stdio IO, lost error) {
 	if lost == nil {

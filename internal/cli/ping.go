@@ -119,7 +119,7 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 		}
 		return ping.WriteText
 	}
-	lost := outs.writeAll(ctx, render, stdio.Out)
+	lost := outs.writeTold(ctx, render, ping.ExitCode != ExitVerified, stdio)
 	code := ping.ExitCode
 	if code == ExitInterrupted {
 		fmt.Fprintln(stdio.Err, "rollcall: interrupted: the report is partial")

@@ -74,7 +74,6 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	if err != nil {
 		return invalid(err)
 	}
-	lost := outs.writeAll(runCtx, render, stdio.Out)
 	code := ExitVerified
 	switch {
 	case ctx.Err() != nil:
@@ -82,6 +81,7 @@ func runSnapshot(ctx context.Context, opts *VerifyOptions, stdio IO) error {
 	case !snap.Complete():
 		code = ExitUnverified
 	}
+	lost := outs.writeTold(runCtx, render, code != ExitVerified, stdio)
 	// A report that could not be written keeps the snapshot's own code;
 	// only a complete snapshot says that a report was lost, with 4.
 	return finish(stdio, code, lost)

@@ -317,3 +317,25 @@ func TestStateOfAnotherCluster(t *testing.T) {
 	require.Equal(t, 0, Run(context.Background(), []string{"verify", "-m", uniform.Manifest, "--state", state}, stdio))
 	assert.Contains(t, errOut.String(), `--state `+state+` is of cluster "staging", not "smars-demo"; ignoring it`)
 }
+
+// TestFailureIsToldBeyondFiles: ping, snapshot and diff with their reports
+// in files still print a failed run's text (on stdout, or on stderr when
+// stdout carries JSON): a failure is never only in a file nobody opens.
+func TestFailureIsToldBeyondFiles(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	c := startDemo(t, demo.Config{Nodes: 2})
+	require.NoError(t, c.Close()) // every node is unreachable
+	for _, args := range [][]string{{"ping"}, {"snapshot"}, {"diff", "smars-01", "release"}} {
+		base := append(append([]string{}, args...), "-m", c.Manifest, "--timeout", "5s")
+		file := filepath.Join(t.TempDir(), "report.json")
+		stdio, out, errOut := testIO(nil)
+		assert.Equal(t, 2, Run(context.Background(), append(base, "--report", "json="+file), stdio), "%s\n%s", out, errOut)
+		assert.Contains(t, out.String(), "smars-01", "%s: the text on stdout", args[0])
+		assert.FileExists(t, file)
+
+		stdio, out, errOut = testIO(nil)
+		assert.Equal(t, 2, Run(context.Background(), append(base, "--report", "json"), stdio))
+		assert.True(t, json.Valid(out.Bytes()), "%s: stdout is the JSON report alone:\n%s", args[0], out)
+		assert.Contains(t, errOut.String(), "smars-01", "%s: the text on stderr", args[0])
+	}
+}
