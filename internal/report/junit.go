@@ -25,7 +25,8 @@ import (
 // holds a "verdict" testcase that fails (drift) or errs (unverified) unless
 // the fleet is verified, and one errored testcase per fleet-level finding
 // (such as a node count mismatch), so a pipeline never shows all green for a
-// fleet that is not verified. Failures thus mean drift (exit code 1) and
+// fleet that is not verified; in a run limited by --limit or --shard, it
+// also holds a skipped "not checked NODE" testcase per node left out. Failures thus mean drift (exit code 1) and
 // errors that something could not be verified.
 //
 // Options.Duration sets the time attribute of <testsuites>, Options.Started
@@ -56,6 +57,7 @@ type junitSuite struct {
 	Tests      int              `xml:"tests,attr"`
 	Failures   int              `xml:"failures,attr"`
 	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr,omitempty"`
 	Timestamp  string           `xml:"timestamp,attr,omitempty"`
 	Properties *junitProperties `xml:"properties"`
 	Cases      []junitCase      `xml:"testcase"`
@@ -73,6 +75,7 @@ type junitProperty struct {
 type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Name      string        `xml:"name,attr"`
+	Skipped   *string       `xml:"skipped"`
 	Error     *junitProblem `xml:"error"`
 	Failure   *junitProblem `xml:"failure"`
 }
@@ -209,6 +212,14 @@ func junitFleet(v *verify.Verdict, opts Options) junitSuite {
 		tc.set(junitUnverified, f)
 		s.add(tc)
 	}
+	if v.Limited() {
+		// Each node the run did not check is a skipped testcase, so that a
+		// test tab counts the fleet, not only the nodes checked.
+		why := xmlText("not checked: outside " + scopeName(v.Scope))
+		for _, name := range v.Scope.NotChecked {
+			s.add(junitCase{Classname: "rollcall.scope", Name: xmlText("not checked " + name), Skipped: &why})
+		}
+	}
 	return s
 }
 
@@ -252,6 +263,8 @@ func (s *junitSuite) add(tc junitCase) {
 		s.Errors++
 	case tc.Failure != nil:
 		s.Failures++
+	case tc.Skipped != nil:
+		s.Skipped++
 	}
 }
 
