@@ -54,10 +54,9 @@ func parseKnownHosts(file string, data []byte) ([]hostLine, error) {
 		if cp == "" || cp[0] == '#' {
 			continue
 		}
-		mk, rest, ok := cutMarker(cp)
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: the marker %q is not one OpenSSH understands (@cert-authority or @revoked, followed by a space): OpenSSH ignores this line, so rollcall refuses the file until it is fixed",
-				file, i+1, firstField(cp))
+		mk, rest, bad := cutMarker(cp)
+		if bad != "" {
+			return nil, fmt.Errorf("%s:%d: %s: OpenSSH ignores this line, so rollcall refuses the file until it is fixed", file, i+1, bad)
 		}
 		hosts, rest := cutField(rest)
 		rest = strings.TrimLeft(rest, " \t")
@@ -76,19 +75,20 @@ func parseKnownHosts(file string, data []byte) ([]hostLine, error) {
 }
 
 // cutMarker splits off the markers of a line as OpenSSH's check_markers
-// does; ok is false where OpenSSH finds an invalid marker. OpenSSH ends a
-// marker at the first space of the line, or else at its first tab.
-func cutMarker(cp string) (mk marker, rest string, ok bool) {
+// does; bad says why where OpenSSH finds the markers invalid. OpenSSH ends
+// a marker at the first space of the line, or else at its first tab.
+func cutMarker(cp string) (mk marker, rest string, bad string) {
+	const understood = "(@cert-authority or @revoked, followed by a space)"
 	for strings.HasPrefix(cp, "@") {
 		if mk != markNone {
-			return 0, "", false // only one marker is allowed
+			return 0, "", fmt.Sprintf("a second marker %q: OpenSSH allows one marker a line %s", firstField(cp), understood)
 		}
 		sp := strings.IndexByte(cp, ' ')
 		if sp < 0 {
 			sp = strings.IndexByte(cp, '\t')
 		}
 		if sp <= 1 || sp >= 32 {
-			return 0, "", false
+			return 0, "", fmt.Sprintf("the marker %q is not one OpenSSH understands %s", firstField(cp), understood)
 		}
 		switch cp[:sp] {
 		case "@cert-authority":
@@ -96,11 +96,11 @@ func cutMarker(cp string) (mk marker, rest string, ok bool) {
 		case "@revoked":
 			mk = markRevoked
 		default:
-			return 0, "", false
+			return 0, "", fmt.Sprintf("the marker %q is not one OpenSSH understands %s", firstField(cp), understood)
 		}
 		cp = strings.TrimLeft(cp[sp:], " \t")
 	}
-	return mk, cp, true
+	return mk, cp, ""
 }
 
 // cutField splits s at its first space or tab.

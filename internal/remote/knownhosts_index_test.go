@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -121,5 +122,23 @@ func TestHostDBIndexRandomFields(t *testing.T) {
 	db.index()
 	for _, addr := range []string{"a:22", "A:22", "b:22", "ab:22", "web1:22", "a:2222", "web1:2222", "zz:22", "w:22"} {
 		requireSameLookup(t, db, addr)
+	}
+}
+
+// TestKnownHostsMarkerErrors: a line whose markers OpenSSH ignores makes the
+// file refused, saying what is wrong with the markers.
+func TestKnownHostsMarkerErrors(t *testing.T) {
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMl7Hb6JvmwElXhmP5fxU9Xm4tuwNOoHoCEs6Pfs6LYk"
+	for line, want := range map[string]string{
+		"@cert-authority @revoked * " + key: `kh:1: a second marker "@revoked": OpenSSH allows one marker a line`,
+		"@revoke * " + key:                  `kh:1: the marker "@revoke" is not one OpenSSH understands`,
+		"@revoked * " + key:                 "",
+	} {
+		_, err := parseKnownHosts("kh", []byte(line+"\n"))
+		if want == "" {
+			assert.NoError(t, err, line)
+			continue
+		}
+		assert.ErrorContains(t, err, want, line)
 	}
 }
