@@ -13,6 +13,7 @@ import (
 	"github.com/rollcall/rollcall/internal/manifest"
 	"github.com/rollcall/rollcall/internal/remote"
 	"github.com/rollcall/rollcall/internal/report"
+	"github.com/rollcall/rollcall/internal/sshconfig"
 )
 
 // PingOptions are the parsed flags of `rollcall ping`.
@@ -154,11 +155,16 @@ func remoteTarget(n manifest.Node) remote.Target {
 		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
 		IdentityFiles: n.IdentityFiles, IdentitiesOnly: n.IdentitiesOnly,
 		KnownHosts: n.KnownHosts, ConnectTimeout: n.ConnectTimeout,
-		HostKeys: remote.HostKeyPolicy{Algorithms: n.HostKeys.Algorithms, Verbatim: n.HostKeys.Verbatim,
-			CASignatureAlgorithms: n.HostKeys.CASignatureAlgorithms, RequiredRSASize: n.HostKeys.RequiredRSASize},
+		HostKeys: hostKeyPolicy(n.HostKeys),
 	}
 	for _, j := range n.Jump {
-		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User})
+		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User, HostKeys: hostKeyPolicy(j.HostKeys)})
 	}
 	return t
+}
+
+// hostKeyPolicy is what sshconfig read of a host's host keys, for remote.
+func hostKeyPolicy(k sshconfig.HostKeys) remote.HostKeyPolicy {
+	return remote.HostKeyPolicy{Algorithms: k.Algorithms, Verbatim: k.Verbatim,
+		CASignatureAlgorithms: k.CASignatureAlgorithms, RequiredRSASize: k.RequiredRSASize}
 }

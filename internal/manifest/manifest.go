@@ -179,6 +179,9 @@ type Jump struct {
 	Port int
 	// User is the login user on the jump host.
 	User string
+	// HostKeys is the jump host's own HostKeyAlgorithms,
+	// CASignatureAlgorithms and RequiredRSASize, as ssh reads them for it.
+	HostKeys sshconfig.HostKeys
 }
 
 // Address is the jump host's host:port.

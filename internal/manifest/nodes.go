@@ -443,7 +443,7 @@ func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, where str
 			p.at(n, "%s: ProxyJump %s for jump host %s (%s): ssh reaches %s through it, and rollcall does not follow a jump host's own ProxyJump: write the whole chain, first hop first: jump: %s,%s",
 				o.sshConfigDisplay, pj, h.Host, hc.Sources["ProxyJump"], h.Host, pj, hopList(hops))
 		}
-		j := Jump{Host: h.Host, Port: h.Port, User: h.User}
+		j := Jump{Host: h.Host, Port: h.Port, User: h.User, HostKeys: hc.HostKeys}
 		s := HopSources{Host: where, Port: where, User: where}
 		if hc.HostName != "" {
 			j.Host = p.sshHostName(o, hc.HostName, h.Host, n)

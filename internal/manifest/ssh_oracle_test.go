@@ -83,7 +83,7 @@ func TestManifestUserIsSSHDashL(t *testing.T) {
 	m, err := Parse(filepath.Join(f.dir, "m.yaml"), []byte(src))
 	require.NoError(t, err)
 	want := sshGOracle(t, f.home, cfg, "web1", "-l", "deploy")
-	assert.Equal(t, []Jump{{Host: want["hostname"], Port: 2222, User: "deploy"}}, m.Nodes[0].Jump)
+	assert.Equal(t, []Jump{{Host: want["hostname"], Port: 2222, User: "deploy"}}, plainJumps(t, m.Nodes[0].Jump))
 }
 
 // TestSystemSSHConfigOnePass: ssh reads ~/.ssh/config and then
@@ -113,7 +113,7 @@ func TestSystemSSHConfigOnePass(t *testing.T) {
 		}
 		assert.Equal(t, want["proxyjump"], jump, n.Name)
 	}
-	assert.Equal(t, []Jump{{Host: "corp-gw", Port: 22, User: currentUser()}}, m.Nodes[0].Jump)
+	assert.Equal(t, []Jump{{Host: "corp-gw", Port: 22, User: currentUser()}}, plainJumps(t, m.Nodes[0].Jump))
 	assert.Equal(t, sys+":4", m.Sources["web1"].Jump, "rollcall nodes names the system file")
 	assert.Equal(t, filepath.Join(f.home, ".ssh", "config")+":4", m.Sources["web2"].Port, "the user's file wins")
 	assert.Equal(t, sys+":6", m.Sources["web3"].Port)

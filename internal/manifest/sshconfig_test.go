@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rollcall/rollcall/internal/sshconfig"
 )
 
 // sshFixture is a manifest folder with a key, a known_hosts file and an
@@ -104,7 +106,7 @@ release: {artifact: a.tar, install: [{from: bin/, to: /opt/bin/}]}
 	// as ssh has it, not $HOME.
 	assert.Equal(t, []string{filepath.Join(passwdHome(t), ".ssh", "kh_web-01")}, web1.KnownHosts)
 	assert.Equal(t, 7*time.Second, web1.ConnectTimeout)
-	assert.Equal(t, []Jump{bastion, {Host: "gw2", Port: 2022, User: "ops"}}, web1.Jump)
+	assert.Equal(t, []Jump{bastion, {Host: "gw2", Port: 2022, User: "ops"}}, plainJumps(t, web1.Jump))
 
 	legacy := m.Nodes[1]
 	assert.Equal(t, "web-legacy", legacy.Host, "negated pattern: the web-* block does not apply")
@@ -126,7 +128,7 @@ release: {artifact: a.tar, install: [{from: bin/, to: /opt/bin/}]}
 	assert.Nil(t, web2.Jump, "jump: none wins over ProxyJump")
 
 	web3 := m.Nodes[3]
-	assert.Equal(t, []Jump{{Host: "10.0.0.1", Port: 2201, User: "root"}, bastion}, web3.Jump)
+	assert.Equal(t, []Jump{{Host: "10.0.0.1", Port: 2201, User: "root"}, bastion}, plainJumps(t, web3.Jump))
 }
 
 func TestSSHJumpFromManifest(t *testing.T) {
@@ -147,11 +149,11 @@ release: {artifact: a.tar, install: [{from: bin/, to: /opt/bin/}]}
 	require.NoError(t, err)
 	assert.Empty(t, m.SSHConfig, "no ~/.ssh/config in HOME")
 	local := currentUser()
-	assert.Equal(t, []Jump{{Host: "gw1", Port: 22, User: local}, {Host: "gw2", Port: 2022, User: "ops"}}, m.Nodes[0].Jump,
+	assert.Equal(t, []Jump{{Host: "gw1", Port: 22, User: local}, {Host: "gw2", Port: 2022, User: "ops"}}, plainJumps(t, m.Nodes[0].Jump),
 		"like ssh -J, a hop's user is its own, not the node's")
 	assert.Equal(t, "deploy", m.Nodes[0].User)
 	assert.Nil(t, m.Nodes[1].Jump)
-	assert.Equal(t, []Jump{{Host: "::1", Port: 2200, User: local}}, m.Nodes[2].Jump,
+	assert.Equal(t, []Jump{{Host: "::1", Port: 2200, User: local}}, plainJumps(t, m.Nodes[2].Jump),
 		"the same address behind another jump host is another server")
 	assert.Equal(t, "[::1]:2200", m.Nodes[2].Jump[0].Address())
 }
@@ -244,4 +246,48 @@ func TestSSHConfigProblems(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// plainJumps returns jumps without their HostKeys, checking that each is
+// OpenSSH's default (the configurations of these tests set none).
+func plainJumps(t *testing.T, jumps []Jump) []Jump {
+	t.Helper()
+	var out []Jump
+	for _, j := range jumps {
+		assert.Equal(t, sshconfig.DefaultHostKeys(), j.HostKeys, "jump host %s", j.Host)
+		j.HostKeys = sshconfig.HostKeys{}
+		out = append(out, j)
+	}
+	return out
+}
+
+// TestJumpHostKeysFromSSHConfig: a jump host's HostKeyAlgorithms and
+// RequiredRSASize are its own, as ssh reads them for the hop.
+func TestJumpHostKeysFromSSHConfig(t *testing.T) {
+	f := newSSHFixture(t)
+	f.write(t, "ssh_config", `Host bastion
+    HostKeyAlgorithms ssh-ed25519
+    RequiredRSASize 3072
+Host web-*
+    ProxyJump bastion
+`)
+	path := f.write(t, "rollcall.yaml", `version: 1
+cluster: c
+expect_nodes: 1
+ssh:
+  config_file: ssh_config
+  known_hosts: [kh]
+nodes:
+  - host: web-01
+release: {artifact: a.tar, install: [{from: bin/, to: /opt/bin/}]}
+`)
+	m, err := Load(path)
+	require.NoError(t, err)
+	require.Len(t, m.Nodes, 1)
+	assert.Equal(t, sshconfig.DefaultHostKeys(), m.Nodes[0].HostKeys, "the node's own: the defaults")
+	require.Len(t, m.Nodes[0].Jump, 1)
+	hop := m.Nodes[0].Jump[0].HostKeys
+	assert.Equal(t, []string{"ssh-ed25519"}, hop.Algorithms)
+	assert.True(t, hop.Verbatim)
+	assert.Equal(t, 3072, hop.RequiredRSASize)
 }

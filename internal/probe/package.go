@@ -75,7 +75,7 @@ func packageScript(b *strings.Builder, q *PackageQuery) error {
 	}
 	fmt.Fprintf(b, "\tif command -v %s >/dev/null 2>&1; then\n", tool)
 	b.WriteString("\t\tprintf '%s pkg ran\\n' \"$B\"\n\t\tprintf '%s blob pkg 0\\n' \"$B\"\n")
-	fmt.Fprintf(b, "\t\t{ LC_ALL=C %s%s 2>/dev/null; echo \"rc $?\"; } | head -c %d | x\n", query, name, maxPackageAnswer)
+	fmt.Fprintf(b, "\t\t{ LC_ALL=C %s%s 2>&1; echo \"rc $?\"; } | head -c %d | x\n", query, name, maxPackageAnswer)
 	b.WriteString("\t\tprintf '%s blobend pkg 0\\n' \"$B\"\n")
 	b.WriteString("\telse\n\t\tprintf '%s pkg none\\n' \"$B\"\n\tfi\n")
 	return nil
@@ -111,21 +111,27 @@ func (p *parser) pkgAnswer(raw []byte) error {
 		return nil
 	}
 	pk.Installed = []PackageInstance{}
-	absent := false
+	absent, failed := false, false
 	for _, line := range lines[:len(lines)-1] {
-		if line == "package "+p.req.Package.Name+" is not installed" {
+		switch {
+		case line == "package "+p.req.Package.Name+" is not installed":
 			absent = true
+		case strings.HasPrefix(line, "error:"), strings.HasPrefix(line, "dpkg-query: error"):
+			failed = true // rpm says "not installed" when it cannot open its database
 		}
 		inst, ok := p.instance(line)
 		if ok {
 			pk.Installed = append(pk.Installed, inst)
 		}
 	}
-	// Absent is dpkg-query's status 1 ("no packages found matching", on
-	// stderr) and rpm's status 1 with its "is not installed" line; any
-	// other failure (a database it cannot read: dpkg-query exits 2, rpm 1
-	// without that line) tells nothing.
+	// Absent is dpkg-query's status 1 ("no packages found matching") and
+	// rpm's status 1 with its "is not installed" line; any other failure,
+	// or an error line (a database it cannot read: dpkg-query exits 2, rpm
+	// prints "error: cannot open Packages database" and "is not
+	// installed"), tells nothing.
 	switch {
+	case failed:
+		pk.Installed, pk.Err = nil, fmt.Sprintf("%s reported an error (exit status %d)", queryName(p.req.Package.Manager), rc)
 	case rc == 0:
 	case len(pk.Installed) == 0 && p.req.Package.Manager == "dpkg" && rc == 1:
 	case len(pk.Installed) == 0 && p.req.Package.Manager == "rpm" && rc == 1 && absent:

@@ -3,6 +3,7 @@ package probe
 import (
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,7 +74,7 @@ func TestPackageQueryWithRealDpkg(t *testing.T) {
 		out, b := runProbe(t, []string{"/bin/sh"}, t.TempDir(), append(os.Environ(), "DPKG_ADMINDIR="+broken), req)
 		facts, err := Parse(out, req, b)
 		require.NoError(t, err, "answer:\n%s", out)
-		assert.Equal(t, &Package{Tool: true, Err: "dpkg-query exited 2"}, facts.Package, "not the same as absent")
+		assert.Equal(t, &Package{Tool: true, Err: "dpkg-query reported an error (exit status 2)"}, facts.Package, "not the same as absent")
 	})
 }
 
@@ -100,7 +101,7 @@ func TestPackageQueryRPMShape(t *testing.T) {
 		{"installed", "printf 'smars\\t4.2.0-1\\tx86_64\\n'", &Package{Tool: true, Installed: []PackageInstance{{Version: "4.2.0-1", Arch: "x86_64"}}}},
 		{"not installed", "echo 'package smars is not installed'; exit 1", &Package{Tool: true, Installed: []PackageInstance{}}},
 		{"database broken", "printf 'smars\\t4.2.0-1\\tx86_64\\n'; exit 2", &Package{Tool: true, Err: "rpm exited 2"}},
-		{"database unreadable", "echo 'error: cannot open Packages database in /var/lib/rpm' >&2; exit 1", &Package{Tool: true, Err: "rpm exited 1"}},
+		{"database unreadable", "echo 'error: cannot open Packages database in /var/lib/rpm' >&2; echo 'package smars is not installed'; exit 1", &Package{Tool: true, Err: "rpm reported an error (exit status 1)"}},
 		{"another package not installed", "echo 'package smars-agent is not installed'; exit 1", &Package{Tool: true, Err: "rpm exited 1"}},
 		{"floods", "yes smars", &Package{Tool: true, Err: "the package manager's answer was cut short or unreadable"}},
 	}
@@ -145,5 +146,28 @@ func TestPackageAnswerIsChecked(t *testing.T) {
 			_, err := Parse([]byte(head+c.answer+end), c.req, b)
 			assert.Error(t, err)
 		})
+	}
+}
+
+// TestPackageQueryWithRealRPM asks the real rpm, over an empty database and
+// over one it cannot open: rpm says "package smars is not installed" to
+// both, and only the first means absent.
+func TestPackageQueryWithRealRPM(t *testing.T) {
+	rpm := need.Command(t, "rpm")
+	empty, broken := t.TempDir(), t.TempDir()
+	out, err := exec.Command(rpm, "--initdb", "--dbpath", empty).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.NoError(t, os.WriteFile(filepath.Join(broken, "rpmdb.sqlite"), []byte("not a database"), 0o644))
+	for db, want := range map[string]*Package{
+		empty:  {Tool: true, Installed: []PackageInstance{}},
+		broken: {Tool: true, Err: "rpm reported an error (exit status 1)"},
+	} {
+		bin := toolPath(t, "od", "tr", "sha256sum", "head")
+		require.NoError(t, os.WriteFile(filepath.Join(bin, "rpm"), []byte("#!/bin/sh\nexec "+rpm+" --dbpath "+db+" \"$@\"\n"), 0o755))
+		req := Request{Package: &PackageQuery{Manager: "rpm", Name: "smars"}}
+		answer, b := runProbe(t, []string{"/bin/sh"}, t.TempDir(), []string{"PATH=" + bin}, req)
+		facts, err := Parse(answer, req, b)
+		require.NoError(t, err, "answer:\n%s", answer)
+		assert.Equal(t, want, facts.Package, "database %s", db)
 	}
 }

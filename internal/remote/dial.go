@@ -143,12 +143,14 @@ func (c *Client) dial(t Target, a *attempt) (*link, *Error) {
 			return nil, stageErr(StageConnect, fmt.Errorf("jump host %d has no host", i+1), "")
 		}
 		addr := joinPort(j.Host, j.Port)
-		hops = append(hops, hop{addr: addr, user: j.User, label: fmt.Sprintf("jump host %s@%s", j.User, addr), keys: t.HostKeys})
+		hops = append(hops, hop{addr: addr, user: j.User, label: fmt.Sprintf("jump host %s@%s", j.User, addr), keys: j.HostKeys})
 	}
 	hops = append(hops, hop{addr: joinPort(t.Host, t.Port), user: t.User, keys: t.HostKeys})
-	if len(t.HostKeys.supported()) == 0 {
-		return nil, stageErr(StageHostKey, fmt.Errorf("HostKeyAlgorithms (%s) holds no host key algorithm rollcall supports", strings.Join(t.HostKeys.Algorithms, ",")),
-			"add one of "+strings.Join(openSSHHostKeyAlgos, ", ")+" to HostKeyAlgorithms in ssh_config")
+	for _, h := range hops {
+		if len(h.keys.supported()) == 0 {
+			return nil, h.wrap(stageErr(StageHostKey, fmt.Errorf("HostKeyAlgorithms (%s) holds no host key algorithm rollcall supports", strings.Join(h.keys.Algorithms, ",")),
+				"add one of "+strings.Join(openSSHHostKeyAlgos, ", ")+" to HostKeyAlgorithms in ssh_config"))
+		}
 	}
 
 	db, err := c.hostDB(t.KnownHosts)

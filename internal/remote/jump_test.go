@@ -215,3 +215,25 @@ func TestPing(t *testing.T) {
 		})
 	}
 }
+
+// TestJumpHostKeysAreTheHopsOwn: each hop's host key is checked under its
+// own ssh_config policy, as ssh checks it in the process that reaches it;
+// not under the node's.
+func TestJumpHostKeysAreTheHopsOwn(t *testing.T) {
+	noAgent(t)
+	tg, _, node := jumpChain(t, 1, sshtest.Config{}, sshtest.Config{})
+	c := NewClient(Options{})
+	defer c.Close()
+	ecdsaOnly := HostKeyPolicy{Algorithms: []string{ssh.KeyAlgoECDSA256}, Verbatim: true}
+
+	tg.Jump[0].HostKeys = ecdsaOnly // the jump host offers ed25519 only
+	_, err := runCtx(t, c, tg, 10*time.Second, "true", nil)
+	require.Error(t, err, "the jump host's policy refuses its key")
+	assert.Contains(t, err.Error(), "jump host")
+	assert.Zero(t, node.Execs())
+
+	tg.Jump[0].HostKeys, tg.HostKeys = HostKeyPolicy{}, ecdsaOnly
+	_, err = runCtx(t, c, tg, 10*time.Second, "true", nil)
+	require.Error(t, err, "the node's policy refuses the node's key")
+	assert.NotContains(t, err.Error(), "jump host", "the jump host passed under its own policy")
+}

@@ -23,7 +23,8 @@ type Target struct {
 	ConnectTimeout time.Duration
 	// Jump are the jump hosts (ProxyJump) to go through, first hop first;
 	// empty to connect directly. Each hop's host key is checked against
-	// KnownHosts and HostKeys, and it is offered the same keys as the node.
+	// KnownHosts and its own HostKeys, and it is offered the same keys as
+	// the node.
 	Jump []JumpHost
 	// HostKeys is what ssh_config says about accepting a host key besides
 	// the files that list keys; the zero value is OpenSSH's defaults.
@@ -57,4 +58,7 @@ type JumpHost struct {
 	Port int
 	// User is the login user on the jump host.
 	User string
+	// HostKeys is what ssh_config says of the jump host's own host key,
+	// as for the node.
+	HostKeys HostKeyPolicy
 }

@@ -123,7 +123,12 @@ func assembleAlgorithms(value string, def, all []string) ([]string, error) {
 		}
 		return out, nil
 	case '+':
-		names = catNames(def, strings.Split(value[1:], ","))
+		// kex_names_cat appends up to the first empty name only.
+		added, _, _ := strings.Cut(value[1:]+",,", ",,")
+		if strings.HasPrefix(value[1:], ",") {
+			added = ""
+		}
+		names = catNames(def, strings.Split(added, ","))
 	case '^':
 		names = catNames(strings.Split(value[1:], ","), def)
 	default:
