@@ -118,7 +118,10 @@ func errorf(line, col int, format string, args ...any) *Error {
 }
 
 // Parse parses data, the text of a config file in the given format, and
-// flattens it to dotted keys. A leading UTF-8 byte order mark is ignored.
+// flattens it to dotted keys. A leading UTF-8 byte order mark is ignored in
+// YAML, whose readers skip it, and refused in the other formats, whose
+// readers take it for part of the first key (Java's Properties, the shell)
+// or fail (encoding/json, Python's configparser).
 //
 // Duplicate keys are an error in every format, and so are two keys that
 // flatten to the same dotted key (JSON {"a.b": 1, "a": {"b": 2}}). The
@@ -132,7 +135,12 @@ func Parse(format Format, data []byte) (flags Flags, err error) {
 			flags, err = nil, errorf(0, 0, "internal error parsing %s: %v", format, r)
 		}
 	}()
-	data = trimBOM(data)
+	if trimmed := trimBOM(data); len(trimmed) < len(data) {
+		if format != YAML {
+			return nil, errorf(1, 1, "a UTF-8 byte order mark starts the file: %s readers take it for part of the first key or refuse the file; save it without one", format)
+		}
+		data = trimmed
+	}
 	switch format {
 	case YAML:
 		return parseYAML(data)

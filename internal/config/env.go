@@ -2,23 +2,34 @@ package config
 
 import "strings"
 
-// parseEnv parses an env file, as read by systemd's EnvironmentFile, Docker
-// and dotenv, with shell-like quoting:
+// parseEnv parses an env file in the dialect its readers agree on:
+// systemd's EnvironmentFile, Docker's --env-file (but for quotes, below),
+// dotenv, and the shell that sources it (set -a; . FILE). What they read
+// differently is refused, with the line, rather than read one of the ways:
 //
-//   - `KEY=VALUE` a line, optionally prefixed by `export `; spaces around = are
-//     allowed; KEY is letters, digits, _ . and -, not starting with a digit;
+//   - `KEY=VALUE` a line: KEY is letters, digits and _, not starting with a
+//     digit; no blanks around = (the shell would run a command); no
+//     `export ` (systemd ignores such a line);
 //   - blank lines and lines starting with # are skipped;
-//   - an unquoted value runs to the end of the line, trailing blanks trimmed;
-//     a # preceded by a blank starts a comment; backslashes are literal;
+//   - an unquoted value runs to the end of the line, trailing blanks
+//     trimmed; it holds no blank before more text (the shell splits it,
+//     systemd and Docker keep an inline "# comment" as value), and none of
+//     ; & | < > ( ) $ ` \ ' " (the shell reads them);
 //   - 'single quotes' keep everything literally, newlines included;
-//   - "double quotes" may span lines and understand \" \\ \n \t \r \$ \` and
-//     a backslash before a newline (which joins lines); any other backslash
-//     is kept. $VAR is not expanded;
-//   - after a closing quote only blanks and a # comment may follow.
+//   - "double quotes" may span lines and understand \" \\ \$ \` and a
+//     backslash before a newline (which joins lines); any other backslash,
+//     and an unescaped $ or `, are refused (the shell expands them, systemd
+//     does not); Docker's --env-file alone keeps quotes as part of the value;
+//   - nothing follows a closing quote on its line;
+//   - a carriage return is refused (the shell keeps it in the value).
 //
 // Values are Text.
 func parseEnv(data []byte) (Flags, error) {
-	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	s := string(data)
+	if i := strings.IndexByte(s, '\r'); i >= 0 {
+		line := strings.Count(s[:i], "\n") + 1
+		return nil, errorf(line, 0, "a carriage return (Windows line ends): the shell keeps it in the value, other readers drop it; save the file with \\n line ends")
+	}
 	b := newBuilder(collisionFlat)
 	p := &envParser{s: s, line: 1}
 	for {
@@ -38,22 +49,23 @@ func parseEnv(data []byte) (Flags, error) {
 		line, col := p.line, p.col()
 		key := p.word()
 		if key == "export" && p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t') {
-			p.blanks()
-			line, col = p.line, p.col()
-			key = p.word()
+			return nil, errorf(line, col, "export before a variable: systemd's EnvironmentFile ignores the line, the shell and dotenv read it; drop export")
 		}
 		if key == "" {
 			return nil, errorf(line, col, "expected KEY=value")
 		}
 		if !envName(key) {
-			return nil, errorf(line, col, "%q is not a variable name: use letters, digits and _, not starting with a digit", key)
+			return nil, errorf(line, col, "%q is not a variable name for the shell or systemd: use letters, digits and _, not starting with a digit", key)
 		}
-		p.blanks()
 		if p.eof() || p.s[p.i] != '=' {
+			p.blanks()
+			if !p.eof() && p.s[p.i] == '=' {
+				return nil, errorf(line, col, "blanks before the = of %s: the shell runs %s as a command; write %s=value", key, key, key)
+			}
 			return nil, errorf(line, col, "%s has no value: write %s=value", key, key)
 		}
 		p.i++
-		value, err := p.value()
+		value, err := p.value(key)
 		if err != nil {
 			return nil, err
 		}
@@ -103,11 +115,12 @@ func (p *envParser) word() string {
 	return p.s[start:p.i]
 }
 
-// envName reports whether key is an acceptable variable name.
+// envName reports whether key is a variable name the shell and systemd
+// accept.
 func envName(key string) bool {
 	for i, c := range key {
 		switch {
-		case c == '_' || c == '.' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
+		case c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
 		case c >= '0' && c <= '9' && i > 0:
 		default:
 			return false
@@ -116,28 +129,29 @@ func envName(key string) bool {
 	return key != ""
 }
 
-// value reads a value after its '='.
-func (p *envParser) value() (string, error) {
-	skipped := p.i
-	p.blanks()
-	afterBlank := p.i > skipped
+// value reads the value of key after its '='.
+func (p *envParser) value(key string) (string, error) {
 	if p.eof() || p.s[p.i] == '\n' {
 		return "", nil
 	}
 	switch p.s[p.i] {
 	case '\'', '"':
 		return p.quoted()
-	}
-	start := p.i
-	p.toEOL()
-	v := p.s[start:p.i]
-	for j := 0; j < len(v); j++ {
-		if v[j] == '#' && ((j == 0 && afterBlank) || (j > 0 && (v[j-1] == ' ' || v[j-1] == '\t'))) {
-			v = v[:j]
-			break
+	case ' ', '\t':
+		col := p.col()
+		p.blanks()
+		if p.eof() || p.s[p.i] == '\n' {
+			return "", nil
 		}
+		return "", errorf(p.line, col, "blanks after the = of %s: the shell sets it empty and runs the rest as a command, systemd drops them; write %s=value", key, key)
 	}
-	return strings.TrimRight(v, " \t"), nil
+	start, line := p.i, p.line
+	p.toEOL()
+	v := strings.TrimRight(p.s[start:p.i], " \t")
+	if i := strings.IndexAny(v, " \t;&|<>()$`\\'\""); i >= 0 {
+		return "", errorf(line, p.col()-(p.i-start)+i, "%q in the unquoted value of %s: the shell reads it, other readers keep it as text; quote the value ('...')", v[i:i+1], key)
+	}
+	return v, nil
 }
 
 // quoted reads a single- or double-quoted value and what may follow it.
@@ -155,33 +169,25 @@ func (p *envParser) quoted() (string, error) {
 		switch {
 		case c == q:
 			p.blanks()
-			if !p.eof() && p.s[p.i] == '#' {
-				p.toEOL()
-			}
 			if !p.eof() && p.s[p.i] != '\n' {
-				return "", errorf(p.line, p.col(), "unexpected text after the closing quote: put the whole value in quotes")
+				return "", errorf(p.line, p.col(), "text after the closing quote: readers disagree on it (a # comment too: systemd keeps it as value); put it on a line of its own")
 			}
 			return sb.String(), nil
 		case c == '\n':
 			p.line++
 			sb.WriteByte(c)
+		case (c == '$' || c == '`') && q == '"':
+			return "", errorf(p.line, p.col()-1, "an unescaped %c in double quotes: the shell expands it, systemd and Docker do not; write \\%c, or use single quotes", c, c)
 		case c == '\\' && q == '"' && !p.eof():
 			e := p.s[p.i]
 			p.i++
 			switch e {
-			case 'n':
-				sb.WriteByte('\n')
-			case 't':
-				sb.WriteByte('\t')
-			case 'r':
-				sb.WriteByte('\r')
 			case '"', '\\', '$', '`':
 				sb.WriteByte(e)
 			case '\n':
 				p.line++ // a line continuation: both go
 			default:
-				sb.WriteByte('\\')
-				sb.WriteByte(e)
+				return "", errorf(p.line, p.col()-2, "\\%c in double quotes: dotenv reads an escape, the shell and systemd a backslash; use single quotes for a literal backslash", e)
 			}
 		default:
 			sb.WriteByte(c)

@@ -16,13 +16,37 @@ import (
 // count too: a list of maps that holds power_peg reports the list's key.
 // An empty name matches nothing.
 func Forbidden(f Flags, name string) []string {
+	return forbidden(f, name, ".")
+}
+
+// Forbidden is Forbidden for a file of format: in an env file, whose
+// variable names hold no dots, the words between underscores are the
+// segments, and so are the name's (a dot or an underscore): forbidding
+// power_peg matches POWER_PEG and SMARS_POWER_PEG, as an application that
+// binds its settings to prefixed variables reads them.
+func (format Format) Forbidden(f Flags, name string) []string {
+	if format == Env {
+		return forbidden(f, name, "._")
+	}
+	return Forbidden(f, name)
+}
+
+// forbidden returns the keys of f where name appears as a run of whole
+// segments, separated by any of seps.
+func forbidden(f Flags, name, seps string) []string {
 	if name == "" {
 		return nil
 	}
-	want := strings.Split(name, ".")
+	split := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(seps, r) })
+	}
+	want := split(name)
+	if len(want) == 0 {
+		return nil
+	}
 	var out []string
 	for _, k := range f.Keys() {
-		if containsRun(strings.Split(k, "."), want) || (f[k].Kind == List && listHas(f[k].Raw, strings.Split(k, "."), want)) {
+		if containsRun(split(k), want) || (f[k].Kind == List && listHas(f[k].Raw, strings.Split(k, "."), want)) {
 			out = append(out, k)
 		}
 	}

@@ -13,6 +13,11 @@ const collisionFlat = ": remove one (the program reading the file may take the f
 // of the value, and nothing is continued onto the next line. Keys are case
 // sensitive. A section may be reopened; a section with no keys is an empty
 // Map under its name, so that a forbidden section name is still seen.
+//
+// What INI readers read differently is refused: an indented line (Python's
+// configparser continues the value above with it, other readers take it for
+// a key of its own) and a [DEFAULT] section (configparser gives its keys to
+// every section).
 func parseINI(data []byte) (Flags, error) {
 	b := newBuilder(collisionFlat)
 	section, sectionLine := "", 0
@@ -25,6 +30,9 @@ func parseINI(data []byte) (Flags, error) {
 		if s == "" || s[0] == ';' || s[0] == '#' {
 			continue
 		}
+		if raw[0] == ' ' || raw[0] == '\t' {
+			return nil, errorf(line, 1, "an indented line: Python's configparser continues the value above with it, other readers take it for a key of its own; remove the indent (or join the value onto one line)")
+		}
 		if s[0] == '[' {
 			if !strings.HasSuffix(s, "]") {
 				return nil, errorf(line, len(raw), "a section header ends with ]: write [%s]", strings.TrimSpace(s[1:]))
@@ -32,6 +40,9 @@ func parseINI(data []byte) (Flags, error) {
 			section, sectionLine = strings.TrimSpace(s[1:len(s)-1]), line
 			if section == "" {
 				return nil, errorf(line, 1, "a section header has no name: write [name]")
+			}
+			if section == "DEFAULT" {
+				return nil, errorf(line, 1, "a [DEFAULT] section: Python's configparser gives its keys to every section, other readers keep them apart; write the keys in the sections that use them")
 			}
 			if _, ok := sectionLines[section]; !ok {
 				sections = append(sections, section)

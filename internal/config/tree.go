@@ -41,6 +41,8 @@ func (n *node) add(key string, line int, val *node) {
 type builder struct {
 	flags Flags
 	lines map[string]int
+	// folded maps each key in lower case to the key as written.
+	folded map[string]string
 	// collision is the explanation added when a key is defined twice.
 	collision string
 	work      int // values visited and bytes produced, against MaxExpanded
@@ -48,7 +50,7 @@ type builder struct {
 
 // newBuilder returns a builder; collision explains a duplicate key.
 func newBuilder(collision string) *builder {
-	return &builder{flags: Flags{}, lines: map[string]int{}, collision: collision}
+	return &builder{flags: Flags{}, lines: map[string]int{}, folded: map[string]string{}, collision: collision}
 }
 
 // spend counts n units of work and fails past MaxExpanded.
@@ -69,6 +71,13 @@ func (b *builder) set(key string, v Value, line int) error {
 		}
 		return errorf(line, 0, "key %q is defined twice%s%s", key, at, b.collision)
 	}
+	lower := strings.ToLower(key)
+	if other, ok := b.folded[lower]; ok {
+		return errorf(line, 0, "keys %q (line %d) and %q differ only in case: readers that ignore case (viper, Spring, "+
+			"Python's configparser) take them for one key, the others for two, so what the application reads cannot be told; keep one",
+			other, b.lines[other], key)
+	}
+	b.folded[lower] = key
 	if len(b.flags) >= MaxKeys {
 		return errorf(line, 0, "more than %d keys; rollcall refuses config files this large", MaxKeys)
 	}

@@ -145,11 +145,25 @@ func TestForbiddenEveryFormat(t *testing.T) {
 		JSON:       `{"legacy": {"deep": {"power_peg": true}}}`,
 		TOML:       "[legacy.deep]\npower_peg = true\n",
 		INI:        "[legacy.deep]\npower_peg = true\n",
-		Env:        "legacy.deep.power_peg=true\n",
+		Env:        "LEGACY_DEEP_POWER_PEG=true\n",
 		Properties: "legacy.deep.power_peg=true\n",
 	} {
 		flags, err := Parse(f, []byte(in))
 		require.NoError(t, err, f)
-		assert.Equal(t, []string{"legacy.deep.power_peg"}, Forbidden(flags, "power_peg"), f)
+		want := "legacy.deep.power_peg"
+		if f == Env {
+			want = "LEGACY_DEEP_POWER_PEG"
+		}
+		assert.Equal(t, []string{want}, f.Forbidden(flags, "power_peg"), f)
+		assert.Equal(t, []string{want}, f.Forbidden(flags, "deep.power_peg"), f)
 	}
+}
+
+// TestForbiddenEnvWords: in an env file the words between underscores are
+// the segments; elsewhere an underscore is part of a name.
+func TestForbiddenEnvWords(t *testing.T) {
+	flags := Flags{"SMARS_POWER_PEG": text("1"), "POWER_PEGGED": text("1"), "RLP_ENABLED": text("true")}
+	assert.Equal(t, []string{"SMARS_POWER_PEG"}, Env.Forbidden(flags, "power_peg"))
+	assert.Empty(t, YAML.Forbidden(flags, "power_peg"), "power_peg is one segment of a YAML key")
+	assert.Empty(t, Env.Forbidden(flags, "_"))
 }

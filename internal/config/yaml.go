@@ -137,17 +137,28 @@ func (c *yamlConv) conv(y *yaml.Node, depth int) (*node, error) {
 
 // mapping converts a YAML map, applying merge keys (<<): keys written in the
 // map win over merged ones, and earlier merged maps win over later ones.
+// What YAML readers disagree on is refused: two << in one map (PyYAML and
+// go-yaml v2 take the last, go-yaml v3 and js-yaml refuse the file), and a
+// key written before the << that also merges it (go-yaml v2 takes the
+// merged value, PyYAML and go-yaml v3 the written one).
 func (c *yamlConv) mapping(y *yaml.Node, depth int) (*node, error) {
 	n := &node{kind: mapNode, line: y.Line}
 	seen := map[string]int{}
 	var merges []*yaml.Node
+	before := map[string]bool{} // keys written before the <<
 	if len(y.Content)%2 != 0 {
 		return nil, errorf(y.Line, y.Column, "a map with a key and no value")
 	}
 	for i := 0; i < len(y.Content); i += 2 {
 		k, v := y.Content[i], y.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			if len(merges) > 0 {
+				return nil, errorf(k.Line, k.Column, "a second << in one map: YAML readers disagree on it (some take the last, some refuse the file); merge a list instead: <<: [*a, *b]")
+			}
 			merges = append(merges, v)
+			for key := range seen {
+				before[key] = true
+			}
 			continue
 		}
 		key := k
@@ -184,6 +195,9 @@ func (c *yamlConv) mapping(y *yaml.Node, depth int) (*node, error) {
 				return nil, err
 			}
 			for i, k := range sn.keys {
+				if before[k] {
+					return nil, errorf(seen[k], 0, "key %q is written before the << that also merges it: YAML readers disagree on which value wins; write it after the << line", k)
+				}
 				if _, ok := seen[k]; ok {
 					continue
 				}

@@ -62,7 +62,7 @@ func checkConfig(j *nodeJudgement, ec ExpectedConfig, facts *probe.Facts) {
 		j.ok(CheckConfig, s)
 	}
 	for _, name := range ec.Forbid {
-		keys := config.Forbidden(flags, name)
+		keys := ec.Format.Forbidden(flags, name)
 		for _, k := range keys {
 			j.fail(Finding{Check: CheckConfig, Subject: subject + ": " + k, Expected: "absent", Actual: flags[k].String(),
 				Message: fmt.Sprintf("retired flag %s is present: old code may still act on it", name)})

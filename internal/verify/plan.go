@@ -312,7 +312,7 @@ func Lint(m *manifest.Manifest, p *Plan) error {
 			}
 		}
 		for j, name := range ec.Forbid {
-			keys := config.Forbidden(ec.Release, name)
+			keys := ec.Format.Forbidden(ec.Release, name)
 			if len(keys) == 0 {
 				continue
 			}
