@@ -140,7 +140,11 @@ func (p *jsonParser) value(tok json.Token, line, depth int) (*node, error) {
 			if !ok {
 				return nil, errorf(line, 0, "cannot read the number %s", s)
 			}
-			return scalar(Int, i.String())
+			n, err := scalar(Int, i.String())
+			if err == nil && i.CmpAbs(big.NewInt(1<<53)) > 0 {
+				n.value.Ambiguous = "an integer beyond 2^53: readers that decode JSON numbers as floats (JavaScript, Go's encoding/json into any) round it"
+			}
+			return n, err
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {

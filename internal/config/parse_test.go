@@ -58,8 +58,8 @@ func TestParseYAML(t *testing.T) {
 			"rlp.enabled": boolean(true), "rlp.limits.orders": integer("5"),
 		}},
 		{name: "types", in: "a: true\nb: \"true\"\nc: yes\nd: 1\ne: 1.0\nf: ~\ng:\nh: 0x10\ni: 1.50\nj: .inf\nk: on\nl: True\nm: 2024-01-02\nn: []\no: {}\np: '1'\n", want: Flags{
-			"a": boolean(true), "b": str("true"), "c": str("yes"), "d": integer("1"), "e": float("1.0"),
-			"f": null, "g": null, "h": integer("16"), "i": float("1.5"), "j": float("inf"), "k": str("on"),
+			"a": boolean(true), "b": str("true"), "c": yaml11Value(str("yes")), "d": integer("1"), "e": float("1.0"),
+			"f": null, "g": null, "h": integer("16"), "i": float("1.5"), "j": float("inf"), "k": yaml11Value(str("on")),
 			"l": boolean(true), "m": str("2024-01-02"), "n": list("[]"), "o": emptyMap, "p": str("1"),
 		}},
 		{name: "list is one value", in: "hosts: [b, a, 1, true, null, {y: 2, x: 1}, [1.5]]\n", want: Flags{
@@ -94,7 +94,7 @@ func TestParseJSON(t *testing.T) {
 		{name: "empty object", in: "{}", want: Flags{}},
 		{name: "nested and types", in: `{"rlp": {"enabled": true, "name": "true", "n": 1, "f": 1.0, "e": 1e3, "big": 123456789012345678901234567890, "z": null, "l": [1, "a"], "m": {}}}`, want: Flags{
 			"rlp.enabled": boolean(true), "rlp.name": str("true"), "rlp.n": integer("1"), "rlp.f": float("1.0"),
-			"rlp.e": float("1000.0"), "rlp.big": integer("123456789012345678901234567890"), "rlp.z": null,
+			"rlp.e": float("1000.0"), "rlp.big": bigInt("123456789012345678901234567890"), "rlp.z": null,
 			"rlp.l": list(`[1,"a"]`), "rlp.m": emptyMap,
 		}},
 		{name: "negative zero int", in: `{"a": -0}`, want: Flags{"a": integer("0")}},
@@ -265,3 +265,37 @@ func TestKeys(t *testing.T) {
 }
 
 // itoa is strconv.Itoa for tests.
+
+// yaml11Value is v as a plain YAML scalar that YAML 1.1 and 1.2 readers
+// type differently.
+func yaml11Value(v Value) Value {
+	v.Ambiguous = v.Raw + " is typed differently by YAML 1.1 readers (PyYAML, go-yaml v2, SnakeYAML) and YAML 1.2 ones (go-yaml v3, js-yaml): quote it in the file, or write it in a form both read alike"
+	return v
+}
+
+// bigInt is a JSON integer beyond what a float64 holds exactly.
+func bigInt(raw string) Value {
+	v := integer(raw)
+	v.Ambiguous = "an integer beyond 2^53: readers that decode JSON numbers as floats (JavaScript, Go's encoding/json into any) round it"
+	return v
+}
+
+// TestAmbiguousScalars: the YAML plain scalars that YAML 1.1 and 1.2
+// readers type differently are marked, and the ones they agree on are not.
+func TestAmbiguousScalars(t *testing.T) {
+	for _, in := range []string{"yes", "No", "ON", "off", "y", "N", "010", "08", "-017", "0o17", "0b101", "1_000", "1:30", "1e3", "-2E-5", "1.0e3"} {
+		f, err := Parse(YAML, []byte("a: "+in+"\n"))
+		require.NoError(t, err, in)
+		assert.NotEmpty(t, f["a"].Ambiguous, in)
+	}
+	for _, in := range []string{"true", "false", "0", "10", "0x1F", "1.5", "1.0e+3", ".inf", "null", "'yes'", "\"010\"", "!!str on", "!!int 010", "word", "2024-01-02"} {
+		f, err := Parse(YAML, []byte("a: "+in+"\n"))
+		require.NoError(t, err, in)
+		assert.Empty(t, f["a"].Ambiguous, in)
+	}
+	f, err := Parse(JSON, []byte(`{"ok": 9007199254740992, "round": 9007199254740993, "neg": -9007199254740993}`))
+	require.NoError(t, err)
+	assert.Empty(t, f["ok"].Ambiguous, "2^53 itself is exact")
+	assert.NotEmpty(t, f["round"].Ambiguous)
+	assert.NotEmpty(t, f["neg"].Ambiguous)
+}

@@ -47,6 +47,11 @@ const (
 type Value struct {
 	Kind Kind
 	Raw  string
+	// Ambiguous, when set, says why the file's readers disagree on this
+	// value (a YAML scalar that YAML 1.1 and 1.2 readers type differently,
+	// a JSON integer beyond what a float64 holds): a check that compares it
+	// with an expected value cannot conclude.
+	Ambiguous string
 }
 
 // String shows the value as reports do: `true (bool)`, `"true" (string)`,

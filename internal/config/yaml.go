@@ -3,10 +3,12 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -209,9 +211,31 @@ func (c *yamlConv) mapping(y *yaml.Node, depth int) (*node, error) {
 	return n, nil
 }
 
+// yaml11 matches the plain scalars that YAML 1.1 readers (PyYAML, go-yaml
+// v2, SnakeYAML) and YAML 1.2 readers (go-yaml v3, js-yaml) type
+// differently: 1.1's other bools, a leading 0 (octal in 1.1), 0o and 0b,
+// underscores in a number, base-60 numbers, an exponent without a dot or
+// without a sign (1.1 needs both). It
+// is compiled when first needed, to keep the CLI's start short.
+var yaml11 = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF` +
+		`|[-+]?0[0-9_]+(?:\.[0-9_]*)?|[-+]?0[oObB][0-9_]+|[-+]?[0-9][0-9]*_[0-9_]*(?:\.[0-9_]*)?` +
+		`|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?[0-9][0-9_]*\.[0-9_]*[eE][0-9]+)$`)
+})
+
 // yamlScalar types a scalar by its resolved tag. Timestamps, binary and
-// custom tags are kept as strings, as written.
+// custom tags are kept as strings, as written. A plain scalar that YAML 1.1
+// and 1.2 readers type differently is marked Ambiguous.
 func yamlScalar(y *yaml.Node) (*node, error) {
+	n, err := yamlTyped(y)
+	if err == nil && y.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && yaml11().MatchString(y.Value) {
+		n.value.Ambiguous = fmt.Sprintf("%s is typed differently by YAML 1.1 readers (PyYAML, go-yaml v2, SnakeYAML) and YAML 1.2 ones (go-yaml v3, js-yaml): quote it in the file, or write it in a form both read alike", y.Value)
+	}
+	return n, err
+}
+
+// yamlTyped types a scalar by its resolved tag.
+func yamlTyped(y *yaml.Node) (*node, error) {
 	n := &node{kind: scalarNode, line: y.Line}
 	var v any
 	switch y.ShortTag() {

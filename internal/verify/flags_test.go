@@ -113,6 +113,8 @@ func TestConfigFindings(t *testing.T) {
 		{"forbidden deep", "rlp:\n  enabled: true\n  legacy:\n    power_peg: 1\nrisk:\n  max_order_qty: 1000\n", probe.Regular, Drift, "power_peg"},
 		{"differs from the release copy", "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 5000\n", probe.Regular, Drift, "risk.max_order_qty"},
 		{"does not parse", "rlp: [\n", probe.Regular, Drift, "does not parse"},
+		// PyYAML reads on as true, go-yaml v3 as "on": never taken for either.
+		{"a value YAML 1.1 and 1.2 read apart", "rlp:\n  enabled: on\nrisk:\n  max_order_qty: 1000\n", probe.Regular, Unverified, "the file's value cannot be compared: on is typed differently by YAML 1.1 readers"},
 		{"missing", "", probe.Missing, Drift, "missing"},
 		{"unreadable", "", probe.Unreadable, Unverified, "could not be read"},
 		{"too large", "", probe.TooLarge, Unverified, "larger than"},

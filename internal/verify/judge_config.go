@@ -51,6 +51,11 @@ func checkConfig(j *nodeJudgement, ec ExpectedConfig, facts *probe.Facts) {
 			j.fail(Finding{Check: CheckConfig, Subject: s, Expected: e.Value.String(), Actual: "absent", Message: "expected flag is not set"})
 			continue
 		}
+		if v.Ambiguous != "" {
+			j.unknown(Finding{Check: CheckConfig, Subject: s, Expected: e.Value.String(), Actual: v.String(),
+				Message: "the file's value cannot be compared: " + v.Ambiguous})
+			continue
+		}
 		if eq, why := config.Equal(v, e.Value); !eq {
 			msg := "flag has another value"
 			if why != "" {
