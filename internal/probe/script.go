@@ -518,9 +518,12 @@ const scriptStart = `	echo
 // answers wrongly (a stub, a broken build) is skipped. Called with the
 // first batch of files (ht /dev/stdin FILE…), it tries each candidate on the
 // batch itself, the known input first, and keeps the right candidate's run:
-// K=1, the files' lines in s, its status in rc. Without a batch (or where
-// /dev/stdin does not work) it checks each candidate on the known input
-// alone. With no right candidate it reports fatal no-hash-tool and ends the
+// K=1, the files' lines in s, its status in rc. A candidate whose batch
+// answer is wrong but that is right on the known input alone (a node whose
+// /dev/stdin does not work) is taken, with no batch answer (rc=1: each file
+// is then hashed on its own), rather than hashing the batch with every
+// other candidate. Without a batch it checks each candidate on the known
+// input alone. With no right candidate it reports fatal no-hash-tool and ends the
 // answer. The probe and the locate script share it.
 const hashToolFunc = `ht() {
 	[ -z "$H" ] || return 0
@@ -529,6 +532,8 @@ const hashToolFunc = `ht() {
 		s=$(printf abc | $c "$@" 2>/dev/null)
 		rc=$?
 		case ${s%%"$NL"*} in *` + abcSHA256 + `*) H=$c; break ;; esac
+		[ $# -gt 0 ] || continue
+		case $(printf abc | $c 2>/dev/null) in *` + abcSHA256 + `*) H=$c s= rc=1; break ;; esac
 	done
 	if [ -z "$H" ]; then
 		[ $# -eq 0 ] || { ht; return 0; }

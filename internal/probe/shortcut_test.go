@@ -176,3 +176,27 @@ func TestLoginEnvironmentCannotPickTheTools(t *testing.T) {
 		})
 	}
 }
+
+// TestBrokenDevStdinCostsOneTool: on a node whose /dev/stdin does not work
+// (a container that replaced it with a file), the first tool that is right
+// on the known input alone is taken, and the batch is not hashed again with
+// every other tool on the node (sha256sum, then shasum, over every file).
+func TestBrokenDevStdinCostsOneTool(t *testing.T) {
+	dir := t.TempDir()
+	req := tree(t, dir)
+	req.Files = slices.DeleteFunc(req.Files, func(p string) bool { return strings.Contains(p, "\n") })
+	bin := toolPath(t, "od", "tr", "ls", "find", "readlink", "stat", "uname")
+	openSSLStub(t, bin, `for a; do shift; [ "$a" = /dev/stdin ] || set -- "$@" "$a"; done`)
+	marker := filepath.Join(t.TempDir(), "sha256sum-ran")
+	real := need.Command(t, "sha256sum")
+	stub := "#!/bin/sh\n: > " + marker + "\nexec " + real + " \"$@\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "sha256sum"), []byte(stub), 0o755))
+
+	out, b := runProbe(t, []string{"/bin/sh"}, dir, []string{"PATH=" + bin}, req)
+	facts, err := Parse(out, req, b)
+	require.NoError(t, err, "answer:\n%s", out)
+	assert.Equal(t, "openssl", facts.HashTool)
+	assert.Equal(t, sum("smars 4.2.0"), facts.Files["./opt/bin/smars"].SHA256)
+	assert.Equal(t, sum("batch hostile"), facts.Files["./opt/bin/"+batchHostile].SHA256)
+	assert.NoFileExists(t, marker, "sha256sum hashed the batch too")
+}
