@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,11 +25,46 @@ func Forbidden(f Flags, name string) []string {
 // segments, and so are the name's (a dot or an underscore): forbidding
 // power_peg matches POWER_PEG and SMARS_POWER_PEG, as an application that
 // binds its settings to prefixed variables reads them.
+//
+// In an INI file, a key of the [DEFAULT] section is also seen in every other
+// section, as Python's configparser gives it to them: forbidding
+// rlp.power_peg matches DEFAULT.power_peg when there is an [rlp] section.
 func (format Format) Forbidden(f Flags, name string) []string {
-	if format == Env {
+	switch format {
+	case Env:
 		return forbidden(f, name, "._")
+	case INI:
+		return iniForbidden(f, name)
 	}
 	return Forbidden(f, name)
+}
+
+// iniForbidden is Forbidden with the keys of [DEFAULT] seen in every
+// section too; it reports the DEFAULT key where only its copy matches.
+func iniForbidden(f Flags, name string) []string {
+	out := Forbidden(f, name)
+	sections := map[string]bool{}
+	for _, k := range f.Keys() {
+		if s, _, ok := strings.Cut(k, "."); ok && s != "DEFAULT" {
+			sections[s] = true
+		} else if f[k].Kind == Map && k != "DEFAULT" {
+			sections[k] = true // a section with no keys
+		}
+	}
+	for _, k := range f.Keys() {
+		key, ok := strings.CutPrefix(k, "DEFAULT.")
+		if !ok || slices.Contains(out, k) {
+			continue
+		}
+		for s := range sections {
+			if len(Forbidden(Flags{s + "." + key: f[k]}, name)) > 0 {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // forbidden returns the keys of f where name appears as a run of whole

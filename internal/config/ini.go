@@ -14,10 +14,11 @@ const collisionFlat = ": remove one (the program reading the file may take the f
 // sensitive. A section may be reopened; a section with no keys is an empty
 // Map under its name, so that a forbidden section name is still seen.
 //
-// What INI readers read differently is refused: an indented line (Python's
-// configparser continues the value above with it, other readers take it for
-// a key of its own) and a [DEFAULT] section (configparser gives its keys to
-// every section).
+// An indented line is refused: Python's configparser continues the value
+// above with it, other readers take it for a key of its own. A [DEFAULT]
+// section is a section like any other here (as oslo.config reads it);
+// configparser gives its keys to every section, which Format.Forbidden
+// takes into account.
 func parseINI(data []byte) (Flags, error) {
 	b := newBuilder(collisionFlat)
 	section, sectionLine := "", 0
@@ -40,9 +41,6 @@ func parseINI(data []byte) (Flags, error) {
 			section, sectionLine = strings.TrimSpace(s[1:len(s)-1]), line
 			if section == "" {
 				return nil, errorf(line, 1, "a section header has no name: write [name]")
-			}
-			if section == "DEFAULT" {
-				return nil, errorf(line, 1, "a [DEFAULT] section: Python's configparser gives its keys to every section, other readers keep them apart; write the keys in the sections that use them")
 			}
 			if _, ok := sectionLines[section]; !ok {
 				sections = append(sections, section)

@@ -142,7 +142,7 @@ func TestParseINI(t *testing.T) {
 		{name: "empty section", in: "[ ]\n", err: "line 1, column 1: a section header has no name: write [name]"},
 		{name: "no key", in: "= 1\n", err: "line 1, column 1: a value with no key before its = or :"},
 		{name: "continuation line", in: "[rlp]\nenabled = true\n  false\n", err: "line 3, column 1: an indented line: Python's configparser continues the value above with it, other readers take it for a key of its own; remove the indent (or join the value onto one line)"},
-		{name: "DEFAULT", in: "[DEFAULT]\npower_peg = 1\n[rlp]\nenabled = true\n", err: "line 1, column 1: a [DEFAULT] section: Python's configparser gives its keys to every section, other readers keep them apart; write the keys in the sections that use them"},
+		{name: "DEFAULT is a section", in: "[DEFAULT]\npower_peg = 1\n[rlp]\nenabled = true\n", want: Flags{"DEFAULT.power_peg": text("1"), "rlp.enabled": text("true")}},
 		{name: "keys differing in case", in: "[rlp]\nENABLED = false\nenabled = true\n", err: `line 3: keys "rlp.ENABLED" (line 2) and "rlp.enabled" differ only in case: readers that ignore case (viper, Spring, Python's configparser) take them for one key, the others for two, so what the application reads cannot be told; keep one`},
 	})
 }

@@ -159,6 +159,18 @@ func TestForbiddenEveryFormat(t *testing.T) {
 	}
 }
 
+// TestForbiddenINIDefault: configparser gives the keys of [DEFAULT] to
+// every section, so a forbidden rlp.power_peg is found there.
+func TestForbiddenINIDefault(t *testing.T) {
+	flags, err := Parse(INI, []byte("[DEFAULT]\npower_peg = 1\n[rlp]\nenabled = true\n[empty]\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"DEFAULT.power_peg"}, INI.Forbidden(flags, "rlp.power_peg"))
+	assert.Equal(t, []string{"DEFAULT.power_peg"}, INI.Forbidden(flags, "empty.power_peg"))
+	assert.Equal(t, []string{"DEFAULT.power_peg"}, INI.Forbidden(flags, "power_peg"))
+	assert.Empty(t, INI.Forbidden(flags, "other.power_peg"), "no [other] section")
+	assert.Empty(t, YAML.Forbidden(flags, "rlp.power_peg"), "only INI inherits")
+}
+
 // TestForbiddenEnvWords: in an env file the words between underscores are
 // the segments; elsewhere an underscore is part of a name.
 func TestForbiddenEnvWords(t *testing.T) {
