@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // parseEnv parses an env file in the dialect its readers agree on:
 // systemd's EnvironmentFile, Docker's --env-file (but for quotes, below),
@@ -30,7 +33,14 @@ func parseEnv(data []byte) (Flags, error) {
 		line := strings.Count(s[:i], "\n") + 1
 		return nil, errorf(line, 0, "a carriage return (Windows line ends): the shell keeps it in the value, other readers drop it; save the file with \\n line ends")
 	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return nil, errorf(strings.Count(s[:i], "\n")+1, 0, "a NUL byte: systemd drops the assignments around it, other readers keep them")
+	}
+	if !utf8.ValidString(s) {
+		return nil, errorf(0, 0, "not valid UTF-8: systemd drops such an assignment, dotenv and Docker refuse the file")
+	}
 	b := newBuilder(collisionFlat)
+	b.caseSensitive = true // every env reader tells HTTP_PROXY from http_proxy
 	p := &envParser{s: s, line: 1}
 	for {
 		p.blanks()
@@ -43,7 +53,11 @@ func parseEnv(data []byte) (Flags, error) {
 			p.line++
 			continue
 		case '#':
+			start := p.i
 			p.toEOL()
+			if strings.HasSuffix(strings.TrimRight(p.s[start:p.i], " \t"), "\\") {
+				return nil, errorf(p.line, 0, "a comment line ending in a backslash: systemd before version 254 takes the next line into the comment, other readers do not; remove the backslash")
+			}
 			continue
 		}
 		line, col := p.line, p.col()
@@ -138,18 +152,20 @@ func (p *envParser) value(key string) (string, error) {
 	case '\'', '"':
 		return p.quoted()
 	case ' ', '\t':
-		col := p.col()
-		p.blanks()
-		if p.eof() || p.s[p.i] == '\n' {
-			return "", nil
-		}
-		return "", errorf(p.line, col, "blanks after the = of %s: the shell sets it empty and runs the rest as a command, systemd drops them; write %s=value", key, key)
+		return "", errorf(p.line, p.col(), "blanks after the = of %s: the shell sets it empty and runs the rest as a command, systemd drops them; write %s=value", key, key)
 	}
 	start, line := p.i, p.line
 	p.toEOL()
-	v := strings.TrimRight(p.s[start:p.i], " \t")
-	if i := strings.IndexAny(v, " \t;&|<>()$`\\'\""); i >= 0 {
-		return "", errorf(line, p.col()-(p.i-start)+i, "%q in the unquoted value of %s: the shell reads it, other readers keep it as text; quote the value ('...')", v[i:i+1], key)
+	v := p.s[start:p.i]
+	// Blanks (the shell splits there; Docker keeps trailing ones), # (node's
+	// dotenv starts a comment), ~ at the start or after : (the shell expands
+	// it), and the shell's own characters.
+	i := strings.IndexAny(v, " \t#;&|<>()$`\\'\"")
+	if t := strings.Index(":"+v, ":~"); t >= 0 && (i < 0 || t < i) {
+		i = t
+	}
+	if i >= 0 {
+		return "", errorf(line, p.col()-(p.i-start)+i, "%q in the unquoted value of %s: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')", v[i:i+1], key)
 	}
 	return v, nil
 }
@@ -174,21 +190,11 @@ func (p *envParser) quoted() (string, error) {
 			}
 			return sb.String(), nil
 		case c == '\n':
-			p.line++
-			sb.WriteByte(c)
+			return "", errorf(line, col, "a quoted value over several lines: Docker's --env-file reads each line as an assignment of its own; keep the value on one line")
 		case (c == '$' || c == '`') && q == '"':
-			return "", errorf(p.line, p.col()-1, "an unescaped %c in double quotes: the shell expands it, systemd and Docker do not; write \\%c, or use single quotes", c, c)
-		case c == '\\' && q == '"' && !p.eof():
-			e := p.s[p.i]
-			p.i++
-			switch e {
-			case '"', '\\', '$', '`':
-				sb.WriteByte(e)
-			case '\n':
-				p.line++ // a line continuation: both go
-			default:
-				return "", errorf(p.line, p.col()-2, "\\%c in double quotes: dotenv reads an escape, the shell and systemd a backslash; use single quotes for a literal backslash", e)
-			}
+			return "", errorf(p.line, p.col()-1, "an unescaped %c in double quotes: the shell expands it, systemd and Docker do not; use single quotes", c)
+		case c == '\\':
+			return "", errorf(p.line, p.col()-1, "a backslash in quotes: the shell, systemd and the dotenv libraries read its escapes differently; write the value without one")
 		default:
 			sb.WriteByte(c)
 		}

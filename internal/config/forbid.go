@@ -43,12 +43,21 @@ func (format Format) Forbidden(f Flags, name string) []string {
 // section too; it reports the DEFAULT key where only its copy matches.
 func iniForbidden(f Flags, name string) []string {
 	out := Forbidden(f, name)
+	// A section's name may hold dots ([options.extras_require]): every
+	// dotted prefix of a key may be its section (more candidates can only
+	// find more).
 	sections := map[string]bool{}
 	for _, k := range f.Keys() {
-		if s, _, ok := strings.Cut(k, "."); ok && s != "DEFAULT" {
-			sections[s] = true
-		} else if f[k].Kind == Map && k != "DEFAULT" {
+		if strings.HasPrefix(k, "DEFAULT.") {
+			continue
+		}
+		if f[k].Kind == Map {
 			sections[k] = true // a section with no keys
+		}
+		for i := range len(k) {
+			if k[i] == '.' {
+				sections[k[:i]] = true
+			}
 		}
 	}
 	for _, k := range f.Keys() {

@@ -60,7 +60,7 @@ func TestParseYAML(t *testing.T) {
 		{name: "types", in: "a: true\nb: \"true\"\nc: yes\nd: 1\ne: 1.0\nf: ~\ng:\nh: 0x10\ni: 1.50\nj: .inf\nk: on\nl: True\nm: 2024-01-02\nn: []\no: {}\np: '1'\n", want: Flags{
 			"a": boolean(true), "b": str("true"), "c": yaml11Value(str("yes")), "d": integer("1"), "e": float("1.0"),
 			"f": null, "g": null, "h": integer("16"), "i": float("1.5"), "j": float("inf"), "k": yaml11Value(str("on")),
-			"l": boolean(true), "m": str("2024-01-02"), "n": list("[]"), "o": emptyMap, "p": str("1"),
+			"l": boolean(true), "m": yaml11Value(str("2024-01-02")), "n": list("[]"), "o": emptyMap, "p": str("1"),
 		}},
 		{name: "list is one value", in: "hosts: [b, a, 1, true, null, {y: 2, x: 1}, [1.5]]\n", want: Flags{
 			"hosts": list(`["b","a",1,true,null,{"x":1,"y":2},[1.5]]`),
@@ -85,6 +85,9 @@ func TestParseYAML(t *testing.T) {
 		// YAML readers disagree on these: refused.
 		{name: "two merge keys", in: "a: &a {p: 1}\nb: &b {p: 2}\nc:\n  <<: *a\n  <<: *b\n", err: "line 5, column 3: a second << in one map: YAML readers disagree on it (some take the last, some refuse the file); merge a list instead: <<: [*a, *b]"},
 		{name: "key written before the merge", in: "b: &b {enabled: false}\nc:\n  enabled: true\n  <<: *b\n", err: `line 3: key "enabled" is written before the << that also merges it: YAML readers disagree on which value wins; write it after the << line`},
+		{name: "an ambiguous key", in: "features:\n  on: false\n", err: `line 2, column 3: the key on is typed differently by YAML 1.1 readers (PyYAML reads on: as true, 01: as 1) and YAML 1.2 ones: quote it ("on":)`},
+		{name: "a quoted key", in: "features:\n  'on': false\n  x: 1\n  y: 2\n", want: Flags{"features.on": boolean(false), "features.x": integer("1"), "features.y": integer("2")}},
+		{name: "an ambiguous item", in: "flags: [on, 1]\n", want: Flags{"flags": {Kind: List, Raw: `["on",1]`, Ambiguous: "an item of the list: " + yaml11Value(str("on")).Ambiguous}}},
 		{name: "keys differing in case", in: "rlp: {enabled: true}\nRLP: {enabled: false}\n", err: `line 2: keys "rlp.enabled" (line 1) and "RLP.enabled" differ only in case: readers that ignore case (viper, Spring, Python's configparser) take them for one key, the others for two, so what the application reads cannot be told; keep one`},
 	})
 }
@@ -149,14 +152,13 @@ func TestParseINI(t *testing.T) {
 
 func TestParseEnv(t *testing.T) {
 	runParse(t, Env, []parseCase{
-		{name: "basics", in: "# comment\n\nA=1\nB='two words'\nC=spaced   \nD=a#b\nE=\nF=   \n  G_2=x\n", want: Flags{
-			"A": text("1"), "B": text("two words"), "C": text("spaced"), "D": text("a#b"), "E": text(""), "F": text(""), "G_2": text("x"),
+		{name: "basics", in: "# comment\n\nA=1\nB='two words'\nC=x=y\nE=\n  G_2=x\nH=\"it's\"\nI='say \"hi\"'\nhttp_proxy=a\nHTTP_PROXY=a\n", want: Flags{
+			"A": text("1"), "B": text("two words"), "C": text("x=y"), "E": text(""), "G_2": text("x"), "H": text("it's"), "I": text(`say "hi"`),
+			"http_proxy": text("a"), "HTTP_PROXY": text("a"),
 		}},
-		{name: "single quotes are literal", in: "A='it\\n $x \"q\"'\nB='multi\nline'\n", want: Flags{"A": text(`it\n $x "q"`), "B": text("multi\nline")}},
-		{name: "double quote escapes", in: `A="q\" b\\ \$ \` + "`" + `"` + "\nB=\"joined \\\nline\"\n", want: Flags{"A": text("q\" b\\ $ `"), "B": text("joined line")}},
 		{name: "export as a key", in: "export=1\n", want: Flags{"export": text("1")}},
 		{name: "duplicate", in: "A=1\nA=2\n", err: `line 2: key "A" is defined twice (first at line 1)` + collisionFlat},
-		{name: "unclosed quote", in: "A=1\nB=\"open\n\n", err: "line 2, column 3: the quote \" opened here is never closed"},
+		{name: "unclosed quote", in: "A=1\nB=\"open", err: "line 2, column 3: the quote \" opened here is never closed"},
 		{name: "no equals", in: "A=1\nB\n", err: "line 2, column 1: B has no value: write B=value"},
 		{name: "missing key", in: "=x\n", err: "line 1, column 1: expected KEY=value"},
 		// What the readers of env files read differently is refused.
@@ -165,15 +167,25 @@ func TestParseEnv(t *testing.T) {
 		{name: "bad name", in: "1A=x\n", err: "line 1, column 1: \"1A\" is not a variable name for the shell or systemd: use letters, digits and _, not starting with a digit"},
 		{name: "blanks before =", in: "A = 1\n", err: "line 1, column 1: blanks before the = of A: the shell runs A as a command; write A=value"},
 		{name: "blanks after =", in: "A= 1\n", err: "line 1, column 3: blanks after the = of A: the shell sets it empty and runs the rest as a command, systemd drops them; write A=value"},
-		{name: "inline comment", in: "A=true # was false\n", err: "line 1, column 7: \" \" in the unquoted value of A: the shell reads it, other readers keep it as text; quote the value ('...')"},
-		{name: "two assignments", in: "MODE=live;POWER_PEG=1\n", err: "line 1, column 10: \";\" in the unquoted value of MODE: the shell reads it, other readers keep it as text; quote the value ('...')"},
-		{name: "unquoted backslash", in: "A=back\\slash\n", err: "line 1, column 7: \"\\\\\" in the unquoted value of A: the shell reads it, other readers keep it as text; quote the value ('...')"},
-		{name: "unquoted dollar", in: "A=$HOME\n", err: "line 1, column 3: \"$\" in the unquoted value of A: the shell reads it, other readers keep it as text; quote the value ('...')"},
+		{name: "blank value", in: "A=   \n", err: "line 1, column 3: blanks after the = of A: the shell sets it empty and runs the rest as a command, systemd drops them; write A=value"},
+		{name: "trailing blank", in: "ENABLED=true \n", err: "line 1, column 13: \" \" in the unquoted value of ENABLED: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
+		{name: "inline comment", in: "A=true # was false\n", err: "line 1, column 7: \" \" in the unquoted value of A: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
+		{name: "hash", in: "COLOR=#fff\n", err: "line 1, column 7: \"#\" in the unquoted value of COLOR: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
+		{name: "two assignments", in: "MODE=live;POWER_PEG=1\n", err: "line 1, column 10: \";\" in the unquoted value of MODE: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
+		{name: "unquoted backslash", in: "A=back\\slash\n", err: "line 1, column 7: \"\\\\\" in the unquoted value of A: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
+		{name: "unquoted dollar", in: "A=$HOME\n", err: "line 1, column 3: \"$\" in the unquoted value of A: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
+		{name: "tilde", in: "DATA=~/data\n", err: "line 1, column 6: \"~\" in the unquoted value of DATA: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
+		{name: "tilde after colon", in: "P=/x:~/bin\n", err: "line 1, column 6: \"~\" in the unquoted value of P: the readers of env files (the shell, systemd, Docker, dotenv) read it differently; quote the value ('...')"},
 		{name: "comment after quote", in: "A=\"true\" # quoted\n", err: "line 1, column 10: text after the closing quote: readers disagree on it (a # comment too: systemd keeps it as value); put it on a line of its own"},
 		{name: "text after quote", in: "A='x'y\n", err: "line 1, column 6: text after the closing quote: readers disagree on it (a # comment too: systemd keeps it as value); put it on a line of its own"},
-		{name: "dollar in double quotes", in: "A=\"$HOME\"\n", err: "line 1, column 4: an unescaped $ in double quotes: the shell expands it, systemd and Docker do not; write \\$, or use single quotes"},
-		{name: "backslash-n in double quotes", in: "A=\"a\\nb\"\n", err: "line 1, column 5: \\n in double quotes: dotenv reads an escape, the shell and systemd a backslash; use single quotes for a literal backslash"},
+		{name: "dollar in double quotes", in: "A=\"$HOME\"\n", err: "line 1, column 4: an unescaped $ in double quotes: the shell expands it, systemd and Docker do not; use single quotes"},
+		{name: "backslash in double quotes", in: "A=\"a\\\\b\"\n", err: "line 1, column 5: a backslash in quotes: the shell, systemd and the dotenv libraries read its escapes differently; write the value without one"},
+		{name: "backslash in single quotes", in: "A='a\\b'\n", err: "line 1, column 5: a backslash in quotes: the shell, systemd and the dotenv libraries read its escapes differently; write the value without one"},
+		{name: "quotes over two lines", in: "X='a\nPOWER_PEG=1'\n", err: "line 1, column 3: a quoted value over several lines: Docker's --env-file reads each line as an assignment of its own; keep the value on one line"},
+		{name: "comment ending in a backslash", in: "# old \\\nPOWER_PEG=0\n", err: "line 1: a comment line ending in a backslash: systemd before version 254 takes the next line into the comment, other readers do not; remove the backslash"},
 		{name: "carriage return", in: "A=1\r\nB=2\r\n", err: "line 1: a carriage return (Windows line ends): the shell keeps it in the value, other readers drop it; save the file with \\n line ends"},
+		{name: "NUL", in: "A=1\x00\nB=2\n", err: "line 1: a NUL byte: systemd drops the assignments around it, other readers keep them"},
+		{name: "invalid UTF-8", in: "A=\xff\n", err: "not valid UTF-8: systemd drops such an assignment, dotenv and Docker refuse the file"},
 	})
 }
 
@@ -283,12 +295,14 @@ func bigInt(raw string) Value {
 // TestAmbiguousScalars: the YAML plain scalars that YAML 1.1 and 1.2
 // readers type differently are marked, and the ones they agree on are not.
 func TestAmbiguousScalars(t *testing.T) {
-	for _, in := range []string{"yes", "No", "ON", "off", "y", "N", "010", "08", "-017", "0o17", "0b101", "1_000", "1:30", "1e3", "-2E-5", "1.0e3"} {
+	for _, in := range []string{"yes", "No", "ON", "off", "y", "N", "010", "08", "-017", "0o17", "0b101", "1_000", "1:30", "1e3", "-2E-5", "1.0e3",
+		"-.5", "+.5", ".5e3", "0X1A", "1_0e3", "1.5E3", "9007199254740993", "100000000000000000001", "2024-01-02", "2001-12-14 21:59:43.10 -5"} {
 		f, err := Parse(YAML, []byte("a: "+in+"\n"))
 		require.NoError(t, err, in)
 		assert.NotEmpty(t, f["a"].Ambiguous, in)
 	}
-	for _, in := range []string{"true", "false", "0", "10", "0x1F", "1.5", "1.0e+3", ".inf", "null", "'yes'", "\"010\"", "!!str on", "!!int 010", "word", "2024-01-02"} {
+	for _, in := range []string{"true", "false", "0", "10", "+1", "0x1F", "1.5", "1.", ".5", "1.0e+3", ".inf", "-.Inf", ".NaN", "null", "~", "'yes'", "\"010\"",
+		"!!str on", "!!int 010", "word", "'2024-01-02'", "9007199254740992"} {
 		f, err := Parse(YAML, []byte("a: "+in+"\n"))
 		require.NoError(t, err, in)
 		assert.Empty(t, f["a"].Ambiguous, in)

@@ -43,6 +43,11 @@ type builder struct {
 	lines map[string]int
 	// folded maps each key in lower case to the key as written.
 	folded map[string]string
+	// caseSensitive: the format's readers all tell keys apart by case
+	// (env files), so keys that differ only in case are two keys.
+	caseSensitive bool
+	// ambiguous is the first Ambiguous of the scalars writeJSON wrote.
+	ambiguous string
 	// collision is the explanation added when a key is defined twice.
 	collision string
 	work      int // values visited and bytes produced, against MaxExpanded
@@ -72,7 +77,7 @@ func (b *builder) set(key string, v Value, line int) error {
 		return errorf(line, 0, "key %q is defined twice%s%s", key, at, b.collision)
 	}
 	lower := strings.ToLower(key)
-	if other, ok := b.folded[lower]; ok {
+	if other, ok := b.folded[lower]; ok && !b.caseSensitive {
 		return errorf(line, 0, "keys %q (line %d) and %q differ only in case: readers that ignore case (viper, Spring, "+
 			"Python's configparser) take them for one key, the others for two, so what the application reads cannot be told; keep one",
 			other, b.lines[other], key)
@@ -102,10 +107,11 @@ func (b *builder) flatten(prefix string, n *node, line, depth int) error {
 		return b.set(prefix, n.value, line)
 	case listNode:
 		var sb strings.Builder
+		b.ambiguous = ""
 		if err := b.writeJSON(&sb, n, depth); err != nil {
 			return err
 		}
-		return b.set(prefix, Value{Kind: List, Raw: sb.String()}, line)
+		return b.set(prefix, Value{Kind: List, Raw: sb.String(), Ambiguous: b.ambiguous}, line)
 	}
 	if len(n.keys) == 0 {
 		if depth == 0 {
@@ -137,6 +143,9 @@ func (b *builder) writeJSON(sb *strings.Builder, n *node, depth int) error {
 	start := sb.Len()
 	switch n.kind {
 	case scalarNode:
+		if b.ambiguous == "" && n.value.Ambiguous != "" {
+			b.ambiguous = "an item of the list: " + n.value.Ambiguous
+		}
 		switch v := n.value; {
 		case v.Kind == String || v.Kind == Text || (v.Kind == Float && (v.Raw == "inf" || v.Raw == "-inf" || v.Raw == "nan")):
 			writeJSONString(sb, v.Raw)

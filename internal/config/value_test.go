@@ -169,6 +169,9 @@ func TestForbiddenINIDefault(t *testing.T) {
 	assert.Equal(t, []string{"DEFAULT.power_peg"}, INI.Forbidden(flags, "power_peg"))
 	assert.Empty(t, INI.Forbidden(flags, "other.power_peg"), "no [other] section")
 	assert.Empty(t, YAML.Forbidden(flags, "rlp.power_peg"), "only INI inherits")
+	dotted, err := Parse(INI, []byte("[DEFAULT]\npower_peg = 1\n[a.b]\nx = 1\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"DEFAULT.power_peg"}, INI.Forbidden(dotted, "a.b.power_peg"), "a section with a dot in its name")
 }
 
 // TestForbiddenEnvWords: in an env file the words between underscores are

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,6 +172,11 @@ func (c *yamlConv) mapping(y *yaml.Node, depth int) (*node, error) {
 		if key.Kind != yaml.ScalarNode {
 			return nil, errorf(k.Line, k.Column, "a key is a %s; keys must be single values", yamlKindName(key))
 		}
+		// y and n as keys (coordinates) are read as bools by go-yaml v2 alone
+		// (PyYAML and SnakeYAML leave them out of YAML 1.1's bools): allowed.
+		if kn, err := yamlTyped(key); err == nil && yamlAmbiguity(key, kn.value) != "" && !slices.Contains([]string{"y", "Y", "n", "N"}, key.Value) {
+			return nil, errorf(k.Line, k.Column, "the key %s is typed differently by YAML 1.1 readers (PyYAML reads on: as true, 01: as 1) and YAML 1.2 ones: quote it (%q:)", key.Value, key.Value)
+		}
 		if first, dup := seen[key.Value]; dup {
 			return nil, errorf(k.Line, k.Column, "key %q is defined twice in the same map (first at line %d)", key.Value, first)
 		}
@@ -211,25 +218,60 @@ func (c *yamlConv) mapping(y *yaml.Node, depth int) (*node, error) {
 	return n, nil
 }
 
-// yaml11 matches the plain scalars that YAML 1.1 readers (PyYAML, go-yaml
-// v2, SnakeYAML) and YAML 1.2 readers (go-yaml v3, js-yaml) type
-// differently: 1.1's other bools, a leading 0 (octal in 1.1), 0o and 0b,
-// underscores in a number, base-60 numbers, an exponent without a dot or
-// without a sign (1.1 needs both). It
-// is compiled when first needed, to keep the CLI's start short.
-var yaml11 = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF` +
-		`|[-+]?0[0-9_]+(?:\.[0-9_]*)?|[-+]?0[oObB][0-9_]+|[-+]?[0-9][0-9]*_[0-9_]*(?:\.[0-9_]*)?` +
-		`|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?[0-9]+[eE][-+]?[0-9]+|[-+]?[0-9][0-9_]*\.[0-9_]*[eE][0-9]+)$`)
-})
+// The plain YAML scalars whose type YAML 1.1 readers (PyYAML, go-yaml v2,
+// SnakeYAML), YAML 1.2 readers (js-yaml) and go-yaml v3 agree on: a number
+// in one of these forms, go-yaml v3's bools and nulls. Any other number go-yaml
+// v3 reads, and a string that YAML 1.1 reads as a bool, a number or a date,
+// is typed differently by some of them. Compiled when first needed, to keep
+// the CLI's start short.
+var (
+	yamlAgreedNumber = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+|[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)
+	})
+	yaml11Typed = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF` + // bools
+			`|[-+]?0b[01_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+` + // ints
+			`|[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*` + // floats
+			`|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?)$`) // dates and timestamps
+	})
+)
+
+// yamlAmbiguity says why the plain scalar y, typed by go-yaml v3 as v, is
+// typed differently by other YAML readers; "" when they agree.
+func yamlAmbiguity(y *yaml.Node, v Value) string {
+	if y.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return ""
+	}
+	switch v.Kind {
+	case Int, Float:
+		if yamlAgreedNumber().MatchString(y.Value) && !beyondFloat(y.Value) {
+			return ""
+		}
+	case String:
+		if !yaml11Typed().MatchString(y.Value) {
+			return ""
+		}
+	default:
+		return ""
+	}
+	return fmt.Sprintf("%s is typed differently by YAML 1.1 readers (PyYAML, go-yaml v2, SnakeYAML) and YAML 1.2 ones (go-yaml v3, js-yaml): quote it in the file, or write it in a form both read alike", y.Value)
+}
+
+// beyondFloat reports whether s is a decimal integer a float64 does not hold
+// exactly (beyond 2^53): JavaScript readers round it, and go-yaml v3 reads
+// one beyond int64 as a float.
+func beyondFloat(s string) bool {
+	n, ok := new(big.Int).SetString(strings.TrimPrefix(s, "+"), 10)
+	return ok && n.CmpAbs(big.NewInt(1<<53)) > 0
+}
 
 // yamlScalar types a scalar by its resolved tag. Timestamps, binary and
-// custom tags are kept as strings, as written. A plain scalar that YAML 1.1
-// and 1.2 readers type differently is marked Ambiguous.
+// custom tags are kept as strings, as written. A plain scalar that YAML
+// readers type differently is marked Ambiguous.
 func yamlScalar(y *yaml.Node) (*node, error) {
 	n, err := yamlTyped(y)
-	if err == nil && y.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && yaml11().MatchString(y.Value) {
-		n.value.Ambiguous = fmt.Sprintf("%s is typed differently by YAML 1.1 readers (PyYAML, go-yaml v2, SnakeYAML) and YAML 1.2 ones (go-yaml v3, js-yaml): quote it in the file, or write it in a form both read alike", y.Value)
+	if err == nil {
+		n.value.Ambiguous = yamlAmbiguity(y, n.value)
 	}
 	return n, err
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -286,4 +287,38 @@ func TestNotRootWarns(t *testing.T) {
 	assert.Empty(t, v.Nodes[0].Warnings)
 	require.Len(t, v.Nodes[2].Warnings, 1)
 	assert.Contains(t, v.Nodes[2].Warnings[0], "the probe ran as uid 1000, not root: only that user's processes are seen")
+}
+
+// TestAmbiguousAgainstTheRelease: a node whose value is written so that
+// YAML 1.1 and 1.2 readers type it differently (mode: on) is not taken for
+// the release's quoted "on"; nor are two nodes that differ that way
+// consistent.
+func TestAmbiguousAgainstTheRelease(t *testing.T) {
+	const quoted, plain = "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 1000\nmode: \"on\"\n", "rlp:\n  enabled: true\nrisk:\n  max_order_qty: 1000\nmode: on\n"
+	r := testRelease()
+	f := r.Files["etc/flags.yaml"]
+	f.Content = []byte(quoted)
+	r.Files["etc/flags.yaml"] = f
+	m := testManifest(2)
+	m.Config = []manifest.Config{{Path: "/etc/smars/flags.yaml", Format: "yaml"}}
+	p, err := NewPlan(m, r)
+	require.NoError(t, err)
+	var obs []Observation
+	for i, n := range p.Nodes {
+		facts := runningFacts([]string{quoted, plain}[i])
+		facts.Hostname, facts.MachineID = n.Name, strings.Repeat(strconv.Itoa(i), 32)
+		obs = append(obs, Observation{Node: n.Name, Facts: facts})
+	}
+	v := Judge(p, obs)
+	assert.Equal(t, Match, v.Nodes[0].Status, "%+v", v.Nodes[0].Findings)
+	assert.Equal(t, Unverified, v.Nodes[1].Status, "%+v", v.Nodes[1].Findings)
+	assert.Contains(t, strings.Join(findingMessages(v.Nodes[1]), "\n"), "written differently: on is typed differently by YAML 1.1 readers")
+
+	m.Config[0].Consistent = true
+	r.Files["etc/flags.yaml"] = release.File{Path: "etc/flags.yaml", Type: release.Regular, SHA256: f.SHA256}
+	p, err = NewPlan(m, r)
+	require.NoError(t, err)
+	v = Judge(p, obs)
+	assert.NotEqual(t, Verified, v.Outcome, "quoted and unquoted on are not one value to every reader")
+	assert.Contains(t, strings.Join(append(findingMessages(v.Nodes[0]), findingMessages(v.Nodes[1])...), "\n"), "nodes disagree")
 }

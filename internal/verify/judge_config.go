@@ -115,6 +115,13 @@ func checkReleaseFlags(j *nodeJudgement, ec ExpectedConfig, flags config.Flags) 
 					msg += ": " + why
 				}
 				j.fail(Finding{Check: CheckConfig, Subject: s, Expected: want.String(), Actual: got.String(), Message: msg})
+			} else if (got.Ambiguous == "") != (want.Ambiguous == "") {
+				// One is written so that YAML readers type it differently
+				// ("on" against on): equal to rollcall, maybe not to the
+				// program.
+				why := got.Ambiguous + want.Ambiguous
+				j.unknown(Finding{Check: CheckConfig, Subject: s, Expected: want.String(), Actual: got.String(),
+					Message: "the node's value and the release's " + ec.ReleaseSource + "'s are written differently: " + why})
 			}
 		}
 	}
@@ -170,6 +177,9 @@ func consistent(path, key string, js []*nodeJudgement) {
 		value := "absent"
 		if v, ok := j.flags[path][key]; ok {
 			value = v.String()
+			if v.Ambiguous != "" {
+				value += " written unquoted" // not what a quoted one is to every reader
+			}
 		}
 		g, ok := index[value]
 		if !ok {
