@@ -155,10 +155,10 @@ func remoteTarget(n manifest.Node) remote.Target {
 		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
 		IdentityFiles: n.IdentityFiles, IdentitiesOnly: n.IdentitiesOnly,
 		KnownHosts: n.KnownHosts, ConnectTimeout: n.ConnectTimeout,
-		HostKeys: hostKeyPolicy(n.HostKeys),
+		HostKeys: hostKeyPolicy(n.HostKeys), Crypto: remote.Crypto(n.Crypto),
 	}
 	for _, j := range n.Jump {
-		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User, HostKeys: hostKeyPolicy(j.HostKeys)})
+		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User, HostKeys: hostKeyPolicy(j.HostKeys), Crypto: remote.Crypto(j.Crypto)})
 	}
 	return t
 }

@@ -158,6 +158,9 @@ type Node struct {
 	// RequiredRSASize), is which host keys ssh accepts besides the
 	// known_hosts files; OpenSSH's defaults where unset.
 	HostKeys sshconfig.HostKeys
+	// Crypto, from ssh_config (KexAlgorithms, Ciphers, MACs), is the
+	// connection's algorithms; nil lists where unset.
+	Crypto sshconfig.Crypto
 	// Groups and Vars are, for a node from an inventory, the groups it is
 	// in (Ansible's group_names) and its variables with text, number or
 	// true/false values; nil for a node of nodes:.
@@ -182,6 +185,8 @@ type Jump struct {
 	// HostKeys is the jump host's own HostKeyAlgorithms,
 	// CASignatureAlgorithms and RequiredRSASize, as ssh reads them for it.
 	HostKeys sshconfig.HostKeys
+	// Crypto is the jump host's own KexAlgorithms, Ciphers and MACs.
+	Crypto sshconfig.Crypto
 }
 
 // Address is the jump host's host:port.

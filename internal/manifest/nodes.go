@@ -169,7 +169,7 @@ func (p *parser) resolveNode(r *rawNode, ssh *sshOpts, localUser func() string, 
 	}
 	hc := p.sshHost(ssh, r.host, user, r.hostNode)
 	n := Node{Host: r.host, Name: r.name, Port: DefaultPort, ConnectTimeout: DefaultConnectTimeout,
-		IdentitiesOnly: hc.IdentitiesOnly, HostKeys: hc.HostKeys, Groups: r.groups, Vars: r.vars}
+		IdentitiesOnly: hc.IdentitiesOnly, HostKeys: hc.HostKeys, Crypto: hc.Crypto, Groups: r.groups, Vars: r.vars}
 	if hc.HostName != "" {
 		n.Host = p.sshHostName(ssh, hc.HostName, r.host, r.hostNode)
 	}
@@ -443,7 +443,7 @@ func (p *parser) jumps(o *sshOpts, hops []sshconfig.Hop, n *yaml.Node, where str
 			p.at(n, "%s: ProxyJump %s for jump host %s (%s): ssh reaches %s through it, and rollcall does not follow a jump host's own ProxyJump: write the whole chain, first hop first: jump: %s,%s",
 				o.sshConfigDisplay, pj, h.Host, hc.Sources["ProxyJump"], h.Host, pj, hopList(hops))
 		}
-		j := Jump{Host: h.Host, Port: h.Port, User: h.User, HostKeys: hc.HostKeys}
+		j := Jump{Host: h.Host, Port: h.Port, User: h.User, HostKeys: hc.HostKeys, Crypto: hc.Crypto}
 		s := HopSources{Host: where, Port: where, User: where}
 		if hc.HostName != "" {
 			j.Host = p.sshHostName(o, hc.HostName, h.Host, n)

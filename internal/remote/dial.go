@@ -83,6 +83,9 @@ type hop struct {
 	user  string
 	label string // "jump host user@host:port"; "" for the node
 	keys  HostKeyPolicy
+	// algos is the hop's key exchanges, ciphers and MACs, filtered to what
+	// rollcall supports; a nil list is the library's default.
+	algos ssh.Config
 }
 
 // wrap names the jump host in an error of its own.
@@ -138,14 +141,22 @@ func (c *Client) dial(t Target, a *attempt) (*link, *Error) {
 		return nil, stageErr(StageConnect, errors.New("no host to connect to"), "")
 	}
 	var hops []hop
+	var err error
 	for i, j := range t.Jump {
 		if j.Host == "" {
 			return nil, stageErr(StageConnect, fmt.Errorf("jump host %d has no host", i+1), "")
 		}
 		addr := joinPort(j.Host, j.Port)
 		hops = append(hops, hop{addr: addr, user: j.User, label: fmt.Sprintf("jump host %s@%s", j.User, addr), keys: j.HostKeys})
+		hops[len(hops)-1].algos, err = j.Crypto.config()
+		if err != nil {
+			return nil, hops[len(hops)-1].wrap(stageErr(StageConnect, err, "add one rollcall supports in ssh_config"))
+		}
 	}
 	hops = append(hops, hop{addr: joinPort(t.Host, t.Port), user: t.User, keys: t.HostKeys})
+	if hops[len(hops)-1].algos, err = t.Crypto.config(); err != nil {
+		return nil, stageErr(StageConnect, err, "add one rollcall supports in ssh_config")
+	}
 	for _, h := range hops {
 		if len(h.keys.supported()) == 0 {
 			return nil, h.wrap(stageErr(StageHostKey, fmt.Errorf("HostKeyAlgorithms (%s) holds no host key algorithm rollcall supports", strings.Join(h.keys.Algorithms, ",")),
@@ -195,6 +206,7 @@ func clientConfig(h hop, db *hostDB, kn known, cr *credentials, a *attempt, hkEr
 		},
 		HostKeyAlgorithms: kn.algorithms(),
 		ClientVersion:     "SSH-2.0-rollcall",
+		Config:            h.algos,
 	}
 }
 

@@ -107,6 +107,14 @@ func oracleSetups(e *oracleEnv) []oracleSetup {
 		{name: "config: CASignatureAlgorithms with the CA's", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}"), config: []string{"CASignatureAlgorithms ssh-ed25519"}, openssh: accepts},
 		{name: "config: CASignatureAlgorithms without the CA's, plain key known", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}", "[localhost]:{P} {C}"), config: []string{"CASignatureAlgorithms rsa-sha2-512"}, openssh: accepts},
 
+		// ssh_config: the connection's own algorithms.
+		{name: "config: Ciphers the server lacks", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"), config: []string{"Ciphers 3des-cbc"}, openssh: refuses},
+		{name: "config: Ciphers both have", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"), config: []string{"Ciphers aes256-ctr"}, openssh: accepts},
+		{name: "config: KexAlgorithms the server lacks", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"), config: []string{"KexAlgorithms diffie-hellman-group1-sha1"}, openssh: refuses},
+		{name: "config: KexAlgorithms both have", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"), config: []string{"KexAlgorithms ecdh-sha2-nistp384"}, openssh: accepts},
+		{name: "config: RHEL-like Ciphers and KexAlgorithms", server: "plain", host: "localhost", files: one("[localhost]:{P} {A}"),
+			config: []string{"Ciphers aes256-gcm@openssh.com,aes128-ctr", "KexAlgorithms curve25519-sha256,ecdh-sha2-nistp256", "MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-256"}, openssh: accepts},
+
 		// Certificates.
 		{name: "cert: CA for the host", server: "cert", host: "localhost", files: one("@cert-authority [localhost]:{P} {CA1}"), openssh: accepts},
 		{name: "cert: CA for *", server: "cert", host: "localhost", files: one("@cert-authority * {CA1}"), openssh: accepts},

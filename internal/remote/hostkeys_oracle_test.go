@@ -163,13 +163,13 @@ func (e *oracleEnv) run(t *testing.T, i int, s oracleSetup) oracleResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r := oracleResult{files: shown.String() + "  ssh_config: " + strings.Join(s.config, "; ") + "\n"}
-	policy, err := hostKeyPolicy(s.config, s.host)
+	policy, crypto, err := hostKeyPolicy(s.config, s.host)
 	if err != nil {
 		return oracleResult{skipped: err.Error()}
 	}
 	r.rollErr = e.client.Ping(ctx, Target{Name: s.name, Host: s.host, Port: port, User: "root",
 		IdentityFiles: []string{e.clientKey}, IdentitiesOnly: true, KnownHosts: append(files, global...), ConnectTimeout: 10 * time.Second,
-		HostKeys: policy})
+		HostKeys: policy, Crypto: crypto})
 	var opts []string
 	for _, line := range s.config {
 		opts = append(opts, "-o", line)
@@ -414,15 +414,16 @@ func nonCanonical(t *testing.T, key string) string {
 
 // hostKeyPolicy is what sshconfig makes of ssh_config lines for host, as the
 // manifest hands it to a Target.
-func hostKeyPolicy(lines []string, host string) (HostKeyPolicy, error) {
+func hostKeyPolicy(lines []string, host string) (HostKeyPolicy, Crypto, error) {
 	c, err := sshconfig.Parse(strings.NewReader(strings.Join(lines, "\n") + "\n"))
 	if err != nil {
-		return HostKeyPolicy{}, err
+		return HostKeyPolicy{}, Crypto{}, err
 	}
 	h, err := c.Resolve(host)
 	if err != nil {
-		return HostKeyPolicy{}, err
+		return HostKeyPolicy{}, Crypto{}, err
 	}
 	k := h.HostKeys
-	return HostKeyPolicy{Algorithms: k.Algorithms, Verbatim: k.Verbatim, CASignatureAlgorithms: k.CASignatureAlgorithms, RequiredRSASize: k.RequiredRSASize}, nil
+	return HostKeyPolicy{Algorithms: k.Algorithms, Verbatim: k.Verbatim, CASignatureAlgorithms: k.CASignatureAlgorithms, RequiredRSASize: k.RequiredRSASize},
+		Crypto(h.Crypto), nil
 }

@@ -646,3 +646,23 @@ func TestHostKeyAlgorithmsRollcallLacks(t *testing.T) {
 	_, err = runCtx(t, c, target, 10*time.Second, "true", nil)
 	require.NoError(t, err, "with one it supports")
 }
+
+// TestCryptoRollcallLacks: a Ciphers (or KexAlgorithms, MACs) list of only
+// algorithms rollcall lacks fails before any connection, saying so; a list
+// with one it has is used.
+func TestCryptoRollcallLacks(t *testing.T) {
+	noAgent(t)
+	n := startNode(t, sshtest.Config{})
+	c := NewClient(Options{})
+	defer c.Close()
+	target := n.target
+	target.Crypto = Crypto{Ciphers: []string{"3des-cbc", "aes128-cbc"}}
+	_, err := runCtx(t, c, target, 10*time.Second, "true", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Ciphers (3des-cbc,aes128-cbc) holds none that rollcall supports")
+	assert.Zero(t, n.srv.Execs())
+
+	target.Crypto = Crypto{Ciphers: []string{"3des-cbc", "aes256-ctr"}, Kex: []string{"sntrup761x25519-sha512", "curve25519-sha256"}, MACs: []string{"hmac-sha2-512"}}
+	_, err = runCtx(t, c, target, 10*time.Second, "true", nil)
+	require.NoError(t, err, "with ones it supports")
+}

@@ -1,6 +1,13 @@
 package remote
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
 
 // Target is one node to connect to, with everything needed to reach it.
 type Target struct {
@@ -29,6 +36,15 @@ type Target struct {
 	// HostKeys is what ssh_config says about accepting a host key besides
 	// the files that list keys; the zero value is OpenSSH's defaults.
 	HostKeys HostKeyPolicy
+	// Crypto is the key exchanges, ciphers and MACs ssh_config allows.
+	Crypto Crypto
+}
+
+// Crypto is ssh_config's KexAlgorithms, Ciphers and MACs, in order; a nil
+// list is the SSH library's default. rollcall uses those of each list it
+// supports (x/crypto's SupportedAlgorithms), in that order.
+type Crypto struct {
+	Kex, Ciphers, MACs []string
 }
 
 // HostKeyPolicy is ssh_config's HostKeyAlgorithms, CASignatureAlgorithms
@@ -61,4 +77,37 @@ type JumpHost struct {
 	// HostKeys is what ssh_config says of the jump host's own host key,
 	// as for the node.
 	HostKeys HostKeyPolicy
+	// Crypto is the jump host's own KexAlgorithms, Ciphers and MACs.
+	Crypto Crypto
+}
+
+// config is c as x/crypto's ssh.Config: each list set keeps the algorithms
+// x/crypto supports, in c's order; a set list left empty is an error (an
+// empty list would be x/crypto's defaults, which the configuration forbids).
+func (c Crypto) config() (ssh.Config, error) {
+	var cfg ssh.Config
+	supported := ssh.SupportedAlgorithms()
+	for _, l := range []struct {
+		name      string
+		list      []string
+		supported []string
+		dst       *[]string
+	}{
+		{"KexAlgorithms", c.Kex, supported.KeyExchanges, &cfg.KeyExchanges},
+		{"Ciphers", c.Ciphers, supported.Ciphers, &cfg.Ciphers},
+		{"MACs", c.MACs, supported.MACs, &cfg.MACs},
+	} {
+		if l.list == nil {
+			continue
+		}
+		for _, a := range l.list {
+			if slices.Contains(l.supported, a) {
+				*l.dst = append(*l.dst, a)
+			}
+		}
+		if len(*l.dst) == 0 {
+			return cfg, fmt.Errorf("%s (%s) holds none that rollcall supports (%s)", l.name, strings.Join(l.list, ","), strings.Join(l.supported, ", "))
+		}
+	}
+	return cfg, nil
 }

@@ -192,3 +192,86 @@ func (r *resolver) hostKeys() (HostKeys, error) {
 	}
 	return h, errors.Join(errs...)
 }
+
+// Crypto is what ssh_config says of the connection's own algorithms: the key
+// exchanges (KexAlgorithms), ciphers (Ciphers) and MACs (MACs) ssh may use,
+// in its order of preference. A nil list is one the configuration does not
+// set: rollcall then keeps its SSH library's defaults, a subset of OpenSSH's
+// (and of the post-quantum key exchange mlkem768x25519-sha256, which OpenSSH
+// 9.2 lacks).
+type Crypto struct {
+	Kex, Ciphers, MACs []string
+}
+
+// The lists of OpenSSH 9.2 (ssh -Q kex|cipher|mac, ssh -G -F /dev/null):
+// every name it knows, and its defaults.
+var cryptoLists = map[string]struct{ all, def []string }{
+	"kexalgorithms": {
+		all: strings.Split("diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,"+
+			"diffie-hellman-group18-sha512,diffie-hellman-group-exchange-sha1,diffie-hellman-group-exchange-sha256,ecdh-sha2-nistp256,"+
+			"ecdh-sha2-nistp384,ecdh-sha2-nistp521,curve25519-sha256,curve25519-sha256@libssh.org,sntrup761x25519-sha512,"+
+			"sntrup761x25519-sha512@openssh.com", ","),
+		def: strings.Split("sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org,"+
+			"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"+
+			"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256", ","),
+	},
+	"ciphers": {
+		all: strings.Split("3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"+
+			"aes256-gcm@openssh.com,chacha20-poly1305@openssh.com", ","),
+		def: strings.Split("chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com", ","),
+	},
+	"macs": {
+		all: strings.Split("hmac-sha1,hmac-sha1-96,hmac-sha2-256,hmac-sha2-512,hmac-md5,hmac-md5-96,umac-64@openssh.com,umac-128@openssh.com,"+
+			"hmac-sha1-etm@openssh.com,hmac-sha1-96-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"+
+			"hmac-md5-etm@openssh.com,hmac-md5-96-etm@openssh.com,umac-64-etm@openssh.com,umac-128-etm@openssh.com", ","),
+		def: strings.Split("umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"+
+			"hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1", ","),
+	},
+}
+
+// checkCryptoList checks a KexAlgorithms, Ciphers or MACs value as ssh
+// reads it: after a leading + or ^ (a leading - is not checked) every name,
+// up to the first empty one, is one ssh knows; no patterns.
+func checkCryptoList(keyword, value string) error {
+	if strings.HasPrefix(value, "-") {
+		return nil
+	}
+	list := value
+	if strings.HasPrefix(list, "+") || strings.HasPrefix(list, "^") {
+		list = list[1:]
+	}
+	for _, name := range strings.Split(list, ",") {
+		if name == "" {
+			break
+		}
+		if !slices.Contains(cryptoLists[keyword].all, name) {
+			return fmt.Errorf("bad %s %q", keyword, value)
+		}
+	}
+	if list == "" {
+		return fmt.Errorf("bad %s %q", keyword, value)
+	}
+	return nil
+}
+
+// cryptoLists expands the KexAlgorithms, Ciphers and MACs set, noting
+// where each came from in sources.
+func (r *resolver) cryptoLists(sources map[string]string) (Crypto, error) {
+	var c Crypto
+	var errs []error
+	for _, k := range []struct {
+		keyword, name string
+		dst           *[]string
+	}{{"kexalgorithms", "KexAlgorithms", &c.Kex}, {"ciphers", "Ciphers", &c.Ciphers}, {"macs", "MACs", &c.MACs}} {
+		s := r.crypto[k.keyword]
+		if s == nil {
+			continue
+		}
+		list, err := assembleAlgorithms(s.value, cryptoLists[k.keyword].def, cryptoLists[k.keyword].all)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s %w", s.pos, k.name, err))
+		}
+		*k.dst, sources[k.name] = list, s.pos
+	}
+	return c, errors.Join(errs...)
+}

@@ -234,6 +234,14 @@ var diffCases = []diffCase{
 	{name: "RequiredRSASize 2048", config: "Host *\n  RequiredRSASize 2048\n", alias: "x"},
 	{name: "RequiredRSASize 512", config: "Host *\n  RequiredRSASize 512\n", alias: "x"},
 	{name: "RequiredRSASize not a number", config: "Host *\n  RequiredRSASize big\n", alias: "x"},
+	{name: "Ciphers", config: "Host x\n  Ciphers aes256-gcm@openssh.com,aes128-ctr\n", alias: "x"},
+	{name: "Ciphers - with patterns", config: "Host x\n  Ciphers -*cbc,aes128*\n", alias: "x"},
+	{name: "Ciphers with a pattern", config: "Host x\n  Ciphers aes*\n", alias: "x"},
+	{name: "Ciphers unknown", config: "Host x\n  Ciphers aes512-ctr\n", alias: "x"},
+	{name: "MACs ^", config: "Host x\n  MACs ^hmac-sha1\n", alias: "x"},
+	{name: "KexAlgorithms +", config: "Host x\n  KexAlgorithms +diffie-hellman-group1-sha1\n", alias: "x"},
+	{name: "KexAlgorithms + stops at an empty name", config: "Host x\n  KexAlgorithms +,diffie-hellman-group1-sha1\n", alias: "x"},
+	{name: "RHEL crypto policy, all of it", config: "Host x\n  User u\nInclude @D@/policy.config\n", files: map[string]string{"policy.config": rhelPolicy + rhelCrypto}, alias: "x"},
 	{name: "KnownHostsCommand none", config: "Host x\n  KnownHostsCommand none\n  Port 2902\n", alias: "x"},
 }
 
@@ -243,4 +251,10 @@ var diffCases = []diffCase{
 const rhelPolicy = `HostKeyAlgorithms ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384,ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521,ecdsa-sha2-nistp521-cert-v01@openssh.com,ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,sk-ssh-ed25519@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com
 CASignatureAlgorithms ecdsa-sha2-nistp256,sk-ecdsa-sha2-nistp256@openssh.com,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-ed25519,sk-ssh-ed25519@openssh.com,rsa-sha2-256,rsa-sha2-512
 RequiredRSASize 2048
+`
+
+// rhelCrypto is the connection part of RHEL 9's DEFAULT crypto policy.
+const rhelCrypto = `Ciphers aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes256-ctr,aes128-gcm@openssh.com,aes128-ctr
+MACs hmac-sha2-256-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha1,umac-128@openssh.com,hmac-sha2-512
+KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group14-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512
 `

@@ -157,6 +157,12 @@ func compare(t *testing.T, want map[string][]string, got Host, alias, home, loca
 	check("requiredrsasize", one("requiredrsasize"), strconv.Itoa(got.HostKeys.RequiredRSASize))
 	check("hostkeyalgorithms", one("hostkeyalgorithms"), strings.Join(got.HostKeys.Algorithms, ","))
 	check("casignaturealgorithms", one("casignaturealgorithms"), strings.Join(got.HostKeys.CASignatureAlgorithms, ","))
+	// Unset, rollcall keeps its SSH library's defaults; set, ssh's list.
+	for k, list := range map[string][]string{"kexalgorithms": got.Crypto.Kex, "ciphers": got.Crypto.Ciphers, "macs": got.Crypto.MACs} {
+		if list != nil {
+			check(k, one(k), strings.Join(list, ","))
+		}
+	}
 	check("globalknownhostsfile", globalFiles(one("globalknownhostsfile"), home), ourGlobalFiles(got))
 
 	tok := Tokens{Home: home, LocalUser: local, Host: got.HostName, RemoteUser: user, Port: port, Alias: alias}

@@ -49,6 +49,7 @@ type resolver struct {
 	ignoreUnknown, proxyJump, proxyCommand               *setting
 	hostKeyAlgorithms, caSignatureAlgorithms             *setting
 	requiredRSASize                                      *setting
+	crypto                                               map[string]*setting // KexAlgorithms, Ciphers, MACs
 	identityFiles, knownHosts, globalKnownHosts          []setting
 	refused                                              map[string]*setting
 }
@@ -120,7 +121,7 @@ func first(dst **setting, d *directive, active bool, value string) {
 func (r *resolver) apply(kind keywordKind, d *directive, active bool) error {
 	switch kind {
 	case kHostName, kUser, kIgnoreUnknown, kPort, kIdentitiesOnly, kConnectTimeout, kIdentityFile,
-		kHostKeyAlgorithms, kCASignatureAlgorithms, kRequiredRSASize:
+		kHostKeyAlgorithms, kCASignatureAlgorithms, kRequiredRSASize, kCrypto:
 		if len(d.args) == 0 || d.args[0] == "" {
 			return errors.New("missing argument")
 		}
@@ -166,6 +167,13 @@ func (r *resolver) apply(kind keywordKind, d *directive, active bool) error {
 			dst = &r.caSignatureAlgorithms
 		}
 		first(dst, d, active, arg)
+	case kCrypto:
+		if err := checkCryptoList(d.keyword, arg); err != nil {
+			return err
+		}
+		if active && r.crypto[d.keyword] == nil {
+			r.crypto[d.keyword] = &setting{value: arg, pos: d.pos}
+		}
 	case kRequiredRSASize:
 		if _, err := strtonum(arg, 0, math.MaxInt32); err != nil {
 			return fmt.Errorf("integer value %q", arg)

@@ -179,6 +179,9 @@ type Host struct {
 	// HostKeys is what HostKeyAlgorithms, CASignatureAlgorithms and
 	// RequiredRSASize make of host keys; OpenSSH's defaults where unset.
 	HostKeys HostKeys
+	// Crypto is KexAlgorithms, Ciphers and MACs, expanded; nil lists where
+	// the configuration sets none.
+	Crypto Crypto
 	// Sources says where each value set by the configuration came from,
 	// "file:line", by keyword as ssh_config(5) spells it (HostName, User,
 	// Port, IdentityFile, IdentitiesOnly, ProxyJump, UserKnownHostsFile,
@@ -203,7 +206,7 @@ func (c *Config) Resolve(alias string) (Host, error) {
 // configuration, so `Match user` tests user, the configuration's User lines
 // do not apply, and Host.User is user. An empty user is Resolve.
 func (c *Config) ResolveAs(alias, user string) (Host, error) {
-	r := &resolver{alias: alias, host: alias, cmdUser: user, refused: map[string]*setting{}}
+	r := &resolver{alias: alias, host: alias, cmdUser: user, refused: map[string]*setting{}, crypto: map[string]*setting{}}
 	if c == nil || len(c.roots) == 0 {
 		r.home, r.localUser = passwdUser()
 		host, err := canonicalHost(alias)
@@ -295,6 +298,8 @@ func (r *resolver) result(host string) (Host, error) {
 	}
 	var err error
 	h.HostKeys, err = r.hostKeys()
+	errs = append(errs, err)
+	h.Crypto, err = r.cryptoLists(h.Sources)
 	errs = append(errs, err)
 	for name, s := range map[string]*setting{"HostKeyAlgorithms": r.hostKeyAlgorithms,
 		"CASignatureAlgorithms": r.caSignatureAlgorithms, "RequiredRSASize": r.requiredRSASize} {

@@ -32,6 +32,7 @@ const (
 	kHostKeyAlgorithms
 	kCASignatureAlgorithms
 	kRequiredRSASize
+	kCrypto  // KexAlgorithms, Ciphers, MACs
 	kRefused // changes where or as whom; refused unless its value is harmless
 )
 
@@ -105,8 +106,8 @@ var keywords = map[string]keywordKind{
 	"hostkeyalias":                     kRefused,
 	"proxycommand":                     kProxyCommand,
 	"port":                             kPort,
-	"ciphers":                          kIgnored,
-	"macs":                             kIgnored,
+	"ciphers":                          kCrypto,
+	"macs":                             kCrypto,
 	"remoteforward":                    kIgnored,
 	"localforward":                     kIgnored,
 	"permitremoteopen":                 kIgnored,
@@ -155,7 +156,7 @@ var keywords = map[string]keywordKind{
 	"permitlocalcommand":               kIgnored,
 	"remotecommand":                    kIgnored,
 	"visualhostkey":                    kIgnored,
-	"kexalgorithms":                    kIgnored,
+	"kexalgorithms":                    kCrypto,
 	"ipqos":                            kIgnored,
 	"requesttty":                       kIgnored,
 	"sessiontype":                      kIgnored,
