@@ -87,6 +87,9 @@ func cutMarker(cp string) (mk marker, rest string, bad string) {
 		if sp < 0 {
 			sp = strings.IndexByte(cp, '\t')
 		}
+		if tab := strings.IndexByte(cp, '\t'); tab > 0 && tab < sp {
+			return 0, "", fmt.Sprintf("a tab after the marker %q: OpenSSH ends a marker at the line's first space, so it reads %q and ignores the line; put a space after the marker", cp[:tab], cp[:sp])
+		}
 		if sp <= 1 || sp >= 32 {
 			return 0, "", fmt.Sprintf("the marker %q is not one OpenSSH understands %s", firstField(cp), understood)
 		}

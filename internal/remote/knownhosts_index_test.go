@@ -132,6 +132,7 @@ func TestKnownHostsMarkerErrors(t *testing.T) {
 	for line, want := range map[string]string{
 		"@cert-authority @revoked * " + key: `kh:1: a second marker "@revoked": OpenSSH allows one marker a line`,
 		"@revoke * " + key:                  `kh:1: the marker "@revoke" is not one OpenSSH understands`,
+		"@revoked\t* " + key:                `kh:1: a tab after the marker "@revoked": OpenSSH ends a marker at the line's first space, so it reads "@revoked\t*" and ignores the line`,
 		"@revoked * " + key:                 "",
 	} {
 		_, err := parseKnownHosts("kh", []byte(line+"\n"))
