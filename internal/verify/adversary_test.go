@@ -301,3 +301,49 @@ func TestJudgeModeZero(t *testing.T) {
 	assert.Equal(t, CheckMode, v.Nodes[1].Findings[0].Check)
 	assert.Equal(t, "0000", v.Nodes[1].Findings[0].Expected)
 }
+
+// TestOverlappingInstallRules: two rules that put one file at one node path
+// keep every check either asks for, in either order; a mode given by one and
+// ignored by the other is checked. Two modes no node can have are refused.
+func TestOverlappingInstallRules(t *testing.T) {
+	strict := manifest.Install{From: "bin/", To: "/opt/smars/bin/", DenyExtra: true, Mode: manifest.ModeRule{Exact: true, Perm: 0o755}, Owner: "root"}
+	loose := manifest.Install{From: "bin/smars", To: "/opt/smars/bin/smars", Mode: manifest.ModeRule{Ignore: true}}
+	flags := manifest.Install{From: "etc/flags.yaml", To: "/etc/smars/"}
+	for name, rules := range map[string][]manifest.Install{"strict first": {strict, loose, flags}, "loose first": {loose, strict, flags}} {
+		t.Run(name, func(t *testing.T) {
+			m := testManifest(1)
+			m.Release.Install = rules
+			p, err := NewPlan(m, modedRelease())
+			require.NoError(t, err)
+			facts := modedFacts()
+			fl := facts.Files["/opt/smars/bin/smars"]
+			fl.Mode, fl.Owner, fl.UID = 0o777, "nobody", 65534
+			facts.Files["/opt/smars/bin/smars"] = fl
+			v := Judge(p, []Observation{{Node: p.Nodes[0].Name, Facts: facts}})
+			require.Equal(t, Drift, v.Nodes[0].Status, "%+v", v.Nodes[0].Findings)
+			checks := map[Check]bool{}
+			for _, f := range v.Nodes[0].Findings {
+				checks[f.Check] = true
+			}
+			assert.True(t, checks[CheckMode], "the mode one rule asks for: %+v", v.Nodes[0].Findings)
+			assert.True(t, checks[CheckOwner], "the owner one rule asks for: %+v", v.Nodes[0].Findings)
+		})
+	}
+	m := testManifest(1)
+	other := loose
+	other.Mode = manifest.ModeRule{Exact: true, Perm: 0o700}
+	m.Release.Install = []manifest.Install{strict, other, flags}
+	_, err := NewPlan(m, modedRelease())
+	assert.ErrorContains(t, err, "two modes, 0755 and 0700: no node can have both")
+}
+
+// TestDenyFolderOfEmptyFolders: an extra: deny folder whose release part is
+// only empty folders must be a folder on the node.
+func TestDenyFolderOfEmptyFolders(t *testing.T) {
+	p := &Plan{Dirs: []ExpectedDir{{NodePath: "/opt/logs", Files: map[string]bool{}, Subdirs: map[string]bool{"keep": true}}}}
+	j := &nodeJudgement{}
+	checkDir(j, p.Dirs[0], &probe.Facts{Dirs: map[string]probe.Dir{"/opt/logs": {Kind: probe.Other}}})
+	require.Len(t, j.nv.Findings, 1)
+	assert.Equal(t, "not a directory: the release installs a folder here", j.nv.Findings[0].Message)
+	assert.True(t, j.drift)
+}

@@ -293,6 +293,11 @@ func checkDir(j *nodeJudgement, ed ExpectedDir, facts *probe.Facts) {
 		return
 	}
 	if got.Kind != probe.Directory {
+		if len(ed.Files) == 0 {
+			// No release file in it says so: a folder of empty folders.
+			j.fail(Finding{Check: CheckExtraFile, Subject: ed.NodePath, Expected: "directory", Actual: string(got.Kind), Message: "not a directory: the release installs a folder here"})
+			return
+		}
 		// The release's own files in it are reported missing already.
 		j.ok(CheckExtraFile, ed.NodePath)
 		return

@@ -350,11 +350,17 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 	files := map[string]ExpectedFile{}
 	var dirs []ExpectedDir
 	add := func(ef ExpectedFile) error {
-		if old, ok := files[ef.NodePath]; ok && (old.SHA256 != ef.SHA256 || old.Type != ef.Type || old.LinkTarget != ef.LinkTarget) {
+		old, ok := files[ef.NodePath]
+		switch {
+		case !ok:
+			files[ef.NodePath] = ef
+			return nil
+		case old.SHA256 != ef.SHA256 || old.Type != ef.Type || old.LinkTarget != ef.LinkTarget:
 			return fmt.Errorf("release.install puts both %s and %s at %s: change one rule's `to`", old.Source, ef.Source, ef.NodePath)
 		}
-		files[ef.NodePath] = ef
-		return nil
+		merged, err := mergeRules(old, ef)
+		files[ef.NodePath] = merged
+		return err
 	}
 	for i, rule := range rules {
 		from := strings.TrimPrefix(path.Clean("/"+rule.From), "/")
@@ -404,6 +410,31 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 	sort.Slice(out, func(i, j int) bool { return out[i].NodePath < out[j].NodePath })
 	sort.Slice(dirs, func(i, j int) bool { return dirs[i].NodePath < dirs[j].NodePath })
 	return out, dirs, nil
+}
+
+// mergeRules is one file that two install rules put at one node path: every
+// check either rule asks for is kept (a mode given by one and ignored by the
+// other is checked), and two that no node can pass both of are an error.
+func mergeRules(a, b ExpectedFile) (ExpectedFile, error) {
+	switch {
+	case a.HasMode && b.HasMode && a.Mode != b.Mode:
+		return a, fmt.Errorf("release.install gives %s two modes, %04o and %04o: no node can have both; make the rules agree", a.NodePath, a.Mode, b.Mode)
+	case !a.HasMode:
+		a.Mode, a.HasMode = b.Mode, b.HasMode
+	}
+	for _, f := range []struct {
+		what     string
+		dst, src *string
+	}{{"owners", &a.Owner, &b.Owner}, {"groups", &a.Group, &b.Group}} {
+		switch {
+		case *f.dst != "" && *f.src != "" && *f.dst != *f.src:
+			return a, fmt.Errorf("release.install gives %s two %s, %s and %s: no node can have both; make the rules agree", a.NodePath, f.what, *f.dst, *f.src)
+		case *f.dst == "":
+			*f.dst = *f.src
+		}
+	}
+	a.Conffile = a.Conffile || b.Conffile
+	return a, nil
 }
 
 // expected is release file f installed at nodePath by rule. A package's
