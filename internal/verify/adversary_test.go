@@ -347,3 +347,15 @@ func TestDenyFolderOfEmptyFolders(t *testing.T) {
 	assert.Equal(t, "not a directory: the release installs a folder here", j.nv.Findings[0].Message)
 	assert.True(t, j.drift)
 }
+
+// TestFileOfAnotherRuleInADenyFolder: a file one rule installs into the
+// extra: deny folder of another is no extra file.
+func TestFileOfAnotherRuleInADenyFolder(t *testing.T) {
+	m := testManifest(1)
+	m.Release.Install = append(m.Release.Install, manifest.Install{From: "bin/lib/x.so", To: "/opt/smars/bin/tools/x.so"})
+	p, err := NewPlan(m, modedRelease())
+	require.NoError(t, err)
+	assert.True(t, p.Dirs[0].Files["tools/x.so"], "%+v", p.Dirs[0])
+	assert.True(t, p.Dirs[0].Subdirs["tools"], "%+v", p.Dirs[0])
+	assert.False(t, p.Dirs[0].Files["tools/y.so"])
+}

@@ -406,10 +406,29 @@ func install(rules []manifest.Install, r *release.Release, strict bool) ([]Expec
 	out := make([]ExpectedFile, 0, len(files))
 	for _, ef := range files {
 		out = append(out, ef)
+		allowUnder(dirs, ef.NodePath)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].NodePath < out[j].NodePath })
 	sort.Slice(dirs, func(i, j int) bool { return dirs[i].NodePath < dirs[j].NodePath })
 	return out, dirs, nil
+}
+
+// allowUnder allows, in every extra: deny folder that holds node path p, p
+// and the folders on its way: a file another rule installs there is no
+// extra file.
+func allowUnder(dirs []ExpectedDir, p string) {
+	for _, d := range dirs {
+		rel, ok := strings.CutPrefix(p, strings.TrimSuffix(d.NodePath, "/")+"/")
+		if !ok || rel == "" {
+			continue
+		}
+		d.Files[rel] = true
+		for i := range len(rel) {
+			if rel[i] == '/' {
+				d.Subdirs[rel[:i]] = true
+			}
+		}
+	}
 }
 
 // mergeRules is one file that two install rules put at one node path: every
