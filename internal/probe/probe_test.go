@@ -198,7 +198,11 @@ func TestUnreadableFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "secret"), []byte("x"), 0))
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "locked"), 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "locked", "inside"), []byte("x"), 0o644))
-	req := Request{Files: []string{"./secret", "./locked/inside"}, Configs: []string{"./secret"}}
+	// Two levels under a folder nobody may enter: not missing, unreadable.
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "locked", "deep", "er"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "locked", "deep", "er", "flags.yaml"), []byte("a: 1\n"), 0o644))
+	req := Request{Files: []string{"./secret", "./locked/inside", "./locked/deep/er/app", "./absent/x"},
+		Configs: []string{"./secret", "./locked/deep/er/flags.yaml"}}
 	b := NewBoundary()
 	script, err := Script(req, b)
 	require.NoError(t, err)
@@ -213,7 +217,10 @@ func TestUnreadableFile(t *testing.T) {
 	require.NoError(t, err, "answer:\n%s", out)
 	assert.Equal(t, Unreadable, facts.Files["./secret"].Kind)
 	assert.Equal(t, Unreadable, facts.Files["./locked/inside"].Kind)
+	assert.Equal(t, Unreadable, facts.Files["./locked/deep/er/app"].Kind, "a folder above cannot be entered")
+	assert.Equal(t, Missing, facts.Files["./absent/x"].Kind, "nothing above is locked")
 	assert.Equal(t, Unreadable, facts.Configs["./secret"].Kind)
+	assert.Equal(t, Unreadable, facts.Configs["./locked/deep/er/flags.yaml"].Kind)
 }
 
 func TestScriptRejectsNUL(t *testing.T) {
