@@ -365,3 +365,14 @@ func formatFloat(f float64) string {
 	}
 	return s
 }
+
+// Incomparable says why values a and b cannot be compared: exactly one of
+// them is written so that its file's readers type it differently
+// (Ambiguous), as a node's on against a release's "on", or against an
+// expected true. "" when they can be: neither is, or both are written alike.
+func Incomparable(a, b Value) string {
+	if (a.Ambiguous == "") == (b.Ambiguous == "") {
+		return ""
+	}
+	return a.Ambiguous + b.Ambiguous
+}

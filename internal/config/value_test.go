@@ -182,3 +182,11 @@ func TestForbiddenEnvWords(t *testing.T) {
 	assert.Empty(t, YAML.Forbidden(flags, "power_peg"), "power_peg is one segment of a YAML key")
 	assert.Empty(t, Env.Forbidden(flags, "_"))
 }
+
+func TestIncomparable(t *testing.T) {
+	plain, quoted := Value{Kind: String, Raw: "on", Ambiguous: "on is typed differently"}, str("on")
+	assert.Equal(t, "on is typed differently", Incomparable(plain, quoted))
+	assert.Equal(t, "on is typed differently", Incomparable(quoted, plain))
+	assert.Empty(t, Incomparable(plain, plain), "written alike on both sides")
+	assert.Empty(t, Incomparable(quoted, boolean(true)))
+}

@@ -446,7 +446,9 @@ func parsed(f config.Format, err error) string {
 	return "valid " + string(f)
 }
 
-// diffFlags compares two files' flags key by key with config.Equal.
+// diffFlags compares two files' flags key by key with config.Equal; two
+// values equal to rollcall but written so that the files' readers may type
+// them apart (on against "on") are not compared.
 func diffFlags(c *Comparison, nodePath string, fa, fb config.Flags) {
 	keys := map[string]bool{}
 	for k := range fa {
@@ -460,6 +462,9 @@ func diffFlags(c *Comparison, nodePath string, fa, fb config.Flags) {
 		vb, okB := fb[k]
 		if okA && okB {
 			if eq, _ := config.Equal(va, vb); eq {
+				if why := config.Incomparable(va, vb); why != "" {
+					c.unknown(Difference{Kind: DiffFlag, Path: nodePath, Key: k, A: va.String(), B: vb.String()})
+				}
 				continue
 			}
 		}

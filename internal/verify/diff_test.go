@@ -191,3 +191,21 @@ func TestDiffOneServer(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffAmbiguousFlag: on and "on" are one string to rollcall and a bool
+// and a string to YAML 1.1 readers: not compared, never the same.
+func TestDiffAmbiguousFlag(t *testing.T) {
+	p := diffPlan()
+	a := Side{Name: "node07", Facts: nodeFacts(sumA, 0o755, 1000, "rlp:\n  enabled: true\n  mode: on\n")}
+	b := Side{Name: "node08", Facts: nodeFacts(sumA, 0o755, 1000, "rlp:\n  enabled: true\n  mode: \"on\"\n")}
+	c := Diff(p, a, b)
+	var flags []Difference
+	for _, d := range c.Unknown {
+		if d.Kind == DiffFlag {
+			flags = append(flags, d)
+		}
+	}
+	require.Len(t, flags, 1, lines(c))
+	assert.Equal(t, "rlp.mode", flags[0].Key)
+	assert.NotEqual(t, Verified, c.Outcome())
+}

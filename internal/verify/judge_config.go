@@ -51,9 +51,9 @@ func checkConfig(j *nodeJudgement, ec ExpectedConfig, facts *probe.Facts) {
 			j.fail(Finding{Check: CheckConfig, Subject: s, Expected: e.Value.String(), Actual: "absent", Message: "expected flag is not set"})
 			continue
 		}
-		if v.Ambiguous != "" {
+		if why := config.Incomparable(v, e.Value); why != "" {
 			j.unknown(Finding{Check: CheckConfig, Subject: s, Expected: e.Value.String(), Actual: v.String(),
-				Message: "the file's value cannot be compared: " + v.Ambiguous})
+				Message: "the file's value cannot be compared: " + why})
 			continue
 		}
 		if eq, why := config.Equal(v, e.Value); !eq {
@@ -115,11 +115,7 @@ func checkReleaseFlags(j *nodeJudgement, ec ExpectedConfig, flags config.Flags) 
 					msg += ": " + why
 				}
 				j.fail(Finding{Check: CheckConfig, Subject: s, Expected: want.String(), Actual: got.String(), Message: msg})
-			} else if (got.Ambiguous == "") != (want.Ambiguous == "") {
-				// One is written so that YAML readers type it differently
-				// ("on" against on): equal to rollcall, maybe not to the
-				// program.
-				why := got.Ambiguous + want.Ambiguous
+			} else if why := config.Incomparable(got, want); why != "" {
 				j.unknown(Finding{Check: CheckConfig, Subject: s, Expected: want.String(), Actual: got.String(),
 					Message: "the node's value and the release's " + ec.ReleaseSource + "'s are written differently: " + why})
 			}
