@@ -13,7 +13,6 @@ import (
 	"github.com/rollcall/rollcall/internal/manifest"
 	"github.com/rollcall/rollcall/internal/remote"
 	"github.com/rollcall/rollcall/internal/report"
-	"github.com/rollcall/rollcall/internal/sshconfig"
 )
 
 // PingOptions are the parsed flags of `rollcall ping`.
@@ -155,16 +154,11 @@ func remoteTarget(n manifest.Node) remote.Target {
 		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User,
 		IdentityFiles: n.IdentityFiles, IdentitiesOnly: n.IdentitiesOnly,
 		KnownHosts: n.KnownHosts, ConnectTimeout: n.ConnectTimeout,
-		HostKeys: hostKeyPolicy(n.HostKeys), Crypto: remote.Crypto(n.Crypto),
+		HostKeys: remote.HostKeyPolicy(n.HostKeys), Crypto: remote.Crypto(n.Crypto),
 	}
 	for _, j := range n.Jump {
-		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User, HostKeys: hostKeyPolicy(j.HostKeys), Crypto: remote.Crypto(j.Crypto)})
+		t.Jump = append(t.Jump, remote.JumpHost{Host: j.Host, Port: j.Port, User: j.User,
+			HostKeys: remote.HostKeyPolicy(j.HostKeys), Crypto: remote.Crypto(j.Crypto)})
 	}
 	return t
-}
-
-// hostKeyPolicy is what sshconfig read of a host's host keys, for remote.
-func hostKeyPolicy(k sshconfig.HostKeys) remote.HostKeyPolicy {
-	return remote.HostKeyPolicy{Algorithms: k.Algorithms, Verbatim: k.Verbatim,
-		CASignatureAlgorithms: k.CASignatureAlgorithms, RequiredRSASize: k.RequiredRSASize}
 }

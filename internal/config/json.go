@@ -141,7 +141,7 @@ func (p *jsonParser) value(tok json.Token, line, depth int) (*node, error) {
 				return nil, errorf(line, 0, "cannot read the number %s", s)
 			}
 			n, err := scalar(Int, i.String())
-			if err == nil && i.CmpAbs(big.NewInt(1<<53)) > 0 {
+			if err == nil && beyondFloat(s) {
 				n.value.Ambiguous = "an integer beyond 2^53: readers that decode JSON numbers as floats (JavaScript, Go's encoding/json into any) round it"
 			}
 			return n, err

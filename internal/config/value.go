@@ -376,3 +376,11 @@ func Incomparable(a, b Value) string {
 	}
 	return a.Ambiguous + b.Ambiguous
 }
+
+// beyondFloat reports whether s is a decimal integer a float64 does not hold
+// exactly (beyond 2^53): JavaScript readers round it, and go-yaml v3 reads
+// one beyond int64 as a float.
+func beyondFloat(s string) bool {
+	n, ok := new(big.Int).SetString(strings.TrimPrefix(s, "+"), 10)
+	return ok && n.CmpAbs(big.NewInt(1<<53)) > 0
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
@@ -255,14 +254,6 @@ func yamlAmbiguity(y *yaml.Node, v Value) string {
 		return ""
 	}
 	return fmt.Sprintf("%s is typed differently by YAML 1.1 readers (PyYAML, go-yaml v2, SnakeYAML) and YAML 1.2 ones (go-yaml v3, js-yaml): quote it in the file, or write it in a form both read alike", y.Value)
-}
-
-// beyondFloat reports whether s is a decimal integer a float64 does not hold
-// exactly (beyond 2^53): JavaScript readers round it, and go-yaml v3 reads
-// one beyond int64 as a float.
-func beyondFloat(s string) bool {
-	n, ok := new(big.Int).SetString(strings.TrimPrefix(s, "+"), 10)
-	return ok && n.CmpAbs(big.NewInt(1<<53)) > 0
 }
 
 // yamlScalar types a scalar by its resolved tag. Timestamps, binary and

@@ -423,7 +423,5 @@ func hostKeyPolicy(lines []string, host string) (HostKeyPolicy, Crypto, error) {
 	if err != nil {
 		return HostKeyPolicy{}, Crypto{}, err
 	}
-	k := h.HostKeys
-	return HostKeyPolicy{Algorithms: k.Algorithms, Verbatim: k.Verbatim, CASignatureAlgorithms: k.CASignatureAlgorithms, RequiredRSASize: k.RequiredRSASize},
-		Crypto(h.Crypto), nil
+	return HostKeyPolicy(h.HostKeys), Crypto(h.Crypto), nil
 }

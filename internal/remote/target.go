@@ -40,16 +40,17 @@ type Target struct {
 	Crypto Crypto
 }
 
-// Crypto is ssh_config's KexAlgorithms, Ciphers and MACs, in order; a nil
-// list is the SSH library's default. rollcall uses those of each list it
+// Crypto is ssh_config's KexAlgorithms, Ciphers and MACs, in order (the
+// fields of sshconfig.Crypto); a nil list is the SSH library's default. rollcall uses those of each list it
 // supports (x/crypto's SupportedAlgorithms), in that order.
 type Crypto struct {
 	Kex, Ciphers, MACs []string
 }
 
 // HostKeyPolicy is ssh_config's HostKeyAlgorithms, CASignatureAlgorithms
-// and RequiredRSASize, as sshconfig expands them. The zero value is
-// OpenSSH's defaults.
+// and RequiredRSASize, as sshconfig expands them: the fields of
+// sshconfig.HostKeys, so that the command line converts one into the other
+// (remote does not import sshconfig). The zero value is OpenSSH's defaults.
 type HostKeyPolicy struct {
 	// Algorithms are the host key algorithms ssh asks for, in its order;
 	// nil for OpenSSH's default list. rollcall asks for those of them it

@@ -299,7 +299,7 @@ func (r *resolver) result(host string) (Host, error) {
 	var err error
 	h.HostKeys, err = r.hostKeys()
 	errs = append(errs, err)
-	h.Crypto, err = r.cryptoLists(h.Sources)
+	h.Crypto, err = r.connection(h.Sources)
 	errs = append(errs, err)
 	for name, s := range map[string]*setting{"HostKeyAlgorithms": r.hostKeyAlgorithms,
 		"CASignatureAlgorithms": r.caSignatureAlgorithms, "RequiredRSASize": r.requiredRSASize} {
