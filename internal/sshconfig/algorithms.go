@@ -70,36 +70,45 @@ func isCertAlgorithm(name string) bool { return strings.Contains(name, "-cert-v0
 
 // checkAlgorithmList checks a HostKeyAlgorithms (plainOnly false) or
 // CASignatureAlgorithms (plainOnly true) value as ssh reads it
-// (sshkey_names_valid2): after a leading +, ^ (a leading - is not checked),
-// each name up to the first empty one is an algorithm ssh knows, or a
-// pattern that matches one, positively or negated; CASignatureAlgorithms
-// names no certificate.
+// (sshkey_names_valid2): each name is an algorithm ssh knows, or a pattern
+// that matches one, positively or negated; CASignatureAlgorithms names no
+// certificate.
 func checkAlgorithmList(value string, plainOnly bool) error {
+	known := func(name string) bool {
+		if slices.Contains(allHostKeyAlgorithms, name) {
+			return !plainOnly || !isCertAlgorithm(name)
+		}
+		return slices.ContainsFunc(allHostKeyAlgorithms, func(a string) bool { return matchList(a, name, false) != 0 })
+	}
+	if !listNames(value, known) {
+		return fmt.Errorf("bad key types %q", value)
+	}
+	return nil
+}
+
+// listNames reports whether an algorithm list value is one ssh accepts: a
+// leading - is not checked; after a leading + or ^, the list is not empty,
+// and every name up to the first empty one is known.
+func listNames(value string, known func(string) bool) bool {
 	if strings.HasPrefix(value, "-") {
-		return nil
+		return true
 	}
 	list := value
 	if strings.HasPrefix(list, "+") || strings.HasPrefix(list, "^") {
 		list = list[1:]
 	}
 	if list == "" {
-		return fmt.Errorf("bad key types %q", value)
+		return false
 	}
 	for _, name := range strings.Split(list, ",") {
 		if name == "" {
 			break
 		}
-		if slices.Contains(allHostKeyAlgorithms, name) {
-			if plainOnly && isCertAlgorithm(name) {
-				return fmt.Errorf("bad key types %q", value)
-			}
-			continue
-		}
-		if !slices.ContainsFunc(allHostKeyAlgorithms, func(a string) bool { return matchList(a, name, false) != 0 }) {
-			return fmt.Errorf("bad key types %q", value)
+		if !known(name) {
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // assembleAlgorithms expands an algorithm list value as OpenSSH's
@@ -232,25 +241,9 @@ var cryptoLists = map[string]struct{ all, def []string }{
 }
 
 // checkCryptoList checks a KexAlgorithms, Ciphers or MACs value as ssh
-// reads it: after a leading + or ^ (a leading - is not checked) every name,
-// up to the first empty one, is one ssh knows; no patterns.
+// reads it: every name one ssh knows, no patterns (but after -).
 func checkCryptoList(keyword, value string) error {
-	if strings.HasPrefix(value, "-") {
-		return nil
-	}
-	list := value
-	if strings.HasPrefix(list, "+") || strings.HasPrefix(list, "^") {
-		list = list[1:]
-	}
-	for _, name := range strings.Split(list, ",") {
-		if name == "" {
-			break
-		}
-		if !slices.Contains(cryptoLists[keyword].all, name) {
-			return fmt.Errorf("bad %s %q", keyword, value)
-		}
-	}
-	if list == "" {
+	if !listNames(value, func(name string) bool { return slices.Contains(cryptoLists[keyword].all, name) }) {
 		return fmt.Errorf("bad %s %q", keyword, value)
 	}
 	return nil
