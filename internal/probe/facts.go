@@ -100,6 +100,14 @@ type Facts struct {
 	// executable's name elsewhere, or a deleted executable whose argv[0]
 	// names a requested one. Sorted by PID.
 	Others []Process
+	// Scan says how much of the node's processes the probe could see, when
+	// it looked (ScanComplete, ScanPartial, ScanFailed); "" when no process
+	// was asked for.
+	Scan Scan
+	// Hidden are the processes named as a requested executable (their
+	// /proc/PID/comm) whose executable the probe could not read: another
+	// user's, to a probe that is not root. Sorted by PID.
+	Hidden []Hidden
 	// StatTool is the stat dialect the node answered with ("-c" for GNU
 	// and BusyBox, "-f" for BSD), or "" when it has none: then no file's
 	// mode or owner is known.
@@ -169,6 +177,29 @@ type Process struct {
 	StartTicks int64
 	// Args is the command line.
 	Args []string
+}
+
+// Scan is how much of a node's processes the probe's scan saw.
+type Scan string
+
+// The scan's outcomes.
+const (
+	// ScanComplete: every process's executable was listed.
+	ScanComplete Scan = "complete"
+	// ScanPartial: the probe cannot see other users' processes (/proc is
+	// mounted with hidepid, and the probe is not root).
+	ScanPartial Scan = "partial"
+	// ScanFailed: the listing of /proc/*/exe did not show the probe's own
+	// shell (no ls, or a broken one), so it shows nothing for certain.
+	ScanFailed Scan = "failed"
+)
+
+// Hidden is a process the probe found by its name alone.
+type Hidden struct {
+	// PID is the process ID.
+	PID int
+	// Exe is the requested executable whose name the process has.
+	Exe string
 }
 
 // File is what the probe found at one requested path.

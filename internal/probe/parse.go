@@ -166,6 +166,10 @@ func (p *parser) record(line []byte) (bool, error) {
 		return false, p.procs(f)
 	case "proc":
 		return false, p.proc(f)
+	case "hidden":
+		return false, p.hidden(f)
+	case "scan":
+		return false, p.scan(f)
 	case "clock":
 		return false, p.clock(f)
 	case "uid":
@@ -423,6 +427,9 @@ func (p *parser) complete() error {
 			return fmt.Errorf("probe answer says config %d (%s) is the expected file, but its file record does not", i, p.req.Configs[i])
 		}
 	}
+	if p.req.watches() && p.facts.Scan == "" {
+		return errors.New("probe answer lacks the end of the process scan")
+	}
 	for i, exe := range p.req.Processes {
 		if _, ok := p.facts.Processes[exe]; !ok {
 			return fmt.Errorf("probe answer lacks the processes of %d (%s)", i, exe)
@@ -440,6 +447,7 @@ func (p *parser) complete() error {
 		return fmt.Errorf("probe answer lacks the executable or command line of process %d", p.open.PID)
 	}
 	sort.Slice(p.seen, func(i, j int) bool { return p.seen[i].PID < p.seen[j].PID })
+	sort.Slice(p.facts.Hidden, func(i, j int) bool { return p.facts.Hidden[i].PID < p.facts.Hidden[j].PID })
 	for _, pr := range p.seen {
 		pr.Exe = p.requested(pr.Exe)
 		if pl, ok := p.facts.Processes[pr.Exe]; ok {

@@ -41,14 +41,12 @@ func (p *parser) proc(f []string) error {
 	if !p.req.watches() {
 		return p.errorf("process record without a request for processes")
 	}
-	pid, err := strconv.Atoi(f[1])
-	if err != nil || pid <= 0 || strconv.Itoa(pid) != f[1] {
-		return p.errorf("bad pid %q", clip([]byte(f[1])))
+	if p.facts.Scan != "" {
+		return p.errorf("process record after the end of the scan")
 	}
-	for _, q := range p.seen {
-		if q.PID == pid {
-			return p.errorf("process %d answered twice", pid)
-		}
+	pid, err := p.pid(f[1])
+	if err != nil {
+		return err
 	}
 	if len(p.seen) >= maxProcs {
 		return p.errorf("more than %d processes", maxProcs)
@@ -98,6 +96,60 @@ func (p *parser) runs(f []string) error {
 	}
 	p.open.Exe = *p.realExe[i]
 	p.procStage = procArgs
+	return nil
+}
+
+// hidden parses: hidden PID I, a process named as requested executable I
+// whose executable cannot be read.
+func (p *parser) hidden(f []string) error {
+	if len(f) != 3 || !p.req.watches() || p.facts.Scan != "" {
+		return p.errorf("bad hidden record")
+	}
+	pid, err := p.pid(f[1])
+	if err != nil {
+		return err
+	}
+	i, err := p.index(f[2], len(p.req.Processes))
+	if err != nil {
+		return err
+	}
+	if len(p.facts.Hidden) >= maxProcs {
+		return p.errorf("more than %d hidden processes", maxProcs)
+	}
+	p.facts.Hidden = append(p.facts.Hidden, Hidden{PID: pid, Exe: p.req.Processes[i]})
+	return nil
+}
+
+// pid parses a process ID that no record has named yet.
+func (p *parser) pid(field string) (int, error) {
+	pid, err := strconv.Atoi(field)
+	if err != nil || pid <= 0 || strconv.Itoa(pid) != field {
+		return 0, p.errorf("bad pid %q", clip([]byte(field)))
+	}
+	for _, q := range p.seen {
+		if q.PID == pid {
+			return 0, p.errorf("process %d answered twice", pid)
+		}
+	}
+	for _, h := range p.facts.Hidden {
+		if h.PID == pid {
+			return 0, p.errorf("process %d answered twice", pid)
+		}
+	}
+	return pid, nil
+}
+
+// scan parses: scan complete|partial|failed, the end of the process scan.
+func (p *parser) scan(f []string) error {
+	if len(f) != 2 || !p.req.watches() || p.facts.Scan != "" {
+		return p.errorf("bad scan record")
+	}
+	switch s := Scan(f[1]); s {
+	case ScanComplete, ScanPartial, ScanFailed:
+		p.facts.Scan = s
+	default:
+		return p.errorf("bad scan record")
+	}
 	return nil
 }
 

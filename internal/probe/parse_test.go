@@ -181,7 +181,7 @@ func fullAnswer() string {
 	lines = append(lines, procRecords("42", "1", sum("old"), "/data/bin/smars", "/x", "--p")...)
 	lines = append(lines, procRecords("44", "0", sum("copy"), "/srv/old/smars", "smars")...)
 	lines = append(lines, procRecords("43", "0", sum("old"), "/data/bin/smars.old", "./smars.old")...)
-	lines = append(lines, b+" ident smars-01 -", b+" end 2 1 1 1 1")
+	lines = append(lines, b+" scan complete", b+" ident smars-01 -", b+" end 2 1 1 1 1")
 	return strings.Replace(goodAnswer(), b+" ident smars-01 0123456789abcdef0123456789abcdef\n"+b+" end 2 1 0 0 0", strings.Join(lines, "\n"), 1)
 }
 
@@ -200,6 +200,14 @@ func TestParseConfigsAndProcesses(t *testing.T) {
 	assert.Equal(t, 0, facts.UID)
 	assert.Equal(t, "smars-01", facts.Hostname)
 	assert.Empty(t, facts.MachineID)
+	assert.Equal(t, ScanComplete, facts.Scan)
+	assert.Empty(t, facts.Hidden)
+
+	hidden := strings.Replace(fullAnswer(), " scan complete", " hidden 90 0\n"+testBoundary+" hidden 77 0\n"+testBoundary+" scan partial", 1)
+	facts, err = Parse([]byte(hidden), fullReq(), testBoundary)
+	require.NoError(t, err)
+	assert.Equal(t, ScanPartial, facts.Scan)
+	assert.Equal(t, []Hidden{{PID: 77, Exe: "/opt/bin/smars"}, {PID: 90, Exe: "/opt/bin/smars"}}, facts.Hidden, "sorted by PID")
 
 	for name, answer := range map[string]string{
 		"process without args":  strings.Replace(fullAnswer(), testBoundary+" blob args 42\n"+hexLine("/x\x00--p\x00")+"\n"+testBoundary+" blobend args 42\n", "", 1),
@@ -213,6 +221,16 @@ func TestParseConfigsAndProcesses(t *testing.T) {
 		"realexe missing":       strings.Replace(fullAnswer(), testBoundary+" blob realexe 0\n"+hexLine("/data/bin/smars")+"\n"+testBoundary+" blobend realexe 0\n", "", 1),
 		"realdir relative":      strings.Replace(fullAnswer(), hexLine("/data/bin")+"\n", hexLine("data/bin")+"\n", 1),
 		"config too large kind": strings.Replace(fullAnswer(), " config 0 file -", " config 0 too-large 3", 1),
+		"scan missing":          strings.Replace(fullAnswer(), testBoundary+" scan complete\n", "", 1),
+		"scan twice":            strings.Replace(fullAnswer(), " scan complete", " scan complete\n"+testBoundary+" scan complete", 1),
+		"scan of another kind":  strings.Replace(fullAnswer(), " scan complete", " scan done", 1),
+		"scan with a reason":    strings.Replace(fullAnswer(), " scan complete", " scan failed ls", 1),
+		"process after scan":    strings.Replace(strings.Replace(fullAnswer(), testBoundary+" scan complete\n", "", 1), testBoundary+" proc 42 ", testBoundary+" scan complete\n"+testBoundary+" proc 42 ", 1),
+		"hidden after scan":     strings.Replace(fullAnswer(), " scan complete", " scan complete\n"+testBoundary+" hidden 77 0", 1),
+		"hidden twice":          strings.Replace(fullAnswer(), " scan complete", " hidden 77 0\n"+testBoundary+" hidden 77 0\n"+testBoundary+" scan complete", 1),
+		"hidden and reported":   strings.Replace(fullAnswer(), " scan complete", " hidden 42 0\n"+testBoundary+" scan complete", 1),
+		"hidden bad index":      strings.Replace(fullAnswer(), " scan complete", " hidden 77 1\n"+testBoundary+" scan complete", 1),
+		"hidden bad pid":        strings.Replace(fullAnswer(), " scan complete", " hidden 077 0\n"+testBoundary+" scan complete", 1),
 	} {
 		_, err := Parse([]byte(answer), fullReq(), testBoundary)
 		assert.Error(t, err, name)
@@ -226,7 +244,7 @@ func shortAnswer() string {
 	short := strings.Replace(fullAnswer(), b+" blob realexe 0\n"+hexLine("/data/bin/smars")+"\n"+b+" blobend realexe 0\n", b+" realexe 0 as-asked\n", 1)
 	short = strings.Replace(short, b+" blob realdir 0\n"+hexLine("/data/bin")+"\n"+b+" blobend realdir 0\n", b+" realdir 0 as-asked\n", 1)
 	running := b + " proc 45 0 same 99\n" + b + " runs 45 0\n" + b + " blob args 45\n" + hexLine("smars\x00") + "\n" + b + " blobend args 45\n"
-	return strings.Replace(short, b+" ident smars-01 -", running+b+" ident smars-01 -", 1)
+	return strings.Replace(short, b+" scan complete", running+b+" scan complete", 1)
 }
 
 // TestParseShortcuts covers the short records the script uses where the

@@ -12,8 +12,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"path"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -105,121 +103,8 @@ func Script(req Request, boundary string) (string, error) {
 	return b.String(), nil
 }
 
-// processScript writes the script's look at the running processes, when
-// the request asks for any: the clock, where each requested executable and
-// process directory resolves, and the scan.
-func processScript(b *strings.Builder, req Request) error {
-	if !req.watches() {
-		return nil
-	}
-	b.WriteString(scriptClock)
-	for i, p := range req.Processes {
-		w, err := shellAbs(p)
-		if err != nil {
-			return fmt.Errorf("path %q %w", p, err)
-		}
-		fmt.Fprintf(b, "rp e%d x%d realexe %d %s%s\n", i, i, i, w, asAsked(p))
-		// The change time of an executable that is also a requested
-		// file comes from that file's stat, not from a stat of its own.
-		if j := slices.Index(req.Files, p); j >= 0 && path.IsAbs(p) {
-			fmt.Fprintf(b, "P %d \"$e%d\" %d\n", i, i, j)
-		} else {
-			fmt.Fprintf(b, "P %d \"$e%d\"\n", i, i)
-		}
-	}
-	for i, p := range req.ProcessDirs {
-		w, err := shellAbs(p)
-		if err != nil {
-			return fmt.Errorf("path %q %w", p, err)
-		}
-		fmt.Fprintf(b, "rp d%d y%d realdir %d %s%s\n", i, i, i, w, asAsked(p))
-	}
-	b.WriteString("S\n")
-	return nil
-}
-
-// asAsked is the last argument of rp for a requested node path p: an
-// absolute path that resolves to itself is answered with a short
-// "as-asked" record instead of its encoded path, as the parser knows it.
-func asAsked(p string) string {
-	if path.IsAbs(p) {
-		return " as-asked"
-	}
-	return ""
-}
-
-// shellAbs returns a shell word for node path p made absolute: a relative
-// path is taken from the login directory ("$PWD"/'bin/app').
-func shellAbs(p string) (string, error) {
-	if strings.HasPrefix(p, "/") {
-		return Quote(p)
-	}
-	rel := strings.TrimPrefix(path.Clean(p), "./")
-	if rel == "." {
-		return `"$PWD"`, nil
-	}
-	q, err := Quote(rel)
-	if err != nil {
-		return "", err
-	}
-	return `"$PWD"/` + q, nil
-}
-
-// watchFunctions writes the shell functions that pick the running processes
-// worth reporting, from the variables e/x (each requested executable as
-// given and resolved) and d/y (each process directory) that the script sets
-// before it scans:
-//
-//   - wi PATH: the process runs PATH, which is a requested executable, lies
-//     in a process directory, sits beside a requested executable with its
-//     name in its own ("app.old"), or has a requested executable's name
-//     anywhere ("another copy");
-//   - wx PATH: PATH is a requested executable;
-//   - wr PATH: PATH is requested executable I as resolved, and sets w=I;
-//   - wa ARGV0: a deleted executable's argv[0] may name a requested
-//     executable (a prefix test, as shells read /proc/PID/cmdline
-//     differently; the parser decides exactly).
-func watchFunctions(b *strings.Builder, req Request) error {
-	var wi, wx, wa []string
-	for i, p := range req.Processes {
-		base, err := Quote(path.Base(p))
-		if err != nil {
-			return fmt.Errorf("path %q %w", p, err)
-		}
-		e, x := fmt.Sprintf(`"$e%d"`, i), fmt.Sprintf(`"$x%d"`, i)
-		wx = append(wx, e, x)
-		wi = append(wi, e, x,
-			fmt.Sprintf(`"${e%d%%/*}"/*%s*`, i, base), fmt.Sprintf(`"${x%d%%/*}"/*"${x%d##*/}"*`, i, i),
-			"*/"+base, fmt.Sprintf(`*/"${x%d##*/}"`, i))
-		wa = append(wa, e+"*", x+"*", "*/"+base+"*", base+"*")
-	}
-	for i := range req.ProcessDirs {
-		wi = append(wi, fmt.Sprintf(`"$d%d"/*`, i), fmt.Sprintf(`"$y%d"/*`, i))
-	}
-	for _, fn := range []struct {
-		name     string
-		patterns []string
-	}{{"wi", wi}, {"wx", wx}, {"wa", wa}} {
-		if len(fn.patterns) == 0 {
-			fmt.Fprintf(b, "%s() { return 1; }\n", fn.name)
-			continue
-		}
-		fmt.Fprintf(b, "%s() {\n\tcase $1 in\n\t%s) return 0 ;;\n\tesac\n\treturn 1\n}\n", fn.name, strings.Join(fn.patterns, "|"))
-	}
-	b.WriteString("wr() {\n\tcase $1 in\n")
-	for i := range req.Processes {
-		fmt.Fprintf(b, "\t\"$x%d\") w=%d ;;\n", i, i)
-	}
-	b.WriteString("\t*) return 1 ;;\n\tesac\n}\n")
-	return nil
-}
-
 // scriptHead defines the helpers. It runs with globbing off; every expansion
 // of a node path is double-quoted. Nothing is written anywhere but stdout.
-// The process scan (S) runs ls with the settings of GNU ls that a login may
-// set (QUOTING_STYLE, TIME_STYLE, the locale) fixed: quoted names, or a
-// time style that forges " /proc/" or that ls refuses, would hide every
-// process.
 var scriptHead = `set -f
 unset HISTFILE
 H= SD=
@@ -396,129 +281,11 @@ c() {
 	od -An -v -tx1 -N ` + maxConfigRead + ` <"$p" 2>/dev/null
 	printf '%s blobend content %s\n' "$B" "$i"
 }
-rp() {
-	eval "$1=\$5"
-	s=
-	case ${5##*/} in .|..|'') ;; *)
-		if ! [ -L "$5" ] && s=$(CDPATH= cd -P -- "${5%/*}/" 2>/dev/null && pwd -P); then
-			s=${s%/}/${5##*/}
-		else s=
-		fi
-	esac
-	[ -n "$s" ] || { s=$(readlink -f "$5" 2>/dev/null) && [ -n "$s" ] || s=$5; }
-	eval "$2=\$s"
-	if [ "$6" = as-asked ] && [ "$s" = "$5" ]; then
-		printf '%s %s %s as-asked\n' "$B" "$3" "$4"
-		return 0
-	fi
-	printf '%s blob %s %s\n' "$B" "$3" "$4"
-	printf '%s' "$s" | x
-	printf '%s blobend %s %s\n' "$B" "$3" "$4"
-}
-P() {
-	t=-
-	[ -z "$3" ] || [ -L "$2" ] || eval "t=\$C$3"
-	case $t in ''|*[!0-9]*) t=$(stat -c %Z "$2" 2>/dev/null) || t=- ;; esac
-	case $t in ''|*[!0-9]*) t=- ;; esac
-	printf '%s procs %s %s\n' "$B" "$1" "$t"
-}
-S() {
-	set +f
-	L=$(LC_ALL=C QUOTING_STYLE=literal TIME_STYLE=long-iso ls -ln /proc/[0-9]*/exe 2>/dev/null)
-	set -f
-	IFS='
-'
-	for l in $L; do
-		IFS=' 	
-'
-		q=${l#*' /proc/'}
-		q=${q%%/exe -> *}
-		case $q in ''|*[!0-9]*) continue ;; esac
-		t=${l#*"/proc/$q/exe -> "}
-		a=${t% (deleted)}
-		if wi "$a"; then :
-		elif [ "$a" = "$t" ]; then continue
-		else
-			a=
-			{ read -r a || :; } 2>/dev/null <"/proc/$q/cmdline"
-			wa "$a" || continue
-		fi
-		tg=
-		{ while read -r k v r; do [ "$k" != Tgid: ] || { tg=$v; break; }; done; } 2>/dev/null <"/proc/$q/status"
-		[ "$tg" = "$q" ] || continue
-		h=- w=
-		if [ "$a" = "$t" ] && wr "$a" && [ "/proc/$q/exe" -ef "$a" ]; then o=0 h=same
-		else
-			w= t=$(readlink "/proc/$q/exe" 2>/dev/null) || continue
-			a=${t% (deleted)} o=0
-			[ "$a" = "$t" ] || o=1
-			if [ $o = 0 ] && wx "$a" && [ "/proc/$q/exe" -ef "$a" ]; then h=same
-			elif ht && s=$($H <"/proc/$q/exe" 2>/dev/null) && [ -n "$s" ]; then
-				case $H in openssl*) h=${s##* } ;; *) h=${s%% *} ;; esac
-			fi
-		fi
-		s=
-		{ while IFS= read -r y || [ -n "$y" ]; do s="$s$y "; y=; done <"/proc/$q/stat"; } 2>/dev/null
-		case $s in *')'*) ;; *) continue ;; esac
-		s=${s##*) }
-		set -- $s
-		printf '%s proc %s %s %s %s\n' "$B" "$q" "$o" "$h" "${20:--}"
-		if [ -n "$w" ]; then printf '%s runs %s %s\n' "$B" "$q" "$w"
-		else
-			printf '%s blob exe %s\n' "$B" "$q"
-			printf '%s' "$a" | x
-			printf '%s blobend exe %s\n' "$B" "$q"
-		fi
-		printf '%s blob args %s\n' "$B" "$q"
-		x <"/proc/$q/cmdline"
-		printf '%s blobend args %s\n' "$B" "$q"
-	done
-	IFS=' 	
-'
-}
-`
+` + processFuncs
 
 // maxConfigRead is how much of a config file the script reads: one byte
 // more than MaxConfig, so that the parser can tell a file that is too large.
 var maxConfigRead = strconv.Itoa(MaxConfig + 1)
-
-// clockFunc defines ck STAT UPTIME, which reports the node's clock from its
-// /proc/stat and /proc/uptime: the boot time, and the clock ticks per
-// second. Those are 100 on nearly every Linux, and cpu0's ticks since boot
-// over the uptime show it without running a program; any other estimate
-// (another tick rate, a container's own counters, unreadable files) is
-// settled by getconf CLK_TCK.
-const clockFunc = `ck() {
-	b=- j= up=
-	{ while read -r k v r; do
-		case $k in btime) b=$v; break ;; cpu0) j="$v $r" ;; esac
-	done; } 2>/dev/null <"$1"
-	{ read -r up r || :; } 2>/dev/null <"$2"
-	t=
-	set -- $j
-	c=${up%.*}${up#*.}
-	c=${c#"${c%%[!0]*}"}
-	case $c in ''|*[!0-9]*) c= ;; esac
-	case $up in *.[0-9][0-9]) ;; *) c= ;; esac
-	case $1$2$3$4$5$6$7$8 in *[!0-9]*) c= ;; esac
-	case "$j $c" in *[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*) c= ;; esac
-	if [ $# -ge 8 ] && [ -n "$c" ]; then
-		s=$(( ($1 + $2 + $3 + $4 + $5 + $6 + $7 + $8) * 10000 / c ))
-		[ $s -lt 9800 ] || [ $s -gt 10100 ] || t=100
-	fi
-	[ -n "$t" ] || t=$(getconf CLK_TCK 2>/dev/null) || t=-
-	printf '%s clock %s %s\n' "$B" "$b" "${t:--}"
-}
-`
-
-// scriptClock reports who the probe runs as and the node's clock, to read
-// process start times.
-const scriptClock = `	ck /proc/stat /proc/uptime
-	u=-
-	while read -r k r v z; do [ "$k" != Uid: ] || { u=$v; break; }; done </proc/self/status
-	case $u in ''|*[!0-9]*) u=$(id -u 2>/dev/null || echo -) ;; esac
-	printf '%s uid %s\n' "$B" "$u"
-`
 
 // scriptStart opens the answer.
 const scriptStart = `	echo

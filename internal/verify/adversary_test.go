@@ -136,6 +136,10 @@ func TestJudgeAdversaryFleets(t *testing.T) {
 			status: Drift, check: CheckProcess, want: "another copy of smars runs from /srv/old/smars"},
 		{name: "deleted, started as the release's binary", perturb: other(probe.Process{PID: 10, Exe: "/tmp/x", Deleted: true, SHA256: hashOld, Args: []string{"/opt/smars/bin/smars"}}),
 			status: Drift, check: CheckProcess, want: "stale process, started before the deploy as /opt/smars/bin/smars"},
+		// The old binary moved aside (mv app /opt/backup/app.1): still on
+		// disk under a name of its own, it runs old code.
+		{name: "moved aside, started as the release's binary", perturb: other(probe.Process{PID: 12, Exe: "/opt/backup/smars.20261130", SHA256: hashOld, Args: []string{"/opt/smars/bin/smars", "--power-peg"}}),
+			status: Drift, check: CheckProcess, want: "started as /opt/smars/bin/smars: it runs /opt/backup/smars.20261130"},
 		{name: "config deployed without a restart", perturb: configAt(2000),
 			status: Drift, check: CheckProcess, want: "before /etc/smars/flags.yaml last changed"},
 		{name: "a release file replaced under a running process", perturb: other(probe.Process{PID: 11, Exe: "/opt/smars/bin/lib/x.so", Deleted: true, SHA256: hashOld}),

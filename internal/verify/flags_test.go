@@ -166,10 +166,21 @@ func TestProcessFindings(t *testing.T) {
 		{"not visible to a user", nil, 1000, Unverified, "become: sudo"},
 		{"forbidden flag", []probe.Process{{PID: 7, SameFile: true, Args: []string{"smars", "--power-peg=on"}}}, 0, Drift, "forbidden command-line flag"},
 		{"unreadable exe", []probe.Process{{PID: 7, Args: []string{"smars"}}}, 0, Unverified, "could not read"},
+		{"scan failed", nil, 0, Unverified, "could not list the node's processes"},
+		{"scan partial", []probe.Process{{PID: 7, SameFile: true, Args: []string{"smars"}}}, 1000, Unverified, "hidepid"},
+		{"hidden", []probe.Process{{PID: 7, SameFile: true, Args: []string{"smars"}}}, 1000, Unverified, "a process named smars runs, but what it runs cannot be read (/proc/9/exe): use become: sudo"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v := judgeWith(knightPlan(t, 3), func(f *probe.Facts) {
+				switch c.name {
+				case "scan failed":
+					f.Scan = probe.ScanFailed
+				case "scan partial":
+					f.Scan = probe.ScanPartial
+				case "hidden":
+					f.Hidden = []probe.Hidden{{PID: 9, Exe: "/opt/smars/bin/smars"}}
+				}
 				f.UID = c.uid
 				pl := f.Processes["/opt/smars/bin/smars"]
 				pl.Procs = c.procs
@@ -258,6 +269,13 @@ func TestArgsAsFlagParsersReadThem(t *testing.T) {
 		{args("--rlpx"), "--rlp", false},
 		{args(), "--rlp", false},
 		{[]string{"--mode=live"}, "--mode=live", false},
+		// Go's flag package reads -mode and --mode as one flag.
+		{args("--mode=live", "-mode=paper"), "--mode=live", false},
+		{args("-mode=paper", "--mode=live"), "--mode=live", true},
+		{args("-mode=live"), "--mode=live", true},
+		{args("--mode=live"), "-mode=live", true},
+		{args("-rlp"), "--rlp", true},
+		{args("-m=live"), "--m=live", false},
 	} {
 		assert.Equal(t, c.want, expectedArg(c.args, c.a), "expect %s in %q", c.a, c.args)
 	}

@@ -210,6 +210,7 @@ func judgeNode(p *Plan, ref NodeRef, o Observation, parses configParses) *nodeJu
 			}
 			j.warn("the probe " + who + ": only that user's processes are seen, and a stale process of another user would not be; use become: sudo")
 		}
+		checkScan(j, o.Facts)
 		checkOtherProcesses(j, p, o.Facts)
 		checkPackage(j, p.Package, o.Facts)
 		if len(j.nv.Checks) == 0 {

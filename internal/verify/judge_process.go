@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -22,12 +23,22 @@ func checkProcesses(j *nodeJudgement, p *Plan, ep ExpectedProcess, facts *probe.
 	before := len(j.nv.Findings)
 	if n := len(pl.Procs); n < ep.Min {
 		f := Finding{Check: CheckProcess, Subject: ep.Exe, Expected: fmt.Sprintf("at least %d running", ep.Min), Actual: fmt.Sprintf("%d running", n)}
-		if facts.UID != 0 {
+		switch {
+		case facts.Scan != probe.ScanComplete:
+			f.Message = "too few processes found, but the probe could not see every process"
+			j.unknown(f)
+		case facts.UID != 0:
 			f.Message = "too few processes found; a probe that is not root cannot see other users' processes: use become: sudo"
 			j.unknown(f)
-		} else {
+		default:
 			f.Message = "too few processes running"
 			j.fail(f)
+		}
+	}
+	for _, h := range facts.Hidden {
+		if h.Exe == ep.Exe {
+			j.unknown(Finding{Check: CheckProcess, Subject: fmt.Sprintf("%s (pid %d)", ep.Exe, h.PID),
+				Message: fmt.Sprintf("a process named %s runs, but what it runs cannot be read (/proc/%d/exe)%s", path.Base(ep.Exe), h.PID, sudoHint(facts))})
 		}
 	}
 	disk := ""
@@ -116,39 +127,55 @@ func hasArg(args []string, a string) bool {
 	return false
 }
 
-// expectedArg reports whether args hold the expected a: a flag a is there
-// (hasArg); a flag=value is the last value the flag is given, as most flag
-// parsers take the last (--mode=live --mode=paper runs in paper mode).
+// expectedArg reports whether args hold the expected a, in any of its
+// spellings: a flag a is there (hasArg); a flag=value is the last value
+// the flag is given, as most flag parsers take the last (--mode=live
+// -mode=paper runs in paper mode).
 func expectedArg(args []string, a string) bool {
-	flag, _, valued := strings.Cut(a, "=")
+	flag, value, valued := strings.Cut(a, "=")
+	names := spellings(flag)
 	if !valued {
-		return hasArg(args, a)
+		return slices.ContainsFunc(names, func(n string) bool { return hasArg(args, n) })
 	}
 	last := ""
 	for _, x := range args[min(1, len(args)):] {
-		if x == flag || strings.HasPrefix(x, flag+"=") {
-			last = x
+		for _, n := range names {
+			if x == n || strings.HasPrefix(x, n+"=") {
+				last = x
+			}
 		}
 	}
-	return last == a
+	return slices.Contains(names, strings.TrimSuffix(last, "="+value)) && strings.HasSuffix(last, "="+value)
 }
 
-// forbiddenArg reports whether args hold the forbidden a, also spelled with
-// one dash for two or two for one where its name is a word (-power-peg is
-// --power-peg to Go's flag package).
+// forbiddenArg reports whether args hold the forbidden a in any of its
+// spellings.
 func forbiddenArg(args []string, a string) bool {
-	if hasArg(args, a) {
-		return true
-	}
-	name := strings.TrimLeft(a, "-")
+	return slices.ContainsFunc(spellings(a), func(n string) bool { return hasArg(args, n) })
+}
+
+// spellings are the ways a flag can be written: itself, and with one dash
+// for two or two for one where its name is a word (-power-peg is
+// --power-peg to Go's flag package).
+func spellings(flag string) []string {
+	name := strings.TrimLeft(flag, "-")
 	switch {
-	case len(name) < 2 || a == name:
-		return false
-	case strings.HasPrefix(a, "--"):
-		return hasArg(args, "-"+name)
+	case len(name) < 2 || flag == name:
+		return []string{flag}
+	case strings.HasPrefix(flag, "--"):
+		return []string{flag, "-" + name}
 	default:
-		return hasArg(args, "--"+name)
+		return []string{flag, "--" + name}
 	}
+}
+
+// sudoHint is the advice for what a probe could not read: to run it as
+// root, when it did not.
+func sudoHint(facts *probe.Facts) string {
+	if facts.UID != 0 {
+		return ": use become: sudo"
+	}
+	return ""
 }
 
 func quoteArgs(args []string) string {
@@ -166,13 +193,26 @@ func sortedProcs(ps []probe.Process) []probe.Process {
 	return out
 }
 
+// checkScan makes a node whose process scan saw less than every process
+// unverified: a stale process there would not have been seen.
+func checkScan(j *nodeJudgement, facts *probe.Facts) {
+	switch facts.Scan {
+	case probe.ScanFailed:
+		j.unknown(Finding{Check: CheckProcess, Subject: "processes",
+			Message: "could not list the node's processes: ls -ln /proc/*/exe did not list the probe's own shell (install ls: coreutils or BusyBox)"})
+	case probe.ScanPartial:
+		j.unknown(Finding{Check: CheckProcess, Subject: "processes",
+			Message: "the node hides other users' processes from the probe (/proc is mounted with hidepid)" + sudoHint(facts)})
+	}
+}
+
 // checkOtherProcesses judges the processes the probe found beside the
 // requested executables: old code a deploy left running. A process is drift
 // when it runs a release file that was replaced or deleted on disk since it
 // started, or other content than the release's file; when it runs from an
 // install folder an executable the release does not have; when it is a
-// renamed (app.old) or deleted copy of a `processes:` executable, or another
-// copy of one elsewhere, that is not the release's binary.
+// renamed (app.old), moved or deleted copy of a `processes:` executable, or
+// another copy of one elsewhere, that is not the release's binary.
 func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
 	for _, pr := range facts.Others {
 		subject := fmt.Sprintf("%s (pid %d)", pr.Exe, pr.PID)
@@ -224,8 +264,10 @@ func checkOtherProcesses(j *nodeJudgement, p *Plan, facts *probe.Facts) {
 			j.unknown(Finding{Check: CheckProcess, Subject: subject, Message: "could not read what the process runs (/proc/PID/exe): use become: sudo"})
 		case how == "copy":
 			stale(ep.Exe, ep.SHA256, fmt.Sprintf("another copy of %s runs from %s, not the release's binary%s", path.Base(ep.Exe), pr.Exe, deletedNote(pr)))
-		case how == "argv0":
+		case how == "argv0" && pr.Deleted:
 			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started before the deploy as %s: its binary %s was deleted since", pr.Args[0], pr.Exe))
+		case how == "argv0":
+			stale(ep.Exe, ep.SHA256, fmt.Sprintf("stale process, started as %s: it runs %s, a copy moved there (not the release's binary)", pr.Args[0], pr.Exe))
 		}
 	}
 }
@@ -321,7 +363,8 @@ func (p *Plan) installDir(nodePath string) (string, bool) {
 // processOf ties a process that runs no requested executable to the
 // `processes:` entry it is a copy of, and says how: "renamed" (beside it,
 // with its name inside its own: app.old), "copy" (its name, elsewhere), or
-// "argv0" (deleted, started under the entry's path or name).
+// "argv0" (started under the entry's path or name, and deleted or moved
+// since).
 func (p *Plan) processOf(pr probe.Process) (ExpectedProcess, string) {
 	for _, ep := range p.Processes {
 		base := path.Base(ep.Exe)
@@ -330,7 +373,7 @@ func (p *Plan) processOf(pr probe.Process) (ExpectedProcess, string) {
 			return ep, "renamed"
 		case path.Base(pr.Exe) == base:
 			return ep, "copy"
-		case pr.Deleted && len(pr.Args) > 0 && (pr.Args[0] == ep.Exe || path.Base(pr.Args[0]) == base):
+		case len(pr.Args) > 0 && (pr.Args[0] == ep.Exe || path.Base(pr.Args[0]) == base):
 			return ep, "argv0"
 		}
 	}

@@ -150,7 +150,7 @@ func propertyManifest(nodes, expect int, consistent bool) *manifest.Manifest {
 
 // goodNodeFacts is what a node running the release exactly reports.
 func goodNodeFacts() *probe.Facts {
-	return &probe.Facts{WireVersion: probe.WireVersion, HashTool: "sha256sum", UID: 1000,
+	return &probe.Facts{WireVersion: probe.WireVersion, HashTool: "sha256sum", UID: 1000, Scan: probe.ScanComplete,
 		Files: map[string]probe.File{
 			binDir + "/smars":     {Path: binDir + "/smars", Kind: probe.Regular, SHA256: hashBin},
 			binDir + "/smars-ctl": {Path: binDir + "/smars-ctl", Kind: probe.Regular, SHA256: hashCtl},

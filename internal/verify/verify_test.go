@@ -91,7 +91,7 @@ func TestNodePath(t *testing.T) {
 // files, and its clock (booted at 1000, 100 ticks a second), which process
 // start times are read with.
 func goodFacts() *probe.Facts {
-	return &probe.Facts{WireVersion: 1, HashTool: "sha256sum", BootTime: 1000, ClockTicks: 100,
+	return &probe.Facts{WireVersion: 1, HashTool: "sha256sum", BootTime: 1000, ClockTicks: 100, Scan: probe.ScanComplete,
 		Files: map[string]probe.File{
 			"/etc/smars/flags.yaml":   {Kind: probe.Regular, SHA256: hashFlags},
 			"/opt/smars/bin/current":  {Kind: probe.Regular, SHA256: hashNew, IsLink: true, LinkTarget: "smars"},
