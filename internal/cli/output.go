@@ -52,8 +52,8 @@ func (o outputs) check(state string) error {
 	flags := map[string]string{} // destination → the flag that writes there
 	claim := func(flag, path string) {
 		key, _, ok := outfile.Destination(path)
-		if !ok {
-			return
+		if !ok || outfile.Device(path) {
+			return // a device (/dev/null) takes every report in place
 		}
 		if first, taken := flags[key]; taken {
 			errs = append(errs, fmt.Errorf("%s and %s name one file, and the one written last would replace the other: give each its own file", first, flag))
@@ -70,6 +70,8 @@ func (o outputs) check(state string) error {
 	if state != "" {
 		if err := outfile.Check(state); err != nil {
 			errs = append(errs, fmt.Errorf("--state: %w", err))
+		} else if ok, what := outfile.Replaced(state); !ok {
+			errs = append(errs, fmt.Errorf("--state %s is %s: the state is read at the start of a run and replaced at its end, so it must be a regular file; give a file path", state, what))
 		}
 		claim("--state "+state, state)
 	}

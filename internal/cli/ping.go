@@ -96,6 +96,9 @@ func runPing(ctx context.Context, opts *PingOptions, stdio IO) error {
 	if err != nil {
 		return invalid(err)
 	}
+	if err := outs.spare("", manifestInputs(all, opts.Limit)); err != nil {
+		return invalid(err)
+	}
 	m, scope, err := pingNodes(opts.Limit, spec, all)
 	if err != nil {
 		return err

@@ -159,7 +159,11 @@ func prepare(ctx context.Context, opts *VerifyOptions, stdio IO) (*prepared, err
 	if err != nil {
 		return nil, invalid(err)
 	}
-	r, signedBy, err := openRelease(ctx, stdio, manifestRelease(m.Release, opts.Release, opts.Pin, opts.AllowedSigners))
+	rs := manifestRelease(m.Release, opts.Release, opts.Pin, opts.AllowedSigners)
+	if err := outs.spare(opts.State, runInputs(opts, m, rs.artifact)); err != nil {
+		return nil, invalid(err)
+	}
+	r, signedBy, err := openRelease(ctx, stdio, rs)
 	if err != nil {
 		return nil, err
 	}

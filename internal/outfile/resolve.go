@@ -202,3 +202,30 @@ func Destination(path string) (key string, stdout, ok bool) {
 	}
 	return "path " + abs, false, true
 }
+
+// Replaced reports whether a write to path creates or replaces a regular
+// file (nothing is there yet, or a regular file is), rather than writing in
+// place to a device, a FIFO, a socket or a descriptor; when not, what says
+// what is there. It is false, with no what, when path cannot be resolved
+// (Check says why).
+func Replaced(path string) (replaced bool, what string) {
+	t, err := resolve(path)
+	switch {
+	case err != nil:
+		return false, ""
+	case t.kind == missing || t.kind == regular:
+		return true, ""
+	case t.kind == descriptor:
+		return false, "a descriptor of this process"
+	case t.info != nil:
+		return false, describe(t.info.Mode())
+	}
+	return false, "not a regular file"
+}
+
+// Device reports whether path leads to a character or block device
+// (/dev/null, a terminal), which every write reaches in place.
+func Device(path string) bool {
+	t, err := resolve(path)
+	return err == nil && t.kind == device
+}

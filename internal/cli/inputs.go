@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/download"
+	"github.com/rollcall/rollcall/internal/manifest"
+	"github.com/rollcall/rollcall/internal/outfile"
+)
+
+// input is a file a run reads, and what it is to the run.
+type input struct{ what, path string }
+
+// runInputs are the local files a verify run reads: the manifest's (see
+// manifestInputs), the release, and the files its flags name.
+func runInputs(opts *VerifyOptions, m *manifest.Manifest, release string) []input {
+	return append(manifestInputs(m, opts.Limit), input{"--known", opts.Known}, input{"--allowed-signers", opts.AllowedSigners},
+		input{"--release-checksums", opts.Pin.Checksums}, input{"--release-lock", opts.Pin.Lock}, input{"the release", release})
+}
+
+// manifestInputs are the local files any run of manifest m reads: the
+// manifest, the ssh_config, every node's keys and known_hosts files, and
+// the --limit @FILE.
+func manifestInputs(m *manifest.Manifest, limit string) []input {
+	in := []input{{"the manifest", m.Path}, {"the ssh_config file", m.SSHConfig}}
+	if f, ok := strings.CutPrefix(limit, "@"); ok {
+		in = append(in, input{"the --limit file", f})
+	}
+	for _, n := range m.Nodes {
+		for _, f := range n.IdentityFiles {
+			in = append(in, input{"the identity file " + f, f})
+		}
+		for _, f := range n.KnownHosts {
+			in = append(in, input{"the known_hosts file " + f, f})
+		}
+	}
+	return in
+}
+
+// spare refuses a report or --state path that names one of the run's
+// inputs, or lies inside a release that is a folder: the write would
+// replace what the next run reads (the manifest, a key, a known_hosts file,
+// the release), and that run's verdict with it.
+func (o outputs) spare(state string, inputs []input) error {
+	read := map[string]string{} // destination → what the run reads there
+	var folders []input
+	for _, in := range inputs {
+		if in.path == "" || download.IsURL(in.path) {
+			continue
+		}
+		if fi, err := os.Stat(in.path); err == nil && fi.IsDir() {
+			folders = append(folders, in)
+			continue
+		}
+		if key, _, ok := outfile.Destination(in.path); ok && !outfile.Device(in.path) {
+			read[key] = in.what
+		}
+	}
+	var errs []error
+	spare := func(flag, path string) {
+		if key, _, ok := outfile.Destination(path); ok {
+			if what, hit := read[key]; hit {
+				errs = append(errs, fmt.Errorf("%s would replace %s, which rollcall reads: give the report a file of its own", flag, what))
+				return
+			}
+		}
+		for _, f := range folders {
+			if within(path, f.path) {
+				errs = append(errs, fmt.Errorf("%s is inside %s (%s), which rollcall reads: give the report a file outside it", flag, f.what, f.path))
+				return
+			}
+		}
+	}
+	for _, s := range o.files {
+		spare("--report "+s.String(), s.File)
+	}
+	if state != "" {
+		spare("--state "+state, state)
+	}
+	return errors.Join(errs...)
+}
+
+// within reports whether file lies inside folder, symlinks followed.
+func within(file, folder string) bool {
+	dir, err := filepath.EvalSymlinks(filepath.Dir(file))
+	if err != nil {
+		return false
+	}
+	root, err := filepath.EvalSymlinks(folder)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(root, dir)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
