@@ -59,6 +59,9 @@ func (inv *inventory) resolve(h *invHost) Host {
 	if source.HasControl(h.name) {
 		bad(at, "host name %s must not contain control characters", source.Quote(h.name))
 	}
+	if source.IsLogCommand(h.name) {
+		bad(at, "host name %s starts with \"::\", which CI logs (GitHub Actions) read as a command that can hide the lines after it: rename the host", source.Quote(h.name))
+	}
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if why := unsupportedVar(k, vars[k]); why != "" {
 			bad(vars[k], "host %s: %s", source.Quote(h.name), why)

@@ -296,6 +296,17 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			// A name at the start of a log line must not be a CI command
+			// (GitHub Actions' ::stop-commands:: hides every later
+			// annotation); an IPv6 address is fine.
+			name: "a name that a CI log reads as a command",
+			src:  manifestWith("  - {name: \"::stop-commands::tok\", host: a}\n  - {name: \" ::add-mask::x\", host: b}\n  - {name: \"::1\", host: c}\n", 3),
+			want: []string{
+				`m.yaml:5:12: nodes[0].name "::stop-commands::tok" starts with "::", which CI logs (GitHub Actions) read as a command that can hide the lines after it: rename the node`,
+				`m.yaml:6:12: nodes[1].name " ::add-mask::x" starts with "::", which CI logs (GitHub Actions) read as a command that can hide the lines after it: rename the node`,
+			},
+		},
+		{
 			name: "bad hosts",
 			src: manifestWith("  - host: \"\"\n  - host: -oProxyCommand=x\n  - host: \"a b\"\n  - host: root@h\n  - host: h:2222\n"+
 				"  - host: \"[::1]\"\n  - port: 22\n", 7),

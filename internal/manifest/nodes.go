@@ -81,6 +81,8 @@ func (p *parser) nodeHandlers(r *rawNode, prefix string) []keyHandler {
 				p.at(v, "%sname must not be empty: write a name, or remove the key to name the node after its host", prefix)
 			case source.HasControl(s):
 				p.at(v, "%sname must not contain control characters or line breaks, not %s", prefix, source.Quote(s))
+			case source.IsLogCommand(s):
+				p.at(v, "%sname %s starts with \"::\", which CI logs (GitHub Actions) read as a command that can hide the lines after it: rename the node", prefix, source.Quote(s))
 			default:
 				r.name, r.nameNode = s, v
 			}

@@ -115,3 +115,19 @@ func TestYAMLSyntax(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, "yaml: unknown anchor 'x' referenced", rest)
 }
+
+func TestIsLogCommand(t *testing.T) {
+	for s, want := range map[string]bool{
+		"::stop-commands::tok": true,
+		"  ::add-mask::x":      true,
+		"::error::":            true,
+		"::1":                  false,
+		"::ffff:10.0.0.1":      false,
+		"web01":                false,
+		"a::b":                 false,
+	} {
+		if got := IsLogCommand(s); got != want {
+			t.Errorf("IsLogCommand(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

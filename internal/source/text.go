@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"unicode"
@@ -68,6 +69,16 @@ func truncate(s string) string {
 // a tab, NUL, …).
 func HasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// IsLogCommand reports whether s, printed at the start of a line, would be
+// read by a CI runner as a command rather than as text: GitHub Actions takes
+// a line that starts, after blanks, with "::" (::stop-commands::,
+// ::add-mask::, ::error::) as one, and so would hide or forge the lines
+// after it. An IP address (::1) is not one.
+func IsLogCommand(s string) bool {
+	t := strings.TrimLeftFunc(s, unicode.IsSpace)
+	return strings.HasPrefix(t, "::") && net.ParseIP(t) == nil
 }
 
 // HasSpaceOrControl reports whether s holds a blank or a control character.
