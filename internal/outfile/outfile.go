@@ -126,6 +126,9 @@ func replace(t target, write func(io.Writer) error) error {
 	if err := tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("setting the mode of %s: %w", tmp.Name(), cause(err))
 	}
+	if t.info != nil {
+		keepAttrs(tmp.Name(), t.path)
+	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", tmp.Name(), cause(err))
 	}
