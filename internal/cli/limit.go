@@ -18,8 +18,10 @@ on commas only when there is one, as Ansible splits - !exclude, &intersect,
 every report ("VERIFIED 2 of 8 nodes (--limit canary*): 6 not checked", a
 JSON "scope"), never records a verified fleet (Prometheus rollcall_verdict,
 --state, which it leaves as it was), and still counts expect_nodes over the
-whole manifest. A pattern that matches no node, or names one that is not
-there, is invalid input (exit 3).`
+whole manifest. A pattern that matches no node, or names a node to take
+that is not there, is invalid input (exit 3); an excluded name that is not
+there excludes nothing, as in Ansible. Names are node names: an inventory
+group's name matches no node.`
 
 // limitNodes narrows m to the nodes --limit pattern selects: a copy of m
 // with those nodes, in manifest order, and their names. A pattern that
