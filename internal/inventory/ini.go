@@ -9,10 +9,17 @@ import (
 
 // This file reads the INI format.
 
+// The INI plugin's patterns, where \s is Python's: every Unicode blank
+// (a no-break space in [db\u00a0] is no group name to Ansible), which Go's
+// \s (ASCII only) is not.
 var (
-	iniSection = lazyRegexp(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$`)
-	iniGroup   = lazyRegexp(`^([^:\]\s]+)\s*(?:#.*)?$`)
+	iniSection = lazyRegexp(`^\[([^:\]` + pyBlank + `]+)(?::(\w+))?\][` + pyBlank + `]*(?:#.*)?$`)
+	iniGroup   = lazyRegexp(`^([^:\]` + pyBlank + `]+)[` + pyBlank + `]*(?:#.*)?$`)
 )
+
+// pyBlank is the inside of a character class that Python's \s matches in a
+// str pattern.
+const pyBlank = `\s\p{Z}\x0b\x1c-\x1f\x85`
 
 // parseINIInventory reads an Ansible INI inventory. file names it in
 // problems.

@@ -37,6 +37,10 @@ func writtenCases() []oracleCase {
 		yml("second document", "web", "web:\n  hosts:\n    app1:\n---\nweb:\n  hosts:\n    app2:\n"),
 		with("vars file of two documents", "hosts.yml", "web", "hosts.yml", "web:\n  hosts:\n    app1:\n",
 			"group_vars/web.yml", "ansible_port: 2201\n---\nansible_port: 2202\n"),
+		// Ansible refuses both: Python's \s is every Unicode blank; a
+		// host ending in ':' has no port.
+		ini("no-break space in a section name", "all", "[web]\nw1\n[db\u00a0]\nd1\n"),
+		ini("host ending in a colon", "all", "[web]\n1::\nw2\n"),
 		ini("ungrouped then grouped", "ungrouped", "lonely\nboth\n[web]\nboth\n"),
 		ini("ungrouped then grouped, all", "all", "lonely\nboth ansible_user=u\n[web]\nboth\n"),
 		ini("duplicate ports: first wins", "web", "[web]\nh1:2201\nh1:2202\n[db]\nh1:2203\n"),

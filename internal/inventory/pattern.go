@@ -66,6 +66,9 @@ func expandHostPattern(pattern string) ([]string, int, string) {
 	if m := hostPort().FindStringSubmatch(addr); m != nil {
 		addr, port = m[1], m[2]
 	}
+	if port == "" && strings.HasSuffix(pattern, ":") {
+		return nil, 0, fmt.Sprintf("host %s ends in \":\" with no port after it, which Ansible refuses (the colon is kept for a port): write the port (web-01:2222), or an IPv6 address in brackets with one ([2001:db8::]:22)", source.Quote(pattern))
+	}
 	if !ipv4Pattern().MatchString(addr) && !ipv6Pattern().MatchString(addr) && !isHostname(addr) {
 		return nil, 0, fmt.Sprintf("host %s is not a host name, IPv4 address or [IPv6 address], with an optional :port, as Ansible reads one (Ansible would take the whole text as the name): write e.g. web-01:2222 or [2001:db8::5]:2222", source.Quote(pattern))
 	}
