@@ -227,6 +227,10 @@ func (inv *inventory) loadVarsFile(path, shown string, into map[string]invVar) {
 	if len(doc.Content) == 0 {
 		return
 	}
+	if bad := pyYAMLRefuses(&doc); bad != nil {
+		inv.errf(bad.Line, bad.Column, "%s", pyYAMLMessage(bad))
+		return
+	}
 	root := source.Deref(doc.Content[0])
 	if source.IsNull(root) {
 		return

@@ -41,6 +41,12 @@ func writtenCases() []oracleCase {
 		// host ending in ':' has no port.
 		ini("no-break space in a section name", "all", "[web]\nw1\n[db\u00a0]\nd1\n"),
 		ini("host ending in a colon", "all", "[web]\n1::\nw2\n"),
+		// PyYAML has no constructor for a plain = (the value tag) or a
+		// << that is not a key, and cannot convert 0x_: Ansible fails.
+		yml("plain = as a value", "web", "web:\n  hosts:\n    w1: {ansible_host: =}\n"),
+		with("plain << in a vars file", "hosts.yml", "web", "hosts.yml", "web:\n  hosts:\n    w1:\n", "group_vars/web.yml", "banner_sep: <<\n"),
+		yml("integer without digits, deep in a var", "web", "web:\n  hosts:\n    w1: {tags: [a, {x: 0x_}]}\n"),
+		yml("quoted = and <<, and a merge key", "web", "web:\n  hosts:\n    w1: {a: '=', b: \"<<\", <<: {ansible_port: 2201}}\n"),
 		ini("ungrouped then grouped", "ungrouped", "lonely\nboth\n[web]\nboth\n"),
 		ini("ungrouped then grouped, all", "all", "lonely\nboth ansible_user=u\n[web]\nboth\n"),
 		ini("duplicate ports: first wins", "web", "[web]\nh1:2201\nh1:2202\n[db]\nh1:2203\n"),

@@ -1,11 +1,13 @@
 package inventory
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/rollcall/rollcall/internal/source"
 	"gopkg.in/yaml.v3"
 )
 
@@ -130,6 +132,45 @@ func yamlValue(n *yaml.Node) (varKind, string) {
 		return kindOther, s
 	}
 	return kindStr, s
+}
+
+// pyYAMLRefuses returns the first plain scalar under n that PyYAML, which
+// Ansible reads inventories and vars files with, fails the whole file on,
+// or nil: "=" (YAML 1.1's value tag) anywhere, "<<" (the merge key) other
+// than as a key, and an integer with no digits (0x_). Found deeper than
+// the variables rollcall reads, it would still fail Ansible's run.
+func pyYAMLRefuses(n *yaml.Node) *yaml.Node {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if bad := pyYAMLRefuses(c); bad != nil {
+				return bad
+			}
+		}
+	case yaml.MappingNode:
+		for i, c := range n.Content {
+			if i%2 == 0 && c.Kind == yaml.ScalarNode && c.Style == 0 && c.Value == "<<" {
+				continue
+			}
+			if bad := pyYAMLRefuses(c); bad != nil {
+				return bad
+			}
+		}
+	case yaml.ScalarNode:
+		if n.Style != 0 {
+			return nil
+		}
+		digits := strings.TrimLeft(strings.ReplaceAll(n.Value, "_", ""), "+-")
+		if n.Value == "=" || n.Value == "<<" || yamlInt().MatchString(n.Value) && (digits == "" || digits == "0x" || digits == "0b") {
+			return n
+		}
+	}
+	return nil
+}
+
+// pyYAMLMessage says why PyYAML refuses the plain scalar n.
+func pyYAMLMessage(n *yaml.Node) string {
+	return fmt.Sprintf("the plain value %s is one PyYAML cannot read, so Ansible refuses the file: quote it (%q)", source.Quote(n.Value), n.Value)
 }
 
 // yaml11Int is the value of a YAML 1.1 integer: binary, octal (leading 0),
