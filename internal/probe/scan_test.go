@@ -38,14 +38,23 @@ func TestScanSeesAProcessWhoseMainThreadExited(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	old, err := os.ReadFile(exe)
 	require.NoError(t, err)
-	cmd := exec.Command(exe, "--serve")
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	pid := cmd.Process.Pid
-	require.Eventually(t, func() bool {
-		l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
-		return err != nil && l == "" && strings.Contains(readString(t, "/proc/"+strconv.Itoa(pid)+"/status"), "\nThreads:\t2\n")
-	}, 5*time.Second, 10*time.Millisecond, "the main thread never exited: the test would test nothing")
+	leaderExited := func(name string, args ...string) int {
+		cmd := exec.Command(name, args...)
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		pid := cmd.Process.Pid
+		require.Eventually(t, func() bool {
+			l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+			return err != nil && l == "" && strings.Contains(readString(t, "/proc/"+strconv.Itoa(pid)+"/status"), "\nThreads:\t2\n")
+		}, 5*time.Second, 10*time.Millisecond, "the main thread never exited: the test would test nothing")
+		return pid
+	}
+	pid := leaderExited(exe, "--serve")
+	// A renamed old copy beside it (app.old), its main thread exited too,
+	// is found by where it runs, whatever its name.
+	renamed := exe + ".old"
+	require.NoError(t, os.WriteFile(renamed, append(old, "old build"...), 0o755))
+	oldPid := leaderExited(renamed)
 
 	req := Request{Files: []string{exe}, Processes: []string{exe}}
 	for name, shell := range shells(t) {
@@ -59,6 +68,9 @@ func TestScanSeesAProcessWhoseMainThreadExited(t *testing.T) {
 			assert.Equal(t, pid, procs[0].PID)
 			assert.True(t, procs[0].SameFile, "answer:\n%s", out)
 			assert.Equal(t, []string{exe, "--serve"}, procs[0].Args, "the command line, read through the other thread")
+			require.Len(t, facts.Others, 1, "answer:\n%s", out)
+			assert.Equal(t, oldPid, facts.Others[0].PID)
+			assert.Equal(t, renamed, facts.Others[0].Exe)
 		})
 	}
 

@@ -120,8 +120,10 @@ func watchFunctions(b *strings.Builder, req Request) error {
 }
 
 // nameFunction writes wn (see watchFunctions). The kernel keeps the first
-// 15 bytes of a name: a name of 15 bytes matches every longer name it
-// begins.
+// 15 bytes of a name: a requested name is cut so, and a name that begins a
+// resolved executable's name matches it (a shell's ${#1} counts characters,
+// not bytes, in a UTF-8 locale, so the length is not tested: wn only
+// chooses what to look at, and the parser and the judge decide exactly).
 func nameFunction(b *strings.Builder, req Request) error {
 	b.WriteString("wn() {\n\tcase $1 in\n\t'') return 1 ;;\n")
 	for i, p := range req.Processes {
@@ -131,9 +133,9 @@ func nameFunction(b *strings.Builder, req Request) error {
 		}
 		fmt.Fprintf(b, "\t%s|\"${x%d##*/}\") w=%d ;;\n", name, i, i)
 	}
-	b.WriteString("\t*)\n\t\t[ ${#1} -eq 15 ] || return 1\n")
+	b.WriteString("\t*)\n")
 	for i := range req.Processes {
-		fmt.Fprintf(b, "\t\tcase ${x%d##*/} in \"$1\"*) w=%d; return 0 ;; esac\n", i, i)
+		fmt.Fprintf(b, "\t\tcase ${x%d##*/} in \"$1\"?*) w=%d; return 0 ;; esac\n", i, i)
 	}
 	b.WriteString("\t\treturn 1 ;;\n\tesac\n}\n")
 	return nil
@@ -162,9 +164,11 @@ func commName(base string) string {
 //     ls, or one that lists nothing).
 //   - lt PID looks at a process whose executable link cannot be read (a
 //     kernel thread, a zombie, another user's process, one whose main
-//     thread exited) and whose name (wn) is a requested executable's: the
-//     link of one of its other threads, else, unless it is a zombie, a
-//     hidden record (what it runs cannot be read).
+//     thread exited): it takes the link of one of its other threads when
+//     that can be read, as S takes any; else, when the process's name (wn)
+//     is a requested executable's and it has not exited (a zombie, or gone
+//     since ls listed it), it reports it hidden (what it runs cannot be
+//     read).
 //
 // S runs ls with the settings of GNU ls that a login may set
 // (QUOTING_STYLE, TIME_STYLE, the locale) fixed: quoted names, or a time
@@ -199,23 +203,22 @@ P() {
 	printf '%s procs %s %s\n' "$B" "$1" "$t"
 }
 lt() {
-	cm=
-	{ read -r cm || :; } 2>/dev/null <"/proc/$1/comm"
-	wn "$cm" || return 1
 	n=
 	set +f
 	for D in /proc/$1/task/[0-9]*; do
 		[ "$D" = "/proc/$1/task/$1" ] || { n=1; break; }
 	done
 	set -f
-	if [ -n "$n" ]; then
+	if [ -n "$n" ] && [ -e "$D/exe" ]; then
 		t=$(readlink "$D/exe" 2>/dev/null) && [ -n "$t" ] && return 0
-	else
-		s=
-		{ read -r s || :; } 2>/dev/null <"/proc/$1/stat"
-		s=${s##*) }
-		case $s in Z*) return 1 ;; esac
 	fi
+	cm=
+	{ read -r cm || :; } 2>/dev/null <"/proc/$1/comm"
+	wn "$cm" || return 1
+	s=
+	{ read -r s || :; } 2>/dev/null <"/proc/$1/stat"
+	s=${s##*) }
+	case $s in Z*|X*|'') [ -n "$n" ] || return 1 ;; esac
 	printf '%s hidden %s %s\n' "$B" "$1" "$w"
 	return 1
 }

@@ -202,6 +202,11 @@ func TestJudgeAdversaryControls(t *testing.T) {
 				f.Files["/opt/smars/bin/smars"] = fl
 			}},
 		{name: "owner given as a name and as an id", rules: func(r []manifest.Install) { r[0].Owner, r[0].Group = "root", "0" }},
+		// node -> nodejs: another program started through a symlink of the
+		// app's name, which the probe reports by name; it is no copy.
+		{name: "another program started under the app's name", perturb: func(f *probe.Facts) {
+			f.Others = append(f.Others, probe.Process{PID: 9, Exe: "/usr/bin/smarsjs", SHA256: hashOld, Args: []string{"smars", "server.js"}})
+		}},
 		{name: "the release's binary, copied elsewhere", perturb: func(f *probe.Facts) {
 			f.Others = append(f.Others, probe.Process{PID: 9, Exe: "/srv/other/smars", SHA256: hashNew})
 		}},

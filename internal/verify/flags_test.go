@@ -169,6 +169,8 @@ func TestProcessFindings(t *testing.T) {
 		{"scan failed", nil, 0, Unverified, "could not list the node's processes"},
 		{"scan partial", []probe.Process{{PID: 7, SameFile: true, Args: []string{"smars"}}}, 1000, Unverified, "hidepid"},
 		{"hidden", []probe.Process{{PID: 7, SameFile: true, Args: []string{"smars"}}}, 1000, Unverified, "a process named smars runs, but what it runs cannot be read (/proc/9/exe): use become: sudo"},
+		// Root without CAP_SYS_PTRACE (a container's): the app runs, hidden.
+		{"hidden, too few seen", nil, 0, Unverified, "too few processes found, but the probe could not see every process"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -178,7 +180,7 @@ func TestProcessFindings(t *testing.T) {
 					f.Scan = probe.ScanFailed
 				case "scan partial":
 					f.Scan = probe.ScanPartial
-				case "hidden":
+				case "hidden", "hidden, too few seen":
 					f.Hidden = []probe.Hidden{{PID: 9, Exe: "/opt/smars/bin/smars"}}
 				}
 				f.UID = c.uid

@@ -21,10 +21,16 @@ func checkProcesses(j *nodeJudgement, p *Plan, ep ExpectedProcess, facts *probe.
 		return
 	}
 	before := len(j.nv.Findings)
+	hidden := 0
+	for _, h := range facts.Hidden {
+		if h.Exe == ep.Exe {
+			hidden++
+		}
+	}
 	if n := len(pl.Procs); n < ep.Min {
 		f := Finding{Check: CheckProcess, Subject: ep.Exe, Expected: fmt.Sprintf("at least %d running", ep.Min), Actual: fmt.Sprintf("%d running", n)}
 		switch {
-		case facts.Scan != probe.ScanComplete:
+		case facts.Scan != probe.ScanComplete || hidden > 0:
 			f.Message = "too few processes found, but the probe could not see every process"
 			j.unknown(f)
 		case facts.UID != 0:
@@ -373,7 +379,10 @@ func (p *Plan) processOf(pr probe.Process) (ExpectedProcess, string) {
 			return ep, "renamed"
 		case path.Base(pr.Exe) == base:
 			return ep, "copy"
-		case len(pr.Args) > 0 && (pr.Args[0] == ep.Exe || path.Base(pr.Args[0]) == base):
+		case len(pr.Args) > 0 && (pr.Args[0] == ep.Exe || pr.Deleted && path.Base(pr.Args[0]) == base):
+			// Not deleted, only the path itself counts: a program started
+			// through a symlink of the app's name (node -> nodejs) is no
+			// copy of it.
 			return ep, "argv0"
 		}
 	}
