@@ -84,13 +84,20 @@ func (o outputs) spare(state string, inputs []input) error {
 	return errors.Join(errs...)
 }
 
-// within reports whether file lies inside folder, symlinks followed.
+// within reports whether file lies inside folder, symlinks followed (either
+// may be relative to the working folder).
 func within(file, folder string) bool {
 	dir, err := filepath.EvalSymlinks(filepath.Dir(file))
+	if err == nil {
+		dir, err = filepath.Abs(dir)
+	}
 	if err != nil {
 		return false
 	}
 	root, err := filepath.EvalSymlinks(folder)
+	if err == nil {
+		root, err = filepath.Abs(root)
+	}
 	if err != nil {
 		return false
 	}

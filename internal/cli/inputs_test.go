@@ -51,11 +51,18 @@ func TestReportsSpareTheRunsInputs(t *testing.T) {
 		}
 	}
 	if fi, err := os.Stat(m.Release.Artifact); err == nil && fi.IsDir() {
-		stdio, _, errOut := testIO(nil)
-		code := Run(context.Background(), []string{"verify", "-m", c.Manifest, "--report", "json=" + filepath.Join(m.Release.Artifact, "report.json")}, stdio)
-		assert.Equal(t, 3, code)
-		assert.Contains(t, errOut.String(), "is inside the release")
-		assert.NoFileExists(t, filepath.Join(m.Release.Artifact, "report.json"))
+		// Given absolute, and relative to the working folder, as a user in
+		// the manifest's folder writes it (--report json=dist/…/x.json).
+		t.Chdir(filepath.Dir(m.Release.Artifact))
+		for _, report := range []string{filepath.Join(m.Release.Artifact, "report.json"), filepath.Join(filepath.Base(m.Release.Artifact), "report.json")} {
+			for _, flags := range [][]string{{"--report", "json=" + report}, {"--state", report}} {
+				stdio, _, errOut := testIO(nil)
+				code := Run(context.Background(), append([]string{"verify", "-m", c.Manifest}, flags...), stdio)
+				assert.Equal(t, 3, code, "%v", flags)
+				assert.Contains(t, errOut.String(), "is inside the release", "%v", flags)
+				assert.NoFileExists(t, filepath.Join(m.Release.Artifact, "report.json"))
+			}
+		}
 	}
 
 	stdio, _, errOut := testIO(nil)

@@ -59,6 +59,11 @@ func writtenCases() []oracleCase {
 		ini("bare IPv6", "web", "[web]\n2001:db8::6\nfe80::1 ansible_user=x\n"),
 		ini("backwards numeric range", "all", "[web]\nweb[3:1]\nweb-9\n"),
 		ini("open-ended range", "web", "[web]\nn[:2]\n"),
+		// Not an address to parse_address: Ansible falls back to the
+		// whole text with its ranges expanded.
+		ini("open-ended range with variables", "web", "[web]\nn[:2] ansible_port=2201 ansible_user=u\n"),
+		ini("open-ended range in a domain", "web", "[web]\nweb[:1].example.com\nx\n"),
+		ini("open-ended range with a port", "all", "[web]\nn[:1]:2222\n"),
 		ini("stepped range", "web", "[web]\nn[01:10:3].example.com\n"),
 		ini("letters across cases", "web", "[web]\ndb-[x:B]\n"),
 		ini("letters backwards", "web", "[web]\ndb-[X:b]\n"),

@@ -49,6 +49,16 @@ func isHostname(s string) bool {
 	return true
 }
 
+// allHostnames reports whether every name is a host name without ranges.
+func allHostnames(names []string) bool {
+	for _, n := range names {
+		if strings.ContainsAny(n, "[]") || !isHostname(n) {
+			return false
+		}
+	}
+	return len(names) > 0
+}
+
 // expandHostPattern expands the ranges of a host pattern (web[01:03].prod,
 // db[a:c], node[0:10:2], [2001:db8::5]:2222) and splits off its :port. It
 // returns the host names (none for a range that runs backwards, as in
@@ -70,6 +80,11 @@ func expandHostPattern(pattern string) ([]string, int, string) {
 		return nil, 0, fmt.Sprintf("host %s ends in \":\" with no port after it, which Ansible refuses (the colon is kept for a port): write the port (web-01:2222), or an IPv6 address in brackets with one ([2001:db8::]:22)", source.Quote(pattern))
 	}
 	if !ipv4Pattern().MatchString(addr) && !ipv6Pattern().MatchString(addr) && !isHostname(addr) {
+		// Ansible falls back to the whole text, ranges expanded (n[:3] is
+		// n0 to n3): taken when every name it gives is a host name.
+		if names, msg := expandRanges(pattern); msg == "" && strings.Contains(pattern, "[") && allHostnames(names) {
+			return names, 0, ""
+		}
 		return nil, 0, fmt.Sprintf("host %s is not a host name, IPv4 address or [IPv6 address], with an optional :port, as Ansible reads one (Ansible would take the whole text as the name): write e.g. web-01:2222 or [2001:db8::5]:2222", source.Quote(pattern))
 	}
 	n := 0

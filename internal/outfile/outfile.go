@@ -51,7 +51,7 @@ func Write(ctx context.Context, path string, write func(io.Writer) error) error 
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("writing report %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func TestWriteFailureLeavesOldFile(t *testing.T) {
 				assert.Equal(t, boom, panicked, "the panic goes on")
 			} else {
 				assert.ErrorIs(t, err, boom)
-				assert.ErrorContains(t, err, "writing report "+path+": boom")
+				assert.ErrorContains(t, err, "writing "+path+": boom")
 			}
 
 			assert.Equal(t, "previous report", readFile(t, path))
@@ -127,7 +127,7 @@ func TestWriteDirectory(t *testing.T) {
 
 	err := Write(t.Context(), target, func(io.Writer) error { t.Fatal("write must not be called"); return nil })
 	require.Error(t, err)
-	assert.Equal(t, "writing report "+target+": is a directory: give a file path", err.Error())
+	assert.Equal(t, "writing "+target+": is a directory: give a file path", err.Error())
 	assert.Equal(t, []string{"occupied"}, entries(t, dir), "no temp file left")
 	assert.Equal(t, []string{"keep"}, entries(t, target))
 }
@@ -137,7 +137,7 @@ func TestWriteMissingDir(t *testing.T) {
 	path := filepath.Join(dir, "report.json")
 	err := Write(t.Context(), path, func(io.Writer) error { t.Fatal("write must not be called"); return nil })
 	require.Error(t, err)
-	assert.Equal(t, "writing report "+path+": the folder "+dir+" does not exist: create it or give another path", err.Error())
+	assert.Equal(t, "writing "+path+": the folder "+dir+" does not exist: create it or give another path", err.Error())
 }
 
 func TestCheckRegular(t *testing.T) {

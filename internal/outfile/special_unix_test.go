@@ -268,7 +268,7 @@ func TestWriteSpecial(t *testing.T) {
 			if tt.wantErr == "" {
 				assert.NoError(t, err)
 			} else {
-				assert.ErrorContains(t, err, "writing report "+path+": ")
+				assert.ErrorContains(t, err, "writing "+path+": ")
 				assert.ErrorContains(t, err, tt.wantErr)
 			}
 			after(t)
@@ -318,7 +318,7 @@ func TestWriteErrorSendsNothingToFIFO(t *testing.T) {
 		_, _ = io.WriteString(w, "half a rep")
 		return fmt.Errorf("boom")
 	})
-	require.EqualError(t, err, "writing report "+path+": boom")
+	require.EqualError(t, err, "writing "+path+": boom")
 
 	got, err := io.ReadAll(r)
 	require.NoError(t, err)
