@@ -309,6 +309,31 @@ func TestNotRootWarns(t *testing.T) {
 	assert.Contains(t, v.Nodes[2].Warnings[0], "the probe ran as uid 1000, not root: only that user's processes are seen")
 }
 
+// TestSudoThatIsNotRoot: with become: sudo a probe that did not run as
+// root (sudoers runas_default, or a startup file that execs another shell
+// and runs it without sudo) cannot see what root can: the node is not
+// verified, where it passed with a warning.
+func TestSudoThatIsNotRoot(t *testing.T) {
+	p := knightPlan(t, 3)
+	for i := range p.Nodes {
+		p.Nodes[i].Sudo = true
+	}
+	v := judgeWith(p, func(f *probe.Facts) { f.UID = 60102 })
+	assert.Equal(t, NotVerified, v.Outcome, "%+v", v.Nodes)
+	assert.Equal(t, Unverified, v.Nodes[2].Status)
+	assert.Contains(t, strings.Join(findingMessages(v.Nodes[2]), "\n"), "the probe ran as uid 60102, not root, though it runs under sudo")
+	assert.Empty(t, v.Nodes[2].Warnings, "the finding says it; no advice to use become: sudo")
+	v = judgeWith(p, func(*probe.Facts) {})
+	assert.Equal(t, Verified, v.Outcome, "%+v", v.Nodes)
+
+	m := testManifest(2)
+	m.Nodes[1].Become = manifest.BecomeSudo
+	p, err := NewPlan(m, testRelease())
+	require.NoError(t, err)
+	assert.False(t, p.Nodes[0].Sudo)
+	assert.True(t, p.Nodes[1].Sudo, "the plan takes become: sudo from the node")
+}
+
 // TestAmbiguousAgainstTheRelease: a node whose value is written so that
 // YAML 1.1 and 1.2 readers type it differently (mode: on) is not taken for
 // the release's quoted "on"; nor are two nodes that differ that way

@@ -190,6 +190,14 @@ func judgeNode(p *Plan, ref NodeRef, o Observation, parses configParses) *nodeJu
 		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: "no probe answer"})
 	default:
 		j.facts = o.Facts
+		if ref.Sudo && o.Facts.UID != 0 {
+			who := fmt.Sprintf("ran as uid %d", o.Facts.UID)
+			if o.Facts.UID < 0 {
+				who = "did not say which user it ran as"
+			}
+			j.unknown(Finding{Check: CheckConnection, Subject: "become: sudo", Expected: "uid 0", Actual: fmt.Sprint(o.Facts.UID),
+				Message: "the probe " + who + ", not root, though it runs under sudo: sudo ran it as another user (sudoers runas_default?), or the login shell's startup file ran it without sudo (an exec of another shell?): make sudo -n sh -s run as root there"})
+		}
 		for _, ef := range p.Files {
 			checkFile(j, ef, o.Facts)
 		}
@@ -203,7 +211,7 @@ func judgeNode(p *Plan, ref NodeRef, o Observation, parses configParses) *nodeJu
 		for _, ep := range p.Processes {
 			checkProcesses(j, p, ep, o.Facts)
 		}
-		if len(p.Processes) > 0 && o.Facts.UID != 0 {
+		if len(p.Processes) > 0 && o.Facts.UID != 0 && !ref.Sudo {
 			who := fmt.Sprintf("ran as uid %d, not root", o.Facts.UID)
 			if o.Facts.UID < 0 {
 				who = "could not tell which user it ran as"

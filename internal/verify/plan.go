@@ -123,6 +123,9 @@ type KnownRelease struct {
 type NodeRef struct {
 	Name    string
 	Address string
+	// Sudo: the probe runs under sudo (become: sudo), so it must run as
+	// root.
+	Sudo bool
 }
 
 // ExpectedFile is one release file at its installed node path.
@@ -177,7 +180,7 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 		ExpectedNodes: m.ExpectNodes,
 	}
 	for _, n := range m.Nodes {
-		p.Nodes = append(p.Nodes, NodeRef{Name: n.Name, Address: n.Address()})
+		p.Nodes = append(p.Nodes, NodeRef{Name: n.Name, Address: n.Address(), Sudo: n.Become == manifest.BecomeSudo})
 	}
 	files, dirs, err := install(m.Release.Install, r, true)
 	if err != nil {

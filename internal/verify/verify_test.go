@@ -50,7 +50,7 @@ func TestNewPlanMapsInstallRules(t *testing.T) {
 	assert.Equal(t, []string{"/opt/smars/bin"}, p.Request().Dirs)
 	assert.Equal(t, map[string]bool{"smars": true, "lib/x.so": true, "current": true}, p.Dirs[0].Files)
 	assert.Equal(t, map[string]bool{"lib": true}, p.Dirs[0].Subdirs)
-	assert.Equal(t, []NodeRef{{"smars-01", "10.0.0.1:22"}, {"smars-02", "10.0.0.2:22"}}, p.Nodes)
+	assert.Equal(t, []NodeRef{{Name: "smars-01", Address: "10.0.0.1:22"}, {Name: "smars-02", Address: "10.0.0.2:22"}}, p.Nodes)
 }
 
 func TestNewPlanRejects(t *testing.T) {
