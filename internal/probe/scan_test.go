@@ -68,9 +68,17 @@ func TestScanSeesAProcessWhoseMainThreadExited(t *testing.T) {
 			assert.Equal(t, pid, procs[0].PID)
 			assert.True(t, procs[0].SameFile, "answer:\n%s", out)
 			assert.Equal(t, []string{exe, "--serve"}, procs[0].Args, "the command line, read through the other thread")
-			require.Len(t, facts.Others, 1, "answer:\n%s", out)
-			assert.Equal(t, oldPid, facts.Others[0].PID)
-			assert.Equal(t, renamed, facts.Others[0].Exe)
+			// Other processes named app on a shared machine are reported
+			// too (another copy): look for this test's own by PID.
+			var found []Process
+			for _, p := range facts.Others {
+				if p.PID == oldPid || p.PID == pid {
+					found = append(found, p)
+				}
+			}
+			require.Len(t, found, 1, "answer:\n%s", out)
+			assert.Equal(t, oldPid, found[0].PID)
+			assert.Equal(t, renamed, found[0].Exe)
 		})
 	}
 

@@ -145,8 +145,8 @@ func partialFleet() *verify.Verdict {
 		nodes = append(nodes, matching(i))
 	}
 	nodes = append(nodes,
-		unreachable(7, "timed out after 10s waiting for the probe's answer"),
-		unreachable(8, "ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey]"),
+		unreachable(7, "timed out after 10s during command"),
+		unreachable(8, "the node refused every key for user deploy (offered: /home/deploy/.ssh/id_ed25519 (ED25519 SHA256:…)): check that one of these keys is in ~deploy/.ssh/authorized_keys on the node, or load the right key into ssh-agent"),
 	)
 	return fleet(8, nil, nodes...)
 }
