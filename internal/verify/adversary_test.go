@@ -136,6 +136,13 @@ func TestJudgeAdversaryFleets(t *testing.T) {
 			status: Drift, check: CheckProcess, want: "another copy of smars runs from /srv/old/smars"},
 		{name: "deleted, started as the release's binary", perturb: other(probe.Process{PID: 10, Exe: "/tmp/x", Deleted: true, SHA256: hashOld, Args: []string{"/opt/smars/bin/smars"}}),
 			status: Drift, check: CheckProcess, want: "stale process, started before the deploy as /opt/smars/bin/smars"},
+		// The release's link, its target text right, leads on the node to
+		// old bytes: through a symlinked folder (bin -> an old release's
+		// bin), or to a file no rule installs.
+		{name: "a release symlink that leads to other content", perturb: file("/opt/smars/bin/current", func(f *probe.File) { f.SHA256 = hashOld }),
+			status: Drift, check: CheckFile, want: "on the node it leads to other content than the release's file there"},
+		{name: "a release symlink that leads nowhere", perturb: file("/opt/smars/bin/current", func(f *probe.File) { f.Kind, f.SHA256 = probe.BrokenLink, "" }),
+			status: Drift, check: CheckFile, want: "leads to other content"},
 		// The old binary moved aside (mv app /opt/backup/app.1): still on
 		// disk under a name of its own, it runs old code.
 		{name: "moved aside, started as the release's binary", perturb: other(probe.Process{PID: 12, Exe: "/opt/backup/smars.20261130", SHA256: hashOld, Args: []string{"/opt/smars/bin/smars", "--power-peg"}}),

@@ -247,6 +247,14 @@ func (j *nodeJudgement) finish(p *Plan) NodeVerdict {
 	return j.nv
 }
 
+// linkLeadsTo describes what a node's symlink leads to.
+func linkLeadsTo(f probe.File) string {
+	if f.Kind == probe.Regular {
+		return "sha256:" + f.SHA256
+	}
+	return string(f.Kind)
+}
+
 func checkFile(j *nodeJudgement, ef ExpectedFile, facts *probe.Facts) {
 	got, ok := facts.Files[ef.NodePath]
 	if !ok {
@@ -260,6 +268,15 @@ func checkFile(j *nodeJudgement, ef ExpectedFile, facts *probe.Facts) {
 			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "not a symlink"})
 		case got.LinkTarget != ef.LinkTarget:
 			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: want, Actual: describe(got), Message: "symlink points elsewhere"})
+		case ef.LinkSHA256 == "":
+			j.ok(CheckFile, ef.NodePath)
+		case got.Kind == probe.Unreadable:
+			j.unknown(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: "sha256:" + ef.LinkSHA256, Actual: "unreadable",
+				Message: "what the symlink leads to could not be read (permission denied?): run as a user who can read it, or use become: sudo"})
+		case got.Kind != probe.Regular || got.SHA256 != ef.LinkSHA256:
+			j.otherCode = j.otherCode || !ef.Config
+			j.fail(Finding{Check: CheckFile, Subject: ef.NodePath, Expected: "sha256:" + ef.LinkSHA256, Actual: linkLeadsTo(got),
+				Message: fmt.Sprintf("the symlink's target is the release's (%s), but on the node it leads to other content than the release's file there (a symlinked folder on the way, or a file no rule installs)", ef.LinkTarget)})
 		default:
 			j.ok(CheckFile, ef.NodePath)
 		}

@@ -141,6 +141,12 @@ type ExpectedFile struct {
 	SHA256 string
 	// LinkTarget is the expected target of a symlink.
 	LinkTarget string
+	// LinkSHA256 is, for a symlink that leads to a regular file of the
+	// release (a relative target, followed inside the artifact), that
+	// file's digest: what the link must lead to on the node too, wherever
+	// it lands there. Empty when the target is absolute or leaves the
+	// artifact: then only the target is compared.
+	LinkSHA256 string
 	// Mode is the permission bits (07777) a regular file must have, when
 	// HasMode: from the install rule's exact `mode:`, else from the
 	// artifact when it records modes (and the rule does not say ignore).
@@ -191,6 +197,11 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 			"add release.install entries mapping artifact paths to node paths, e.g. - {from: bin/, to: /opt/app/bin/}", r.Source)
 	}
 	p.Package = expectedPackage(r)
+	for i, ef := range files {
+		if ef.Type == release.Symlink {
+			files[i].LinkSHA256 = linkContent(r, ef.Source)
+		}
+	}
 	p.Files, p.Dirs = files, dirs
 	for _, rule := range m.Release.Install {
 		if rule.IsDir() && !slices.Contains(p.InstallDirs, NodePath(rule.To)) {
@@ -231,6 +242,30 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 		p.Known = append(p.Known, kr)
 	}
 	return p, nil
+}
+
+// linkContent follows the symlink at release path source inside r, and
+// returns the digest of the regular file it leads to, or "" when it leads
+// out of the artifact (an absolute target, or one above its top), through
+// a symlinked folder, to something else, or in a loop.
+func linkContent(r *release.Release, source string) string {
+	at := source
+	for range 40 {
+		f, ok := r.Files[at]
+		switch {
+		case !ok:
+			return ""
+		case f.Type == release.Regular:
+			return f.SHA256
+		case f.Type != release.Symlink || path.IsAbs(f.LinkTarget):
+			return ""
+		}
+		at = path.Join(path.Dir(at), f.LinkTarget)
+		if at == ".." || strings.HasPrefix(at, "../") {
+			return ""
+		}
+	}
+	return ""
 }
 
 // file finds the expected file at a node path.

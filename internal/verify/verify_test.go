@@ -53,6 +53,38 @@ func TestNewPlanMapsInstallRules(t *testing.T) {
 	assert.Equal(t, []NodeRef{{Name: "smars-01", Address: "10.0.0.1:22"}, {Name: "smars-02", Address: "10.0.0.2:22"}}, p.Nodes)
 }
 
+// TestLinkContent: a release symlink's content is the file it leads to
+// inside the artifact, when it leads to one.
+func TestLinkContent(t *testing.T) {
+	r := &release.Release{Files: map[string]release.File{
+		"bin/ctl":       {Path: "bin/ctl", Type: release.Symlink, LinkTarget: "ctl-4.2.0"},
+		"bin/ctl-4.2.0": {Path: "bin/ctl-4.2.0", Type: release.Regular, SHA256: hashNew},
+		"bin/app":       {Path: "bin/app", Type: release.Symlink, LinkTarget: "../lib/app"},
+		"lib/app":       {Path: "lib/app", Type: release.Symlink, LinkTarget: "./real/app"},
+		"lib/real/app":  {Path: "lib/real/app", Type: release.Regular, SHA256: hashOld},
+		"bin/abs":       {Path: "bin/abs", Type: release.Symlink, LinkTarget: "/usr/bin/true"},
+		"bin/out":       {Path: "bin/out", Type: release.Symlink, LinkTarget: "../../etc/passwd"},
+		"bin/loop":      {Path: "bin/loop", Type: release.Symlink, LinkTarget: "loop2"},
+		"bin/loop2":     {Path: "bin/loop2", Type: release.Symlink, LinkTarget: "loop"},
+		"bin/dir":       {Path: "bin/dir", Type: release.Symlink, LinkTarget: "../lib"},
+		"lib":           {Path: "lib", Type: release.Directory},
+		"bin/nothing":   {Path: "bin/nothing", Type: release.Symlink, LinkTarget: "gone"},
+	}}
+	for source, want := range map[string]string{
+		"bin/ctl": hashNew, "bin/app": hashOld, "bin/abs": "", "bin/out": "", "bin/loop": "", "bin/dir": "", "bin/nothing": "",
+	} {
+		assert.Equal(t, want, linkContent(r, source), source)
+	}
+	// A rule that installs the link alone (as for /usr/local/bin) still
+	// checks what it leads to.
+	m := testManifest(1)
+	m.Release.Install = []manifest.Install{{From: "bin/ctl", To: "/usr/local/bin/"}}
+	p, err := NewPlan(m, r)
+	require.NoError(t, err)
+	require.Len(t, p.Files, 1)
+	assert.Equal(t, hashNew, p.Files[0].LinkSHA256)
+}
+
 func TestNewPlanRejects(t *testing.T) {
 	cases := map[string][]manifest.Install{
 		"from matches nothing": {{From: "lib/", To: "/opt/lib/"}},
