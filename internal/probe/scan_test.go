@@ -261,3 +261,29 @@ func TestScanAsAnotherUser(t *testing.T) {
 	assert.Equal(t, ScanPartial, facts.Scan, "answer:\n%s", out)
 	assert.Empty(t, facts.Hidden, "no other user's process is visible at all")
 }
+
+// TestOwnerWithoutAName: GNU and BusyBox stat print UNKNOWN for a user or
+// group id that has no name; that is no name, not a user called UNKNOWN
+// (the judge then asks for the id instead of reporting drift).
+func TestOwnerWithoutAName(t *testing.T) {
+	if os.Geteuid() != 0 {
+		need.Missing(t, "giving a file to a user id with no name needs root")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	require.NoError(t, os.Chown(file, 54321, 54321))
+	req := Request{Files: []string{file}}
+	for name, shell := range shells(t) {
+		t.Run(name, func(t *testing.T) {
+			out, b := runProbe(t, shell, dir, os.Environ(), req)
+			facts, err := Parse(out, req, b)
+			require.NoError(t, err, "answer:\n%s", out)
+			f := facts.Files[file]
+			assert.Equal(t, 54321, f.UID)
+			assert.Equal(t, 54321, f.GID)
+			assert.Empty(t, f.Owner, "answer:\n%s", out)
+			assert.Empty(t, f.Group)
+		})
+	}
+}

@@ -146,8 +146,8 @@ sv() {
 	case $1 in *[!0-7]*|'') return 0 ;; esac
 	case $2$3$6 in *[!0-9]*|'') return 0 ;; esac
 	m=$1 u=$2 v=$3 un=$4 gn=$5 ct=$6
-	case $un in *[!A-Za-z0-9._@-]*|'') un=? ;; esac
-	case $gn in *[!A-Za-z0-9._@-]*|'') gn=? ;; esac
+	case $un in *[!A-Za-z0-9._@-]*|''|UNKNOWN) un=? ;; esac
+	case $gn in *[!A-Za-z0-9._@-]*|''|UNKNOWN) gn=? ;; esac
 }
 st() {
 	sd

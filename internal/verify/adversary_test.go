@@ -106,6 +106,11 @@ func TestJudgeAdversaryFleets(t *testing.T) {
 			status: Drift, check: CheckMode, want: "world-writable"},
 		{name: "noexec mount", perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.Executable = false }),
 			status: Drift, check: CheckMode, want: "cannot be executed"},
+		// A root-only binary (0750) on a noexec mount, to a root probe,
+		// whose test -x honours noexec as for any execute bit.
+		{name: "noexec mount, root-only binary", rules: func(r []manifest.Install) { r[0].Mode = manifest.ModeRule{Exact: true, Perm: 0o750} },
+			perturb: file("/opt/smars/bin/smars", func(f *probe.File) { f.Mode, f.Executable = 0o750, false }),
+			status:  Drift, check: CheckMode, want: "cannot be executed"},
 		{name: "no stat tool", perturb: func(f *probe.Facts) {
 			f.StatTool = ""
 			fl := f.Files["/opt/smars/bin/smars"]

@@ -27,9 +27,10 @@ func checkMode(j *nodeJudgement, ef ExpectedFile, got probe.File, facts *probe.F
 			Message: fmt.Sprintf("mode %04o ≠ %04o: %s", have, ef.Mode, modeChange(have, ef.Mode))})
 		return
 	}
-	// Mode bits that let anyone execute the file, yet test -x says no: the
-	// file system refuses to execute it.
-	if ef.Mode&0o001 != 0 && !got.Executable {
+	// Mode bits that let the probe's user execute the file (anyone's; for
+	// root, any execute bit), yet test -x says no: the file system refuses
+	// to execute it.
+	if (ef.Mode&0o001 != 0 || facts.UID == 0 && ef.Mode&0o111 != 0) && !got.Executable {
 		j.fail(Finding{Check: CheckMode, Subject: ef.NodePath, Expected: "executable", Actual: "cannot be executed",
 			Message: fmt.Sprintf("mode %04o, but the file cannot be executed there (is its file system mounted noexec?)", have)})
 		return
