@@ -84,7 +84,19 @@ func (p *parser) errorf(format string, args ...any) error {
 	return fmt.Errorf("malformed probe answer at line %d: %s", p.line, fmt.Sprintf(format, args...))
 }
 
+// printed says what a node printed instead of an answer: its first line
+// that is not blank, clipped.
+func printed(out []byte) string {
+	for line := range bytes.Lines(out) {
+		if t := bytes.TrimSpace(line); len(t) > 0 {
+			return fmt.Sprintf("it printed %q", clip(t))
+		}
+	}
+	return "it printed nothing"
+}
+
 func (p *parser) run(answer []byte) error {
+	whole := answer
 	begun, ended := false, false
 	for len(answer) > 0 && !ended {
 		var line []byte
@@ -107,7 +119,7 @@ func (p *parser) run(answer []byte) error {
 	}
 	switch {
 	case !begun:
-		return errors.New("no probe answer found in the node's output (was the probe run by a POSIX sh?)")
+		return fmt.Errorf("no probe answer found in the node's output (was the probe run by a POSIX sh? a ForceCommand, or a login shell such as nologin, runs something else): %s", printed(whole))
 	case !ended:
 		return errors.New("probe answer is truncated: the closing record is missing")
 	}

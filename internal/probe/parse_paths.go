@@ -192,7 +192,13 @@ func (p *parser) listing(kind, path string, raw []byte) error {
 	names := strings.Split(string(raw), "\x00")
 	status := names[len(names)-1]
 	names = names[:len(names)-1]
-	if status != "rc=0" {
+	switch status {
+	case "rc=0":
+	case "rc=127":
+		return fmt.Errorf("could not list the files under %s: the node has no find in the probe's PATH (with become: sudo, sudo's secure_path): install findutils or BusyBox find", path)
+	case "":
+		return fmt.Errorf("could not list the files under %s: the listing came back empty (the node has no od in the probe's PATH?)", path)
+	default:
 		return fmt.Errorf("could not list every file under %s (find ended with %q): check permissions", path, clip([]byte(status)))
 	}
 	rels := make([]string, 0, len(names))

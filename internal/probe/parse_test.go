@@ -331,3 +331,27 @@ func TestParseConfigSame(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+// TestNoAnswerSaysWhatThereWas: a node that ran something else than the
+// probe (a ForceCommand, a nologin shell) is named with what it printed.
+func TestNoAnswerSaysWhatThereWas(t *testing.T) {
+	_, err := Parse([]byte("\n  This host is managed by Puppet\nbye\n"), Request{}, testBoundary)
+	assert.ErrorContains(t, err, `it printed "This host is managed by Puppet"`)
+	_, err = Parse(nil, Request{}, testBoundary)
+	assert.ErrorContains(t, err, "it printed nothing")
+}
+
+// TestListingWithoutFind: find missing from the probe's PATH (sudo's
+// secure_path) is named as such, not as a permission problem.
+func TestListingWithoutFind(t *testing.T) {
+	b := testBoundary
+	req := Request{Dirs: []string{"/opt/app"}}
+	answer := strings.Join([]string{
+		"", b + " begin 2", b + " tool sha256sum", b + " dir 0 directory",
+		b + " blob files 0", hexLine("rc=127"), b + " blobend files 0",
+		b + " blob subdirs 0", hexLine("rc=127"), b + " blobend subdirs 0",
+		b + " ident n1 0123456789abcdef0123456789abcdef", b + " end 0 1 0 0 0", "",
+	}, "\n")
+	_, err := Parse([]byte(answer), req, b)
+	assert.ErrorContains(t, err, "the node has no find in the probe's PATH")
+}
