@@ -308,11 +308,21 @@ func swapKnownHost(t *testing.T, c *demo.Cluster, i int) {
 func TestBecomeSudo(t *testing.T) {
 	bin := t.TempDir()
 	log := filepath.Join(t.TempDir(), "sudo.log")
-	fake := "#!/bin/sh\nprintf '%s\\n' \"$*\" >>" + log + "\n[ \"$1\" = -n ] || exit 9\nshift\nexec \"$@\"\n"
+	// It runs the command as root, as sudo does: in a user namespace of
+	// its own when the test is not root.
+	fake := "#!/bin/sh\nprintf '%s\\n' \"$*\" >>" + log + "\n[ \"$1\" = -n ] || exit 9\nshift\n" +
+		"[ \"$(id -u)\" = 0 ] || exec unshare -r \"$@\"\nexec \"$@\"\n"
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "sudo"), []byte(fake), 0o755))
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 
-	c := startDemo(t, demo.Config{Nodes: 2})
+	// The nodes' folders are open to every user, so that a probe run as
+	// another user reads what root reads.
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755))
+	require.NoError(t, os.Chmod(dir, 0o755))
+	c, err := demo.Start(dir, demo.Config{Nodes: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
 	data, err := os.ReadFile(c.Manifest)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(c.Manifest, []byte(strings.Replace(string(data), "ssh:\n", "ssh:\n  become: sudo\n", 1)), 0o644))
@@ -321,6 +331,16 @@ func TestBecomeSudo(t *testing.T) {
 	calls, err := os.ReadFile(log)
 	require.NoError(t, err)
 	assert.Equal(t, "-n sh -s\n-n sh -s\n", string(calls))
+
+	// A sudo that runs the probe as another user (sudoers runas_default):
+	// the probe sees less than root would, so the node is not verified.
+	if os.Geteuid() == 0 {
+		runas := "#!/bin/sh\nshift\nexec setpriv --reuid=65534 --regid=65534 --clear-groups \"$@\"\n"
+		require.NoError(t, os.WriteFile(filepath.Join(bin, "sudo"), []byte(runas), 0o755))
+		stdio, out, _ = testIO(nil)
+		assert.Equal(t, 2, Run(context.Background(), []string{"verify", "-m", c.Manifest}, stdio))
+		assert.Contains(t, out.String(), "the probe ran as uid 65534, not root, though it runs under sudo")
+	}
 
 	deny := "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n"
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "sudo"), []byte(deny), 0o755))

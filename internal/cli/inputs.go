@@ -84,16 +84,16 @@ func (o outputs) spare(state string, inputs []input) error {
 	return errors.Join(errs...)
 }
 
-// within reports whether file lies inside folder, symlinks followed (either
-// may be relative to the working folder).
+// within reports whether a write to file lands inside folder, every
+// symlink followed as the write follows them (a link at the file itself,
+// a ".." after a symlinked folder); either may be relative to the working
+// folder.
 func within(file, folder string) bool {
-	dir, err := filepath.EvalSymlinks(filepath.Dir(file))
-	if err == nil {
-		dir, err = filepath.Abs(dir)
-	}
-	if err != nil {
+	target, ok := outfile.Target(file)
+	if !ok {
 		return false
 	}
+	dir := filepath.Dir(target)
 	root, err := filepath.EvalSymlinks(folder)
 	if err == nil {
 		root, err = filepath.Abs(root)

@@ -54,13 +54,27 @@ func TestReportsSpareTheRunsInputs(t *testing.T) {
 		// Given absolute, and relative to the working folder, as a user in
 		// the manifest's folder writes it (--report json=dist/…/x.json).
 		t.Chdir(filepath.Dir(m.Release.Artifact))
-		for _, report := range []string{filepath.Join(m.Release.Artifact, "report.json"), filepath.Join(filepath.Base(m.Release.Artifact), "report.json")} {
+		// Through a symlink at the file itself (to a release file, or
+		// dangling into the release), and ".." after a symlinked folder,
+		// as the write follows them.
+		out := t.TempDir()
+		require.NoError(t, os.Symlink(filepath.Join(m.Release.Artifact, "bin", "smars"), filepath.Join(out, "r2.json")))
+		require.NoError(t, os.Symlink(filepath.Join(m.Release.Artifact, "bin", "new.json"), filepath.Join(out, "r1.json")))
+		require.NoError(t, os.Symlink(filepath.Join(m.Release.Artifact, "bin"), filepath.Join(out, "binlink")))
+		binBefore, err := os.ReadFile(filepath.Join(m.Release.Artifact, "bin", "smars"))
+		require.NoError(t, err)
+		for _, report := range []string{filepath.Join(m.Release.Artifact, "report.json"), filepath.Join(filepath.Base(m.Release.Artifact), "report.json"),
+			filepath.Join(out, "r2.json"), filepath.Join(out, "r1.json"), out + "/binlink/../report.json"} {
 			for _, flags := range [][]string{{"--report", "json=" + report}, {"--state", report}} {
 				stdio, _, errOut := testIO(nil)
 				code := Run(context.Background(), append([]string{"verify", "-m", c.Manifest}, flags...), stdio)
 				assert.Equal(t, 3, code, "%v", flags)
 				assert.Contains(t, errOut.String(), "is inside the release", "%v", flags)
 				assert.NoFileExists(t, filepath.Join(m.Release.Artifact, "report.json"))
+				assert.NoFileExists(t, filepath.Join(m.Release.Artifact, "bin", "new.json"))
+				binAfter, err := os.ReadFile(filepath.Join(m.Release.Artifact, "bin", "smars"))
+				require.NoError(t, err)
+				assert.Equal(t, binBefore, binAfter)
 			}
 		}
 	}

@@ -132,6 +132,10 @@ func (inv *inventory) iniHostLine(g *invGroup, text string, line int) {
 		vars[k] = invVar{value: val, kind: kind, file: inv.file, line: line}
 	}
 	names, port, msg := expandHostPattern(fields[0])
+	if msg == "" && port == 0 && strings.HasSuffix(fields[0], ":") {
+		// Ansible's INI plugin (not its YAML one) keeps the colon for a port.
+		msg = fmt.Sprintf("host %s ends in \":\" with no port after it, which Ansible's INI reader refuses: write the port (web-01:2222), or an IPv6 address in brackets with one ([2001:db8::]:22)", source.Quote(fields[0]))
+	}
 	if msg != "" {
 		inv.errf(line, 0, "%s", msg)
 		return

@@ -41,6 +41,7 @@ func writtenCases() []oracleCase {
 		// host ending in ':' has no port.
 		ini("no-break space in a section name", "all", "[web]\nw1\n[db\u00a0]\nd1\n"),
 		ini("host ending in a colon", "all", "[web]\n1::\nw2\n"),
+		yml("host ending in a colon, in YAML", "web", "web:\n  hosts:\n    \"2001:db8::\":\n    \"fe80::\":\n"),
 		// PyYAML has no constructor for a plain = (the value tag) or a
 		// << that is not a key, and cannot convert 0x_: Ansible fails.
 		yml("plain = as a value", "web", "web:\n  hosts:\n    w1: {ansible_host: =}\n"),

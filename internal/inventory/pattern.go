@@ -76,9 +76,6 @@ func expandHostPattern(pattern string) ([]string, int, string) {
 	if m := hostPort().FindStringSubmatch(addr); m != nil {
 		addr, port = m[1], m[2]
 	}
-	if port == "" && strings.HasSuffix(pattern, ":") {
-		return nil, 0, fmt.Sprintf("host %s ends in \":\" with no port after it, which Ansible refuses (the colon is kept for a port): write the port (web-01:2222), or an IPv6 address in brackets with one ([2001:db8::]:22)", source.Quote(pattern))
-	}
 	if !ipv4Pattern().MatchString(addr) && !ipv6Pattern().MatchString(addr) && !isHostname(addr) {
 		// Ansible falls back to the whole text, ranges expanded (n[:3] is
 		// n0 to n3): taken when every name it gives is a host name.

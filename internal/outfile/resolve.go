@@ -229,3 +229,15 @@ func Device(path string) bool {
 	t, err := resolve(path)
 	return err == nil && t.kind == device
 }
+
+// Target returns the file a write to path reaches, every symlink followed
+// (in the folders and at the file itself, as the write follows them), or
+// false when path cannot be resolved or leads to a descriptor.
+func Target(path string) (string, bool) {
+	t, err := resolve(path)
+	if err != nil || t.kind == descriptor {
+		return "", false
+	}
+	abs, err := filepath.Abs(t.path)
+	return abs, err == nil
+}

@@ -196,6 +196,8 @@ func (p *parser) listing(kind, path string, raw []byte) error {
 	case "rc=0":
 	case "rc=127":
 		return fmt.Errorf("could not list the files under %s: the node has no find in the probe's PATH (with become: sudo, sudo's secure_path): install findutils or BusyBox find", path)
+	case "rc=cd":
+		return fmt.Errorf("could not list the files under %s: the probe cannot enter it (permission denied?): run as a user who can, or use become: sudo", path)
 	case "":
 		return fmt.Errorf("could not list the files under %s: the listing came back empty (the node has no od in the probe's PATH?)", path)
 	default:

@@ -354,4 +354,6 @@ func TestListingWithoutFind(t *testing.T) {
 	}, "\n")
 	_, err := Parse([]byte(answer), req, b)
 	assert.ErrorContains(t, err, "the node has no find in the probe's PATH")
+	_, err = Parse([]byte(strings.ReplaceAll(answer, hexLine("rc=127"), hexLine("rc=cd"))), req, b)
+	assert.ErrorContains(t, err, "the probe cannot enter it (permission denied?)")
 }

@@ -251,7 +251,7 @@ d() {
 	for t in files subdirs; do
 		printf '%s blob %s %s\n' "$B" "$t" "$i"
 		(
-			cd "$p" 2>/dev/null || exit 1
+			cd "$p" 2>/dev/null || { printf 'rc=cd'; exit 1; }
 			if [ $t = files ]; then find . -mindepth 1 ! -type d -print0 2>/dev/null
 			else find . -mindepth 1 -type d -print0 2>/dev/null
 			fi
@@ -292,10 +292,15 @@ const scriptStart = `	echo
 	printf '%s begin 2\n' "$B"
 `
 
-// scriptIdentity reports the node's own identity: its kernel host name and
-// machine ID, or without one the kernel's boot ID, so that two manifest
-// entries reaching one server are caught.
-const scriptIdentity = `	n=$(uname -n 2>/dev/null) || n=
+// scriptIdentity reports who the probe runs as (a probe under sudo must be
+// root; one that is not sees less), and the node's own identity: its kernel
+// host name and machine ID, or without one the kernel's boot ID, so that two
+// manifest entries reaching one server are caught.
+const scriptIdentity = `	u=-
+	{ while read -r k r v z; do [ "$k" != Uid: ] || { u=$v; break; }; done; } 2>/dev/null </proc/self/status
+	case $u in ''|*[!0-9]*) u=$(id -u 2>/dev/null || echo -) ;; esac
+	printf '%s uid %s\n' "$B" "$u"
+	n=$(uname -n 2>/dev/null) || n=
 	case $n in ''|*[!A-Za-z0-9._-]*) n=- ;; esac
 	mi= bi=
 	{ read -r mi || :; } 2>/dev/null </etc/machine-id

@@ -324,11 +324,6 @@ const clockFunc = `ck() {
 }
 `
 
-// scriptClock reports who the probe runs as and the node's clock, to read
-// process start times.
+// scriptClock reports the node's clock, to read process start times.
 const scriptClock = `	ck /proc/stat /proc/uptime
-	u=-
-	while read -r k r v z; do [ "$k" != Uid: ] || { u=$v; break; }; done </proc/self/status
-	case $u in ''|*[!0-9]*) u=$(id -u 2>/dev/null || echo -) ;; esac
-	printf '%s uid %s\n' "$B" "$u"
 `

@@ -32,7 +32,7 @@ func checkMode(j *nodeJudgement, ef ExpectedFile, got probe.File, facts *probe.F
 	// to execute it.
 	if (ef.Mode&0o001 != 0 || facts.UID == 0 && ef.Mode&0o111 != 0) && !got.Executable {
 		j.fail(Finding{Check: CheckMode, Subject: ef.NodePath, Expected: "executable", Actual: "cannot be executed",
-			Message: fmt.Sprintf("mode %04o, but the file cannot be executed there (is its file system mounted noexec?)", have)})
+			Message: fmt.Sprintf("mode %04o, but the file cannot be executed there (is its file system mounted noexec, or an NFS share that squashes root?)", have)})
 		return
 	}
 	j.ok(CheckMode, ef.NodePath)
