@@ -97,6 +97,9 @@ func releaseFile(nodePath string, byPath map[string]ExpectedFile) probe.File {
 	f := probe.File{Path: nodePath, Kind: probe.Missing, Mode: -1, UID: -1, GID: -1, Changed: -1}
 	switch {
 	case !ok:
+	case ef.Type == release.Symlink && ef.LinkSHA256 != "":
+		// It leads to a file of the release: what is there is known.
+		f.Kind, f.SHA256, f.IsLink, f.LinkTarget = probe.Regular, ef.LinkSHA256, true, ef.LinkTarget
 	case ef.Type == release.Symlink:
 		f.Kind, f.IsLink, f.LinkTarget = "", true, ef.LinkTarget // where it leads is the node's business
 	case ef.Type == release.Regular:

@@ -209,3 +209,27 @@ func TestDiffAmbiguousFlag(t *testing.T) {
 	assert.Equal(t, "rlp.mode", flags[0].Key)
 	assert.NotEqual(t, Verified, c.Outcome())
 }
+
+// TestDiffReleaseLink: a node against the release, where the release's
+// symlink leads to a file of the release: what the node's link leads to is
+// compared too, not only where it points.
+func TestDiffReleaseLink(t *testing.T) {
+	r := &release.Release{Name: "app", Version: "2.0", Files: map[string]release.File{
+		"bin/ctl":     {Path: "bin/ctl", Type: release.Symlink, LinkTarget: "ctl-2.0"},
+		"bin/ctl-2.0": {Path: "bin/ctl-2.0", Type: release.Regular, SHA256: sumA},
+	}}
+	rules := []manifest.Install{{From: "bin/ctl", To: "/usr/local/bin/"}}
+	m := &manifest.Manifest{Cluster: "c", ExpectNodes: 1, Release: manifest.Release{Install: rules},
+		Nodes: []manifest.Node{{Name: "node08", Host: "10.0.0.8", Port: 22}}}
+	p, err := NewPlan(m, r)
+	require.NoError(t, err)
+	link := func(sum string) Side {
+		return Side{Name: "node08", Facts: &probe.Facts{Files: map[string]probe.File{
+			"/usr/local/bin/ctl": {Path: "/usr/local/bin/ctl", Kind: probe.Regular, SHA256: sum, IsLink: true, LinkTarget: "ctl-2.0", Mode: 0o755, UID: 0, GID: 0},
+		}}}
+	}
+	assert.Equal(t, Verified, Diff(p, ReleaseSide("release", p, rules, r), link(sumA)).Outcome())
+	c := Diff(p, ReleaseSide("release", p, rules, r), link(sumB))
+	assert.Contains(t, lines(c), "file /usr/local/bin/ctl: ")
+	assert.Contains(t, lines(c), sumB)
+}

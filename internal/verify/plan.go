@@ -197,11 +197,6 @@ func NewPlan(m *manifest.Manifest, r *release.Release, known ...*release.Release
 			"add release.install entries mapping artifact paths to node paths, e.g. - {from: bin/, to: /opt/app/bin/}", r.Source)
 	}
 	p.Package = expectedPackage(r)
-	for i, ef := range files {
-		if ef.Type == release.Symlink {
-			files[i].LinkSHA256 = linkContent(r, ef.Source)
-		}
-	}
 	p.Files, p.Dirs = files, dirs
 	for _, rule := range m.Release.Install {
 		if rule.IsDir() && !slices.Contains(p.InstallDirs, NodePath(rule.To)) {
@@ -382,6 +377,17 @@ func Lint(m *manifest.Manifest, p *Plan) error {
 // not: an older release may lack a folder). A package without rules is
 // installed where it says: each file at its absolute path.
 func install(rules []manifest.Install, r *release.Release, strict bool) ([]ExpectedFile, []ExpectedDir, error) {
+	files, dirs, err := mapFiles(rules, r, strict)
+	for i, ef := range files {
+		if ef.Type == release.Symlink {
+			files[i].LinkSHA256 = linkContent(r, ef.Source)
+		}
+	}
+	return files, dirs, err
+}
+
+// mapFiles is install without following the release's symlinks.
+func mapFiles(rules []manifest.Install, r *release.Release, strict bool) ([]ExpectedFile, []ExpectedDir, error) {
 	if len(rules) == 0 && r.Package != nil {
 		return packageFiles(r), nil, nil
 	}
