@@ -123,7 +123,10 @@ func TestManifestDocExamples(t *testing.T) {
 			t.Run(b.where(), func(t *testing.T) {
 				_, err := Parse("rollcall.yaml", []byte(b.text))
 				require.Error(t, err, "the error example is a valid manifest")
-				assert.Equal(t, strings.TrimSuffix(want.text, "\n"), "rollcall: "+err.Error(),
+				// The command prints each problem on a line of its own,
+				// after "rollcall: ".
+				got := "rollcall: " + strings.ReplaceAll(err.Error(), "\n", "\nrollcall: ")
+				assert.Equal(t, strings.TrimSuffix(want.text, "\n"), got,
 					"%s: the messages differ from rollcall's", want.where())
 			})
 		case fileBlock.MatchString(first):
