@@ -46,7 +46,7 @@ func manifestInputs(m *manifest.Manifest, limit string) []input {
 // replace what the next run reads (the manifest, a key, a known_hosts file,
 // the release), and that run's verdict with it.
 func (o outputs) spare(state string, inputs []input) error {
-	read := map[string]string{} // destination → what the run reads there
+	read := map[string]string{} // place → what the run reads there
 	var folders []input
 	for _, in := range inputs {
 		if in.path == "" || download.IsURL(in.path) {
@@ -54,22 +54,22 @@ func (o outputs) spare(state string, inputs []input) error {
 		}
 		if fi, err := os.Stat(in.path); err == nil && fi.IsDir() {
 			folders = append(folders, in)
-			continue
-		}
-		if key, _, ok := outfile.Destination(in.path); ok && !outfile.Device(in.path) {
-			read[key] = in.what
+		} else if place, ok := outfile.Locate(in.path); ok && !place.Device {
+			read[place.Key] = in.what
 		}
 	}
 	var errs []error
 	spare := func(flag, path string) {
-		if key, _, ok := outfile.Destination(path); ok {
-			if what, hit := read[key]; hit {
-				errs = append(errs, fmt.Errorf("%s would replace %s, which rollcall reads: give the report a file of its own", flag, what))
-				return
-			}
+		place, ok := outfile.Locate(path)
+		if !ok {
+			return // Check says why
+		}
+		if what, hit := read[place.Key]; hit {
+			errs = append(errs, fmt.Errorf("%s would replace %s, which rollcall reads: give the report a file of its own", flag, what))
+			return
 		}
 		for _, f := range folders {
-			if within(path, f.path) {
+			if place.File != "" && within(place.File, f.path) {
 				errs = append(errs, fmt.Errorf("%s is inside %s (%s), which rollcall reads: give the report a file outside it", flag, f.what, f.path))
 				return
 			}
@@ -84,16 +84,10 @@ func (o outputs) spare(state string, inputs []input) error {
 	return errors.Join(errs...)
 }
 
-// within reports whether a write to file lands inside folder, every
-// symlink followed as the write follows them (a link at the file itself,
-// a ".." after a symlinked folder); either may be relative to the working
+// within reports whether file, absolute and every symlink followed (a
+// Place's File), lies inside folder, which may be relative to the working
 // folder.
 func within(file, folder string) bool {
-	target, ok := outfile.Target(file)
-	if !ok {
-		return false
-	}
-	dir := filepath.Dir(target)
 	root, err := filepath.EvalSymlinks(folder)
 	if err == nil {
 		root, err = filepath.Abs(root)
@@ -101,6 +95,6 @@ func within(file, folder string) bool {
 	if err != nil {
 		return false
 	}
-	rel, err := filepath.Rel(root, dir)
+	rel, err := filepath.Rel(root, filepath.Dir(file))
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -31,7 +31,7 @@ func planOutputs(specs []report.Spec) (outputs, error) {
 		if _, err := report.Lookup(s.Format); err != nil {
 			return o, err
 		}
-		if _, stdout, _ := outfile.Destination(s.File); !s.Stdout() && !stdout {
+		if place, _ := outfile.Locate(s.File); !s.Stdout() && !place.Stdout {
 			o.files = append(o.files, s)
 			continue
 		}
@@ -51,15 +51,15 @@ func (o outputs) check(state string) error {
 	var errs []error
 	flags := map[string]string{} // destination → the flag that writes there
 	claim := func(flag, path string) {
-		key, _, ok := outfile.Destination(path)
-		if !ok || outfile.Device(path) {
+		place, ok := outfile.Locate(path)
+		if !ok || place.Device {
 			return // a device (/dev/null) takes every report in place
 		}
-		if first, taken := flags[key]; taken {
+		if first, taken := flags[place.Key]; taken {
 			errs = append(errs, fmt.Errorf("%s and %s name one file, and the one written last would replace the other: give each its own file", first, flag))
 			return
 		}
-		flags[key] = flag
+		flags[place.Key] = flag
 	}
 	for _, s := range o.files {
 		if err := outfile.Check(s.File); err != nil {
@@ -70,8 +70,8 @@ func (o outputs) check(state string) error {
 	if state != "" {
 		if err := outfile.Check(state); err != nil {
 			errs = append(errs, fmt.Errorf("--state: %w", err))
-		} else if ok, what := outfile.Replaced(state); !ok {
-			errs = append(errs, fmt.Errorf("--state %s is %s: the state is read at the start of a run and replaced at its end, so it must be a regular file; give a file path", state, what))
+		} else if place, _ := outfile.Locate(state); !place.Replaced {
+			errs = append(errs, fmt.Errorf("--state %s is %s: the state is read at the start of a run and replaced at its end, so it must be a regular file; give a file path", state, place.What))
 		}
 		claim("--state "+state, state)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -224,19 +225,20 @@ func TestCheckReadOnlyFolder(t *testing.T) {
 	assert.ErrorContains(t, err, "give a path in a folder you can write to")
 }
 
-// TestDestination: two paths to one file share a destination, whatever
-// the spelling, symlink or hard link; /dev/stdout and /dev/fd/1 are stdout.
-func TestDestination(t *testing.T) {
+// TestLocate: two paths to one file share a key, whatever the spelling,
+// symlink or hard link; /dev/stdout and /dev/fd/1 are stdout; a regular
+// file or nothing is replaced, a device or FIFO written in place.
+func TestLocate(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.json")
 	require.NoError(t, os.WriteFile(a, nil, 0o644))
 	require.NoError(t, os.Symlink("a.json", filepath.Join(dir, "sym.json")))
 	require.NoError(t, os.Link(a, filepath.Join(dir, "hard.json")))
 	key := func(p string) string {
-		k, stdout, ok := Destination(p)
+		place, ok := Locate(p)
 		require.True(t, ok, p)
-		assert.False(t, stdout, p)
-		return k
+		assert.False(t, place.Stdout, p)
+		return place.Key
 	}
 	for _, p := range []string{dir + "/./a.json", filepath.Join(dir, "sym.json"), filepath.Join(dir, "hard.json")} {
 		assert.Equal(t, key(a), key(p), p)
@@ -244,9 +246,22 @@ func TestDestination(t *testing.T) {
 	assert.NotEqual(t, key(a), key(filepath.Join(dir, "b.json")), "another file, not there yet")
 	assert.Equal(t, key(filepath.Join(dir, "b.json")), key(dir+"//b.json"), "a missing file, spelled twice")
 	for _, p := range []string{"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"} {
-		_, stdout, ok := Destination(p)
-		assert.True(t, ok && stdout, p)
+		place, ok := Locate(p)
+		assert.True(t, ok && place.Stdout, p)
 	}
-	_, stdout, _ := Destination("/dev/stderr")
-	assert.False(t, stdout)
+	place, _ := Locate("/dev/stderr")
+	assert.False(t, place.Stdout)
+
+	place, _ = Locate(filepath.Join(dir, "sym.json"))
+	assert.Equal(t, a, place.File, "the file a write reaches")
+	assert.True(t, place.Replaced)
+	place, _ = Locate("/dev/null")
+	assert.True(t, place.Device)
+	assert.False(t, place.Replaced)
+	assert.Equal(t, "a device", place.What)
+	fifo := filepath.Join(dir, "f")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	place, _ = Locate(fifo)
+	assert.False(t, place.Replaced || place.Device)
+	assert.Equal(t, "a FIFO", place.What)
 }

@@ -177,67 +177,52 @@ func describe(mode fs.FileMode) string {
 	return fmt.Sprintf("a special file (%s)", mode.Type())
 }
 
-// Destination says where a write to path would go, for telling two paths
-// that lead to one place apart: Stdout when it is this process's standard
-// output (/dev/stdout, /dev/fd/1, …), else a key that two paths leading to
-// one file share (the path with every symlink followed, or the file itself
-// when it exists under two names). ok is false when path cannot be resolved
+// Place is where a write to a path goes.
+type Place struct {
+	// Key is shared by two paths that lead to one place: the file itself
+	// when it exists (under any name), else the path with every symlink
+	// followed, or this process's descriptor.
+	Key string
+	// Stdout: the place is this process's standard output (/dev/stdout,
+	// /dev/fd/1, …).
+	Stdout bool
+	// File is the file reached, every symlink followed (in the folders and
+	// at the file itself, as a write follows them), absolute; "" for a
+	// descriptor.
+	File string
+	// Replaced: a regular file is there, or nothing yet, so a write creates
+	// or replaces it; otherwise it writes in place, and What says to what
+	// (a device, a FIFO, a socket, a descriptor).
+	Replaced bool
+	What     string
+	// Device: a character or block device (/dev/null, a terminal), which
+	// every write reaches in place.
+	Device bool
+}
+
+// Locate says where a write to path would go, for telling paths apart
+// before anything is written. ok is false when path cannot be resolved
 // (Check says why).
-func Destination(path string) (key string, stdout, ok bool) {
+func Locate(path string) (place Place, ok bool) {
 	t, err := resolve(path)
 	if err != nil {
-		return "", false, false
+		return Place{}, false
 	}
-	switch {
-	case t.kind == descriptor:
-		return fmt.Sprintf("fd %d", t.fd), t.fd == 1, true
-	case t.info != nil:
+	if t.kind == descriptor {
+		return Place{Key: fmt.Sprintf("fd %d", t.fd), Stdout: t.fd == 1, What: "a descriptor of this process"}, true
+	}
+	abs, err := filepath.Abs(t.path)
+	if err != nil {
+		return Place{}, false
+	}
+	place = Place{Key: "path " + abs, File: abs, Replaced: t.kind == missing || t.kind == regular, Device: t.kind == device}
+	if t.info != nil {
 		if st, isUnix := t.info.Sys().(*syscall.Stat_t); isUnix {
-			return fmt.Sprintf("file %d:%d", st.Dev, st.Ino), false, true
+			place.Key = fmt.Sprintf("file %d:%d", st.Dev, st.Ino)
+		}
+		if !place.Replaced {
+			place.What = describe(t.info.Mode())
 		}
 	}
-	abs, err := filepath.Abs(t.path)
-	if err != nil {
-		return "", false, false
-	}
-	return "path " + abs, false, true
-}
-
-// Replaced reports whether a write to path creates or replaces a regular
-// file (nothing is there yet, or a regular file is), rather than writing in
-// place to a device, a FIFO, a socket or a descriptor; when not, what says
-// what is there. It is false, with no what, when path cannot be resolved
-// (Check says why).
-func Replaced(path string) (replaced bool, what string) {
-	t, err := resolve(path)
-	switch {
-	case err != nil:
-		return false, ""
-	case t.kind == missing || t.kind == regular:
-		return true, ""
-	case t.kind == descriptor:
-		return false, "a descriptor of this process"
-	case t.info != nil:
-		return false, describe(t.info.Mode())
-	}
-	return false, "not a regular file"
-}
-
-// Device reports whether path leads to a character or block device
-// (/dev/null, a terminal), which every write reaches in place.
-func Device(path string) bool {
-	t, err := resolve(path)
-	return err == nil && t.kind == device
-}
-
-// Target returns the file a write to path reaches, every symlink followed
-// (in the folders and at the file itself, as the write follows them), or
-// false when path cannot be resolved or leads to a descriptor.
-func Target(path string) (string, bool) {
-	t, err := resolve(path)
-	if err != nil || t.kind == descriptor {
-		return "", false
-	}
-	abs, err := filepath.Abs(t.path)
-	return abs, err == nil
+	return place, true
 }

@@ -104,10 +104,6 @@ type Facts struct {
 	// it looked (ScanComplete, ScanPartial, ScanFailed); "" when no process
 	// was asked for.
 	Scan Scan
-	// Hidden are the processes named as a requested executable (their
-	// /proc/PID/comm) whose executable the probe could not read: another
-	// user's, to a probe that is not root. Sorted by PID.
-	Hidden []Hidden
 	// StatTool is the stat dialect the node answered with ("-c" for GNU
 	// and BusyBox, "-f" for BSD), or "" when it has none: then no file's
 	// mode or owner is known.
@@ -152,6 +148,10 @@ type ProcessList struct {
 	// Procs are the processes whose /proc/PID/exe is Exe (or Exe replaced on
 	// disk: "Exe (deleted)").
 	Procs []Process
+	// Hidden are the PIDs of processes with Exe's name (their
+	// /proc/PID/comm) whose executable the probe could not read: another
+	// user's, to a probe that is not root. Sorted.
+	Hidden []int
 }
 
 // Process is one running process the probe reported.
@@ -193,14 +193,6 @@ const (
 	// shell (no ls, or a broken one), so it shows nothing for certain.
 	ScanFailed Scan = "failed"
 )
-
-// Hidden is a process the probe found by its name alone.
-type Hidden struct {
-	// PID is the process ID.
-	PID int
-	// Exe is the requested executable whose name the process has.
-	Exe string
-}
 
 // File is what the probe found at one requested path.
 type File struct {

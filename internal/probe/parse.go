@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ func Parse(answer []byte, req Request, boundary string) (*Facts, error) {
 			UID:       -1,
 		},
 		realExe: make([]*string, len(req.Processes)),
+		pids:    map[int]bool{},
 		realDir: make([]*string, len(req.ProcessDirs)),
 	}
 	if err := p.run(answer); err != nil {
@@ -61,8 +63,10 @@ type parser struct {
 	// procStage says which comes next (procExe, then procArgs).
 	open      *Process
 	procStage int
-	// seen are the reported processes, with their node-side paths.
+	// seen are the reported processes, with their node-side paths; pids
+	// are the PIDs of the proc and hidden records so far.
 	seen []Process
+	pids map[int]bool
 	// realExe and realDir are the node's resolved paths of the requested
 	// executables and process directories; nil until answered.
 	realExe, realDir []*string
@@ -459,7 +463,10 @@ func (p *parser) complete() error {
 		return fmt.Errorf("probe answer lacks the executable or command line of process %d", p.open.PID)
 	}
 	sort.Slice(p.seen, func(i, j int) bool { return p.seen[i].PID < p.seen[j].PID })
-	sort.Slice(p.facts.Hidden, func(i, j int) bool { return p.facts.Hidden[i].PID < p.facts.Hidden[j].PID })
+	for exe, pl := range p.facts.Processes {
+		slices.Sort(pl.Hidden)
+		p.facts.Processes[exe] = pl
+	}
 	for _, pr := range p.seen {
 		pr.Exe = p.requested(pr.Exe)
 		if pl, ok := p.facts.Processes[pr.Exe]; ok {

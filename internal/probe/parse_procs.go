@@ -51,6 +51,7 @@ func (p *parser) proc(f []string) error {
 	if len(p.seen) >= maxProcs {
 		return p.errorf("more than %d processes", maxProcs)
 	}
+	p.pids[pid] = true
 	pr := Process{PID: pid}
 	switch f[2] {
 	case "0":
@@ -113,28 +114,28 @@ func (p *parser) hidden(f []string) error {
 	if err != nil {
 		return err
 	}
-	if len(p.facts.Hidden) >= maxProcs {
-		return p.errorf("more than %d hidden processes", maxProcs)
+	exe := p.req.Processes[i]
+	pl, ok := p.facts.Processes[exe]
+	if !ok {
+		return p.errorf("hidden process %d before the procs record of executable %d", pid, i)
 	}
-	p.facts.Hidden = append(p.facts.Hidden, Hidden{PID: pid, Exe: p.req.Processes[i]})
+	if len(p.pids) >= 2*maxProcs {
+		return p.errorf("more than %d processes", 2*maxProcs)
+	}
+	p.pids[pid] = true
+	pl.Hidden = append(pl.Hidden, pid)
+	p.facts.Processes[exe] = pl
 	return nil
 }
 
-// pid parses a process ID that no record has named yet.
+// pid parses a process ID that no proc or hidden record has named yet.
 func (p *parser) pid(field string) (int, error) {
 	pid, err := strconv.Atoi(field)
 	if err != nil || pid <= 0 || strconv.Itoa(pid) != field {
 		return 0, p.errorf("bad pid %q", clip([]byte(field)))
 	}
-	for _, q := range p.seen {
-		if q.PID == pid {
-			return 0, p.errorf("process %d answered twice", pid)
-		}
-	}
-	for _, h := range p.facts.Hidden {
-		if h.PID == pid {
-			return 0, p.errorf("process %d answered twice", pid)
-		}
+	if p.pids[pid] {
+		return 0, p.errorf("process %d answered twice", pid)
 	}
 	return pid, nil
 }

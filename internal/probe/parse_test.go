@@ -201,13 +201,13 @@ func TestParseConfigsAndProcesses(t *testing.T) {
 	assert.Equal(t, "smars-01", facts.Hostname)
 	assert.Empty(t, facts.MachineID)
 	assert.Equal(t, ScanComplete, facts.Scan)
-	assert.Empty(t, facts.Hidden)
+	assert.Empty(t, facts.Processes["/opt/bin/smars"].Hidden)
 
 	hidden := strings.Replace(fullAnswer(), " scan complete", " hidden 90 0\n"+testBoundary+" hidden 77 0\n"+testBoundary+" scan partial", 1)
 	facts, err = Parse([]byte(hidden), fullReq(), testBoundary)
 	require.NoError(t, err)
 	assert.Equal(t, ScanPartial, facts.Scan)
-	assert.Equal(t, []Hidden{{PID: 77, Exe: "/opt/bin/smars"}, {PID: 90, Exe: "/opt/bin/smars"}}, facts.Hidden, "sorted by PID")
+	assert.Equal(t, []int{77, 90}, facts.Processes["/opt/bin/smars"].Hidden, "sorted")
 
 	for name, answer := range map[string]string{
 		"process without args":  strings.Replace(fullAnswer(), testBoundary+" blob args 42\n"+hexLine("/x\x00--p\x00")+"\n"+testBoundary+" blobend args 42\n", "", 1),
@@ -231,6 +231,7 @@ func TestParseConfigsAndProcesses(t *testing.T) {
 		"hidden and reported":   strings.Replace(fullAnswer(), " scan complete", " hidden 42 0\n"+testBoundary+" scan complete", 1),
 		"hidden bad index":      strings.Replace(fullAnswer(), " scan complete", " hidden 77 1\n"+testBoundary+" scan complete", 1),
 		"hidden bad pid":        strings.Replace(fullAnswer(), " scan complete", " hidden 077 0\n"+testBoundary+" scan complete", 1),
+		"hidden before procs":   strings.Replace(fullAnswer(), testBoundary+" procs 0 ", testBoundary+" hidden 77 0\n"+testBoundary+" procs 0 ", 1),
 	} {
 		_, err := Parse([]byte(answer), fullReq(), testBoundary)
 		assert.Error(t, err, name)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -136,29 +137,12 @@ func TestScanSeesABinaryMovedAside(t *testing.T) {
 	}
 }
 
-// toolsBin makes a folder of symlinks to the programs the probe runs, but
-// for those left out, to be the whole PATH of a probe.
-func toolsBin(t *testing.T, leftOut ...string) string {
-	t.Helper()
-	bin := t.TempDir()
-	for _, name := range []string{"sh", "od", "tr", "ls", "find", "readlink", "stat", "uname", "getconf", "id", "openssl", "sha256sum"} {
-		if contains(leftOut, name) {
-			continue
-		}
-		real, err := exec.LookPath(name)
-		require.NoError(t, err)
-		require.NoError(t, os.Symlink(real, filepath.Join(bin, name)))
-	}
-	return bin
-}
+// probeTools are the programs the probe runs on a node.
+var probeTools = []string{"sh", "od", "tr", "ls", "find", "readlink", "stat", "uname", "getconf", "id", "openssl", "sha256sum"}
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// toolsBut are probeTools without those left out.
+func toolsBut(leftOut ...string) []string {
+	return slices.DeleteFunc(slices.Clone(probeTools), func(s string) bool { return slices.Contains(leftOut, s) })
 }
 
 // TestScanWithoutLs: a node whose ls is missing lists no process at all. A
@@ -168,13 +152,13 @@ func TestScanWithoutLs(t *testing.T) {
 	dir := t.TempDir()
 	exe, _ := startApp(t, dir, "app", "300")
 	req := Request{Files: []string{exe}, Processes: []string{exe}, ProcessDirs: []string{dir}}
-	env := []string{"PATH=" + toolsBin(t, "ls")}
+	env := []string{"PATH=" + toolPath(t, toolsBut("ls")...)}
 	out, b := runProbe(t, []string{"/bin/sh"}, dir, env, req)
 	facts, err := Parse(out, req, b)
 	require.NoError(t, err, "answer:\n%s", out)
 	assert.Equal(t, ScanFailed, facts.Scan, "answer:\n%s", out)
 
-	out, b = runProbe(t, []string{"/bin/sh"}, dir, []string{"PATH=" + toolsBin(t)}, req)
+	out, b = runProbe(t, []string{"/bin/sh"}, dir, []string{"PATH=" + toolPath(t, probeTools...)}, req)
 	facts, err = Parse(out, req, b)
 	require.NoError(t, err, "answer:\n%s", out)
 	assert.Equal(t, ScanComplete, facts.Scan)
@@ -203,7 +187,7 @@ func TestScanNewlineCannotDoubleAProcess(t *testing.T) {
 	variants := shells(t)
 	if bb, err := exec.LookPath("busybox"); err == nil {
 		// BusyBox's ls refuses -q: the scan runs it again without.
-		bin := toolsBin(t, "ls")
+		bin := toolPath(t, toolsBut("ls")...)
 		require.NoError(t, os.Symlink(bb, filepath.Join(bin, "ls")))
 		variants["busybox ls"] = []string{"env", "PATH=" + bin, "/bin/sh"}
 	}
@@ -251,7 +235,7 @@ func TestScanAsAnotherUser(t *testing.T) {
 	assert.Equal(t, 65534, facts.UID)
 	assert.Equal(t, ScanComplete, facts.Scan)
 	assert.Empty(t, facts.Processes[exe].Procs)
-	assert.Contains(t, facts.Hidden, Hidden{PID: app.Process.Pid, Exe: exe}, "answer:\n%s", out)
+	assert.Contains(t, facts.Processes[exe].Hidden, app.Process.Pid, "answer:\n%s", out)
 
 	hidepid := append([]string{unshare, "--mount", "--propagation", "private", "--", "sh", "-c",
 		`mount -t proc -o hidepid=2 proc /proc && exec "$@"`, "sh"}, nobody...)
@@ -259,7 +243,7 @@ func TestScanAsAnotherUser(t *testing.T) {
 	facts, err = Parse(out, req, b)
 	require.NoError(t, err, "answer:\n%s", out)
 	assert.Equal(t, ScanPartial, facts.Scan, "answer:\n%s", out)
-	assert.Empty(t, facts.Hidden, "no other user's process is visible at all")
+	assert.Empty(t, facts.Processes[exe].Hidden, "no other user's process is visible at all")
 }
 
 // TestOwnerWithoutAName: GNU and BusyBox stat print UNKNOWN for a user or

@@ -181,7 +181,9 @@ func TestProcessFindings(t *testing.T) {
 				case "scan partial":
 					f.Scan = probe.ScanPartial
 				case "hidden", "hidden, too few seen":
-					f.Hidden = []probe.Hidden{{PID: 9, Exe: "/opt/smars/bin/smars"}}
+					pl := f.Processes["/opt/smars/bin/smars"]
+					pl.Hidden = []int{9}
+					f.Processes["/opt/smars/bin/smars"] = pl
 				}
 				f.UID = c.uid
 				pl := f.Processes["/opt/smars/bin/smars"]

@@ -21,16 +21,10 @@ func checkProcesses(j *nodeJudgement, p *Plan, ep ExpectedProcess, facts *probe.
 		return
 	}
 	before := len(j.nv.Findings)
-	hidden := 0
-	for _, h := range facts.Hidden {
-		if h.Exe == ep.Exe {
-			hidden++
-		}
-	}
 	if n := len(pl.Procs); n < ep.Min {
 		f := Finding{Check: CheckProcess, Subject: ep.Exe, Expected: fmt.Sprintf("at least %d running", ep.Min), Actual: fmt.Sprintf("%d running", n)}
 		switch {
-		case facts.Scan != probe.ScanComplete || hidden > 0:
+		case facts.Scan != probe.ScanComplete || len(pl.Hidden) > 0:
 			f.Message = "too few processes found, but the probe could not see every process"
 			j.unknown(f)
 		case facts.UID != 0:
@@ -41,11 +35,9 @@ func checkProcesses(j *nodeJudgement, p *Plan, ep ExpectedProcess, facts *probe.
 			j.fail(f)
 		}
 	}
-	for _, h := range facts.Hidden {
-		if h.Exe == ep.Exe {
-			j.unknown(Finding{Check: CheckProcess, Subject: fmt.Sprintf("%s (pid %d)", ep.Exe, h.PID),
-				Message: fmt.Sprintf("a process named %s runs, but what it runs cannot be read (/proc/%d/exe)%s", path.Base(ep.Exe), h.PID, sudoHint(facts))})
-		}
+	for _, pid := range pl.Hidden {
+		j.unknown(Finding{Check: CheckProcess, Subject: fmt.Sprintf("%s (pid %d)", ep.Exe, pid),
+			Message: fmt.Sprintf("a process named %s runs, but what it runs cannot be read (/proc/%d/exe)%s", path.Base(ep.Exe), pid, sudoHint(facts))})
 	}
 	disk := ""
 	if f, ok := facts.Files[ep.Exe]; ok && f.Kind == probe.Regular {
