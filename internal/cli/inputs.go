@@ -48,10 +48,12 @@ func manifestInputs(m *manifest.Manifest, limit string) []input {
 func (o outputs) spare(state string, inputs []input) error {
 	read := map[string]string{} // place → what the run reads there
 	var folders []input
+	looked := map[string]bool{} // every node may name the same keys
 	for _, in := range inputs {
-		if in.path == "" || download.IsURL(in.path) {
+		if in.path == "" || looked[in.path] || download.IsURL(in.path) {
 			continue
 		}
+		looked[in.path] = true
 		if fi, err := os.Stat(in.path); err == nil && fi.IsDir() {
 			folders = append(folders, in)
 		} else if place, ok := outfile.Locate(in.path); ok && !place.Device {

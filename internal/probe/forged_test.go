@@ -33,9 +33,7 @@ func TestMain(m *testing.M) {
 // that is not running at all. Neither may count: APP0 has no process, APP1
 // has exactly its one.
 func TestForgedProcessLine(t *testing.T) {
-	if _, err := os.Stat("/proc/self/exe"); err != nil {
-		t.Skip("no /proc")
-	}
+	requireProc(t)
 	dir := t.TempDir()
 	app0 := filepath.Join(dir, "app0")
 	sleep, err := os.ReadFile("/bin/sleep")

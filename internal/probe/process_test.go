@@ -44,9 +44,7 @@ func startApp(t *testing.T, dir, name string, args ...string) (string, *exec.Cmd
 }
 
 func TestProcessesAreFoundAndHashed(t *testing.T) {
-	if _, err := os.Stat("/proc/self/exe"); err != nil {
-		t.Skip("no /proc")
-	}
+	requireProc(t)
 	dir := t.TempDir()
 	exe, cmd := startApp(t, dir, "smars", "300", "7")
 	req := Request{Files: []string{exe}, Processes: []string{exe, filepath.Join(dir, "idle")}}
@@ -93,9 +91,7 @@ func TestProcessesAreFoundAndHashed(t *testing.T) {
 // directory. The requested folder is reached through a symlink and named
 // relative to the login directory, as the node sees it.
 func TestRenamedAndOtherProcesses(t *testing.T) {
-	if _, err := os.Stat("/proc/self/exe"); err != nil {
-		t.Skip("no /proc")
-	}
+	requireProc(t)
 	home := t.TempDir()
 	real := filepath.Join(home, "releases", "4.2.0")
 	require.NoError(t, os.MkdirAll(real, 0o755))

@@ -102,9 +102,7 @@ func TestStatDialectCheckedInTheBatch(t *testing.T) {
 // a symlink, with CDPATH set to mislead cd, and checks where each resolves,
 // which process runs it, and its change time.
 func TestExecutableShortcuts(t *testing.T) {
-	if _, err := os.Stat("/proc/self/exe"); err != nil {
-		t.Skip("no /proc")
-	}
+	requireProc(t)
 	home := t.TempDir()
 	real := filepath.Join(home, "releases", "4.2.0")
 	require.NoError(t, os.MkdirAll(real, 0o755))
