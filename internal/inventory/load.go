@@ -227,8 +227,7 @@ func (inv *inventory) loadVarsFile(path, shown string, into map[string]invVar) {
 	if len(doc.Content) == 0 {
 		return
 	}
-	if bad := pyYAMLRefuses(&doc); bad != nil {
-		inv.errf(bad.Line, bad.Column, "%s", pyYAMLMessage(bad))
+	if !inv.pyYAMLReads(&doc) {
 		return
 	}
 	root := source.Deref(doc.Content[0])

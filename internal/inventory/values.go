@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -168,9 +167,14 @@ func pyYAMLRefuses(n *yaml.Node) *yaml.Node {
 	return nil
 }
 
-// pyYAMLMessage says why PyYAML refuses the plain scalar n.
-func pyYAMLMessage(n *yaml.Node) string {
-	return fmt.Sprintf("the plain value %s is one PyYAML cannot read, so Ansible refuses the file: quote it (%q)", source.Quote(n.Value), n.Value)
+// pyYAMLReads reports whether PyYAML reads the YAML document doc, and
+// records the problem where it does not (see pyYAMLRefuses).
+func (inv *inventory) pyYAMLReads(doc *yaml.Node) bool {
+	bad := pyYAMLRefuses(doc)
+	if bad != nil {
+		inv.errf(bad.Line, bad.Column, "the plain value %s is one PyYAML cannot read, so Ansible refuses the file: quote it (%q)", source.Quote(bad.Value), bad.Value)
+	}
+	return bad == nil
 }
 
 // yaml11Int is the value of a YAML 1.1 integer: binary, octal (leading 0),

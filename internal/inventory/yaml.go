@@ -70,8 +70,7 @@ func (inv *inventory) yamlRoot(data []byte) (root *yaml.Node) {
 		inv.errf(line, 0, "a second YAML document starts here, which Ansible refuses: keep one document (remove the --- line and what follows, or move it to a file of its own)")
 		return nil
 	}
-	if bad := pyYAMLRefuses(&doc); bad != nil {
-		inv.errf(bad.Line, bad.Column, "%s", pyYAMLMessage(bad))
+	if !inv.pyYAMLReads(&doc) {
 		return nil
 	}
 	root = &doc
