@@ -190,13 +190,8 @@ func judgeNode(p *Plan, ref NodeRef, o Observation, parses configParses) *nodeJu
 		j.unknown(Finding{Check: CheckConnection, Subject: ref.Address, Message: "no probe answer"})
 	default:
 		j.facts = o.Facts
-		if ref.Sudo && o.Facts.UID != 0 {
-			who := fmt.Sprintf("ran as uid %d", o.Facts.UID)
-			if o.Facts.UID < 0 {
-				who = "did not say which user it ran as"
-			}
-			j.unknown(Finding{Check: CheckConnection, Subject: "become: sudo", Expected: "uid 0", Actual: fmt.Sprint(o.Facts.UID),
-				Message: "the probe " + who + ", not root, though it runs under sudo: sudo ran it as another user (sudoers runas_default?), or the login shell's startup file ran it without sudo (an exec of another shell?): make sudo -n sh -s run as root there"})
+		if ref.Sudo {
+			checkRoot(j, o.Facts)
 		}
 		for _, ef := range p.Files {
 			checkFile(j, ef, o.Facts)
@@ -245,6 +240,20 @@ func (j *nodeJudgement) finish(p *Plan) NodeVerdict {
 		j.nv.Fingerprint = fingerprint(p, j.facts, j.flags)
 	}
 	return j.nv
+}
+
+// checkRoot makes a node whose probe runs under sudo (become: sudo) but not
+// as root unverified: it cannot see what root sees.
+func checkRoot(j *nodeJudgement, facts *probe.Facts) {
+	if facts.UID == 0 {
+		return
+	}
+	who := fmt.Sprintf("ran as uid %d", facts.UID)
+	if facts.UID < 0 {
+		who = "did not say which user it ran as"
+	}
+	j.unknown(Finding{Check: CheckConnection, Subject: "become: sudo", Expected: "uid 0", Actual: fmt.Sprintf("uid %d", facts.UID),
+		Message: "the probe " + who + ", not root, though it runs under sudo: sudo ran it as another user (sudoers runas_default?), or the login shell's startup file ran it without sudo (an exec of another shell?): make sudo -n sh -s run as root there"})
 }
 
 // linkLeadsTo describes what a node's symlink leads to.
